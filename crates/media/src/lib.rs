@@ -1,0 +1,287 @@
+//! Media readers: FLV, the MP4 family (MP4, F4V, M4V, M4A, MOV, 3GP) with H.264 and AAC, and
+//! MP3. Each turns a media object into what an RTMP server sends: `onMetaData`, codec sequence
+//! headers, and audio/video tags with millisecond timestamps, plus a seek index.
+//!
+//! Readers never open files. They ask a [`ByteSource`] for byte ranges, so the same code reads
+//! a local file, a cached S3 object or a test vector in memory. The index a reader builds
+//! ([`MediaIndex`]) is immutable and shared by every viewer of that object version; each viewer
+//! has its own [`Cursor`].
+//!
+//! Timestamps: every track is shifted by **one** offset (so the earliest decode timestamp of
+//! the file is 0 when the file would start below 0), keeping audio/video sync exactly as in
+//! the file.
+
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+
+use bytes::Bytes;
+
+pub mod flv;
+pub mod mp3;
+pub mod mp4;
+mod source;
+
+pub use source::MemorySource;
+
+/// Which reader handles an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Flv,
+    /// ISO base media: mp4, f4v, m4v, m4a, mov, 3gp.
+    Mp4,
+    Mp3,
+}
+
+/// RTMP message type of a tag (same numbers as FLV tag types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum TagKind {
+    Audio = 8,
+    Video = 9,
+    /// AMF0 data message (onMetaData, onCuePoint, …).
+    Script = 18,
+}
+
+/// Up to five bytes that go in front of the sample data to form an FLV/RTMP tag body
+/// (video: frame type/codec byte, AVC packet type, composition time; AAC: `AF 01`;
+/// MP3: the sound-format byte). Empty for FLV, whose tag bodies are sent verbatim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Prefix {
+    bytes: [u8; 5],
+    len: u8,
+}
+
+impl Prefix {
+    pub const EMPTY: Prefix = Prefix { bytes: [0; 5], len: 0 };
+
+    /// Panics if `bytes` is longer than 5 (a programming error, never input-driven).
+    pub fn new(bytes: &[u8]) -> Prefix {
+        let mut p = Prefix::EMPTY;
+        p.bytes[..bytes.len()].copy_from_slice(bytes);
+        p.len = bytes.len() as u8;
+        p
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
+/// One RTMP audio, video or data message: `prefix ‖ data` is the message body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub kind: TagKind,
+    /// Decode timestamp in milliseconds.
+    pub timestamp: u32,
+    /// True for video key frames (and for every audio/data tag).
+    pub keyframe: bool,
+    pub prefix: Prefix,
+    pub data: Bytes,
+}
+
+impl Tag {
+    pub fn body_len(&self) -> usize {
+        self.prefix.as_slice().len() + self.data.len()
+    }
+
+    /// The body as one buffer (copies; the server writes prefix and data separately).
+    pub fn body(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(self.body_len());
+        b.extend_from_slice(self.prefix.as_slice());
+        b.extend_from_slice(&self.data);
+        b
+    }
+}
+
+/// What a player is told before the first frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaInfo {
+    pub format: Format,
+    /// Duration in milliseconds (as `onMetaData.duration` says, in seconds).
+    pub duration_ms: u64,
+    pub has_audio: bool,
+    pub has_video: bool,
+    /// Body of the type-18 `onMetaData` message: AMF0 `"onMetaData"` then an ECMA array
+    /// (for FLV: the file's own script tag, verbatim, when it has one).
+    pub metadata: Bytes,
+    /// Codec configuration tags (AVC sequence header, AAC AudioSpecificConfig), sent before
+    /// the first frame of every play and after every seek. Their timestamps are 0; the
+    /// server restamps them to the first frame's timestamp.
+    pub sequence_headers: Vec<Tag>,
+}
+
+/// One sample of an indexed file (MP4, MP3): where it is and how to send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub offset: u64,
+    pub size: u32,
+    pub timestamp: u32,
+    pub kind: TagKind,
+    pub keyframe: bool,
+    pub prefix: Prefix,
+}
+
+/// Where a viewer is in an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// Timestamp (ms) of the first tag this cursor yields: the key frame at or before the
+    /// requested position.
+    pub start_ms: u32,
+    position: Position,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Position {
+    /// Index into `Table::Samples`.
+    Sample(usize),
+    /// Byte offset of the next FLV tag header.
+    FlvOffset(u64),
+}
+
+/// The parsed, shareable index of one object version.
+#[derive(Debug)]
+pub struct MediaIndex {
+    info: MediaInfo,
+    table: Table,
+}
+
+#[derive(Debug)]
+enum Table {
+    /// Every sample, sorted by decode timestamp (tracks interleaved).
+    Samples(Vec<Sample>),
+    Flv(flv::FlvTable),
+}
+
+/// Why an object could not be read as media.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("not a valid {format:?} file: {reason}")]
+    Malformed { format: Format, reason: String },
+    #[error("unsupported {format:?} content: {reason}")]
+    Unsupported { format: Format, reason: String },
+    #[error("{what} is {size} bytes, over the limit of {limit}")]
+    TooLarge { what: &'static str, size: u64, limit: u64 },
+}
+
+impl MediaError {
+    pub(crate) fn malformed(format: Format, reason: impl Into<String>) -> Self {
+        MediaError::Malformed { format, reason: reason.into() }
+    }
+
+    pub(crate) fn unsupported(format: Format, reason: impl Into<String>) -> Self {
+        MediaError::Unsupported { format, reason: reason.into() }
+    }
+}
+
+/// A failure to get bytes from wherever the object lives.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    #[error("object not found")]
+    NotFound,
+    #[error("origin failed: {0}")]
+    Failed(String),
+}
+
+/// Random access to the bytes of one object version.
+pub trait ByteSource: Send + Sync {
+    /// Size of the object in bytes.
+    fn size(&self) -> u64;
+
+    /// Bytes `[offset, offset + len)`, clipped to the end of the object (so the result is
+    /// shorter than `len` only at the end, and empty at or past it).
+    fn read(&self, offset: u64, len: u64) -> impl Future<Output = Result<Bytes, SourceError>> + Send;
+}
+
+impl MediaIndex {
+    /// Reads the headers/index of `source` as `format`.
+    pub async fn open<S: ByteSource>(source: &S, format: Format) -> Result<MediaIndex, MediaError> {
+        let (info, table) = match format {
+            Format::Flv => {
+                let (info, table) = flv::open(source).await?;
+                (info, Table::Flv(table))
+            }
+            Format::Mp4 => {
+                let (info, samples) = mp4::open(source).await?;
+                (info, Table::Samples(samples))
+            }
+            Format::Mp3 => {
+                let (info, samples) = mp3::open(source).await?;
+                (info, Table::Samples(samples))
+            }
+        };
+        Ok(MediaIndex { info, table })
+    }
+
+    pub fn info(&self) -> &MediaInfo {
+        &self.info
+    }
+
+    /// A cursor at the key frame at or before `ms` (for audio-only media: the frame at or
+    /// before `ms`). Past the end, the cursor yields nothing.
+    pub fn seek(&self, ms: u32) -> Cursor {
+        match &self.table {
+            Table::Samples(samples) => {
+                let index = seek_samples(samples, ms);
+                let start_ms = samples.get(index).map_or(ms, |s| s.timestamp);
+                Cursor { start_ms, position: Position::Sample(index) }
+            }
+            Table::Flv(table) => {
+                let (offset, start_ms) = table.seek(ms);
+                Cursor { start_ms, position: Position::FlvOffset(offset) }
+            }
+        }
+    }
+
+    /// The next tag at the cursor, or `None` at the end of the media.
+    pub async fn next_tag<S: ByteSource>(
+        &self,
+        cursor: &mut Cursor,
+        source: &S,
+    ) -> Result<Option<Tag>, MediaError> {
+        match (&self.table, &mut cursor.position) {
+            (Table::Samples(samples), Position::Sample(index)) => {
+                let Some(sample) = samples.get(*index) else { return Ok(None) };
+                let data = source.read(sample.offset, sample.size.into()).await?;
+                if data.len() != sample.size as usize {
+                    return Err(MediaError::malformed(self.info.format, "sample lies past the end of the file"));
+                }
+                *index += 1;
+                Ok(Some(Tag {
+                    kind: sample.kind,
+                    timestamp: sample.timestamp,
+                    keyframe: sample.keyframe,
+                    prefix: sample.prefix,
+                    data,
+                }))
+            }
+            (Table::Flv(table), Position::FlvOffset(offset)) => table.next_tag(offset, source).await,
+            _ => unreachable!("a cursor always comes from the index it is used with"),
+        }
+    }
+}
+
+/// Index of the sample to start from for a seek to `ms`: the last video key frame at or
+/// before `ms` (or the first key frame), or for audio-only media the last sample at or before
+/// `ms`. Samples before it in file order but with the same timestamp are included.
+fn seek_samples(samples: &[Sample], ms: u32) -> usize {
+    let has_video = samples.iter().any(|s| s.kind == TagKind::Video);
+    let is_seek_point = |s: &Sample| if has_video { s.kind == TagKind::Video && s.keyframe } else { true };
+    // Samples are sorted by timestamp: binary search for the first one after `ms`.
+    let after = samples.partition_point(|s| s.timestamp <= ms);
+    let point = samples[..after]
+        .iter()
+        .rposition(is_seek_point)
+        .or_else(|| samples.iter().position(is_seek_point));
+    match point {
+        Some(p) => {
+            let ts = samples[p].timestamp;
+            samples.partition_point(|s| s.timestamp < ts)
+        }
+        None => samples.len(),
+    }
+}

@@ -1,0 +1,1 @@
+//! Server session (written by the lead).
