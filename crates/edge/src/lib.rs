@@ -1,1 +1,96 @@
-//! Edge (lead).
+//! streamfront's edge: the tokio side. Listeners accept viewers, the RTMP protocol core
+//! (`sf-rtmp`) talks to them, the media readers (`sf-media`) turn cached objects
+//! (`sf-cache`) into tags, and players pace those tags to each viewer.
+//!
+//! ```text
+//! listener ─▶ rtmp_tcp (handshake, socket loop, RC4) ─▶ connection (session events)
+//!                                                         ├─▶ names (stream name → keys)
+//!                                                         ├─▶ library (object + shared index)
+//!                                                         └─▶ player (cursor, pacing) ─▶ output
+//! admin: /healthz, /metrics
+//! ```
+
+pub mod admin;
+pub mod connection;
+pub mod library;
+pub mod listener;
+pub mod names;
+pub mod player;
+pub mod rtmp_tcp;
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use sf_cache::EdgeCache;
+use sf_rtmp::session::SessionConfig;
+use tokio::sync::watch;
+
+pub use stats::Stats;
+
+/// Connection timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Longest a handshake may take.
+    pub handshake: Duration,
+    /// A connection with nothing playing and nothing received for this long is closed.
+    pub idle: Duration,
+    /// A connection whose client reads nothing for this long while data waits is closed.
+    pub stalled: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        rtmp_tcp::default_timeouts()
+    }
+}
+
+/// Everything the edge needs to know.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// Listeners that speak RTMP/RTMPE.
+    pub rtmp_listen: Vec<SocketAddr>,
+    /// Listeners for HTTP clients (in this version they speak RTMP/RTMPE too).
+    pub http_listen: Vec<SocketAddr>,
+    pub admin_listen: Vec<SocketAddr>,
+    pub max_connections: usize,
+    pub timeouts: Timeouts,
+    pub session: SessionConfig,
+}
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub struct Edge {
+    pub config: EdgeConfig,
+    pub library: library::Library,
+    pub stats: Stats,
+    client_ids: AtomicU32,
+}
+
+impl Edge {
+    pub fn new(config: EdgeConfig, cache: Arc<EdgeCache>) -> Arc<Self> {
+        Arc::new(Edge { config, library: library::Library::new(cache), stats: Stats::default(), client_ids: AtomicU32::new(1) })
+    }
+
+    /// A number identifying a connection in status messages and logs.
+    pub fn next_client_id(&self) -> u32 {
+        self.client_ids.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Why the edge could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{flag} {addr}: {reason}")]
+    Bind { flag: &'static str, addr: SocketAddr, reason: String },
+}
+
+/// Binds every listener (failing fast with the flag that named a bad address), then serves
+/// until `shutdown` turns true, then closes connections and returns.
+pub async fn run(edge: Arc<Edge>, shutdown: watch::Receiver<bool>) -> Result<(), StartError> {
+    let bound = listener::bind_all(&edge.config).await?;
+    listener::serve_all(edge, bound, shutdown).await;
+    Ok(())
+}

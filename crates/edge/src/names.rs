@@ -1,0 +1,205 @@
+//! From what a player sends (the `connect` application and the `play` stream name) to the
+//! object keys to look up, following FMS and CloudFront naming (reference: cloudfront.md §2,
+//! rtmp-protocol.md §6).
+//!
+//! - The application must be `cfx/st`; extra folders (`cfx/st/videos`, as librtmp and JW
+//!   Player split URLs) prefix the stream path.
+//! - `name` or `flv:name` → `name.flv`; `mp4:name.ext` → `name.ext`; `mp4:name` → `name.mp4`
+//!   (then `.f4v`, `.m4v`, `.mov`, `.m4a`, `.3gp`, because librtmp strips those extensions);
+//!   `mp3:name` → `name.mp3`; `name.mp4` (any known extension) without prefix → as is.
+//! - `?query` is stripped (and kept for signed URLs); `%XX` escapes are decoded once (FFmpeg
+//!   sends them undecoded), and only then is the path checked, so encoded `..` is refused.
+
+use sf_media::Format;
+
+/// The only application CloudFront streaming distributions answer.
+pub const APPLICATION: &str = "cfx/st";
+
+/// Longest stream name accepted, in bytes after decoding.
+const MAX_NAME_LEN: usize = 1024;
+
+/// Extensions of the MP4 family, tried in this order after `.mp4` for an `mp4:` name
+/// without extension.
+const MP4_EXTENSIONS: [&str; 7] = ["mp4", "f4v", "m4v", "mov", "m4a", "3gp", "f4a"];
+
+/// A stream name resolved to the keys it may live at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedName {
+    /// Keys to try in order; the first that exists is played.
+    pub candidates: Vec<(String, Format)>,
+    /// The query string, without `?` (for signed URLs and logs).
+    pub query: Option<String>,
+}
+
+/// Why a name or application is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("application {0:?} is not {APPLICATION}")]
+    WrongApplication(String),
+    #[error("invalid stream name")]
+    InvalidName,
+}
+
+/// Parses the `connect` application into the folders that prefix every stream path.
+pub fn parse_application(app: &str) -> Result<Vec<String>, NameError> {
+    let without_query = app.split('?').next().unwrap_or_default();
+    let trimmed = without_query.trim_matches('/');
+    let rest = trimmed
+        .strip_prefix(APPLICATION)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .ok_or_else(|| NameError::WrongApplication(app.to_owned()))?;
+    let mut folders = Vec::new();
+    for part in rest.split('/').filter(|p| !p.is_empty()) {
+        let decoded = percent_decode(part).ok_or(NameError::InvalidName)?;
+        if !is_safe_component(&decoded) {
+            return Err(NameError::InvalidName);
+        }
+        folders.push(decoded);
+    }
+    Ok(folders)
+}
+
+/// Resolves a `play` stream name below the application's folders.
+pub fn resolve(folders: &[String], stream_name: &str) -> Result<ResolvedName, NameError> {
+    let (name, query) = match stream_name.split_once('?') {
+        Some((name, query)) => (name, Some(query.to_owned())),
+        None => (stream_name, None),
+    };
+    let (prefix, name) = match name.split_once(':') {
+        Some((prefix, rest)) => (Some(prefix.to_ascii_lowercase()), rest),
+        None => (None, name),
+    };
+    let name = percent_decode(name).ok_or(NameError::InvalidName)?;
+    if name.is_empty() || name.len() > MAX_NAME_LEN || !name.split('/').all(is_safe_component) {
+        return Err(NameError::InvalidName);
+    }
+    let extension = name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase());
+    let extension = extension.as_deref();
+    let with_ext = |ext: &str| format!("{name}.{ext}");
+
+    let candidates: Vec<(String, Format)> = match prefix.as_deref() {
+        None | Some("flv") => match extension {
+            Some("flv") => vec![(name.clone(), Format::Flv)],
+            Some("mp3") if prefix.is_none() => vec![(name.clone(), Format::Mp3)],
+            Some(ext) if prefix.is_none() && MP4_EXTENSIONS.contains(&ext) => vec![(name.clone(), Format::Mp4)],
+            _ => vec![(with_ext("flv"), Format::Flv)],
+        },
+        Some("mp4" | "f4v" | "mov" | "m4a" | "m4v" | "3gp" | "f4a") => match extension {
+            Some(ext) if MP4_EXTENSIONS.contains(&ext) => vec![(name.clone(), Format::Mp4)],
+            Some("flv") => vec![(name.clone(), Format::Flv)],
+            _ => MP4_EXTENSIONS.iter().map(|ext| (with_ext(ext), Format::Mp4)).collect(),
+        },
+        Some("mp3") => match extension {
+            Some("mp3") => vec![(name.clone(), Format::Mp3)],
+            _ => vec![(with_ext("mp3"), Format::Mp3)],
+        },
+        // FMS names may not contain ':' other than after a known prefix.
+        Some(_) => return Err(NameError::InvalidName),
+    };
+    let candidates = candidates
+        .into_iter()
+        .map(|(key, format)| {
+            let mut path = folders.join("/");
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(&key);
+            (path, format)
+        })
+        .collect();
+    Ok(ResolvedName { candidates, query })
+}
+
+/// A path component that stays inside the media root: not empty, not `.` or `..`, and
+/// without backslashes or control characters.
+fn is_safe_component(part: &str) -> bool {
+    !part.is_empty() && part != "." && part != ".." && !part.chars().any(|c| c == '\\' || c.is_control())
+}
+
+/// Decodes `%XX` escapes once. `None` if the result is not UTF-8. A `%` not followed by two
+/// hex digits stays as it is.
+fn percent_decode(input: &str) -> Option<String> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b)))
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(folders: &[&str], name: &str) -> Vec<String> {
+        let folders: Vec<String> = folders.iter().map(|s| s.to_string()).collect();
+        resolve(&folders, name).unwrap().candidates.into_iter().map(|(k, _)| k).collect()
+    }
+
+    #[test]
+    fn applications() {
+        assert_eq!(parse_application("cfx/st").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_application("cfx/st/").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_application("cfx/st?token=1").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_application("cfx/st/videos/2024").unwrap(), vec!["videos", "2024"]);
+        assert_eq!(parse_application("cfx/st/my%20dir").unwrap(), vec!["my dir"]);
+        assert!(parse_application("vod").is_err());
+        assert!(parse_application("cfx/stx").is_err());
+        assert!(parse_application("cfx").is_err());
+        assert!(parse_application("cfx/st/..").is_err());
+        assert!(parse_application("cfx/st/%2e%2e").is_err());
+    }
+
+    #[test]
+    fn prefixes_and_extensions() {
+        assert_eq!(keys(&[], "movie"), ["movie.flv"]);
+        assert_eq!(keys(&[], "flv:movie"), ["movie.flv"]);
+        assert_eq!(keys(&[], "movie.flv"), ["movie.flv"]);
+        assert_eq!(keys(&[], "my.movie"), ["my.movie.flv"]);
+        assert_eq!(keys(&[], "mp4:movie.mp4"), ["movie.mp4"]);
+        assert_eq!(keys(&[], "mp4:movie.f4v"), ["movie.f4v"]);
+        assert_eq!(keys(&[], "mp4:movie.m4a"), ["movie.m4a"]);
+        assert_eq!(keys(&[], "mp4:movie")[..2], ["movie.mp4", "movie.f4v"]);
+        assert_eq!(keys(&[], "movie.mp4"), ["movie.mp4"]);
+        assert_eq!(keys(&[], "movie.mov"), ["movie.mov"]);
+        assert_eq!(keys(&[], "mp3:song"), ["song.mp3"]);
+        assert_eq!(keys(&[], "mp3:song.mp3"), ["song.mp3"]);
+        assert_eq!(keys(&[], "song.mp3"), ["song.mp3"]);
+        assert_eq!(keys(&[], "MP4:Movie.MP4"), ["Movie.MP4"]);
+    }
+
+    #[test]
+    fn folders_queries_and_odd_characters() {
+        assert_eq!(keys(&["videos"], "mp4:a.mp4"), ["videos/a.mp4"]);
+        assert_eq!(keys(&[], "mp4:videos/a.mp4"), ["videos/a.mp4"]);
+        assert_eq!(keys(&[], "mp4:my file.mp4"), ["my file.mp4"]);
+        assert_eq!(keys(&[], "mp4:my%20file.mp4"), ["my file.mp4"]);
+        assert_eq!(keys(&[], "mp4:vidéo.mp4"), ["vidéo.mp4"]);
+        let resolved = resolve(&[], "mp4:a.mp4?Expires=1&Signature=x").unwrap();
+        assert_eq!(resolved.candidates[0].0, "a.mp4");
+        assert_eq!(resolved.query.as_deref(), Some("Expires=1&Signature=x"));
+        // librtmp keeps the query after stripping the extension.
+        assert_eq!(keys(&[], "mp4:a?x=1")[0], "a.mp4");
+    }
+
+    #[test]
+    fn names_that_leave_the_root_are_refused() {
+        for name in [
+            "../secret", "mp4:../a.mp4", "mp4:/etc/passwd", "mp4:a/../../b.mp4", "mp4:..%2fa.mp4",
+            "mp4:%2e%2e/a.mp4", "mp4:a\\b.mp4", "mp4:a%5cb.mp4", "mp4:a//b.mp4", "", "mp4:", "rtmp:x",
+            "mp4:a%00.mp4", "mp4:./a.mp4",
+        ] {
+            assert_eq!(resolve(&[], name), Err(NameError::InvalidName), "{name:?}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Playback of one NetStream: where it is in the media, what is due, pause, seek, track
+//! selection, and pacing like FMS: send ahead of real time by the client's buffer length
+//! (plus a second), then keep pace with the wall clock (reference §7.1).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sf_media::{Cursor, MediaError, Tag, TagKind};
+use sf_rtmp::session::ServerSession;
+
+use crate::library::OpenMedia;
+
+/// Buffer assumed before the client says (FFmpeg asks for 3 s, librtmp for 10 h).
+const DEFAULT_BUFFER_MS: u64 = 1000;
+/// Sent beyond the client's buffer, so the buffer never runs dry on a jittery network.
+const LEAD_EXTRA_MS: u64 = 1000;
+
+/// What a player wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Nothing until a command (paused, finished).
+    Nothing,
+    /// Read the next tag from the media.
+    Fetch,
+    /// The next tag is read and may be sent now.
+    Send,
+    /// The next tag is read but not due before this instant.
+    WaitUntil(Instant),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Playing,
+    Paused,
+    Finished,
+}
+
+/// One playing (or paused, or finished) NetStream.
+#[derive(Debug)]
+pub struct Player {
+    pub stream_id: u32,
+    /// The stream name as the client sent it (for status messages and logs).
+    pub name: String,
+    pub media: OpenMedia,
+    cursor: Cursor,
+    state: State,
+    /// Wall-clock instant at which `clock_base_ms` of media time was due.
+    clock_start: Instant,
+    clock_base_ms: u32,
+    buffer_ms: u64,
+    /// Tag read from the media and not yet sent.
+    pending: Option<Tag>,
+    /// Media timestamp at which to stop (from play's duration argument).
+    stop_at_ms: Option<u32>,
+    /// `play` with duration 0: send the first video frame only.
+    single_frame: bool,
+    /// Metadata and sequence headers go out before the next media tag.
+    needs_headers: bool,
+    audio_enabled: bool,
+    video_enabled: bool,
+    /// After `receiveVideo(true)`: skip video until the next key frame.
+    waiting_for_keyframe: bool,
+    last_timestamp: u32,
+    pub bytes_sent: u64,
+}
+
+impl Player {
+    /// A player positioned at `start_ms` (key frame at or before), with an optional
+    /// duration (ms; negative = to the end, 0 = single frame).
+    pub fn new(stream_id: u32, name: String, media: OpenMedia, start_ms: u32, duration_ms: f64, buffer_ms: Option<u32>, now: Instant) -> Self {
+        let cursor = media.index.seek(start_ms);
+        let stop_at_ms = (duration_ms > 0.0).then(|| start_ms.saturating_add(duration_ms.min(u32::MAX as f64) as u32));
+        let start = cursor.start_ms;
+        Player {
+            stream_id,
+            name,
+            media,
+            cursor,
+            state: State::Playing,
+            clock_start: now,
+            clock_base_ms: start,
+            buffer_ms: buffer_ms.map_or(DEFAULT_BUFFER_MS, u64::from),
+            pending: None,
+            stop_at_ms,
+            single_frame: duration_ms == 0.0,
+            needs_headers: true,
+            audio_enabled: true,
+            video_enabled: true,
+            waiting_for_keyframe: false,
+            last_timestamp: start,
+            bytes_sent: 0,
+        }
+    }
+
+    /// Media time where the current play or seek starts (the key frame it landed on).
+    pub fn start_ms(&self) -> u32 {
+        self.cursor.start_ms
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Finished
+    }
+
+    pub fn set_buffer_length(&mut self, millis: u32) {
+        self.buffer_ms = u64::from(millis);
+    }
+
+    /// Moves to the key frame at or before `ms` and restarts the clock there.
+    pub fn seek(&mut self, ms: u32, now: Instant) {
+        self.cursor = self.media.index.seek(ms);
+        self.pending = None;
+        self.needs_headers = true;
+        self.waiting_for_keyframe = false;
+        self.clock_start = now;
+        self.clock_base_ms = self.cursor.start_ms;
+        self.last_timestamp = self.cursor.start_ms;
+        if let Some(stop) = self.stop_at_ms
+            && stop <= ms
+        {
+            self.stop_at_ms = None;
+        }
+        // A seek revives a finished or paused stream (FMS resumes playing after a seek).
+        self.state = State::Playing;
+    }
+
+    pub fn pause(&mut self) {
+        if self.state == State::Playing {
+            self.state = State::Paused;
+        }
+    }
+
+    /// Resumes where sending stopped, with the clock restarted from there.
+    pub fn unpause(&mut self, now: Instant) {
+        if self.state == State::Paused {
+            self.state = State::Playing;
+            self.clock_start = now;
+            self.clock_base_ms = self.pending.as_ref().map_or(self.last_timestamp, |t| t.timestamp);
+        }
+    }
+
+    pub fn set_receive_audio(&mut self, enabled: bool) {
+        self.audio_enabled = enabled;
+    }
+
+    pub fn set_receive_video(&mut self, enabled: bool) {
+        if enabled && !self.video_enabled {
+            self.waiting_for_keyframe = true;
+        }
+        self.video_enabled = enabled;
+    }
+
+    /// What the player needs now.
+    pub fn want(&self, now: Instant) -> Want {
+        if self.state != State::Playing {
+            return Want::Nothing;
+        }
+        let Some(tag) = &self.pending else { return Want::Fetch };
+        let due = self.due_at(tag.timestamp);
+        if due <= now { Want::Send } else { Want::WaitUntil(due) }
+    }
+
+    /// When a tag with this timestamp may be sent: `buffer + 1 s` ahead of the wall clock.
+    fn due_at(&self, timestamp: u32) -> Instant {
+        let ahead_of_start = u64::from(timestamp.saturating_sub(self.clock_base_ms));
+        let lead = self.buffer_ms.max(DEFAULT_BUFFER_MS) + LEAD_EXTRA_MS;
+        let wait = ahead_of_start.saturating_sub(lead);
+        self.clock_start.checked_add(Duration::from_millis(wait)).unwrap_or(self.clock_start)
+    }
+
+    /// Reads the next tag into `pending`. Returns false at the end of the media or the
+    /// requested length, after which the caller completes the play.
+    pub async fn fetch(&mut self) -> Result<bool, MediaError> {
+        let index = Arc::clone(&self.media.index);
+        loop {
+            let Some(tag) = index.next_tag(&mut self.cursor, &self.media.object).await? else {
+                return Ok(false);
+            };
+            if self.stop_at_ms.is_some_and(|stop| tag.timestamp >= stop && tag.kind != TagKind::Script) {
+                return Ok(false);
+            }
+            let wanted = match tag.kind {
+                TagKind::Audio => self.audio_enabled,
+                TagKind::Video if !self.video_enabled => false,
+                TagKind::Video if self.waiting_for_keyframe => {
+                    self.waiting_for_keyframe = !tag.keyframe;
+                    tag.keyframe
+                }
+                _ => true,
+            };
+            if wanted {
+                self.pending = Some(tag);
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Sends the pending tag (after metadata and sequence headers when they are due).
+    /// Returns false when a single-frame play is done.
+    pub fn send(&mut self, session: &mut ServerSession) -> bool {
+        let Some(tag) = self.pending.take() else { return true };
+        if self.needs_headers {
+            self.needs_headers = false;
+            self.send_headers(session, tag.timestamp);
+        }
+        let bytes = match tag.kind {
+            TagKind::Script => {
+                session.send_data(self.stream_id, tag.timestamp, &tag.body());
+                tag.body_len()
+            }
+            kind => {
+                session.send_media(self.stream_id, kind as u8, tag.timestamp, &[tag.prefix.as_slice(), &tag.data]);
+                tag.body_len()
+            }
+        };
+        self.bytes_sent += bytes as u64;
+        self.last_timestamp = tag.timestamp;
+        !(self.single_frame && tag.kind == TagKind::Video)
+    }
+
+    /// onMetaData and codec sequence headers, stamped with the first frame's time.
+    fn send_headers(&mut self, session: &mut ServerSession, timestamp: u32) {
+        let info = self.media.index.info();
+        session.send_data(self.stream_id, timestamp, &info.metadata);
+        self.bytes_sent += info.metadata.len() as u64;
+        for header in &info.sequence_headers {
+            let enabled = match header.kind {
+                TagKind::Audio => self.audio_enabled,
+                TagKind::Video => self.video_enabled,
+                TagKind::Script => true,
+            };
+            if enabled {
+                session.send_media(self.stream_id, header.kind as u8, timestamp, &[header.prefix.as_slice(), &header.data]);
+                self.bytes_sent += header.body_len() as u64;
+            }
+        }
+    }
+
+    /// Marks the play as finished (end of media or length reached).
+    pub fn finish(&mut self) {
+        self.state = State::Finished;
+        self.pending = None;
+    }
+
+    /// Timestamp of the last tag sent.
+    pub fn last_timestamp(&self) -> u32 {
+        self.last_timestamp
+    }
+}
