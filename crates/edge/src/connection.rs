@@ -132,10 +132,10 @@ impl RtmpConnection {
                 }
             }
             Event::CloseStream { stream_id } => {
-                if let Some(player) = self.players.remove(&stream_id) {
-                    if !player.is_finished() {
-                        self.session.play_stopped(stream_id, &player.name);
-                    }
+                if let Some(player) = self.players.remove(&stream_id)
+                    && !player.is_finished()
+                {
+                    self.session.play_stopped(stream_id, &player.name);
                     self.log_stop(&player, "closed by client");
                 }
                 self.buffer_lengths.remove(&stream_id);

@@ -1,10 +1,28 @@
 //! The RTMP chunk stream: splitting messages into chunks (writer) and reassembling them
 //! (reader), with all four header formats, extended timestamps as FFmpeg and librtmp expect
 //! them, and chunk size changes.
+//!
+//! - [`header`]: the wire encoding of basic and message headers (reference §3.1–§3.2).
+//! - [`reader`]: [`ChunkReader`], bounded by [`ReaderLimits`].
+//! - [`writer`]: [`ChunkWriter`].
 
-use bytes::BytesMut;
+mod header;
+mod reader;
+mod writer;
 
-use crate::message::{Message, MessageHeader};
+#[cfg(test)]
+mod tests;
+
+pub use self::reader::ChunkReader;
+pub use self::writer::ChunkWriter;
+use crate::message::ControlError;
+
+/// The chunk size both directions start with (§3.4).
+pub const DEFAULT_CHUNK_SIZE: u32 = 128;
+/// The largest chunk size Set Chunk Size may announce: bit 31 must be 0 (§3.4).
+pub const MAX_CHUNK_SIZE: u32 = 0x7FFF_FFFF;
+/// The largest message the 24-bit length field can describe.
+pub const MAX_MESSAGE_LEN: u32 = 0xFF_FFFF;
 
 /// Bounds on what a peer may make the reader hold.
 #[derive(Debug, Clone, Copy)]
@@ -13,7 +31,9 @@ pub struct ReaderLimits {
     pub max_message_len: u32,
     /// Most chunk streams with state at once.
     pub max_chunk_streams: usize,
-    /// Most bytes held in partly received messages, over all chunk streams.
+    /// Most bytes held in partly received messages, over all chunk streams. A message
+    /// counts with its full announced length from its first chunk on, since that is what
+    /// gets reserved.
     pub max_buffered: usize,
 }
 
@@ -37,72 +57,7 @@ pub enum ChunkError {
     NoPreviousHeader { csid: u32 },
     #[error("invalid chunk size {0}")]
     InvalidChunkSize(u32),
-}
-
-/// Reassembles messages from chunks. Feed it bytes in any split; it applies Set Chunk Size
-/// (type 1) and Abort (type 2) itself, and still returns them.
-#[derive(Debug)]
-pub struct ChunkReader {
-    _private: (),
-}
-
-impl ChunkReader {
-    pub fn new(limits: ReaderLimits) -> Self {
-        let _ = limits;
-        todo!("rtmp wire helper")
-    }
-
-    /// Appends bytes received from the peer.
-    pub fn push(&mut self, data: &[u8]) {
-        let _ = data;
-        todo!("rtmp wire helper")
-    }
-
-    /// The next complete message, `Ok(None)` when more bytes are needed.
-    pub fn next_message(&mut self) -> Result<Option<Message>, ChunkError> {
-        todo!("rtmp wire helper")
-    }
-
-    /// Total bytes pushed so far (for acknowledgements).
-    pub fn bytes_received(&self) -> u64 {
-        todo!("rtmp wire helper")
-    }
-}
-
-/// Splits messages into chunks. Starts each chunk stream with a type-0 header, uses type 1/2
-/// for later messages when the timestamp does not go backwards, type 3 only for
-/// continuations, repeats an extended timestamp on every continuation chunk.
-#[derive(Debug)]
-pub struct ChunkWriter {
-    _private: (),
-}
-
-impl ChunkWriter {
-    /// A writer with the default chunk size of 128.
-    pub fn new() -> Self {
-        todo!("rtmp wire helper")
-    }
-
-    /// Changes the outgoing chunk size. Call right after writing the Set Chunk Size message
-    /// that announces it.
-    pub fn set_chunk_size(&mut self, size: u32) {
-        let _ = size;
-        todo!("rtmp wire helper")
-    }
-
-    pub fn chunk_size(&self) -> u32 {
-        todo!("rtmp wire helper")
-    }
-
-    /// Appends the chunks of one message whose body is the concatenation of `parts`.
-    pub fn write(&mut self, header: &MessageHeader, parts: &[&[u8]], out: &mut BytesMut) {
-        let _ = (header, parts, out);
-        todo!("rtmp wire helper")
-    }
-}
-
-impl Default for ChunkWriter {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// A Set Chunk Size or Abort too short to carry its value.
+    #[error("malformed protocol control message: {0}")]
+    Control(#[from] ControlError),
 }

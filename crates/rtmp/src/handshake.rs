@@ -1,6 +1,32 @@
 //! The server side of the RTMP handshake: simple (echo), digest (FP9, schemes 0 and 1, S1 in
 //! the client's scheme, valid S2 signature) and RTMPE (types 6, 8 and 9: Diffie-Hellman on the
 //! 1024-bit Oakley group 2, RC4 keys from HMAC-SHA256, 1536-byte keystream skip).
+//!
+//! - [`digest`]: offset schemes, keys, C1/S1 digests and C2/S2 signatures (reference §1).
+//! - [`dh`]: the Diffie-Hellman group and key checks (§2.2–§2.4).
+//! - [`rc4`]: the RC4 streams and their keys (§2.5–§2.6).
+//! - [`sig`]: XTEA/Blowfish signature encryption of types 8 and 9 (§2.7).
+//! - [`respond`]: S0+S1+S2 from C0+C1 (§1.6).
+//!
+//! This file holds the byte-level state machine: it collects C0+C1 and C2 from any split of
+//! the input and never consumes a byte past C2.
+
+mod dh;
+mod digest;
+mod rc4;
+mod respond;
+mod sig;
+
+#[cfg(test)]
+mod tests;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+pub use self::rc4::{Rc4Pair, Rc4Stream};
+use self::digest::{BLOCK_LEN, Block};
+use self::respond::{VERSION_PLAIN, VERSION_RTMPE, respond};
+use self::sig::{VERSION_BLOWFISH, VERSION_XTEA};
 
 /// What kind of handshake took place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,34 +37,6 @@ pub enum HandshakeKind {
     Digest { scheme: u8 },
     /// RTMPE; `version` is the C0 byte (6, 8 or 9).
     Encrypted { scheme: u8, version: u8 },
-}
-
-/// An RC4 keystream, already advanced past the 1536 skipped bytes.
-pub struct Rc4Stream {
-    _private: (),
-}
-
-impl Rc4Stream {
-    /// Encrypts or decrypts `buf` in place.
-    pub fn apply(&mut self, buf: &mut [u8]) {
-        let _ = buf;
-        todo!("rtmp wire helper")
-    }
-}
-
-impl std::fmt::Debug for Rc4Stream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Rc4Stream")
-    }
-}
-
-/// The two RC4 streams of an RTMPE connection.
-#[derive(Debug)]
-pub struct Rc4Pair {
-    /// Decrypts what the client sends.
-    pub decrypt: Rc4Stream,
-    /// Encrypts what the server sends.
-    pub encrypt: Rc4Stream,
 }
 
 /// Result of a completed handshake.
@@ -65,40 +63,153 @@ pub enum HandshakeError {
     EncryptionDisabled,
 }
 
+/// Length of C0+C1.
+const C0C1_LEN: usize = 1 + BLOCK_LEN;
+
+enum Stage {
+    /// Collecting C0+C1 (in `ServerHandshake::c0c1`).
+    ReadingC0C1,
+    /// S0+S1+S2 are ready; C2 is skipped (checking it is optional, §1.6 step 6, and no
+    /// known server rejects on it).
+    ReadingC2 { remaining: usize },
+    Done,
+    Failed(HandshakeError),
+}
+
 /// Server handshake state machine. Feed client bytes with [`ServerHandshake::handle_input`];
 /// send what [`ServerHandshake::poll_transmit`] returns (S0+S1+S2, as soon as C0+C1 are in,
 /// without waiting for C2); when [`ServerHandshake::is_complete`], take the outcome. Bytes
 /// after C2 are not consumed: they are the first chunks (encrypted, for RTMPE).
 pub struct ServerHandshake {
-    _private: (),
+    allow_encrypted: bool,
+    /// Source of S1/S2 random bytes and of the DH private key.
+    rng: StdRng,
+    stage: Stage,
+    c0c1: Vec<u8>,
+    transmit: Option<Vec<u8>>,
+    kind: HandshakeKind,
+    client_version: [u8; 4],
+    encryption: Option<Rc4Pair>,
 }
 
 impl ServerHandshake {
     /// `allow_encrypted`: whether types 6/8/9 are accepted.
     pub fn new(allow_encrypted: bool) -> Self {
-        let _ = allow_encrypted;
-        todo!("rtmp wire helper")
+        // ChaCha12 seeded from the OS: good enough for DH private keys.
+        Self::with_rng(allow_encrypted, rand::make_rng())
+    }
+
+    /// Like [`ServerHandshake::new`], with every random byte (S1, S2, the DH private key)
+    /// drawn from a generator seeded with `seed`, so that runs are reproducible. For tests
+    /// and fuzzing only: a server must use [`ServerHandshake::new`].
+    pub fn with_rng_seed(allow_encrypted: bool, seed: u64) -> Self {
+        Self::with_rng(allow_encrypted, StdRng::seed_from_u64(seed))
+    }
+
+    fn with_rng(allow_encrypted: bool, rng: StdRng) -> Self {
+        ServerHandshake {
+            allow_encrypted,
+            rng,
+            stage: Stage::ReadingC0C1,
+            c0c1: Vec::new(),
+            transmit: None,
+            kind: HandshakeKind::Simple,
+            client_version: [0; 4],
+            encryption: None,
+        }
     }
 
     /// Consumes handshake bytes from the front of `input`; returns how many were used.
+    /// Once complete it uses nothing more; after an error it keeps returning that error.
     pub fn handle_input(&mut self, input: &[u8]) -> Result<usize, HandshakeError> {
-        let _ = input;
-        todo!("rtmp wire helper")
+        let mut used = 0;
+        loop {
+            let rest = &input[used..];
+            match &mut self.stage {
+                Stage::Failed(error) => return Err(error.clone()),
+                Stage::Done => return Ok(used),
+                Stage::ReadingC2 { remaining } => {
+                    let take = rest.len().min(*remaining);
+                    used += take;
+                    *remaining -= take;
+                    if *remaining == 0 {
+                        self.stage = Stage::Done;
+                    }
+                    return Ok(used);
+                }
+                Stage::ReadingC0C1 => {
+                    if rest.is_empty() {
+                        return Ok(used);
+                    }
+                    if self.c0c1.is_empty() {
+                        // Reject a bad C0 at once rather than after 1536 more bytes.
+                        if let Err(error) = self.check_version(rest[0]) {
+                            self.stage = Stage::Failed(error.clone());
+                            return Err(error);
+                        }
+                        self.c0c1.reserve_exact(C0C1_LEN);
+                    }
+                    let take = rest.len().min(C0C1_LEN - self.c0c1.len());
+                    self.c0c1.extend_from_slice(&rest[..take]);
+                    used += take;
+                    if self.c0c1.len() < C0C1_LEN {
+                        return Ok(used);
+                    }
+                    if let Err(error) = self.answer() {
+                        self.stage = Stage::Failed(error.clone());
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_version(&self, c0: u8) -> Result<(), HandshakeError> {
+        match c0 {
+            VERSION_PLAIN => Ok(()),
+            VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH if self.allow_encrypted => Ok(()),
+            VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH => {
+                Err(HandshakeError::EncryptionDisabled)
+            }
+            other => Err(HandshakeError::BadVersion(other)),
+        }
+    }
+
+    /// C0+C1 are complete: prepare S0+S1+S2 and move on to C2.
+    fn answer(&mut self) -> Result<(), HandshakeError> {
+        let c0c1 = std::mem::take(&mut self.c0c1);
+        let mut c1: Block = [0; BLOCK_LEN];
+        c1.copy_from_slice(&c0c1[1..]);
+        let response = respond(c0c1[0], &c1, &mut self.rng)?;
+        self.client_version = [c1[4], c1[5], c1[6], c1[7]];
+        self.kind = response.kind;
+        self.encryption = response.encryption;
+        self.transmit = Some(response.bytes);
+        self.stage = Stage::ReadingC2 { remaining: BLOCK_LEN };
+        Ok(())
     }
 
     /// Bytes to send to the client, once.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        todo!("rtmp wire helper")
+        self.transmit.take()
     }
 
     /// True once C2 has been read.
     pub fn is_complete(&self) -> bool {
-        todo!("rtmp wire helper")
+        matches!(self.stage, Stage::Done)
     }
 
     /// The outcome; call once [`ServerHandshake::is_complete`].
+    ///
+    /// # Panics
+    /// If the handshake is not complete.
     pub fn into_outcome(self) -> HandshakeOutcome {
-        todo!("rtmp wire helper")
+        assert!(self.is_complete(), "ServerHandshake::into_outcome before the handshake completed");
+        HandshakeOutcome {
+            kind: self.kind,
+            client_version: self.client_version,
+            encryption: self.encryption,
+        }
     }
 }
 

@@ -567,3 +567,255 @@ impl ServerSession {
 fn malformed(what: &'static str, reason: impl ToString) -> SessionError {
     SessionError::Malformed { what, reason: reason.to_string() }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    /// A minimal client: writes commands with its own chunk writer and reads the server's
+    /// output with its own chunk reader.
+    struct Client {
+        writer: ChunkWriter,
+        reader: ChunkReader,
+    }
+
+    impl Client {
+        fn new() -> Self {
+            Client { writer: ChunkWriter::new(), reader: ChunkReader::new(ReaderLimits::default()) }
+        }
+
+        fn command(&mut self, stream_id: u32, values: &[Value]) -> Vec<u8> {
+            let body = amf0::encode_all(values);
+            let mut out = BytesMut::new();
+            let header = MessageHeader { csid: 3, timestamp: 0, type_id: type_id::COMMAND_AMF0, stream_id };
+            self.writer.write(&header, &[&body], &mut out);
+            out.to_vec()
+        }
+
+        fn control(&mut self, type_id: u8, payload: &[u8]) -> Vec<u8> {
+            let mut out = BytesMut::new();
+            let header = MessageHeader { csid: 2, timestamp: 0, type_id, stream_id: 0 };
+            self.writer.write(&header, &[payload], &mut out);
+            out.to_vec()
+        }
+
+        /// Every message the server has written so far.
+        fn receive(&mut self, server: &mut ServerSession) -> Vec<Message> {
+            let bytes = server.output().split();
+            self.reader.push(&bytes);
+            let mut messages = Vec::new();
+            while let Some(m) = self.reader.next_message().unwrap() {
+                messages.push(m);
+            }
+            messages
+        }
+    }
+
+    fn commands(messages: &[Message]) -> Vec<Vec<Value>> {
+        messages
+            .iter()
+            .filter(|m| m.type_id == type_id::COMMAND_AMF0 || m.type_id == type_id::DATA_AMF0)
+            .map(|m| amf0::decode_all(&m.payload).unwrap())
+            .collect()
+    }
+
+    fn status_code(values: &[Value]) -> Option<&str> {
+        values.iter().find_map(|v| v.get("code")).and_then(Value::as_str)
+    }
+
+    fn connect_values(app: &str) -> Vec<Value> {
+        vec![
+            Value::from("connect"),
+            Value::Number(1.0),
+            Value::object([
+                ("app", Value::from(app)),
+                ("flashVer", Value::from("LNX 9,0,124,2")),
+                ("tcUrl", Value::from("rtmp://localhost:1935/cfx/st")),
+                ("fpad", Value::Boolean(false)),
+                ("capabilities", Value::Number(15.0)),
+                ("audioCodecs", Value::Number(4071.0)),
+                ("videoCodecs", Value::Number(252.0)),
+                ("videoFunction", Value::Number(1.0)),
+            ]),
+        ]
+    }
+
+    /// Connects and creates stream 1; returns the pieces.
+    fn connected() -> (ServerSession, Client) {
+        let mut server = ServerSession::new(SessionConfig::default(), 7);
+        let mut client = Client::new();
+        let bytes = client.command(0, &connect_values("cfx/st"));
+        server.handle_input(&bytes).unwrap();
+        assert!(matches!(server.poll_event(), Some(Event::Connect(c)) if c.app == "cfx/st"));
+        server.accept_connect();
+        let bytes = client.command(0, &[Value::from("createStream"), Value::Number(2.0), Value::Null]);
+        server.handle_input(&bytes).unwrap();
+        let replies = client.receive(&mut server);
+        let types: Vec<u8> = replies.iter().map(|m| m.type_id).collect();
+        assert_eq!(&types[..3], &[type_id::WINDOW_ACK_SIZE, type_id::SET_PEER_BANDWIDTH, type_id::SET_CHUNK_SIZE]);
+        let cmds = commands(&replies);
+        assert_eq!(cmds[0][0], Value::from("_result"));
+        assert_eq!(status_code(&cmds[0]), Some("NetConnection.Connect.Success"));
+        assert_eq!(cmds[1], vec![Value::from("_result"), Value::Number(2.0), Value::Null, Value::Number(1.0)]);
+        assert!(server.has_stream(1));
+        (server, client)
+    }
+
+    #[test]
+    fn connect_create_stream_and_play_events() {
+        let (mut server, mut client) = connected();
+        let play = client.command(
+            1,
+            &[Value::from("play"), Value::Number(4.0), Value::Null, Value::from("mp4:a.mp4"), Value::Number(-2000.0)],
+        );
+        server.handle_input(&play).unwrap();
+        assert_eq!(
+            server.poll_event(),
+            Some(Event::Play { stream_id: 1, name: "mp4:a.mp4".into(), start: -2000.0, duration: -1.0, reset: true })
+        );
+        server.play_started(1, "mp4:a.mp4", true);
+        let cmds = commands(&client.receive(&mut server));
+        let codes: Vec<_> = cmds.iter().filter_map(|c| status_code(c)).collect();
+        assert_eq!(codes, ["NetStream.Play.Reset", "NetStream.Play.Start", "NetStream.Data.Start"]);
+        // onStatus carries the Null command object that FFmpeg and librtmp require.
+        assert_eq!(cmds[0][2], Value::Null);
+    }
+
+    #[test]
+    fn byte_at_a_time_equals_all_at_once() {
+        let mut server = ServerSession::new(SessionConfig::default(), 1);
+        let mut client = Client::new();
+        let bytes = client.command(0, &connect_values("cfx/st/videos"));
+        for b in &bytes {
+            server.handle_input(std::slice::from_ref(b)).unwrap();
+        }
+        assert!(matches!(server.poll_event(), Some(Event::Connect(c)) if c.app == "cfx/st/videos"));
+        assert_eq!(server.poll_event(), None);
+    }
+
+    #[test]
+    fn rejected_connect_and_commands_before_connect() {
+        let mut server = ServerSession::new(SessionConfig::default(), 1);
+        let mut client = Client::new();
+        let early = client.command(0, &[Value::from("createStream"), Value::Number(2.0), Value::Null]);
+        assert!(matches!(server.handle_input(&early), Err(SessionError::NotConnected(_))));
+
+        let mut server = ServerSession::new(SessionConfig::default(), 1);
+        let mut client = Client::new();
+        server.handle_input(&client.command(0, &connect_values("live"))).unwrap();
+        assert!(matches!(server.poll_event(), Some(Event::Connect(_))));
+        server.reject_connect("no such application");
+        let cmds = commands(&client.receive(&mut server));
+        assert_eq!(cmds[0][0], Value::from("_error"));
+        assert_eq!(status_code(&cmds[0]), Some("NetConnection.Connect.Rejected"));
+    }
+
+    #[test]
+    fn unknown_commands_get_an_error_and_the_session_goes_on() {
+        let (mut server, mut client) = connected();
+        server.handle_input(&client.command(0, &[Value::from("fooBar"), Value::Number(5.0), Value::Null])).unwrap();
+        let cmds = commands(&client.receive(&mut server));
+        assert_eq!(cmds[0][0], Value::from("_error"));
+        assert_eq!(cmds[0][1], Value::Number(5.0));
+        assert_eq!(status_code(&cmds[0]), Some("NetConnection.Call.Failed"));
+        server.handle_input(&client.command(0, &[Value::from("_checkbw"), Value::Number(6.0), Value::Null])).unwrap();
+        let cmds = commands(&client.receive(&mut server));
+        assert_eq!(cmds[0][0], Value::from("_result"));
+    }
+
+    #[test]
+    fn stream_commands_become_events() {
+        let (mut server, mut client) = connected();
+        let send = |server: &mut ServerSession, client: &mut Client, values: &[Value]| {
+            server.handle_input(&client.command(1, values)).unwrap();
+            server.poll_event()
+        };
+        assert_eq!(
+            send(&mut server, &mut client, &[Value::from("seek"), Value::Number(0.0), Value::Null, Value::Number(3000.0)]),
+            Some(Event::Seek { stream_id: 1, position_ms: 3000.0 })
+        );
+        assert_eq!(
+            send(&mut server, &mut client, &[Value::from("pause"), Value::Number(0.0), Value::Null, Value::Boolean(true), Value::Number(10.0)]),
+            Some(Event::Pause { stream_id: 1, pause: true, position_ms: 10.0 })
+        );
+        assert_eq!(
+            send(&mut server, &mut client, &[Value::from("receiveVideo"), Value::Number(0.0), Value::Null, Value::Boolean(false)]),
+            Some(Event::ReceiveVideo { stream_id: 1, enabled: false })
+        );
+        assert_eq!(
+            send(&mut server, &mut client, &[Value::from("getStreamLength"), Value::Number(3.0), Value::Null, Value::from("a")]),
+            Some(Event::GetStreamLength { transaction_id: 3.0, name: "a".into() })
+        );
+        assert_eq!(
+            send(&mut server, &mut client, &[Value::from("closeStream"), Value::Number(0.0), Value::Null]),
+            Some(Event::CloseStream { stream_id: 1 })
+        );
+        assert_eq!(
+            send(&mut server, &mut client, &[Value::from("deleteStream"), Value::Number(0.0), Value::Null, Value::Number(1.0)]),
+            Some(Event::CloseStream { stream_id: 1 })
+        );
+        assert!(!server.has_stream(1));
+    }
+
+    #[test]
+    fn amf3_commands_are_understood() {
+        let (mut server, mut client) = connected();
+        let mut body = vec![0u8];
+        body.extend(amf0::encode_all(&[Value::from("play"), Value::Number(0.0), Value::Null, Value::from("clip")]));
+        let mut out = BytesMut::new();
+        let header = MessageHeader { csid: 8, timestamp: 0, type_id: type_id::COMMAND_AMF3, stream_id: 1 };
+        client.writer.write(&header, &[&body], &mut out);
+        server.handle_input(&out).unwrap();
+        assert!(matches!(server.poll_event(), Some(Event::Play { name, .. }) if name == "clip"));
+    }
+
+    #[test]
+    fn user_control_and_acknowledgements() {
+        let (mut server, mut client) = connected();
+        let ping = client.control(type_id::USER_CONTROL, &UserControl::PingRequest(42).encode());
+        server.handle_input(&ping).unwrap();
+        let replies = client.receive(&mut server);
+        assert_eq!(UserControl::parse(&replies[0].payload).unwrap(), UserControl::PingResponse(42));
+
+        let buffer = client.control(type_id::USER_CONTROL, &UserControl::SetBufferLength { stream_id: 1, millis: 3000 }.encode());
+        server.handle_input(&buffer).unwrap();
+        assert_eq!(server.poll_event(), Some(Event::BufferLength { stream_id: 1, millis: 3000 }));
+
+        let window = client.control(type_id::WINDOW_ACK_SIZE, &100u32.to_be_bytes());
+        server.handle_input(&window).unwrap();
+        let filler = client.command(0, &[Value::from("_checkbw"), Value::Number(9.0), Value::Null, Value::from("x".repeat(120))]);
+        server.handle_input(&filler).unwrap();
+        let replies = client.receive(&mut server);
+        assert!(replies.iter().any(|m| m.type_id == type_id::ACKNOWLEDGEMENT), "no acknowledgement sent");
+    }
+
+    #[test]
+    fn media_and_completion() {
+        let (mut server, mut client) = connected();
+        server.send_data(1, 0, &amf0::encode_all(&[Value::from("onMetaData"), Value::ecma_array([("duration", Value::Number(1.0))])]));
+        server.send_media(1, type_id::VIDEO, 0, &[&[0x17, 0x01, 0, 0, 0], &[1, 2, 3]]);
+        server.send_media(1, type_id::AUDIO, 23, &[&[0xAF, 0x01], &vec![9u8; 5000]]);
+        server.play_complete(1, "a", 23, 1.0, 5010);
+        let messages = client.receive(&mut server);
+        let media: Vec<_> = messages.iter().filter(|m| m.type_id == type_id::VIDEO || m.type_id == type_id::AUDIO).collect();
+        assert_eq!(media[0].payload, Bytes::from_static(&[0x17, 0x01, 0, 0, 0, 1, 2, 3]));
+        assert_eq!(media[1].timestamp, 23);
+        assert_eq!(media[1].payload.len(), 5002);
+        let codes: Vec<String> = commands(&messages).iter().filter_map(|c| status_code(c).map(str::to_owned)).collect();
+        assert_eq!(codes, ["NetStream.Play.Complete", "NetStream.Play.Stop"]);
+        let last = messages.last().unwrap();
+        assert_eq!(UserControl::parse(&last.payload).unwrap(), UserControl::StreamEof(1));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let (mut server, _client) = connected();
+        // A well-formed chunk carrying a command body that is not AMF.
+        let mut out = BytesMut::new();
+        let mut writer = ChunkWriter::new();
+        writer.write(&MessageHeader { csid: 3, timestamp: 0, type_id: type_id::COMMAND_AMF0, stream_id: 0 }, &[&[0xFF, 0x00]], &mut out);
+        assert!(server.handle_input(&out).is_err());
+    }
+}

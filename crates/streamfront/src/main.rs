@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use sf_cache::{CacheConfig, EdgeCache, LocalOrigin, Origin};
 use sf_edge::{Edge, EdgeConfig, Timeouts};
-use tracing::{error, info};
+use tracing::info;
 
 mod sample;
 
@@ -83,7 +83,8 @@ fn main() -> ExitCode {
 
 fn serve(args: ServeArgs) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 
     if let Err(message) = std::fs::create_dir_all(&args.data_dir) {
         eprintln!("streamfront: --data-dir {}: {message}", args.data_dir.display());
@@ -143,7 +144,6 @@ fn serve(args: ServeArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                error!("{e}");
                 eprintln!("streamfront: {e}");
                 ExitCode::FAILURE
             }

@@ -1,0 +1,447 @@
+//! End-to-end harness: starts the real `streamfront` binary on free loopback ports and plays
+//! from it with real clients (ffmpeg, rtmpdump) and a raw RTMP socket.
+//!
+//! Every test binary includes this module with `mod common;` and uses a different part of it.
+#![allow(dead_code)]
+
+pub mod clients;
+pub mod framemd5;
+pub mod media;
+pub mod raw;
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub use clients::*;
+pub use framemd5::*;
+pub use media::*;
+
+/// How to install what the tests need; printed whenever a tool is missing.
+pub const INSTALL_HINT: &str =
+    "install the test tools with `apt-get update && apt-get install -y ffmpeg rtmpdump` \
+     (or run `bash .ci/run`, which does it for you)";
+
+/// Panics with an install hint unless `tool` can be executed.
+pub fn require_tool(tool: &str) {
+    static CHECKED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let checked = CHECKED.get_or_init(Default::default);
+    if checked.lock().unwrap().contains(tool) {
+        return;
+    }
+    let probe_arg = if tool == "rtmpdump" { "--help" } else { "-version" };
+    match Command::new(tool)
+        .arg(probe_arg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(_) => {
+            checked.lock().unwrap().insert(tool.to_string());
+        }
+        Err(e) => panic!("required tool `{tool}` cannot be run ({e}); {INSTALL_HINT}"),
+    }
+}
+
+/// A directory under cargo's per-target temp dir that is removed on drop (kept if the test
+/// panicked, so its contents can be inspected).
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sf-it");
+        fs::create_dir_all(&base).unwrap();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let path = base.join(format!(
+            "{label}-{}-{}-{nanos}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&path).unwrap();
+        TempDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// A loopback port nobody listens on right now. Ports handed out by this process are never
+/// handed out twice, so parallel tests in one binary cannot collide with each other.
+pub fn free_port() -> u16 {
+    static GIVEN: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
+    let given = GIVEN.get_or_init(Default::default);
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        if given.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
+}
+
+/// Output of a finished (or killed) child process.
+pub struct Run {
+    pub status: Option<ExitStatus>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub timed_out: bool,
+    pub what: String,
+}
+
+impl Run {
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// A short description for failure messages: the command, exit status, time and the tail
+    /// of stderr.
+    pub fn describe(&self) -> String {
+        let status = if self.timed_out {
+            format!("KILLED after the {:.1}s limit", self.elapsed.as_secs_f64())
+        } else {
+            format!("exit {:?} after {:.2}s", self.code(), self.elapsed.as_secs_f64())
+        };
+        format!("`{}`: {status}\n--- stderr (tail) ---\n{}", self.what, tail(&self.stderr, 40))
+    }
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(n);
+    lines[from..].join("\n")
+}
+
+/// Describes a command as a shell-like string.
+pub fn command_line(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        let a = a.to_string_lossy();
+        if a.contains(' ') || a.is_empty() {
+            s.push_str(&format!(" '{a}'"));
+        } else {
+            s.push(' ');
+            s.push_str(&a);
+        }
+    }
+    s
+}
+
+/// Runs `cmd` with stdin closed, collecting stdout and stderr through files (no pipe
+/// deadlocks); kills it after `limit`.
+pub fn run(mut cmd: Command, limit: Duration) -> Run {
+    let what = command_line(&cmd);
+    let dir = TempDir::new("run");
+    let out_path = dir.path().join("stdout");
+    let err_path = dir.path().join("stderr");
+    cmd.stdin(Stdio::null())
+        .stdout(File::create(&out_path).unwrap())
+        .stderr(File::create(&err_path).unwrap());
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{what}`: {e}; {INSTALL_HINT}"));
+    let (status, timed_out) = wait_deadline(&mut child, start + limit);
+    let elapsed = start.elapsed();
+    let stdout = fs::read(&out_path).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&fs::read(&err_path).unwrap_or_default()).into_owned();
+    Run { status, stdout, stderr, elapsed, timed_out, what }
+}
+
+/// Waits for `child` until `deadline`; kills it if it is still running then.
+pub fn wait_deadline(child: &mut Child, deadline: Instant) -> (Option<ExitStatus>, bool) {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return (Some(status), false),
+            Ok(None) => {}
+            Err(e) => panic!("waiting for child: {e}"),
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            return (status, true);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends SIGTERM to a process (via kill(1): the harness has no libc dependency).
+pub fn sigterm(pid: u32) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// A minimal HTTP/1.1 GET over a plain TcpStream: (status code, body).
+pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status_line = text.lines().next().unwrap_or_default().to_string();
+    let code = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad HTTP response: {status_line:?}")))?;
+    let body = match text.find("\r\n\r\n") {
+        Some(i) => text[i + 4..].to_string(),
+        None => String::new(),
+    };
+    Ok((code, body))
+}
+
+/// Extra knobs for [`Server::start_with`].
+#[derive(Clone, Debug, Default)]
+pub struct ServerOptions {
+    /// Additional `--rtmp-listen` addresses (fresh free ports) besides the first one.
+    pub extra_rtmp_listeners: usize,
+    /// Extra environment, e.g. `RUST_LOG`.
+    pub env: Vec<(String, String)>,
+}
+
+/// The real binary, started on free loopback ports with a temp data dir. Stopped (SIGTERM,
+/// then SIGKILL) on drop; its stderr is printed when the test panicked.
+pub struct Server {
+    child: Option<Child>,
+    pub origin: PathBuf,
+    pub rtmp_ports: Vec<u16>,
+    pub http_port: u16,
+    pub admin_port: u16,
+    pub stderr_path: PathBuf,
+    pub exit: Option<ExitStatus>,
+    data_dir: TempDir,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_streamfront")
+}
+
+impl Server {
+    pub fn start(origin: &Path) -> Server {
+        Server::start_with(origin, ServerOptions::default())
+    }
+
+    pub fn start_with(origin: &Path, opts: ServerOptions) -> Server {
+        // A port picked as free can be taken by someone else before the server binds it:
+        // retry with new ports when the server says "in use".
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Server::try_start(origin, &opts) {
+                Ok(server) => return server,
+                Err((msg, retry)) => {
+                    if !retry {
+                        panic!("{msg}");
+                    }
+                    last = msg;
+                }
+            }
+        }
+        panic!("server did not start after 3 tries: {last}");
+    }
+
+    fn try_start(origin: &Path, opts: &ServerOptions) -> Result<Server, (String, bool)> {
+        let data_dir = TempDir::new("data");
+        let stderr_path = data_dir.path().join("server-stderr.log");
+        let rtmp_ports: Vec<u16> = (0..=opts.extra_rtmp_listeners).map(|_| free_port()).collect();
+        let http_port = free_port();
+        let admin_port = free_port();
+        let mut cmd = Command::new(binary());
+        cmd.arg("serve").arg("--origin").arg(origin).arg("--data-dir").arg(data_dir.path());
+        for p in &rtmp_ports {
+            cmd.arg("--rtmp-listen").arg(format!("127.0.0.1:{p}"));
+        }
+        cmd.arg("--http-listen").arg(format!("127.0.0.1:{http_port}"));
+        cmd.arg("--admin-listen").arg(format!("127.0.0.1:{admin_port}"));
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
+        let what = command_line(&cmd);
+        cmd.stdin(Stdio::null())
+            .stdout(File::create(data_dir.path().join("server-stdout.log")).unwrap())
+            .stderr(File::create(&stderr_path).unwrap());
+        let child = cmd.spawn().map_err(|e| (format!("cannot start `{what}`: {e}"), false))?;
+        let mut server = Server {
+            child: Some(child),
+            origin: origin.to_path_buf(),
+            rtmp_ports,
+            http_port,
+            admin_port,
+            stderr_path,
+            exit: None,
+            data_dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
+                server.exit = Some(status);
+                server.child = None;
+                let log = server.log();
+                let retry = log.to_lowercase().contains("in use");
+                return Err((
+                    format!(
+                        "server exited during startup with {status}\ncommand: {what}\n--- server stderr ---\n{}",
+                        tail(&log, 60)
+                    ),
+                    retry,
+                ));
+            }
+            if let Ok((200, body)) = http_get(server.admin_addr(), "/healthz", Duration::from_secs(1)) {
+                if body.trim() == "ok" {
+                    return Ok(server);
+                }
+            }
+            if Instant::now() > deadline {
+                let log = server.log();
+                return Err((
+                    format!(
+                        "server did not answer GET /healthz with 200 `ok` within 15s\ncommand: {what}\n--- server stderr ---\n{}",
+                        tail(&log, 60)
+                    ),
+                    false,
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    pub fn rtmp_port(&self) -> u16 {
+        self.rtmp_ports[0]
+    }
+
+    pub fn rtmp_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.rtmp_port()))
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.admin_port))
+    }
+
+    /// `rtmp://127.0.0.1:PORT/cfx/st/<path>` on the first `--rtmp-listen` port. `path` is put
+    /// in verbatim (ffmpeg does not decode `%XX`; encode it yourself for rtmpdump).
+    pub fn url(&self, path: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/cfx/st/{path}", self.rtmp_port())
+    }
+
+    /// The same on the `--http-listen` port (which speaks RTMP too).
+    pub fn http_port_url(&self, path: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/cfx/st/{path}", self.http_port)
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&fs::read(&self.stderr_path).unwrap_or_default()).into_owned()
+    }
+
+    pub fn healthz(&self) -> std::io::Result<(u16, String)> {
+        http_get(self.admin_addr(), "/healthz", Duration::from_secs(5))
+    }
+
+    /// Panics unless the server process is still running and healthy.
+    pub fn assert_healthy(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("server died: {status}\n--- server stderr ---\n{}", tail(&self.log(), 60));
+            }
+        }
+        match self.healthz() {
+            Ok((200, body)) if body.trim() == "ok" => {}
+            other => panic!("GET /healthz: expected 200 `ok`, got {other:?}"),
+        }
+    }
+
+    /// Sends SIGTERM and waits up to `limit` for the exit status (None: still running).
+    pub fn terminate(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        sigterm(child.id());
+        let (status, killed) = wait_deadline(&mut child, Instant::now() + limit);
+        self.exit = status;
+        if killed { None } else { status }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            sigterm(child.id());
+            let _ = wait_deadline(&mut child, Instant::now() + Duration::from_secs(5));
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- streamfront stderr ({}) ---\n{}\n--- end of streamfront stderr ---",
+                self.stderr_path.display(),
+                tail(&self.log(), 200)
+            );
+        }
+        let _ = &self.data_dir;
+    }
+}
+
+/// Runs `f` in `n` threads at once and returns their results in order; a panic in any thread
+/// fails the caller with that thread's message.
+pub fn parallel<T: Send + 'static>(
+    jobs: Vec<Box<dyn FnOnce() -> T + Send + 'static>>,
+) -> Vec<T> {
+    let handles: Vec<_> = jobs.into_iter().map(std::thread::spawn).collect();
+    let mut out = Vec::new();
+    let mut failures = Vec::new();
+    for (i, h) in handles.into_iter().enumerate() {
+        match h.join() {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("job {i}: {msg}"));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        panic!("{} of the parallel jobs failed:\n{}", failures.len(), failures.join("\n\n"));
+    }
+    out
+}
