@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tracing::warn;
 
 use crate::Edge;
+use crate::connection::Protocol;
 
 pub async fn serve(edge: Arc<Edge>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
     loop {
@@ -56,26 +57,30 @@ fn respond(edge: &Edge, request: Request<Incoming>) -> Response<Full<Bytes>> {
 }
 
 fn metrics(edge: &Edge) -> String {
+    use std::fmt::Write;
     let s = &edge.stats;
     let cache = edge.library.cache().stats();
     let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
-    format!(
-        "# TYPE streamfront_connections_total counter\nstreamfront_connections_total {}\n\
-         # TYPE streamfront_connections_refused_total counter\nstreamfront_connections_refused_total {}\n\
-         # TYPE streamfront_viewers gauge\nstreamfront_viewers{{protocol=\"rtmp\"}} {}\nstreamfront_viewers{{protocol=\"rtmpe\"}} {}\n\
-         # TYPE streamfront_cache_hits_total counter\nstreamfront_cache_hits_total {}\n\
-         # TYPE streamfront_cache_misses_total counter\nstreamfront_cache_misses_total {}\n\
-         # TYPE streamfront_origin_requests_total counter\nstreamfront_origin_requests_total {}\n\
-         # TYPE streamfront_origin_bytes_total counter\nstreamfront_origin_bytes_total {}\n\
-         # TYPE streamfront_cache_memory_bytes gauge\nstreamfront_cache_memory_bytes {}\n",
-        load(&s.connections_total),
-        load(&s.connections_refused),
-        load(&s.viewers_rtmp),
-        load(&s.viewers_rtmpe),
-        load(&cache.hits),
-        load(&cache.misses),
-        load(&cache.origin_fetches),
-        load(&cache.origin_bytes),
-        edge.library.cache().memory_used(),
-    )
+    let mut out = String::new();
+    let mut counter = |name: &str, kind: &str, help: &str, value: u64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    };
+    counter("streamfront_connections_total", "counter", "TCP connections accepted.", load(&s.connections_total));
+    counter("streamfront_connections_refused_total", "counter", "Connections refused over --max-connections.", load(&s.connections_refused));
+    counter("streamfront_rtmpt_sessions", "gauge", "Open RTMPT tunnel sessions.", load(&s.rtmpt_sessions));
+    counter("streamfront_rtmpt_refused_total", "counter", "RTMPT sessions refused over the limit.", load(&s.rtmpt_refused));
+    counter("streamfront_cache_hits_total", "counter", "Block reads served from memory.", load(&cache.hits));
+    counter("streamfront_cache_misses_total", "counter", "Block reads that went to the origin.", load(&cache.misses));
+    counter("streamfront_origin_requests_total", "counter", "Ranged reads sent to the origin.", load(&cache.origin_fetches));
+    counter("streamfront_origin_bytes_total", "counter", "Bytes read from the origin.", load(&cache.origin_bytes));
+    counter("streamfront_cache_memory_bytes", "gauge", "Bytes of media blocks held in memory.", edge.library.cache().memory_used());
+    let _ = writeln!(out, "# HELP streamfront_viewers Established RTMP connections.\n# TYPE streamfront_viewers gauge");
+    for p in Protocol::ALL {
+        let _ = writeln!(out, "streamfront_viewers{{protocol=\"{}\"}} {}", p.as_str(), s.viewers(p));
+    }
+    let _ = writeln!(out, "# HELP streamfront_sent_bytes_total Media bytes sent to viewers.\n# TYPE streamfront_sent_bytes_total counter");
+    for p in Protocol::ALL {
+        let _ = writeln!(out, "streamfront_sent_bytes_total{{protocol=\"{}\"}} {}", p.as_str(), s.bytes_sent(p));
+    }
+    out
 }

@@ -15,21 +15,27 @@ use crate::names::{self, NameError};
 use crate::player::{Player, Want};
 
 /// Stop adding media to the output while this many bytes wait to be sent: the socket's
-/// pace sets ours, and a slow client costs at most this much memory.
-pub const OUTPUT_HIGH_WATER: usize = 64 * 1024;
+/// pace sets ours, and a slow client costs at most this much memory (plus one message).
+pub const OUTPUT_HIGH_WATER: usize = 32 * 1024;
 
 /// How the viewer reached us, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Rtmp,
     Rtmpe,
+    Rtmpt,
+    Rtmpte,
 }
 
 impl Protocol {
+    pub const ALL: [Protocol; 4] = [Protocol::Rtmp, Protocol::Rtmpe, Protocol::Rtmpt, Protocol::Rtmpte];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Rtmp => "rtmp",
             Protocol::Rtmpe => "rtmpe",
+            Protocol::Rtmpt => "rtmpt",
+            Protocol::Rtmpte => "rtmpte",
         }
     }
 }
@@ -55,6 +61,7 @@ impl RtmpConnection {
     pub fn new(edge: Arc<Edge>, peer: SocketAddr, protocol: Protocol) -> Self {
         let client_id = edge.next_client_id();
         let session = ServerSession::new(edge.config.session.clone(), client_id);
+        edge.stats.viewer_started(protocol);
         RtmpConnection {
             edge,
             peer,
@@ -230,15 +237,15 @@ impl RtmpConnection {
         }
     }
 
-    /// Adds due media to the output, up to [`OUTPUT_HIGH_WATER`] (counting `queued`: bytes
-    /// already taken from the output but not yet on the wire). Returns when it next has
-    /// something to do if nothing new arrives.
-    pub async fn pump(&mut self, queued: usize) -> Option<Instant> {
+    /// Adds due media to the output while it and `queued` (bytes already taken from the
+    /// output but not yet on the wire) hold fewer than `high_water` bytes. Returns when it
+    /// next has something to do if nothing new arrives.
+    pub async fn pump(&mut self, queued: usize, high_water: usize) -> Option<Instant> {
         let mut wake: Option<Instant> = None;
         let ids: Vec<u32> = self.players.keys().copied().collect();
         for stream_id in ids {
             loop {
-                if self.session.output().len() + queued >= OUTPUT_HIGH_WATER {
+                if self.session.output().len() + queued >= high_water {
                     // The writer wakes us when the socket drains.
                     return wake;
                 }
@@ -262,7 +269,9 @@ impl RtmpConnection {
                     Want::Send => {
                         let before = player.bytes_sent;
                         let more = player.send(&mut self.session);
-                        self.media_bytes_sent += player.bytes_sent - before;
+                        let sent = player.bytes_sent - before;
+                        self.media_bytes_sent += sent;
+                        self.edge.stats.add_bytes_sent(self.protocol, sent);
                         if !more {
                             self.complete(stream_id);
                         }
@@ -298,6 +307,12 @@ impl RtmpConnection {
             }
         }
         self.players.clear();
+    }
+}
+
+impl Drop for RtmpConnection {
+    fn drop(&mut self) {
+        self.edge.stats.viewer_ended(self.protocol);
     }
 }
 

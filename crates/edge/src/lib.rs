@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod connection;
+pub mod endpoint;
 pub mod library;
 pub mod listener;
 pub mod names;
@@ -43,7 +44,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        rtmp_tcp::default_timeouts()
+        Timeouts { handshake: Duration::from_secs(10), idle: Duration::from_secs(120), stalled: Duration::from_secs(60) }
     }
 }
 

@@ -8,32 +8,36 @@ use crate::connection::Protocol;
 pub struct Stats {
     pub connections_total: AtomicU64,
     pub connections_refused: AtomicU64,
-    pub viewers_rtmp: AtomicU64,
-    pub viewers_rtmpe: AtomicU64,
+    /// Established RTMP connections, by [`Protocol`] (index = position in `Protocol::ALL`).
+    viewers: [AtomicU64; 4],
+    /// Media bytes sent, by protocol.
+    bytes_sent: [AtomicU64; 4],
+    pub rtmpt_sessions: AtomicU64,
+    pub rtmpt_refused: AtomicU64,
+}
+
+fn slot(protocol: Protocol) -> usize {
+    Protocol::ALL.iter().position(|p| *p == protocol).expect("every protocol is in ALL")
 }
 
 impl Stats {
-    fn gauge(&self, protocol: Protocol) -> &AtomicU64 {
-        match protocol {
-            Protocol::Rtmp => &self.viewers_rtmp,
-            Protocol::Rtmpe => &self.viewers_rtmpe,
-        }
+    pub fn viewer_started(&self, protocol: Protocol) {
+        self.viewers[slot(protocol)].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts an active viewer until the guard drops.
-    pub fn viewer_guard(&self, protocol: Protocol) -> ViewerGuard<'_> {
-        self.gauge(protocol).fetch_add(1, Ordering::Relaxed);
-        ViewerGuard { stats: self, protocol }
+    pub fn viewer_ended(&self, protocol: Protocol) {
+        self.viewers[slot(protocol)].fetch_sub(1, Ordering::Relaxed);
     }
-}
 
-pub struct ViewerGuard<'a> {
-    stats: &'a Stats,
-    protocol: Protocol,
-}
+    pub fn add_bytes_sent(&self, protocol: Protocol, bytes: u64) {
+        self.bytes_sent[slot(protocol)].fetch_add(bytes, Ordering::Relaxed);
+    }
 
-impl Drop for ViewerGuard<'_> {
-    fn drop(&mut self) {
-        self.stats.gauge(self.protocol).fetch_sub(1, Ordering::Relaxed);
+    pub fn viewers(&self, protocol: Protocol) -> u64 {
+        self.viewers[slot(protocol)].load(Ordering::Relaxed)
+    }
+
+    pub fn bytes_sent(&self, protocol: Protocol) -> u64 {
+        self.bytes_sent[slot(protocol)].load(Ordering::Relaxed)
     }
 }

@@ -1,0 +1,159 @@
+//! An RTMP endpoint independent of its transport: the handshake, then RC4 (for RTMPE) around
+//! an [`RtmpConnection`]. A TCP socket loop and the RTMPT tunnel both drive one of these.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use sf_rtmp::handshake::{HandshakeKind, Rc4Pair, ServerHandshake};
+
+use crate::Edge;
+use crate::connection::{Protocol, RtmpConnection};
+
+enum Phase {
+    Handshake(Box<ServerHandshake>),
+    Established { connection: Box<RtmpConnection>, cipher: Option<Rc4Pair> },
+    /// After a fatal error, until the transport drops us.
+    Failed,
+}
+
+/// Handshake, encryption and connection of one viewer.
+pub struct RtmpEndpoint {
+    edge: Arc<Edge>,
+    peer: SocketAddr,
+    tunnelled: bool,
+    phase: Phase,
+    /// Bytes ready for the wire (already encrypted for RTMPE).
+    wire: BytesMut,
+    protocol: Protocol,
+}
+
+impl RtmpEndpoint {
+    /// `tunnelled`: the bytes travel in RTMPT requests (for logs and metrics).
+    pub fn new(edge: Arc<Edge>, peer: SocketAddr, tunnelled: bool) -> Self {
+        RtmpEndpoint {
+            edge,
+            peer,
+            tunnelled,
+            phase: Phase::Handshake(Box::new(ServerHandshake::new(true))),
+            wire: BytesMut::new(),
+            protocol: if tunnelled { Protocol::Rtmpt } else { Protocol::Rtmp },
+        }
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    pub fn is_established(&self) -> bool {
+        matches!(self.phase, Phase::Established { .. })
+    }
+
+    /// Feeds bytes from the client. An error means the connection must close.
+    pub async fn input(&mut self, mut data: &[u8]) -> Result<(), String> {
+        if let Phase::Handshake(handshake) = &mut self.phase {
+            let used = match handshake.handle_input(data) {
+                Ok(used) => used,
+                Err(e) => {
+                    self.phase = Phase::Failed;
+                    return Err(format!("handshake failed: {e}"));
+                }
+            };
+            data = &data[used..];
+            if let Some(reply) = handshake.poll_transmit() {
+                self.wire.extend_from_slice(&reply);
+            }
+            if !handshake.is_complete() {
+                return Ok(());
+            }
+            let Phase::Handshake(handshake) = std::mem::replace(&mut self.phase, Phase::Failed) else { unreachable!() };
+            let outcome = handshake.into_outcome();
+            self.protocol = match (matches!(outcome.kind, HandshakeKind::Encrypted { .. }), self.tunnelled) {
+                (false, false) => Protocol::Rtmp,
+                (true, false) => Protocol::Rtmpe,
+                (false, true) => Protocol::Rtmpt,
+                (true, true) => Protocol::Rtmpte,
+            };
+            tracing::debug!(client = %self.peer, kind = ?outcome.kind, "handshake done");
+            let connection = RtmpConnection::new(Arc::clone(&self.edge), self.peer, self.protocol);
+            self.phase = Phase::Established { connection: Box::new(connection), cipher: outcome.encryption };
+        }
+        match &mut self.phase {
+            Phase::Established { connection, cipher } => {
+                if data.is_empty() {
+                    return Ok(());
+                }
+                let result = match cipher {
+                    Some(cipher) => {
+                        let mut plain = data.to_vec();
+                        cipher.decrypt.apply(&mut plain);
+                        connection.handle_input(&plain).await
+                    }
+                    None => connection.handle_input(data).await,
+                };
+                result.map_err(|e| format!("protocol error: {e}"))?;
+                self.collect_output();
+                Ok(())
+            }
+            Phase::Failed => Err("connection already failed".to_owned()),
+            Phase::Handshake(_) => unreachable!("handled above"),
+        }
+    }
+
+    /// Adds due media to the wire while fewer than `high_water` bytes wait there. Returns
+    /// when there is next something to do without new input.
+    pub async fn pump(&mut self, high_water: usize) -> Option<Instant> {
+        let wire = self.wire.len();
+        let Phase::Established { connection, .. } = &mut self.phase else { return None };
+        let wake = connection.pump(wire, high_water).await;
+        self.collect_output();
+        wake
+    }
+
+    /// Moves the connection's output to the wire, encrypting it for RTMPE.
+    fn collect_output(&mut self) {
+        let Phase::Established { connection, cipher } = &mut self.phase else { return };
+        let output = connection.output();
+        if output.is_empty() {
+            return;
+        }
+        let mut chunk = output.split();
+        if let Some(cipher) = cipher {
+            cipher.encrypt.apply(&mut chunk);
+        }
+        if self.wire.is_empty() {
+            self.wire = chunk;
+        } else {
+            self.wire.extend_from_slice(&chunk);
+        }
+    }
+
+    /// Bytes to send; the transport removes what it sent.
+    pub fn wire(&mut self) -> &mut BytesMut {
+        &mut self.wire
+    }
+
+    /// True when the connection asked to be closed once its output is sent.
+    pub fn is_closing(&self) -> bool {
+        matches!(&self.phase, Phase::Established { connection, .. } if connection.is_closing())
+    }
+
+    pub fn is_playing(&self) -> bool {
+        matches!(&self.phase, Phase::Established { connection, .. } if connection.is_playing())
+    }
+
+    pub fn media_bytes_sent(&self) -> u64 {
+        match &self.phase {
+            Phase::Established { connection, .. } => connection.media_bytes_sent,
+            _ => 0,
+        }
+    }
+
+    /// Ends the connection's players (logging them) for `reason`.
+    pub fn close(&mut self, reason: &str) {
+        if let Phase::Established { connection, .. } = &mut self.phase {
+            connection.close(reason);
+        }
+    }
+}
