@@ -13,11 +13,14 @@
 pub mod admin;
 pub mod connection;
 pub mod endpoint;
+pub mod http;
 pub mod library;
 pub mod listener;
 pub mod names;
 pub mod player;
+mod rewind;
 pub mod rtmp_tcp;
+pub mod rtmpt;
 mod stats;
 
 use std::net::SocketAddr;
@@ -53,11 +56,13 @@ impl Default for Timeouts {
 pub struct EdgeConfig {
     /// Listeners that speak RTMP/RTMPE.
     pub rtmp_listen: Vec<SocketAddr>,
-    /// Listeners for HTTP clients (in this version they speak RTMP/RTMPE too).
+    /// Listeners that speak HTTP (RTMPT, RTMPTE, crossdomain.xml) and RTMP/RTMPE, told
+    /// apart by the first byte.
     pub http_listen: Vec<SocketAddr>,
     pub admin_listen: Vec<SocketAddr>,
     pub max_connections: usize,
     pub timeouts: Timeouts,
+    pub tunnels: rtmpt::TunnelLimits,
     pub session: SessionConfig,
 }
 
@@ -67,12 +72,14 @@ pub struct Edge {
     pub config: EdgeConfig,
     pub library: library::Library,
     pub stats: Stats,
+    pub tunnels: rtmpt::Tunnels,
     client_ids: AtomicU32,
 }
 
 impl Edge {
     pub fn new(config: EdgeConfig, cache: Arc<EdgeCache>) -> Arc<Self> {
-        Arc::new(Edge { config, library: library::Library::new(cache), stats: Stats::default(), client_ids: AtomicU32::new(1) })
+        let tunnels = rtmpt::Tunnels::new(config.tunnels);
+        Arc::new(Edge { config, library: library::Library::new(cache), stats: Stats::default(), tunnels, client_ids: AtomicU32::new(1) })
     }
 
     /// A number identifying a connection in status messages and logs.

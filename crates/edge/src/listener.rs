@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
-use crate::{Edge, EdgeConfig, StartError, admin, rtmp_tcp};
+use crate::{Edge, EdgeConfig, StartError, admin, http, rtmp_tcp};
 
 /// What a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,20 @@ pub async fn serve_all(edge: Arc<Edge>, bound: Vec<Bound>, shutdown: watch::Rece
             }
         }
     }
+    listeners.spawn(expire_tunnels(Arc::clone(&edge), shutdown));
     while listeners.join_next().await.is_some() {}
+    edge.tunnels.close_all(&edge).await;
+}
+
+/// Sweeps RTMPT sessions whose clients went away.
+async fn expire_tunnels(edge: Arc<Edge>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => edge.tunnels.expire(&edge).await,
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 async fn accept_loop(edge: Arc<Edge>, listener: TcpListener, kind: ListenerKind, limit: Arc<Semaphore>, mut shutdown: watch::Receiver<bool>) {
@@ -133,9 +146,7 @@ async fn handle(edge: Arc<Edge>, mut stream: TcpStream, peer: SocketAddr, kind: 
     }
     match (kind, first[0]) {
         (_, 3 | 6 | 8 | 9) => rtmp_tcp::serve(edge, stream, peer, first, shutdown).await,
-        (ListenerKind::Http, _) => {
-            info!(client = %peer, "HTTP request on the HTTP listener: not served yet; closing");
-        }
+        (ListenerKind::Http, _) => http::serve(edge, stream, peer, first).await,
         (_, byte) => info!(client = %peer, "first byte 0x{byte:02x} is not an RTMP handshake; closing"),
     }
 }

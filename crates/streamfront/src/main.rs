@@ -119,6 +119,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             stalled: Duration::from_secs(args.stalled_timeout),
             ..Timeouts::default()
         },
+        tunnels: Default::default(),
         session: Default::default(),
     };
     let edge = Edge::new(config, cache);

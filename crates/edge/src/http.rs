@@ -1,0 +1,121 @@
+//! The HTTP side of the HTTP listener (hyper): RTMPT/RTMPTE tunnel requests and the Flash
+//! cross-domain policy. Web distributions will be served here too.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tracing::debug;
+
+use crate::Edge;
+use crate::rewind::Rewind;
+use crate::rtmpt::Reply;
+
+/// Largest request body accepted (RTMPT `/send` bodies are a few KB).
+const MAX_BODY: usize = 1 << 20;
+
+/// CloudFront served an allow-all policy for RTMP distributions and ignored the bucket's own.
+const CROSSDOMAIN_XML: &str = "<?xml version=\"1.0\"?>\n\
+<!DOCTYPE cross-domain-policy SYSTEM \"http://www.adobe.com/xml/dtds/cross-domain-policy.dtd\">\n\
+<cross-domain-policy>\n\
+  <site-control permitted-cross-domain-policies=\"all\"/>\n\
+  <allow-access-from domain=\"*\"/>\n\
+</cross-domain-policy>\n";
+
+/// Serves HTTP/1.x on a connection whose first bytes were already read.
+pub async fn serve(edge: Arc<Edge>, stream: TcpStream, peer: SocketAddr, initial: BytesMut) {
+    let _ = stream.set_nodelay(true);
+    let io = TokioIo::new(Rewind::new(initial, stream));
+    let service = hyper::service::service_fn(move |request| {
+        let edge = Arc::clone(&edge);
+        async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
+    });
+    let result = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .keep_alive(true)
+        // librtmp finds `Content-Length` with a case-sensitive search for "Content-".
+        .title_case_headers(true)
+        // librtmp sends several requests without waiting: answer them in one write.
+        .pipeline_flush(true)
+        .max_buf_size(64 * 1024)
+        .serve_connection(io, service)
+        .await;
+    if let Err(error) = result {
+        debug!(client = %peer, "HTTP connection ended: {error}");
+    }
+}
+
+async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (&method, parts.as_slice()) {
+        (&Method::GET | &Method::HEAD, ["crossdomain.xml"]) => {
+            response(StatusCode::OK, "text/x-cross-domain-policy", Bytes::from_static(CROSSDOMAIN_XML.as_bytes()))
+        }
+        // Flash's identification probe: FMS answers 404 and clients expect it.
+        (&Method::POST, ["fcs", "ident2"]) => not_found(),
+        (&Method::POST, ["open", "1"]) => {
+            if read_body(request).await.is_err() {
+                return bad_request();
+            }
+            tunnel_response(edge.tunnels.open(&edge, peer))
+        }
+        (&Method::POST, [command @ ("send" | "idle" | "close"), id, seq]) if valid_id(id) && seq.parse::<u64>().is_ok() => {
+            let Ok(body) = read_body(request).await else { return bad_request() };
+            let reply = match *command {
+                "send" => edge.tunnels.exchange(&edge, id, Some(&body)).await,
+                // The 1-byte body of /idle and /close is not RTMP data.
+                "idle" => edge.tunnels.exchange(&edge, id, None).await,
+                _ => edge.tunnels.close(&edge, id).await,
+            };
+            tunnel_response(reply)
+        }
+        _ => not_found(),
+    }
+}
+
+/// Session ids are 32 hex digits; anything else cannot name a session.
+fn valid_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+async fn read_body(request: Request<Incoming>) -> Result<Bytes, ()> {
+    Limited::new(request.into_body(), MAX_BODY).collect().await.map(|b| b.to_bytes()).map_err(|_| ())
+}
+
+fn tunnel_response(reply: Reply) -> Response<Full<Bytes>> {
+    match reply {
+        Reply::Data(body) => {
+            let mut response = response(StatusCode::OK, "application/x-fcs", body);
+            response.headers_mut().insert("cache-control", hyper::header::HeaderValue::from_static("no-cache"));
+            response
+        }
+        Reply::NotFound => not_found(),
+        Reply::Busy => response(StatusCode::SERVICE_UNAVAILABLE, "text/plain", Bytes::from_static(b"too many sessions\n")),
+    }
+}
+
+fn response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(body))
+        .expect("static response parts are valid")
+}
+
+fn not_found() -> Response<Full<Bytes>> {
+    response(StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"not found\n"))
+}
+
+fn bad_request() -> Response<Full<Bytes>> {
+    response(StatusCode::BAD_REQUEST, "text/plain", Bytes::from_static(b"bad request\n"))
+}
