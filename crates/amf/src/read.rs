@@ -17,6 +17,9 @@ const COPY_ALLOWANCE_BASE: usize = 64 * 1024;
 /// Further bytes of copies allowed per input byte read so far.
 const COPY_ALLOWANCE_PER_BYTE: usize = 64;
 
+/// Most items any container reserves room for up front; larger ones grow as they are read.
+const MAX_PREALLOCATED: usize = 1024;
+
 /// A cursor over one decode call's input.
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
@@ -102,10 +105,12 @@ impl<'a> Reader<'a> {
             .map_err(|_| DecodeError::InvalidUtf8)
     }
 
-    /// Capacity to reserve for `count` declared items: never more than the input could hold
-    /// (each item takes at least one byte), so a lying count cannot allocate.
+    /// Capacity to reserve for `count` declared items: no more than the input could hold
+    /// (each item takes at least one byte), so a lying count cannot allocate; and no more than
+    /// a small fixed number, because every container still open up the nesting holds its
+    /// reservation at once (64 levels each claiming "the rest of the input" would multiply it).
     pub(crate) fn capacity_for(&self, count: usize) -> usize {
-        count.min(self.rest().len())
+        count.min(self.rest().len()).min(MAX_PREALLOCATED)
     }
 
     /// Moves the cursor back to `start` to decode a referenced value again.
