@@ -1,16 +1,18 @@
 //! The `streamfront` binary: command line and configuration, wiring only.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use sf_cache::{CacheConfig, EdgeCache, LocalOrigin, Origin};
 use sf_edge::{Edge, EdgeConfig, Timeouts};
 use tracing::info;
 
 mod sample;
+mod settings;
+
+use settings::{ServeArgs, Settings};
 
 /// Self-hosted media CDN in the form of Amazon CloudFront's RTMP and web distributions.
 #[derive(Debug, Parser)]
@@ -26,54 +28,6 @@ enum Command {
     Serve(ServeArgs),
 }
 
-#[derive(Debug, Args)]
-struct ServeArgs {
-    /// Media origin: a local directory of media files. Without it, streamfront serves the
-    /// sample library built into the binary (sample.mp4), unpacked under --data-dir.
-    #[arg(long, value_name = "DIR", env = "STREAMFRONT_ORIGIN")]
-    origin: Option<PathBuf>,
-
-    /// Where the server keeps its state (the built-in sample library; later the disk cache).
-    #[arg(long, value_name = "DIR", env = "STREAMFRONT_DATA_DIR", default_value = "/var/lib/streamfront")]
-    data_dir: PathBuf,
-
-    /// Address for RTMP and RTMPE (repeatable).
-    #[arg(long = "rtmp-listen", value_name = "ADDR", default_value = "0.0.0.0:1935")]
-    rtmp_listen: Vec<SocketAddr>,
-
-    /// Address for the HTTP port, which also accepts RTMP and RTMPE (repeatable).
-    #[arg(long = "http-listen", value_name = "ADDR", default_value = "0.0.0.0:80")]
-    http_listen: Vec<SocketAddr>,
-
-    /// Address for the admin endpoints GET /healthz and GET /metrics (repeatable).
-    #[arg(long = "admin-listen", value_name = "ADDR", default_value = "127.0.0.1:9935")]
-    admin_listen: Vec<SocketAddr>,
-
-    /// Memory for cached media blocks, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 512)]
-    cache_memory_mb: u64,
-
-    /// Size of a cache block (one origin read), in KiB.
-    #[arg(long, value_name = "KIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(64..=65536))]
-    cache_block_kb: u64,
-
-    /// Most simultaneous connections; more are refused.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    max_connections: usize,
-
-    /// Seconds a connection may sit with nothing playing and nothing received.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    idle_timeout: u64,
-
-    /// Seconds a client may read nothing while data waits for it before it is dropped.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    stalled_timeout: u64,
-
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug`, `sf_edge=debug`.
-    #[arg(long, value_name = "FILTER", env = "STREAMFRONT_LOG", default_value = "info")]
-    log: String,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -82,24 +36,31 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let settings = match settings::load_file(args.config.as_deref()).and_then(|file| Settings::resolve(args, file)) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 
-    if let Err(message) = std::fs::create_dir_all(&args.data_dir) {
-        eprintln!("streamfront: --data-dir {}: {message}", args.data_dir.display());
+    if let Err(message) = std::fs::create_dir_all(&settings.data_dir) {
+        eprintln!("streamfront: --data-dir {}: {message}", settings.data_dir.display());
         return ExitCode::FAILURE;
     }
-    let origin_dir = match &args.origin {
-        Some(dir) if dir.is_dir() => dir.clone(),
+    let origin_dir = match &settings.origin {
+        Some(dir) if PathBuf::from(dir).is_dir() => PathBuf::from(dir),
         Some(dir) => {
-            eprintln!("streamfront: --origin {}: not a directory", dir.display());
+            eprintln!("streamfront: --origin {dir}: not a directory");
             return ExitCode::FAILURE;
         }
-        None => match sample::unpack(&args.data_dir) {
+        None => match sample::unpack(&settings.data_dir) {
             Ok(dir) => dir,
             Err(message) => {
-                eprintln!("streamfront: --data-dir {}: cannot unpack the sample library: {message}", args.data_dir.display());
+                eprintln!("streamfront: --data-dir {}: cannot unpack the sample library: {message}", settings.data_dir.display());
                 return ExitCode::FAILURE;
             }
         },
@@ -107,16 +68,16 @@ fn serve(args: ServeArgs) -> ExitCode {
 
     let cache = EdgeCache::new(
         Origin::Local(LocalOrigin::new(&origin_dir)),
-        CacheConfig { block_size: args.cache_block_kb * 1024, memory_bytes: args.cache_memory_mb << 20 },
+        CacheConfig { block_size: settings.cache_block_kb * 1024, memory_bytes: settings.cache_memory_mb << 20 },
     );
     let config = EdgeConfig {
-        rtmp_listen: args.rtmp_listen,
-        http_listen: args.http_listen,
-        admin_listen: args.admin_listen,
-        max_connections: args.max_connections,
+        rtmp_listen: settings.rtmp_listen,
+        http_listen: settings.http_listen,
+        admin_listen: settings.admin_listen,
+        max_connections: settings.max_connections,
         timeouts: Timeouts {
-            idle: Duration::from_secs(args.idle_timeout),
-            stalled: Duration::from_secs(args.stalled_timeout),
+            idle: Duration::from_secs(settings.idle_timeout),
+            stalled: Duration::from_secs(settings.stalled_timeout),
             ..Timeouts::default()
         },
         tunnels: Default::default(),
