@@ -14,7 +14,7 @@ mod tag;
 mod walk;
 
 use self::seek::SeekPoints;
-use self::tag::{AUDIO, BACK_POINTER_LEN, SCRIPT, TAG_HEADER_LEN, TagHeader, VIDEO};
+use self::tag::{AUDIO, SCRIPT, TAG_HEADER_LEN, TagHeader, VIDEO};
 use crate::{ByteSource, Format, MediaError, MediaInfo, Prefix, Tag, TagKind};
 
 /// Body bytes fetched together with a tag header in `next_tag`: most audio tags and many
@@ -52,7 +52,11 @@ impl FlvTable {
     /// from `MediaInfo` instead (the first `onMetaData` script tag, the codec sequence headers
     /// at the head of the file) and tags of unknown types; later script tags (cue points) and
     /// later sequence headers (a codec change mid-file) are forwarded.
-    pub async fn next_tag<S: ByteSource>(&self, offset: &mut u64, source: &S) -> Result<Option<Tag>, MediaError> {
+    pub async fn next_tag<S: ByteSource>(
+        &self,
+        offset: &mut u64,
+        source: &S,
+    ) -> Result<Option<Tag>, MediaError> {
         let size = source.size();
         for _ in 0..MAX_SKIPPED_TAGS {
             if let Some(&(_, next)) = self.skips.iter().find(|(at, _)| at == offset) {
@@ -62,8 +66,12 @@ impl FlvTable {
             if offset.saturating_add(TAG_HEADER_LEN) > size {
                 return Ok(None);
             }
-            let head = source.read(*offset, TAG_HEADER_LEN + SPECULATIVE_BODY).await?;
-            let Some(header) = TagHeader::parse(&head) else { return Ok(None) };
+            let head = source
+                .read(*offset, TAG_HEADER_LEN + SPECULATIVE_BODY)
+                .await?;
+            let Some(header) = TagHeader::parse(&head) else {
+                return Ok(None);
+            };
             let body_start = *offset + TAG_HEADER_LEN;
             // A tag cut by the end of the file ends the stream: a truncated upload plays up to
             // the cut. The back-pointer after the body is never trusted nor required.
@@ -93,7 +101,10 @@ impl FlvTable {
                 data,
             }));
         }
-        Err(MediaError::malformed(Format::Flv, "too many consecutive unusable tags"))
+        Err(MediaError::malformed(
+            Format::Flv,
+            "too many consecutive unusable tags",
+        ))
     }
 }
 
@@ -111,16 +122,22 @@ fn tag_kind(kind: u8) -> TagKind {
 pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), MediaError> {
     let size = source.size();
     let header = source.read(0, tag::FILE_HEADER_LEN as u64).await?;
-    let first_tag = tag::first_tag_offset(&header)
-        .ok_or_else(|| MediaError::malformed(Format::Flv, "no FLV signature or header cut short"))?;
+    let first_tag = tag::first_tag_offset(&header).ok_or_else(|| {
+        MediaError::malformed(Format::Flv, "no FLV signature or header cut short")
+    })?;
     if first_tag > size {
-        return Err(MediaError::malformed(Format::Flv, "data offset points past the end of the file"));
+        return Err(MediaError::malformed(
+            Format::Flv,
+            "data offset points past the end of the file",
+        ));
     }
 
     let head = head::read(source, first_tag).await?;
     let file_meta = head.metadata.as_deref().and_then(meta::parse);
     let index = match file_meta.as_ref().and_then(|m| m.keyframes.as_ref()) {
-        Some((times, positions)) => seek::from_index(source, times, positions, first_tag, !head.saw_video).await?,
+        Some((times, positions)) => {
+            seek::from_index(source, times, positions, first_tag, !head.saw_video).await?
+        }
         None => None,
     };
 
@@ -138,7 +155,11 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
                 video_codec: head.video_codec.or(tail.video_codec),
             };
             let last_timestamp = tail.last_timestamp;
-            points.extend(if tracks.video { tail.video_points } else { tail.audio_points });
+            points.extend(if tracks.video {
+                tail.video_points
+            } else {
+                tail.audio_points
+            });
             (points, tracks, last_timestamp)
         }
         None => {
@@ -149,20 +170,20 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
                 audio_codec: scan.audio_codec,
                 video_codec: scan.video_codec,
             };
-            (last_timestamp_of(&scan), tracks)
+            let last_timestamp = scan.last_timestamp;
+            (scan.into_points(), tracks, last_timestamp)
         }
     };
     if !tracks.audio && !tracks.video {
         return Err(MediaError::malformed(Format::Flv, "no audio or video tags"));
     }
 
-    let duration_ms = match file_meta.as_ref().and_then(|m| m.duration_ms) {
-        Some(ms) => ms,
-        None => match last_timestamp {
-            Some(ts) => ts.into(),
-            None => last_tag_timestamp(source).await?.or(points.last_time()).unwrap_or(0).into(),
-        },
-    };
+    // Without a duration in the metadata, the last timestamp is the best one: it is what
+    // rtmpdump compares the duration with (it wants the last timestamp >= 99.9 % of it).
+    let duration_ms = file_meta
+        .as_ref()
+        .and_then(|m| m.duration_ms)
+        .unwrap_or_else(|| last_timestamp.map_or(0, u64::from));
 
     // The file's own onMetaData goes out verbatim; without one (or with one nobody can
     // decode) players still need duration and codec ids.
@@ -176,7 +197,9 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
         .encode(),
     };
 
-    let start = head.first_yield.unwrap_or((head.end, points.get(0).map_or(0, |p| p.1)));
+    let start = head
+        .first_yield
+        .unwrap_or((head.end, points.get(0).map_or(0, |p| p.1)));
     let info = MediaInfo {
         format: Format::Flv,
         duration_ms,
@@ -185,7 +208,14 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
         metadata,
         sequence_headers: head.sequence_headers,
     };
-    Ok((info, FlvTable { points, start, skips: head.skips }))
+    Ok((
+        info,
+        FlvTable {
+            points,
+            start,
+            skips: head.skips,
+        },
+    ))
 }
 
 struct Tracks {
@@ -193,30 +223,4 @@ struct Tracks {
     video: bool,
     audio_codec: Option<u8>,
     video_codec: Option<u8>,
-}
-
-/// Timestamp of the last tag, found through the final back-pointer, when that pointer leads
-/// to a tag header that agrees with it (a wrong pointer gives `None`, not an error).
-async fn last_tag_timestamp<S: ByteSource>(source: &S) -> Result<Option<u32>, MediaError> {
-    let size = source.size();
-    let Some(pointer_at) = size.checked_sub(BACK_POINTER_LEN) else { return Ok(None) };
-    let pointer = source.read(pointer_at, BACK_POINTER_LEN).await?;
-    let Ok(pointer) = <[u8; 4]>::try_from(pointer.as_ref()) else { return Ok(None) };
-    let tag_len = u64::from(u32::from_be_bytes(pointer));
-    let Some(tag_at) = pointer_at.checked_sub(tag_len) else { return Ok(None) };
-    let bytes = source.read(tag_at, TAG_HEADER_LEN).await?;
-    Ok(TagHeader::parse(&bytes)
-        .filter(|h| h.is_known() && u64::from(h.size) + TAG_HEADER_LEN == tag_len)
-        .map(|h| h.timestamp))
-}
-
-/// Bytes of a tag as it would appear in a file (header, body, back-pointer); for tests.
-#[cfg(test)]
-pub(crate) fn encode_tag(kind: u8, timestamp: u32, body: &[u8]) -> Vec<u8> {
-    let size = (body.len() as u32).to_be_bytes();
-    let ts = timestamp.to_be_bytes();
-    let mut out = vec![kind, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0];
-    out.extend_from_slice(body);
-    out.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
-    out
 }

@@ -16,9 +16,11 @@ use self::frame::StreamParams;
 use self::scan::Scanner;
 use crate::{ByteSource, Format, MediaError, MediaInfo, Prefix, Sample, TagKind};
 
-/// FLV sound format of MP3, and of MP3 at 8 kHz (which has a format of its own).
+/// FLV sound format of MP3. The FLV format has a separate id (14) for MP3 at 8 kHz, but
+/// FFmpeg (and so ffplay, VLC, mpv) cannot play it ("Audio codec (e) is not implemented")
+/// while it decodes the same frames as format 2: MP3 decoders read the real rate from each
+/// frame header. So every MP3 goes out as format 2.
 const SOUND_FORMAT_MP3: u8 = 2;
-const SOUND_FORMAT_MP3_8K: u8 = 14;
 
 /// Scans the frame headers and builds the frame table.
 pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, Vec<Sample>), MediaError> {
@@ -32,14 +34,18 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, Vec<Sample>),
     let mut audio_bytes: u64 = 0;
     let mut stereo = false;
     while let Some(found) = scanner.next().await? {
-        if std::mem::take(&mut first) && vbr::is_info_frame(&found.header, scanner.frame_bytes(&found)) {
+        if std::mem::take(&mut first)
+            && vbr::is_info_frame(&found.header, scanner.frame_bytes(&found))
+        {
             continue;
         }
         if stream.is_none() {
             stereo = !found.header.mono;
         }
         let params = *stream.get_or_insert(found.header.params);
-        let Some(timestamp) = frame_timestamp(samples.len() as u64, &params) else { break };
+        let Some(timestamp) = frame_timestamp(samples.len() as u64, &params) else {
+            break;
+        };
         samples.push(Sample {
             offset: found.offset,
             size: found.header.len as u32,
@@ -89,7 +95,7 @@ fn frame_timestamp(index: u64, params: &StreamParams) -> Option<u32> {
 
 /// The FLV audio tag byte for an MP3 frame: format, rate index, 16-bit, mono/stereo.
 fn sound_byte(params: &StreamParams, mono: bool) -> Prefix {
-    let format = if params.sample_rate == 8000 { SOUND_FORMAT_MP3_8K } else { SOUND_FORMAT_MP3 };
+    let format = SOUND_FORMAT_MP3;
     // FLV names only 5.5/11/22/44 kHz. MP3 decoders take the real rate from the frame
     // header, so the index only has to be the nearest class: 48 and 32 kHz go in as 44 kHz
     // (what FFmpeg and Flash encoders write for 48 kHz), 24 and 16 kHz as 22 kHz.
@@ -112,7 +118,7 @@ struct Metadata {
 
 impl Metadata {
     fn encode(self) -> Bytes {
-        let codec = if self.params.sample_rate == 8000 { SOUND_FORMAT_MP3_8K } else { SOUND_FORMAT_MP3 };
+        let codec = SOUND_FORMAT_MP3;
         let mut pairs = vec![("duration", Value::Number(self.duration_ms as f64 / 1000.0))];
         if let Some(rate) = self.datarate_kbps {
             pairs.push(("audiodatarate", Value::Number(rate)));
@@ -121,7 +127,10 @@ impl Metadata {
             ("audiosamplerate", Value::from(self.params.sample_rate)),
             ("audiosamplesize", Value::from(16u32)),
             ("stereo", Value::from(self.stereo)),
-            ("audiochannels", Value::from(if self.stereo { 2u32 } else { 1 })),
+            (
+                "audiochannels",
+                Value::from(if self.stereo { 2u32 } else { 1 }),
+            ),
             ("audiocodecid", Value::from(u32::from(codec))),
         ]);
         if let Some(title) = self.id3.title {
@@ -144,25 +153,37 @@ mod tests {
 
     #[test]
     fn timestamps_are_exact_for_long_files() {
-        let p = StreamParams { version: Version::Mpeg1, layer: 3, sample_rate: 44100 };
+        let p = StreamParams {
+            version: Version::Mpeg1,
+            layer: 3,
+            sample_rate: 44100,
+        };
         assert_eq!(frame_timestamp(0, &p), Some(0));
         assert_eq!(frame_timestamp(1, &p), Some(26));
         // 1225 frames of 1152 samples at 44.1 kHz are exactly 32 s; no drift after an hour.
         assert_eq!(frame_timestamp(1225 * 112, &p), Some(3_584_000));
         // 137_813 frames = 3600.01306 s.
         assert_eq!(frame_timestamp(137_813, &p), Some(3_600_013));
-        let p = StreamParams { version: Version::Mpeg25, layer: 3, sample_rate: 8000 };
+        let p = StreamParams {
+            version: Version::Mpeg25,
+            layer: 3,
+            sample_rate: 8000,
+        };
         assert_eq!(frame_timestamp(3, &p), Some(216));
         assert_eq!(frame_timestamp(u64::MAX, &p), None);
     }
 
     #[test]
     fn sound_bytes() {
-        let p = |rate| StreamParams { version: Version::Mpeg1, layer: 3, sample_rate: rate };
+        let p = |rate| StreamParams {
+            version: Version::Mpeg1,
+            layer: 3,
+            sample_rate: rate,
+        };
         assert_eq!(sound_byte(&p(44100), false).as_slice(), [0x2f]);
         assert_eq!(sound_byte(&p(48000), true).as_slice(), [0x2e]);
         assert_eq!(sound_byte(&p(22050), true).as_slice(), [0x2a]);
         assert_eq!(sound_byte(&p(11025), false).as_slice(), [0x27]);
-        assert_eq!(sound_byte(&p(8000), true).as_slice(), [0xe2]);
+        assert_eq!(sound_byte(&p(8000), true).as_slice(), [0x22]);
     }
 }

@@ -27,7 +27,9 @@ pub(super) fn is_keyframe(kind: u8, body: &[u8]) -> bool {
 /// True when the tag carries codec configuration rather than a frame: AVC/HEVC packet type
 /// 0, AAC packet type 0, or an Enhanced RTMP sequence start. Needs the first two body bytes.
 pub(super) fn is_sequence_header(kind: u8, body: &[u8]) -> bool {
-    let (Some(&b0), b1) = (body.first(), body.get(1).copied()) else { return false };
+    let (Some(&b0), b1) = (body.first(), body.get(1).copied()) else {
+        return false;
+    };
     match kind {
         VIDEO if b0 & 0x80 != 0 => b0 & 0x0f == EX_SEQUENCE_START,
         VIDEO => VIDEO_CODECS_WITH_PACKET_TYPE.contains(&(b0 & 0x0f)) && b1 == Some(0),
@@ -48,7 +50,9 @@ pub(super) fn video_codec_id(body: &[u8]) -> Option<u8> {
 
 /// `onMetaData.audiocodecid` for an audio body (the sound format).
 pub(super) fn audio_codec_id(body: &[u8]) -> Option<u8> {
-    body.first().map(|b| b >> 4).filter(|f| *f != SOUND_FORMAT_EX_HEADER)
+    body.first()
+        .map(|b| b >> 4)
+        .filter(|f| *f != SOUND_FORMAT_EX_HEADER)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::codec::{audio_codec_id, is_keyframe, is_sequence_header, video_codec_id};
-use super::meta::is_metadata;
+use super::meta::{METADATA_NAME_LEN, is_metadata};
 use super::tag::{AUDIO, SCRIPT, VIDEO};
 use super::walk::{WINDOW, Walker};
 use crate::{ByteSource, MediaError, Prefix, Tag, TagKind};
@@ -46,20 +46,23 @@ pub(super) async fn read<S: ByteSource>(source: &S, first_tag: u64) -> Result<He
         if (audio_frame && video_frame) || walker.position() > first_tag.saturating_add(MAX_BYTES) {
             break;
         }
-        let Some(found) = walker.next().await? else { break };
+        let Some(found) = walker.next().await? else {
+            break;
+        };
         let header = found.header;
         if !header.is_known() || header.size == 0 {
             continue; // next_tag skips these on its own
         }
         let skip = (found.offset, header.next_offset(found.offset));
         match header.kind {
-            SCRIPT if head.metadata.is_none() => {
-                let body = walker.body(&found).await?;
-                if is_metadata(&body) {
-                    head.metadata = Some(body);
-                    head.skips.push(skip);
-                    continue;
-                }
+            // Only the name is read from other script tags: a cue point may be large.
+            SCRIPT
+                if head.metadata.is_none()
+                    && is_metadata(&walker.body_prefix(&found, METADATA_NAME_LEN).await?) =>
+            {
+                head.metadata = Some(walker.body(&found).await?);
+                head.skips.push(skip);
+                continue;
             }
             AUDIO | VIDEO => {
                 let (frame_seen, kind) = if header.kind == AUDIO {
@@ -91,7 +94,8 @@ pub(super) async fn read<S: ByteSource>(source: &S, first_tag: u64) -> Result<He
             }
             _ => {}
         }
-        head.first_yield.get_or_insert((found.offset, header.timestamp));
+        head.first_yield
+            .get_or_insert((found.offset, header.timestamp));
     }
     head.end = walker.position();
     Ok(head)

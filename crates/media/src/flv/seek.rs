@@ -49,11 +49,6 @@ impl SeekPoints {
         self.times.partition_point(|t| *t <= ms).saturating_sub(1)
     }
 
-    /// The last point's time.
-    pub fn last_time(&self) -> Option<u32> {
-        self.times.last().copied()
-    }
-
     /// The last point's offset.
     pub fn last_offset(&self) -> Option<u64> {
         self.offsets.last().copied()
@@ -82,9 +77,14 @@ pub(super) async fn from_index<S: ByteSource>(
         return Ok(None);
     }
     let size = source.size();
-    let mut points = SeekPoints { times: Vec::with_capacity(times.len()), offsets: Vec::with_capacity(times.len()) };
+    let mut points = SeekPoints {
+        times: Vec::with_capacity(times.len()),
+        offsets: Vec::with_capacity(times.len()),
+    };
     for (&time, &position) in times.iter().zip(positions) {
-        let (Some(ms), Some(offset)) = (to_ms(time), to_offset(position)) else { return Ok(None) };
+        let (Some(ms), Some(offset)) = (to_ms(time), to_offset(position)) else {
+            return Ok(None);
+        };
         let rising = points.offsets.last().is_none_or(|last| *last < offset)
             && points.times.last().is_none_or(|last| *last <= ms);
         if !rising || offset < first_tag || offset.saturating_add(TAG_HEADER_LEN) > size {
@@ -94,11 +94,15 @@ pub(super) async fn from_index<S: ByteSource>(
         points.offsets.push(offset);
     }
     let n = points.len();
-    let mut checked: Vec<usize> = (0..SPOT_CHECKS).map(|k| k * (n - 1) / (SPOT_CHECKS - 1)).collect();
+    let mut checked: Vec<usize> = (0..SPOT_CHECKS)
+        .map(|k| k * (n - 1) / (SPOT_CHECKS - 1))
+        .collect();
     checked.dedup();
     let mut shift = None;
     for i in checked {
-        let Some(ts) = seekable_tag_timestamp(source, points.offsets[i], audio_only).await? else { return Ok(None) };
+        let Some(ts) = seekable_tag_timestamp(source, points.offsets[i], audio_only).await? else {
+            return Ok(None);
+        };
         let this = i64::from(ts) - i64::from(points.times[i]);
         let shift = *shift.get_or_insert(this);
         if shift.abs() > MAX_TIME_SHIFT_MS || (this - shift).abs() > TIME_TOLERANCE_MS {
@@ -133,7 +137,9 @@ async fn seekable_tag_timestamp<S: ByteSource>(
     audio_only: bool,
 ) -> Result<Option<u32>, MediaError> {
     let bytes = source.read(offset, TAG_HEADER_LEN + 1).await?;
-    let Some(header) = TagHeader::parse(&bytes) else { return Ok(None) };
+    let Some(header) = TagHeader::parse(&bytes) else {
+        return Ok(None);
+    };
     let body = &bytes[TAG_HEADER_LEN as usize..];
     let right_kind = match header.kind {
         VIDEO => is_video_keyframe(body),

@@ -40,7 +40,13 @@ pub(super) struct Walker<'a, S> {
 
 impl<'a, S: ByteSource> Walker<'a, S> {
     pub fn new(source: &'a S, first_tag: u64) -> Self {
-        Walker { source, size: source.size(), window: Bytes::new(), window_start: 0, next: first_tag }
+        Walker {
+            source,
+            size: source.size(),
+            window: Bytes::new(),
+            window_start: 0,
+            next: first_tag,
+        }
     }
 
     /// Offset of the next tag the walk will look at.
@@ -52,23 +58,40 @@ impl<'a, S: ByteSource> Walker<'a, S> {
     /// (a truncated file plays up to the cut).
     pub async fn next(&mut self) -> Result<Option<Found>, MediaError> {
         let (offset, size) = (self.next, self.size);
-        let Some(bytes) = self.bytes_at(offset, TAG_HEADER_LEN + PEEK).await? else { return Ok(None) };
-        let Some(header) = TagHeader::parse(bytes) else { return Ok(None) };
+        let Some(bytes) = self.bytes_at(offset, TAG_HEADER_LEN + PEEK).await? else {
+            return Ok(None);
+        };
+        let Some(header) = TagHeader::parse(bytes) else {
+            return Ok(None);
+        };
         if header.body_end(offset) > size {
             return Ok(None);
         }
-        let peek_len = (header.size as usize).min(PEEK as usize).min(bytes.len() - TAG_HEADER_LEN as usize);
+        let peek_len = (header.size as usize)
+            .min(PEEK as usize)
+            .min(bytes.len() - TAG_HEADER_LEN as usize);
         let mut peek = [0; PEEK as usize];
         peek[..peek_len].copy_from_slice(&bytes[TAG_HEADER_LEN as usize..][..peek_len]);
         self.next = header.next_offset(offset);
-        Ok(Some(Found { offset, header, peek, peek_len }))
+        Ok(Some(Found {
+            offset,
+            header,
+            peek,
+            peek_len,
+        }))
     }
 
     /// The whole body of a tag the walk returned (a slice of the window when it is inside).
     pub async fn body(&self, found: &Found) -> Result<Bytes, MediaError> {
+        self.body_prefix(found, found.header.size.into()).await
+    }
+
+    /// The first `max_len` bytes of a tag's body (all of it if shorter).
+    pub async fn body_prefix(&self, found: &Found, max_len: u64) -> Result<Bytes, MediaError> {
         let start = found.offset + TAG_HEADER_LEN;
-        let len = u64::from(found.header.size);
-        if start >= self.window_start && start + len <= self.window_start + self.window.len() as u64 {
+        let len = u64::from(found.header.size).min(max_len);
+        if start >= self.window_start && start + len <= self.window_start + self.window.len() as u64
+        {
             let from = (start - self.window_start) as usize;
             return Ok(self.window.slice(from..from + len as usize));
         }
