@@ -178,17 +178,21 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
         return Err(MediaError::malformed(Format::Flv, "no audio or video tags"));
     }
 
-    // Without a duration in the metadata, the last timestamp is the best one: it is what
-    // rtmpdump compares the duration with (it wants the last timestamp >= 99.9 % of it).
-    let duration_ms = file_meta
-        .as_ref()
-        .and_then(|m| m.duration_ms)
-        .unwrap_or_else(|| last_timestamp.map_or(0, u64::from));
+    // The duration players are told is the last tag's timestamp. Encoders write the end of
+    // the last frame instead (a frame later), and rtmpdump fails a download whose last
+    // timestamp is under 99.9 % of the duration: a short clip would never "complete".
+    // Without tags with a timestamp, the file's own duration stands.
+    let duration_ms = match (last_timestamp.filter(|&t| t > 0), file_meta.as_ref().and_then(|m| m.duration_ms)) {
+        (Some(last), _) => u64::from(last),
+        (None, Some(from_file)) => from_file,
+        (None, None) => 0,
+    };
 
-    // The file's own onMetaData goes out verbatim; without one (or with one nobody can
-    // decode) players still need duration and codec ids.
+    // The file's own onMetaData goes out verbatim but for that duration; without one (or
+    // with one nobody can decode) players still need duration and codec ids.
     let metadata = match (head.metadata, &file_meta) {
-        (Some(body), Some(_)) => body,
+        (Some(body), Some(file)) if file.duration_ms == Some(duration_ms) => body,
+        (Some(body), Some(_)) => meta::with_duration(&body, duration_ms).unwrap_or(body),
         _ => meta::Synthesized {
             duration_ms,
             video_codec: tracks.video.then_some(tracks.video_codec).flatten(),

@@ -257,7 +257,8 @@ async fn metadata_that_does_not_decode_is_replaced() {
 
 #[tokio::test]
 async fn sequence_headers_are_held_back_and_the_rest_forwarded() {
-    let meta = metadata(1.0, None);
+    // The duration agrees with the last tag (80 ms), so the metadata goes out verbatim.
+    let meta = metadata(0.08, None);
     let avc_config = [0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f];
     let aac_config = [0xaf, 0, 0x12, 0x10];
     let new_config = [0x17, 0, 0, 0, 0, 1, 0x4d, 0, 0x1e];
@@ -524,4 +525,26 @@ async fn a_storm_of_unusable_tags_is_an_error_not_a_hang() {
         index.next_tag(&mut cursor, &source).await,
         Err(MediaError::Malformed { .. })
     ));
+}
+
+#[tokio::test]
+async fn duration_is_the_last_timestamp_so_rtmpdump_sees_a_complete_download() {
+    // Encoders write the end of the last frame (here 1 s) where the last tag is at 960 ms;
+    // rtmpdump wants the last timestamp to reach 99.9 % of the duration.
+    let meta = metadata(1.0, None);
+    let bytes = flv(
+        5,
+        &[
+            tag(SCRIPT, 0, &meta),
+            tag(VIDEO, 0, &[0x17, 1, 0, 0, 0, 0xaa]),
+            tag(VIDEO, 960, &[0x27, 1, 0, 0, 0, 0xbb]),
+        ],
+    );
+    let (index, _source) = open(&bytes).await.unwrap();
+    let info = index.info();
+    assert_eq!(info.duration_ms, 960);
+    let mut body = &info.metadata[..];
+    assert_eq!(sf_amf::amf0::decode(&mut body).unwrap(), Value::from("onMetaData"));
+    let value = sf_amf::amf0::decode(&mut body).unwrap();
+    assert_eq!(value.get("duration"), Some(&Value::Number(0.96)));
 }

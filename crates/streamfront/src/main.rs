@@ -68,7 +68,7 @@ fn serve(args: ServeArgs) -> ExitCode {
 
     let cache = EdgeCache::new(
         Origin::Local(LocalOrigin::new(&origin_dir)),
-        CacheConfig { block_size: settings.cache_block_kb * 1024, memory_bytes: settings.cache_memory_mb << 20 },
+        CacheConfig { block_size: settings.cache_block_kb * 1024, memory_bytes: settings.cache_memory_mb << 20, ..CacheConfig::default() },
     );
     let config = EdgeConfig {
         rtmp_listen: settings.rtmp_listen,

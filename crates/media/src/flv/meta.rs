@@ -44,6 +44,28 @@ pub(super) fn parse(body: &[u8]) -> Option<FileMetadata> {
     })
 }
 
+/// The same `onMetaData` body with `duration` set to `duration_ms` (added if absent). `None`
+/// if the body does not decode as a name and an object-like value.
+pub(super) fn with_duration(body: &[u8], duration_ms: u64) -> Option<Bytes> {
+    let mut input = body;
+    let name = amf0::decode(&mut input).ok()?;
+    let mut value = amf0::decode(&mut input).ok()?;
+    let seconds = Value::Number(duration_ms as f64 / 1000.0);
+    let properties = match &mut value {
+        Value::Object(p) | Value::EcmaArray(p) => p,
+        Value::TypedObject { properties, .. } => properties,
+        _ => return None,
+    };
+    match properties.iter_mut().find(|(k, _)| k == "duration") {
+        Some((_, v)) => *v = seconds,
+        None => properties.insert(0, ("duration".to_owned(), seconds)),
+    }
+    let mut out = amf0::encode_all(&[name, value]);
+    // Anything after the two values (rare) is kept as it was.
+    out.extend_from_slice(input);
+    Some(Bytes::from(out))
+}
+
 /// Milliseconds from a positive, finite number of seconds (rounded).
 pub(crate) fn seconds_to_ms(seconds: f64) -> Option<u64> {
     // The upper bound keeps the float-to-int conversion exact and meaningful.
