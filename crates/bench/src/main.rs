@@ -1,0 +1,227 @@
+//! `sf-loadbench`: N concurrent RTMP viewers against one server, reporting how many were
+//! served without rebuffering, time to first video frame, and bytes received.
+//!
+//! Each viewer connects (simple handshake), `connect`s to the application, `createStream`s,
+//! `play`s the stream and sets its buffer length, then reads media until the server ends the
+//! stream or the duration limit. A simulated player starts once it holds `--startup-ms` of
+//! media and then plays in real time; a viewer "rebuffers" when the playhead catches up with
+//! the newest media received. Connects are spread evenly over `--ramp-ms`.
+//!
+//! Prints a human summary on stderr and one machine-readable `RESULT key=value …` line on
+//! stdout (used by `scripts/loadbench.sh`).
+
+mod handshake;
+mod playout;
+mod viewer;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use clap::Parser;
+use tokio::time::Instant;
+
+use crate::viewer::{Outcome, ViewerConfig, ViewerResult};
+
+#[derive(Debug, Parser)]
+#[command(name = "sf-loadbench", version, about = "N concurrent RTMP viewers against one server")]
+struct Args {
+    /// Server address (host:port).
+    #[arg(long, default_value = "127.0.0.1:1935")]
+    addr: String,
+    /// Application to connect to: `cfx/st` for streamfront, e.g. `vod` for nginx-rtmp.
+    #[arg(long, default_value = "cfx/st")]
+    app: String,
+    /// Stream name to play, e.g. `mp4:bench.mp4` or `bench.flv`.
+    #[arg(long)]
+    stream: String,
+    /// Concurrent viewers.
+    #[arg(short = 'n', long, default_value_t = 100)]
+    viewers: usize,
+    /// Seconds each viewer watches at most (from its connect).
+    #[arg(long, default_value_t = 30.0)]
+    duration_s: f64,
+    /// Connects are spread evenly over this many milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    ramp_ms: u64,
+    /// Buffer length sent with SetBufferLength (ffmpeg sends 3000).
+    #[arg(long, default_value_t = 3000)]
+    buffer_ms: u32,
+    /// Media the simulated player buffers before starting (and after a stall).
+    #[arg(long, default_value_t = 1000)]
+    startup_ms: u64,
+    /// Seconds from connect to the first media message before a viewer counts as failed.
+    #[arg(long, default_value_t = 10.0)]
+    setup_timeout_s: f64,
+    /// Runtime worker threads (default: the CPUs this process may run on).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn main() {
+    let args = Args::parse();
+    let addr: SocketAddr = match args.addr.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+        Some(addr) => addr,
+        None => {
+            eprintln!("sf-loadbench: cannot resolve --addr {}", args.addr);
+            std::process::exit(2);
+        }
+    };
+    if args.viewers == 0 || !(args.duration_s > 0.0) || !(args.setup_timeout_s > 0.0) {
+        eprintln!("sf-loadbench: --viewers, --duration-s and --setup-timeout-s must be positive");
+        std::process::exit(2);
+    }
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        builder.worker_threads(threads.max(1));
+    }
+    let runtime = match builder.enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("sf-loadbench: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let cfg = ViewerConfig {
+        addr,
+        app: args.app.clone(),
+        stream: args.stream.clone(),
+        buffer_ms: args.buffer_ms,
+        startup_ms: args.startup_ms,
+        duration: Duration::from_secs_f64(args.duration_s),
+        setup_timeout: Duration::from_secs_f64(args.setup_timeout_s),
+    };
+    let cpu_before = process_cpu_seconds();
+    let started = std::time::Instant::now();
+    let results = runtime.block_on(run_all(cfg, args.viewers, Duration::from_millis(args.ramp_ms)));
+    let wall_s = started.elapsed().as_secs_f64();
+    let client_cpu_s = process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    report(&args, &results, wall_s, client_cpu_s);
+}
+
+async fn run_all(cfg: ViewerConfig, viewers: usize, ramp: Duration) -> Vec<ViewerResult> {
+    let t0 = Instant::now();
+    let mut handles = Vec::with_capacity(viewers);
+    for i in 0..viewers {
+        let cfg = cfg.clone();
+        let offset = ramp.mul_f64(i as f64 / viewers as f64);
+        handles.push(tokio::spawn(async move {
+            tokio::time::sleep_until(t0 + offset).await;
+            viewer::run(cfg, i as u64).await
+        }));
+    }
+    let mut results = Vec::with_capacity(viewers);
+    for handle in handles {
+        match handle.await {
+            Ok(result) => results.push(result),
+            Err(e) => results.push(ViewerResult {
+                outcome: Outcome::Failed(format!("viewer task: {e}")),
+                ttff_ms: None,
+                playback_start_ms: None,
+                rebuffers: 0,
+                stalled_ms: 0.0,
+                bytes: 0,
+                media_ms: 0,
+            }),
+        }
+    }
+    results
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+fn report(args: &Args, results: &[ViewerResult], wall_s: f64, client_cpu_s: Option<f64>) {
+    let n = results.len();
+    let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).count();
+    let served = n - failed;
+    let completed = results.iter().filter(|r| r.outcome == Outcome::Completed).count();
+    let rebuffered = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Failed(_)) && r.rebuffers > 0)
+        .count();
+    let smooth = served - rebuffered;
+    let mut ttff: Vec<f64> = results.iter().filter_map(|r| r.ttff_ms).collect();
+    ttff.sort_by(f64::total_cmp);
+    let mut startup: Vec<f64> = results.iter().filter_map(|r| r.playback_start_ms).collect();
+    startup.sort_by(f64::total_cmp);
+    let bytes: u64 = results.iter().map(|r| r.bytes).sum();
+    let rebuffers: u64 = results.iter().map(|r| u64::from(r.rebuffers)).sum();
+    let stalled_s: f64 = results.iter().map(|r| r.stalled_ms).sum::<f64>() / 1000.0;
+    let mut media: Vec<f64> = results.iter().map(|r| r.media_ms as f64 / 1000.0).collect();
+    media.sort_by(f64::total_cmp);
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results {
+        if let Outcome::Failed(reason) = &r.outcome {
+            *reasons.entry(reason.as_str()).or_default() += 1;
+        }
+    }
+    let fmt = |v: Option<f64>| v.map_or_else(|| "NA".to_owned(), |v| format!("{v:.1}"));
+
+    eprintln!(
+        "sf-loadbench: {} viewers of {} on {} (app {}), {:.1} s each, ramp {} ms",
+        n, args.stream, args.addr, args.app, args.duration_s, args.ramp_ms
+    );
+    eprintln!(
+        "  served {served}, without rebuffering {smooth}, rebuffered {rebuffered} ({rebuffers} stalls, {stalled_s:.1} s), failed {failed}, stream ended {completed}"
+    );
+    eprintln!(
+        "  time to first frame p50 {} ms, p99 {} ms, max {} ms; playback start p50 {} ms, p99 {} ms",
+        fmt(percentile(&ttff, 50.0)),
+        fmt(percentile(&ttff, 99.0)),
+        fmt(ttff.last().copied()),
+        fmt(percentile(&startup, 50.0)),
+        fmt(percentile(&startup, 99.0)),
+    );
+    eprintln!(
+        "  received {:.1} MB in {wall_s:.1} s; media per viewer p50 {} s; client CPU {} s",
+        bytes as f64 / 1e6,
+        fmt(percentile(&media, 50.0)),
+        fmt(client_cpu_s),
+    );
+    for (reason, count) in &reasons {
+        eprintln!("  failed ×{count}: {reason}");
+    }
+    println!(
+        "RESULT viewers={n} served={served} no_rebuffer={smooth} rebuffered={rebuffered} failed={failed} completed={completed} \
+         stalls={rebuffers} stalled_s={stalled_s:.1} ttff_p50_ms={} ttff_p99_ms={} ttff_max_ms={} start_p50_ms={} start_p99_ms={} \
+         bytes={bytes} wall_s={wall_s:.1} client_cpu_s={}",
+        fmt(percentile(&ttff, 50.0)),
+        fmt(percentile(&ttff, 99.0)),
+        fmt(ttff.last().copied()),
+        fmt(percentile(&startup, 50.0)),
+        fmt(percentile(&startup, 99.0)),
+        fmt(client_cpu_s),
+    );
+}
+
+/// User + system CPU seconds of this process, from /proc/self/stat (Linux, 100 ticks/s).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), Some(50.0));
+        assert_eq!(percentile(&v, 99.0), Some(99.0));
+        assert_eq!(percentile(&[7.0], 99.0), Some(7.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+}

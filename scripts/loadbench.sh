@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# Load benchmark: N concurrent RTMP viewers against streamfront and against nginx with the RTMP
+# module (application vod { play DIR; }), on the same files, pinned to the same cores.
+#
+#   bash scripts/loadbench.sh                   # defaults below
+#   LB_VIEWERS="50 100 200" LB_DURATION_S=20 bash scripts/loadbench.sh
+#
+# Settings (environment):
+#   LB_VIEWERS      viewer counts to try, ascending          (50 100 200 400 800 1600)
+#   LB_DURATION_S   seconds each viewer watches                (30)
+#   LB_RAMP_MS      connects spread over this many ms          (5000)
+#   LB_BUFFER_MS    SetBufferLength sent after play            (3000, as ffmpeg)
+#   LB_STARTUP_MS   media the simulated player buffers first   (1000)
+#   LB_MEDIA        directory with bench.mp4 and bench.flv     (generated: 60 s, ~1 Mbit/s H.264+AAC)
+#   LB_FLV_N        also play bench.flv with this many viewers (100; 0 = skip)
+#   LB_SERVER_CPUS  cores both servers are pinned to           (0)
+#   LB_CLIENT_CPUS  cores the load client is pinned to         (1, or 0 on a 1-core machine)
+#   LB_BUDGET_S     stop starting new runs after this long     (540)
+#   LB_OUT          directory for logs, raw results, report    (a new temp dir)
+#   SF_BIN, LB_BIN  prebuilt streamfront / sf-loadbench        (built with cargo --release)
+#
+# A server stops being tried at larger N once fewer than 90% of its viewers played without
+# rebuffering. Everything listens on 127.0.0.1 only. The report (a markdown table) is printed
+# at the end and written to $LB_OUT/report.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+VIEWERS=${LB_VIEWERS:-"50 100 200 400 800 1600"}
+DURATION_S=${LB_DURATION_S:-30}
+RAMP_MS=${LB_RAMP_MS:-5000}
+BUFFER_MS=${LB_BUFFER_MS:-3000}
+STARTUP_MS=${LB_STARTUP_MS:-1000}
+FLV_N=${LB_FLV_N:-100}
+SERVER_CPUS=${LB_SERVER_CPUS:-0}
+if [ "$(nproc)" -gt 1 ]; then CLIENT_CPUS=${LB_CLIENT_CPUS:-1}; else CLIENT_CPUS=${LB_CLIENT_CPUS:-0}; fi
+BUDGET_S=${LB_BUDGET_S:-540}
+OUT=${LB_OUT:-$(mktemp -d /tmp/loadbench.XXXXXX)}
+mkdir -p "$OUT"
+chmod 755 "$OUT"
+START=$SECONDS
+
+log() { echo "loadbench: $*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+need_apt=()
+command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)
+dpkg -s libnginx-mod-rtmp >/dev/null 2>&1 || need_apt+=(libnginx-mod-rtmp)
+if [ -z "${LB_MEDIA:-}" ]; then command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg); fi
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    log "installing ${need_apt[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+RTMP_SO=$(dpkg -L libnginx-mod-rtmp | grep -m1 '/ngx_rtmp_module\.so$')
+NGINX=$(command -v nginx)
+
+if [ -z "${SF_BIN:-}" ] || [ -z "${LB_BIN:-}" ]; then
+    log "building streamfront and sf-loadbench (release)"
+    cargo build --release --quiet -p streamfront -p sf-bench
+    TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+fi
+SF_BIN=${SF_BIN:-$TARGET/release/streamfront}
+LB_BIN=${LB_BIN:-$TARGET/release/sf-loadbench}
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+
+# --- media -------------------------------------------------------------------------------
+if [ -n "${LB_MEDIA:-}" ]; then
+    MEDIA=$(cd "$LB_MEDIA" && pwd)
+else
+    MEDIA=$OUT/media
+    mkdir -p "$MEDIA"
+    log "generating 60 s of 1 Mbit/s H.264 + AAC into $MEDIA"
+    ffmpeg -hide_banner -loglevel error -y \
+        -f lavfi -i "testsrc2=size=854x480:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" -t 60 \
+        -c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v 900k -minrate 900k -maxrate 900k -bufsize 900k \
+        -x264-params nal-hrd=cbr:force-cfr=1 -g 50 -c:a aac -b:a 96k -movflags +faststart "$MEDIA/bench.mp4"
+    ffmpeg -hide_banner -loglevel error -y -i "$MEDIA/bench.mp4" -c copy "$MEDIA/bench.flv"
+fi
+# nginx workers run as an unprivileged user: they must be able to read the media.
+chmod 755 "$MEDIA"
+chmod 644 "$MEDIA"/bench.* 2>/dev/null || true
+for f in bench.mp4 bench.flv; do
+    [ -r "$MEDIA/$f" ] || { log "missing $MEDIA/$f"; exit 1; }
+done
+
+# --- processes ---------------------------------------------------------------------------
+SERVER_PID=""
+SAMPLER_PID=""
+cleanup() {
+    [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+    SAMPLER_PID=""
+}
+trap 'cleanup' EXIT
+trap 'cleanup; exit 130' INT TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A port below the ephemeral range (so no client connection holds it) that no socket uses.
+EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+free_port() {
+    local p hex
+    for _ in $(seq 200); do
+        p=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
+        hex=$(printf ':%04X' "$p")
+        if ! awk -v h="$hex" 'NR > 1 && substr($2, length($2) - 4) == h {f = 1} END {exit !f}' \
+            /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+            echo "$p"; return
+        fi
+    done
+    log "no free port found"; exit 1
+}
+wait_port() {
+    for _ in $(seq 100); do
+        port_in_use "$1" && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "nothing listens on 127.0.0.1:$1"; return 1
+}
+
+# The server's processes: the PID and its children (nginx workers).
+server_pids() { echo "$SERVER_PID"; pgrep -P "$SERVER_PID" 2>/dev/null || true; }
+# utime + stime of all server processes, in clock ticks.
+server_ticks() {
+    local total=0 pid rest
+    for pid in $(server_pids); do
+        rest=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+        set -- $rest
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+# VmRSS of all server processes, in KiB.
+server_rss_kb() {
+    local total=0 pid kb
+    for pid in $(server_pids); do
+        kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || continue
+        total=$((total + ${kb:-0}))
+    done
+    echo "$total"
+}
+TICKS=$(getconf CLK_TCK)
+
+ADMIN_PORT=""
+cache_bytes() {
+    if [ -n "$ADMIN_PORT" ]; then
+        curl -s --max-time 1 "http://127.0.0.1:$ADMIN_PORT/metrics" \
+            | awk '/^streamfront_cache_memory_bytes / {print int($2); f=1} END {if (!f) print 0}'
+    else
+        echo 0
+    fi
+}
+
+start_streamfront() {
+    local rtmp http
+    rtmp=$(free_port); http=$(free_port); ADMIN_PORT=$(free_port)
+    rm -rf "$OUT/sf-data"; mkdir -p "$OUT/sf-data"
+    taskset -c "$SERVER_CPUS" "$SF_BIN" serve --origin "$MEDIA" --data-dir "$OUT/sf-data" \
+        --rtmp-listen "127.0.0.1:$rtmp" --http-listen "127.0.0.1:$http" \
+        --admin-listen "127.0.0.1:$ADMIN_PORT" --log warn 2>>"$OUT/streamfront.log" &
+    SERVER_PID=$!
+    PORT=$rtmp
+    wait_port "$rtmp"
+}
+
+start_nginx() {
+    local rtmp workers
+    rtmp=$(free_port); ADMIN_PORT=""
+    workers=$(taskset -c "$SERVER_CPUS" nproc)
+    mkdir -p "$OUT/nginx"
+    cat >"$OUT/nginx/nginx.conf" <<EOF
+load_module $RTMP_SO;
+worker_processes $workers;
+daemon off;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log warn;
+worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+rtmp {
+    server {
+        listen 127.0.0.1:$rtmp;
+        application vod {
+            play $MEDIA;
+        }
+    }
+}
+EOF
+    taskset -c "$SERVER_CPUS" "$NGINX" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -e "$OUT/nginx/error.log" &
+    SERVER_PID=$!
+    PORT=$rtmp
+    wait_port "$rtmp"
+}
+
+# Samples "rss_kb cache_bytes" every 250 ms into $1 until killed.
+sampler() {
+    while :; do
+        echo "$(server_rss_kb) $(cache_bytes)" >>"$1"
+        sleep 0.25
+    done
+}
+
+RESULTS=$OUT/results.txt
+: >"$RESULTS"
+
+# run SERVER FILE N: one benchmark run against a freshly started server.
+run() {
+    local server=$1 file=$2 n=$3 app stream idle_kb samples t0 t1 line
+    local try
+    for try in 1 2 3; do
+        case "$server" in
+            streamfront) start_streamfront && break ;;
+            nginx-rtmp) start_nginx && break ;;
+        esac
+        cleanup
+        [ "$try" = 3 ] && { log "$server did not start"; exit 1; }
+    done
+    case "$server" in
+        streamfront) app=cfx/st
+            if [ "$file" = mp4 ]; then stream=mp4:bench.mp4; else stream=bench; fi ;;
+        nginx-rtmp) app=vod; stream=bench.$file ;;
+    esac
+    sleep 1
+    idle_kb=$(server_rss_kb)
+    samples=$OUT/samples-$server-$file-$n.txt
+    : >"$samples"
+    taskset -c "$CLIENT_CPUS" bash -c "$(declare -f sampler server_rss_kb server_pids cache_bytes); SERVER_PID=$SERVER_PID ADMIN_PORT=$ADMIN_PORT; sampler '$samples'" &
+    SAMPLER_PID=$!
+    t0=$(server_ticks)
+    log "$server $file N=$n (port $PORT)"
+    line=$(taskset -c "$CLIENT_CPUS" "$LB_BIN" --addr "127.0.0.1:$PORT" --app "$app" --stream "$stream" \
+        -n "$n" --duration-s "$DURATION_S" --ramp-ms "$RAMP_MS" --buffer-ms "$BUFFER_MS" \
+        --startup-ms "$STARTUP_MS" 2> >(tee -a "$OUT/client.log" >&2) | grep '^RESULT' || true)
+    t1=$(server_ticks)
+    kill "$SAMPLER_PID" 2>/dev/null || true
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    SAMPLER_PID=""
+    cleanup
+    wait 2>/dev/null || true
+    if [ -z "$line" ]; then
+        log "no result from sf-loadbench"; line="RESULT viewers=$n served=0 no_rebuffer=0 failed=$n bytes=0"
+    fi
+    # peak of (RSS − cache) and the RSS at that moment.
+    local peak
+    peak=$(awk '{d = $1 - $2/1024; if (d > m) {m = d; r = $1; c = $2}} END {printf "%d %d %d", m, r, c/1024}' "$samples")
+    echo "$line server=$server file=$file idle_rss_kb=$idle_kb peak_net_kb=${peak%% *} peak_rss_kb=$(echo "$peak" | cut -d' ' -f2) cache_kb=${peak##* } cpu_ticks=$((t1 - t0)) ticks_per_s=$TICKS" >>"$RESULTS"
+}
+
+field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
+
+STEP_S=$((DURATION_S + RAMP_MS / 1000 + 4))
+declare -A saturated=()
+for n in $VIEWERS; do
+    for server in streamfront nginx-rtmp; do
+        [ -n "${saturated[$server]:-}" ] && continue
+        if [ $((SECONDS - START + STEP_S)) -gt "$BUDGET_S" ]; then
+            log "time budget reached, skipping $server N=$n"; continue
+        fi
+        run "$server" mp4 "$n"
+        last=$(tail -1 "$RESULTS")
+        if [ $(( $(field "$last" no_rebuffer) * 10 )) -lt $((n * 9)) ]; then saturated[$server]=1; fi
+    done
+done
+if [ "$FLV_N" -gt 0 ]; then
+    for server in streamfront nginx-rtmp; do
+        if [ $((SECONDS - START + STEP_S)) -gt "$((BUDGET_S + 2 * STEP_S))" ]; then continue; fi
+        run "$server" flv "$FLV_N"
+    done
+fi
+
+# --- report ------------------------------------------------------------------------------
+{
+    echo "| server | file | N | without rebuffering | rebuffered | failed | TTFF p50 ms | TTFF p99 ms | CPU s per GB sent | memory per viewer KiB | peak RSS MiB | GB sent | client CPU % |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    while read -r line; do
+        f() { field "$line" "$1"; }
+        n=$(f viewers); bytes=$(f bytes); ticks=$(f cpu_ticks); tps=$(f ticks_per_s)
+        awk -v s="$(f server)" -v file="$(f file)" -v n="$n" -v ok="$(f no_rebuffer)" -v rb="$(f rebuffered)" \
+            -v fail="$(f failed)" -v p50="$(f ttff_p50_ms)" -v p99="$(f ttff_p99_ms)" -v bytes="$bytes" \
+            -v ticks="$ticks" -v tps="$tps" -v idle="$(f idle_rss_kb)" -v net="$(f peak_net_kb)" \
+            -v rss="$(f peak_rss_kb)" -v ccpu="$(f client_cpu_s)" -v wall="$(f wall_s)" 'BEGIN {
+                gb = bytes / 1e9
+                cpu = (gb > 0) ? sprintf("%.1f", ticks / tps / gb) : "NA"
+                mem = sprintf("%.1f", (net - idle) / n)
+                cc = (wall > 0 && ccpu != "NA" && ccpu != "") ? sprintf("%.0f", 100 * ccpu / wall) : "NA"
+                printf "| %s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %.1f | %.2f | %s |\n",
+                    s, file, n, ok, rb, fail, p50, p99, cpu, mem, rss / 1024, gb, cc
+            }'
+    done <"$RESULTS"
+    echo
+    for server in streamfront nginx-rtmp; do
+        best=$(awk -v s="$server" '{
+                for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                if (v["server"] == s && v["file"] == "mp4" && v["no_rebuffer"] * 100 >= v["viewers"] * 99 && v["viewers"] > m) m = v["viewers"]
+            } END { print m + 0 }' "$RESULTS")
+        echo "- $server: largest N with at least 99% of viewers without rebuffering: $best"
+    done
+    echo
+    echo "Settings: ${DURATION_S} s per viewer, connects over ${RAMP_MS} ms, buffer ${BUFFER_MS} ms, player startup ${STARTUP_MS} ms;"
+    echo "servers on CPUs $SERVER_CPUS (nginx worker_processes = $(taskset -c "$SERVER_CPUS" nproc)), client on CPUs $CLIENT_CPUS; $(nproc) CPUs, $(uname -r)."
+    echo "Memory per viewer = (peak of RSS minus streamfront's cache_memory_bytes during the run − idle RSS) / N."
+} | tee "$OUT/report.md"
+log "raw results and logs in $OUT"
