@@ -7,55 +7,140 @@ use std::time::UNIX_EPOCH;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use crate::s3::{S3Origin, S3Settings};
+
 /// What the cache knows of an object version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
     pub size: u64,
     /// Changes whenever the content may have changed (an ETag, or mtime and size).
     pub version: String,
+    /// The origin's `Cache-Control` header, if it sent one (S3 objects can carry one).
+    pub cache_control: Option<String>,
 }
 
-/// Why an origin could not deliver.
+/// Why an origin could not deliver. The `Display` text reaches players (in
+/// `NetStream.Play.Failed`), so it names the origin and says what went wrong.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum OriginError {
     #[error("not found")]
     NotFound,
-    #[error("access denied")]
+    #[error("access denied by the origin")]
     AccessDenied,
-    #[error("object changed while it was being read")]
+    #[error("object changed at the origin while it was being read")]
     Changed,
-    #[error("origin failed: {0}")]
+    /// Timeouts, connection failures, 5xx: the text says which, e.g.
+    /// `origin s3://media: timed out (3 attempts)`.
+    #[error("{0}")]
     Failed(String),
 }
+
+/// An `--origin` value that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct OriginSpecError(pub String);
 
 /// An origin. An enum rather than a trait object: there are few kinds and the hot path
 /// stays free of boxed futures.
 #[derive(Debug)]
 pub enum Origin {
     Local(LocalOrigin),
+    S3(S3Origin),
 }
 
 impl Origin {
+    /// Parses an `--origin` value: `s3://bucket[/prefix]` (credentials, region and
+    /// endpoint from the standard AWS environment variables, overridden by `settings`
+    /// where it sets them) or a local directory (which must exist).
+    pub fn from_spec_with(spec: &str, settings: &S3Settings) -> Result<Origin, OriginSpecError> {
+        if let Some(rest) = spec.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(OriginSpecError(format!("{spec}: no bucket name")));
+            }
+            return S3Origin::from_env_and(bucket, prefix, settings).map(Origin::S3);
+        }
+        if spec.contains("://") {
+            return Err(OriginSpecError(format!(
+                "{spec}: only local directories and s3://bucket[/prefix] are supported"
+            )));
+        }
+        let path = PathBuf::from(spec);
+        if !path.is_dir() {
+            return Err(OriginSpecError(format!("{spec}: not a directory")));
+        }
+        Ok(Origin::Local(LocalOrigin::new(path)))
+    }
+
+    /// [`Origin::from_spec_with`] with default [`S3Settings`] (everything from the environment).
+    pub fn from_spec(spec: &str) -> Result<Origin, OriginSpecError> {
+        Self::from_spec_with(spec, &S3Settings::default())
+    }
+
     /// A human-readable name for logs (`/srv/media`, `s3://bucket/prefix`).
     pub fn describe(&self) -> String {
         match self {
             Origin::Local(local) => local.root.display().to_string(),
+            Origin::S3(s3) => s3.describe(),
         }
+    }
+
+    /// Whether checking the origin is cheap enough to do on every open (a local `stat`):
+    /// such origins are revalidated on each open instead of being trusted for a TTL.
+    pub(crate) fn revalidates_always(&self) -> bool {
+        matches!(self, Origin::Local(_))
     }
 
     pub async fn head(&self, key: &str) -> Result<ObjectMeta, OriginError> {
         match self {
             Origin::Local(local) => local.head(key).await,
+            Origin::S3(s3) => s3.head(key).await,
         }
     }
 
     /// Bytes `[start, end)` of version `meta` of `key` (clipped to the object's end).
-    pub async fn get_range(&self, key: &str, meta: &ObjectMeta, start: u64, end: u64) -> Result<Bytes, OriginError> {
+    pub async fn get_range(
+        &self,
+        key: &str,
+        meta: &ObjectMeta,
+        start: u64,
+        end: u64,
+    ) -> Result<Bytes, OriginError> {
+        let mut out = BytesMut::new();
+        self.fetch_range(key, meta, start, end, |chunk| out.extend_from_slice(&chunk))
+            .await?;
+        Ok(out.freeze())
+    }
+
+    /// Streams bytes `[start, end)` of version `meta` of `key` into `sink` as they arrive.
+    /// A version mismatch is reported as [`OriginError::Changed`].
+    pub(crate) async fn fetch_range<F: FnMut(Bytes) + Send>(
+        &self,
+        key: &str,
+        meta: &ObjectMeta,
+        start: u64,
+        end: u64,
+        sink: F,
+    ) -> Result<(), OriginError> {
         match self {
-            Origin::Local(local) => local.get_range(key, meta, start, end).await,
+            Origin::Local(local) => local.fetch_range(key, meta, start, end, sink).await,
+            Origin::S3(s3) => s3.fetch_range(key, meta, start, end, sink).await,
         }
     }
+}
+
+/// Whether `key` is a plain relative path (no `..`, no absolute path, no backslashes).
+/// Keys are checked by the name resolver too; this is the last line of defence.
+pub(crate) fn safe_key(key: &str) -> bool {
+    !key.is_empty()
+        && !key.contains('\\')
+        && !key.contains('\0')
+        && Path::new(key)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+        && !key.ends_with('/')
+        && !key.contains("//")
 }
 
 /// A directory of media files; keys are `/`-separated paths below it.
@@ -69,18 +154,12 @@ impl LocalOrigin {
         LocalOrigin { root: root.into() }
     }
 
-    /// The file for `key`, refusing anything that could leave the root. Keys are checked
-    /// by the name resolver too; this is the last line of defence.
+    /// The file for `key`, refusing anything that could leave the root.
     fn path(&self, key: &str) -> Result<PathBuf, OriginError> {
-        let relative = Path::new(key);
-        let safe = !key.is_empty()
-            && !key.contains('\\')
-            && !key.contains('\0')
-            && relative.components().all(|c| matches!(c, Component::Normal(_)));
-        if !safe {
+        if !safe_key(key) {
             return Err(OriginError::NotFound);
         }
-        Ok(self.root.join(relative))
+        Ok(self.root.join(key))
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta, OriginError> {
@@ -92,7 +171,15 @@ impl LocalOrigin {
         Ok(local_meta(&metadata))
     }
 
-    async fn get_range(&self, key: &str, meta: &ObjectMeta, start: u64, end: u64) -> Result<Bytes, OriginError> {
+    async fn fetch_range<F: FnMut(Bytes)>(
+        &self,
+        key: &str,
+        meta: &ObjectMeta,
+        start: u64,
+        end: u64,
+        mut sink: F,
+    ) -> Result<(), OriginError> {
+        const CHUNK: u64 = 64 * 1024;
         let path = self.path(key)?;
         let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
         // A file replaced since the version was taken must not mix into cached blocks.
@@ -101,13 +188,20 @@ impl LocalOrigin {
         }
         let end = end.min(meta.size);
         if start >= end {
-            return Ok(Bytes::new());
+            return Ok(());
         }
         file.seek(SeekFrom::Start(start)).await.map_err(io_error)?;
-        let len = (end - start) as usize;
-        let mut buf = BytesMut::zeroed(len);
-        file.read_exact(&mut buf).await.map_err(|_| OriginError::Changed)?;
-        Ok(buf.freeze())
+        let mut at = start;
+        while at < end {
+            let len = (end - at).min(CHUNK) as usize;
+            let mut buf = BytesMut::zeroed(len);
+            file.read_exact(&mut buf)
+                .await
+                .map_err(|_| OriginError::Changed)?;
+            at += len as u64;
+            sink(buf.freeze());
+        }
+        Ok(())
     }
 }
 
@@ -117,7 +211,11 @@ fn local_meta(metadata: &std::fs::Metadata) -> ObjectMeta {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
-    ObjectMeta { size: metadata.len(), version: format!("{modified:x}-{:x}", metadata.len()) }
+    ObjectMeta {
+        size: metadata.len(),
+        version: format!("{modified:x}-{:x}", metadata.len()),
+        cache_control: None,
+    }
 }
 
 fn io_error(error: std::io::Error) -> OriginError {
@@ -126,6 +224,6 @@ fn io_error(error: std::io::Error) -> OriginError {
         std::io::ErrorKind::PermissionDenied => OriginError::AccessDenied,
         // A path through a regular file ("a.mp4/x") is simply not there.
         std::io::ErrorKind::NotADirectory => OriginError::NotFound,
-        _ => OriginError::Failed(error.to_string()),
+        _ => OriginError::Failed(format!("origin: {error}")),
     }
 }

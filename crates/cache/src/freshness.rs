@@ -1,0 +1,92 @@
+//! How long an object version is trusted without asking the origin (CloudFront's RTMP rules).
+
+use std::time::Duration;
+
+use crate::origin::ObjectMeta;
+
+/// CloudFront RTMP freshness: 24 hours by default, or the origin's `Cache-Control:
+/// max-age` (`s-maxage` first), never below one hour. After that the object is
+/// revalidated by its ETag. While the origin fails, what is cached is served for up to
+/// `stale_if_error` past its freshness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Freshness {
+    pub default_ttl: Duration,
+    /// Floor for the origin's max-age (CloudFront: 3600 s).
+    pub min_ttl: Duration,
+    /// Ceiling (CloudFront: 100 years).
+    pub max_ttl: Duration,
+    pub stale_if_error: Duration,
+}
+
+impl Default for Freshness {
+    fn default() -> Self {
+        Freshness {
+            default_ttl: Duration::from_secs(24 * 3600),
+            min_ttl: Duration::from_secs(3600),
+            max_ttl: Duration::from_secs(100 * 365 * 24 * 3600),
+            stale_if_error: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl Freshness {
+    /// How long `meta` stays fresh.
+    pub fn ttl(&self, meta: &ObjectMeta) -> Duration {
+        let declared = meta.cache_control.as_deref().and_then(max_age);
+        declared
+            .unwrap_or(self.default_ttl)
+            .max(self.min_ttl)
+            .min(self.max_ttl)
+    }
+}
+
+/// `s-maxage`, else `max-age`, from a Cache-Control value.
+fn max_age(value: &str) -> Option<Duration> {
+    let mut max_age = None;
+    let mut s_maxage = None;
+    for directive in value.split(',') {
+        let Some((name, arg)) = directive.trim().split_once('=') else {
+            continue;
+        };
+        let arg = arg.trim().trim_matches('"');
+        let Ok(seconds) = arg.parse::<u64>() else {
+            continue;
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "max-age" => max_age = Some(Duration::from_secs(seconds)),
+            "s-maxage" => s_maxage = Some(Duration::from_secs(seconds)),
+            _ => {}
+        }
+    }
+    s_maxage.or(max_age)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(cc: Option<&str>) -> ObjectMeta {
+        ObjectMeta {
+            size: 1,
+            version: "v".into(),
+            cache_control: cc.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn cloudfront_rules() {
+        let f = Freshness::default();
+        assert_eq!(f.ttl(&meta(None)), Duration::from_secs(86400));
+        assert_eq!(
+            f.ttl(&meta(Some("public, max-age=7200"))),
+            Duration::from_secs(7200)
+        );
+        assert_eq!(f.ttl(&meta(Some("max-age=60"))), Duration::from_secs(3600));
+        assert_eq!(
+            f.ttl(&meta(Some("max-age=100, s-maxage=9000"))),
+            Duration::from_secs(9000)
+        );
+        assert_eq!(f.ttl(&meta(Some("no-cache"))), Duration::from_secs(86400));
+        assert_eq!(f.ttl(&meta(Some("max-age=99999999999"))), f.max_ttl);
+    }
+}

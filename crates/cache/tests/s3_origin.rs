@@ -1,0 +1,692 @@
+//! The cache against a real S3 server on loopback (s3s + s3s-fs, in process, with SigV4
+//! signatures checked), plus bound and damage tests on the disk tier.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use sf_cache::{
+    CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, OriginError, S3Origin,
+    S3Settings,
+};
+use tokio::net::TcpListener;
+use tokio::task::AbortHandle;
+
+const ACCESS_KEY: &str = "streamfront-test";
+const SECRET_KEY: &str = "streamfront-test-secret-0123456789";
+const BUCKET: &str = "media";
+
+/// Requests the server answered, by method.
+#[derive(Debug, Default)]
+struct Counts {
+    gets: AtomicU64,
+    heads: AtomicU64,
+    get_bytes_asked: AtomicU64,
+}
+
+struct S3Server {
+    addr: SocketAddr,
+    root: PathBuf,
+    counts: Arc<Counts>,
+    tasks: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl S3Server {
+    async fn start(root: &Path) -> S3Server {
+        std::fs::create_dir_all(root.join(BUCKET)).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut server = S3Server {
+            addr: listener.local_addr().unwrap(),
+            root: root.to_owned(),
+            counts: Arc::default(),
+            tasks: Arc::default(),
+        };
+        server.serve(listener);
+        server
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let fs = s3s_fs::FileSystem::new(&self.root).unwrap();
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let service = builder.build();
+        let counts = Arc::clone(&self.counts);
+        let tasks = Arc::clone(&self.tasks);
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let service = service.clone();
+                let counts = Arc::clone(&counts);
+                let conn = tokio::spawn(async move {
+                    let handler =
+                        service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                            match *request.method() {
+                                hyper::Method::GET => {
+                                    counts.gets.fetch_add(1, Ordering::SeqCst);
+                                    let range = request
+                                        .headers()
+                                        .get("range")
+                                        .and_then(|v| v.to_str().ok());
+                                    let bounds = range.and_then(|r| {
+                                        r.trim_start_matches("bytes=").split_once('-')
+                                    });
+                                    if let Some((Ok(a), Ok(b))) =
+                                        bounds.map(|(a, b)| (a.parse::<u64>(), b.parse::<u64>()))
+                                    {
+                                        counts
+                                            .get_bytes_asked
+                                            .fetch_add(b + 1 - a, Ordering::SeqCst);
+                                    }
+                                }
+                                hyper::Method::HEAD => {
+                                    counts.heads.fetch_add(1, Ordering::SeqCst);
+                                }
+                                _ => {}
+                            }
+                            let service = service.clone();
+                            async move { hyper::service::Service::call(&service, request).await }
+                        });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), handler)
+                        .await;
+                });
+                tasks.lock().unwrap().push(conn.abort_handle());
+            }
+        });
+        self.tasks.lock().unwrap().push(accept.abort_handle());
+    }
+
+    /// Stops listening and drops every connection.
+    fn stop(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Starts again on the same address.
+    async fn restart(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("rebind {}: {e}", self.addr),
+            }
+        };
+        self.serve(listener);
+    }
+
+    fn settings(&self, secret: &str) -> S3Settings {
+        S3Settings {
+            region: Some("us-east-1".into()),
+            endpoint: Some(format!("http://{}", self.addr)),
+            access_key_id: Some(ACCESS_KEY.into()),
+            secret_access_key: Some(secret.into()),
+            request_timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(1),
+            max_retries: 2,
+            retry_timeout: Duration::from_secs(2),
+            ..S3Settings::default()
+        }
+    }
+
+    fn origin(&self) -> Origin {
+        Origin::S3(S3Origin::new(BUCKET, "", &self.settings(SECRET_KEY)).unwrap())
+    }
+
+    /// Uploads through S3 (so the server stores the ETag and any Cache-Control).
+    async fn put(&self, key: &str, data: &[u8]) {
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(BUCKET)
+            .with_region("us-east-1")
+            .with_endpoint(format!("http://{}", self.addr))
+            .with_access_key_id(ACCESS_KEY)
+            .with_secret_access_key(SECRET_KEY)
+            .with_allow_http(true)
+            .with_virtual_hosted_style_request(false)
+            .build()
+            .unwrap();
+        store
+            .put(
+                &object_store::path::Path::from(key),
+                PutPayload::from(data.to_vec()),
+            )
+            .await
+            .unwrap();
+    }
+
+    fn gets(&self) -> u64 {
+        self.counts.gets.load(Ordering::SeqCst)
+    }
+
+    fn requests(&self) -> u64 {
+        self.gets() + self.counts.heads.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn content(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+fn config(block_size: u64) -> CacheConfig {
+    CacheConfig {
+        block_size,
+        memory_bytes: 64 << 20,
+        ..CacheConfig::default()
+    }
+}
+
+fn stat(v: &AtomicU64) -> u64 {
+    v.load(Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path()).await;
+    server.put("a.flv", b"hello").await;
+    let good = EdgeCache::new(server.origin(), config(1024));
+    let object = good.open("a.flv").await.unwrap();
+    assert_eq!(&object.read_range(0, 100).await.unwrap()[..], b"hello");
+    let bad = Origin::S3(S3Origin::new(BUCKET, "", &server.settings("wrong-secret")).unwrap());
+    let bad = EdgeCache::new(bad, config(1024));
+    let error = bad.open("a.flv").await.unwrap_err();
+    assert!(matches!(error, OriginError::AccessDenied), "{error:?}");
+    assert!(matches!(
+        good.open("missing.flv").await,
+        Err(OriginError::NotFound)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exact_bytes_for_arbitrary_ranges_and_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path()).await;
+    let data = content(300_001, 1);
+    server.put("videos/clip.mp4", &data).await;
+    let origin = Origin::S3(S3Origin::new(BUCKET, "videos", &server.settings(SECRET_KEY)).unwrap());
+    assert_eq!(origin.describe(), format!("s3://{BUCKET}/videos"));
+    let cache = EdgeCache::new(origin, config(65_536));
+    let object = cache.open("clip.mp4").await.unwrap();
+    assert_eq!(object.meta().size, data.len() as u64);
+    let mut x = 7u64;
+    let mut ranges = vec![
+        (0, 1),
+        (65_535, 2),
+        (0, 300_001),
+        (299_999, 10),
+        (300_001, 5),
+        (131_072, 65_536),
+    ];
+    for _ in 0..40 {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ranges.push(((x >> 20) % 310_000, (x >> 40) % 150_000));
+    }
+    for (offset, len) in ranges {
+        let got = object.read_range(offset, len).await.unwrap();
+        let start = (offset as usize).min(data.len());
+        let end = ((offset + len) as usize).min(data.len());
+        assert_eq!(&got[..], &data[start..end], "range {offset}+{len}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_concurrent_cold_readers_fetch_each_block_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path()).await;
+    let data = content(10 * 65_536 - 100, 2);
+    server.put("a.mp4", &data).await;
+    let cache = EdgeCache::new(server.origin(), config(65_536));
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let cache = Arc::clone(&cache);
+        tasks.push(tokio::spawn(async move {
+            let object = cache.open("a.mp4").await.unwrap();
+            let mut out = Vec::new();
+            let mut at = 0;
+            while at < object.meta().size {
+                let chunk = object.read_range(at, 10_000).await.unwrap();
+                at += chunk.len() as u64;
+                out.extend_from_slice(&chunk);
+            }
+            out
+        }));
+    }
+    for task in tasks {
+        assert!(task.await.unwrap() == data);
+    }
+    assert_eq!(server.gets(), 10, "one GET per block");
+    assert_eq!(stat(&cache.stats().origin_fetches), 10);
+    assert_eq!(stat(&cache.stats().origin_bytes), data.len() as u64);
+    assert!(stat(&cache.stats().single_flight_joins) > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_in_the_middle_of_a_large_object_fetches_a_small_fraction() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path()).await;
+    let size: u64 = 200 << 20;
+    // Written straight into the server's directory (sparse), rather than uploaded.
+    let file = std::fs::File::create(dir.path().join(BUCKET).join("big.flv")).unwrap();
+    file.set_len(size).unwrap();
+    // s3s-fs would hash all 200 MB for the ETag on every request; give it one, in its
+    // sidecar format (base64url of "media" and "big.flv").
+    std::fs::write(
+        dir.path()
+            .join(".bucket-bWVkaWE.object-YmlnLmZsdg.internal.json"),
+        br#"{"e_tag":"big-1"}"#,
+    )
+    .unwrap();
+    let cache = EdgeCache::new(server.origin(), config(1 << 20));
+    let object = cache.open("big.flv").await.unwrap();
+    assert_eq!(object.meta().size, size);
+    let got = object.read_range(size / 2 + 12_345, 4096).await.unwrap();
+    assert_eq!(got.len(), 4096);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fetched = stat(&cache.stats().origin_bytes);
+    let asked = server.counts.get_bytes_asked.load(Ordering::SeqCst);
+    assert!(
+        fetched <= 3 << 20 && asked <= 3 << 20,
+        "fetched {fetched}, asked {asked} of {size}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = S3Server::start(dir.path()).await;
+    let data = content(8 * 4096, 3);
+    server.put("a.flv", &data).await;
+    server.put("b.flv", b"other").await;
+    let mut cfg = config(4096);
+    cfg.read_ahead_blocks = 0;
+    cfg.freshness = Freshness {
+        default_ttl: Duration::from_millis(500),
+        min_ttl: Duration::ZERO,
+        ..Freshness::default()
+    };
+    let cache = EdgeCache::new(server.origin(), cfg);
+    let object = cache.open("a.flv").await.unwrap();
+    assert_eq!(
+        &object.read_range(0, 8192).await.unwrap()[..],
+        &data[..8192]
+    );
+
+    server.stop();
+    // Cached ranges still read.
+    assert_eq!(
+        &object.read_range(100, 5000).await.unwrap()[..],
+        &data[100..5100]
+    );
+    // Uncached ranges fail quickly and clearly.
+    let started = Instant::now();
+    let error = object.read_range(20_000, 100).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let text = error.to_string();
+    assert!(text.contains(&format!("origin s3://{BUCKET}")), "{text}");
+    assert!(
+        text.contains("cannot connect") || text.contains("timed out"),
+        "{text}"
+    );
+    // Unknown objects too.
+    let started = Instant::now();
+    assert!(matches!(
+        cache.open("b.flv").await,
+        Err(OriginError::Failed(_))
+    ));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Once expired, the cached version is still served while the origin fails.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let stale = cache.open("a.flv").await.unwrap();
+    assert_eq!(&stale.read_range(0, 10).await.unwrap()[..], &data[..10]);
+    assert_eq!(stat(&cache.stats().stale_serves), 1);
+    assert!(stat(&cache.stats().origin_errors) >= 3);
+
+    server.restart().await;
+    assert_eq!(
+        &object.read_range(20_000, 100).await.unwrap()[..],
+        &data[20_000..20_100]
+    );
+    assert_eq!(
+        &cache
+            .open("b.flv")
+            .await
+            .unwrap()
+            .read_range(0, 10)
+            .await
+            .unwrap()[..],
+        b"other"
+    );
+}
+
+async fn wait_for_disk(cache: &EdgeCache, blocks: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cache.disk_blocks() < blocks {
+        assert!(
+            Instant::now() < deadline,
+            "disk has {} blocks, want {blocks}",
+            cache.disk_blocks()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn block_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "blk") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path()).await;
+    let data = content(6 * 4096 + 17, 4);
+    server.put("a.mp4", &data).await;
+    let mut cfg = config(4096);
+    cfg.disk = Some(DiskConfig::under_data_dir(data_dir.path(), 1 << 20));
+    {
+        let cache = EdgeCache::try_new(server.origin(), cfg.clone()).unwrap();
+        let object = cache.open("a.mp4").await.unwrap();
+        assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
+        wait_for_disk(&cache, 7).await;
+    }
+
+    // A new cache over the same directory: no origin request at all.
+    let before = server.requests();
+    let cache = EdgeCache::try_new(server.origin(), cfg.clone()).unwrap();
+    let object = cache.open("a.mp4").await.unwrap();
+    assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
+    assert_eq!(server.requests(), before, "served from disk");
+    assert_eq!(stat(&cache.stats().disk_hits), 7);
+    drop(cache);
+
+    // Damage one block file and tear another: both are detected and fetched again.
+    let files = block_files(&data_dir.path().join("cache"));
+    assert_eq!(files.len(), 7);
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    let middle = bytes.len() - 1000;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&files[0], &bytes).unwrap();
+    let torn = std::fs::read(&files[1]).unwrap();
+    std::fs::write(&files[1], &torn[..torn.len() / 2]).unwrap();
+    let before = server.gets();
+    let cache = EdgeCache::try_new(server.origin(), cfg).unwrap();
+    let object = cache.open("a.mp4").await.unwrap();
+    assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
+    assert_eq!(stat(&cache.stats().disk_corrupt), 2);
+    assert_eq!(
+        server.gets() - before,
+        2,
+        "only the damaged blocks are fetched again"
+    );
+    wait_for_disk(&cache, 7).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_object_is_served_in_its_new_version_and_versions_never_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path()).await;
+    let old = content(4 * 4096, 5);
+    let new = content(4 * 4096, 6);
+    server.put("a.flv", &old).await;
+    let mut cfg = config(4096);
+    cfg.read_ahead_blocks = 0;
+    cfg.disk = Some(DiskConfig::under_data_dir(data_dir.path(), 1 << 20));
+    cfg.freshness = Freshness {
+        default_ttl: Duration::from_secs(1),
+        min_ttl: Duration::ZERO,
+        ..Freshness::default()
+    };
+    let cache = EdgeCache::try_new(server.origin(), cfg).unwrap();
+    let first = cache.open("a.flv").await.unwrap();
+    assert_eq!(&first.read_range(0, 4096).await.unwrap()[..], &old[..4096]);
+
+    server.put("a.flv", &new).await;
+    // Still fresh: the old version, whose uncached blocks can no longer be had.
+    let again = cache.open("a.flv").await.unwrap();
+    assert_eq!(again.meta().version, first.meta().version);
+    let error = again.read_range(8192, 100).await.unwrap_err();
+    assert!(matches!(error, OriginError::Changed), "{error:?}");
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = cache.open("a.flv").await.unwrap();
+    assert_ne!(second.meta().version, first.meta().version);
+    assert_eq!(&second.read_range(0, 1 << 20).await.unwrap()[..], &new[..]);
+    assert!(stat(&cache.stats().revalidations_changed) >= 1);
+    // The old handle still reads only old bytes (from cache) or fails; never new ones.
+    match first.read_range(0, 4096).await {
+        Ok(bytes) => assert_eq!(&bytes[..], &old[..4096]),
+        Err(e) => assert!(matches!(e, OriginError::Changed)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_control_max_age_sets_freshness() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path()).await;
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(BUCKET)
+        .with_region("us-east-1")
+        .with_endpoint(format!("http://{}", server.addr))
+        .with_access_key_id(ACCESS_KEY)
+        .with_secret_access_key(SECRET_KEY)
+        .with_allow_http(true)
+        .build()
+        .unwrap();
+    let mut attributes = object_store::Attributes::new();
+    attributes.insert(
+        object_store::Attribute::CacheControl,
+        "public, max-age=7200".into(),
+    );
+    let options = object_store::PutOptions {
+        attributes,
+        ..Default::default()
+    };
+    store
+        .put_opts(&"cc.flv".into(), PutPayload::from_static(b"x"), options)
+        .await
+        .unwrap();
+    let origin = server.origin();
+    let meta = origin.head("cc.flv").await.unwrap();
+    assert_eq!(meta.cache_control.as_deref(), Some("public, max-age=7200"));
+    assert_eq!(Freshness::default().ttl(&meta), Duration::from_secs(7200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_and_server_errors_are_reported_within_seconds() {
+    // A server that accepts and never answers, and one that answers 503.
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let failing = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let failing_addr = failing.local_addr().unwrap();
+    let served = Arc::new(AtomicU64::new(0));
+    let served2 = Arc::clone(&served);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = failing.accept().await {
+            let served = Arc::clone(&served2);
+            tokio::spawn(async move {
+                let handler = service_fn(move |_request: hyper::Request<hyper::body::Incoming>| {
+                    served.fetch_add(1, Ordering::SeqCst);
+                    async {
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .status(503)
+                                .body(http_body_util::Empty::<bytes::Bytes>::new())
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), handler)
+                    .await;
+            });
+        }
+    });
+    let settings = |addr: SocketAddr| S3Settings {
+        region: Some("us-east-1".into()),
+        endpoint: Some(format!("http://{addr}")),
+        access_key_id: Some(ACCESS_KEY.into()),
+        secret_access_key: Some(SECRET_KEY.into()),
+        request_timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        max_retries: 2,
+        retry_timeout: Duration::from_secs(3),
+        ..S3Settings::default()
+    };
+    let started = Instant::now();
+    let silent = EdgeCache::new(
+        Origin::S3(S3Origin::new("b", "", &settings(silent_addr)).unwrap()),
+        config(4096),
+    );
+    let error = silent.open("a.flv").await.unwrap_err().to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        error.contains("origin s3://b") && error.contains("timed out"),
+        "{error}"
+    );
+
+    let started = Instant::now();
+    let failing = EdgeCache::new(
+        Origin::S3(S3Origin::new("b", "", &settings(failing_addr)).unwrap()),
+        config(4096),
+    );
+    let error = failing.open("a.flv").await.unwrap_err().to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        error.contains("origin s3://b") && error.contains("503"),
+        "{error}"
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 3, "bounded retries: 1 + 2");
+    assert_eq!(stat(&failing.stats().origin_errors), 1);
+}
+
+#[test]
+fn origin_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = Origin::from_spec(dir.path().to_str().unwrap()).unwrap();
+    assert!(matches!(local, Origin::Local(_)));
+    assert!(Origin::from_spec("/no/such/dir").is_err());
+    assert!(Origin::from_spec("s3://").is_err());
+    assert!(Origin::from_spec("http://x/y").is_err());
+    let settings = S3Settings {
+        region: Some("eu-west-1".into()),
+        endpoint: Some("http://127.0.0.1:9".into()),
+        ..S3Settings::default()
+    };
+    let s3 = Origin::from_spec_with("s3://bucket/some/prefix/", &settings).unwrap();
+    assert_eq!(s3.describe(), "s3://bucket/some/prefix");
+    assert!(Origin::from_spec_with("s3://bucket/../x", &settings).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_and_disk_stay_within_bounds_under_a_stream_of_distinct_objects() {
+    let media = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    for i in 0..40 {
+        std::fs::write(media.path().join(format!("{i}.flv")), content(100_000, i)).unwrap();
+    }
+    let memory_bytes = 128 * 1024;
+    let disk_bytes = 512 * 1024;
+    let cfg = CacheConfig {
+        block_size: 16 * 1024,
+        memory_bytes,
+        disk: Some(DiskConfig::under_data_dir(data_dir.path(), disk_bytes)),
+        ..CacheConfig::default()
+    };
+    let cache =
+        EdgeCache::try_new(Origin::Local(LocalOrigin::new(media.path())), cfg.clone()).unwrap();
+    for i in 0..40 {
+        let object = cache.open(&format!("{i}.flv")).await.unwrap();
+        let got = object.read_range(0, 100_000).await.unwrap();
+        assert!(got == content(100_000, i));
+        assert!(
+            cache.memory_used() <= memory_bytes,
+            "memory {}",
+            cache.memory_used()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(cache.memory_used() <= memory_bytes);
+    assert!(
+        cache.disk_used() <= disk_bytes,
+        "disk {}",
+        cache.disk_used()
+    );
+    let on_disk: u64 = block_files(&data_dir.path().join("cache"))
+        .iter()
+        .map(|p| p.metadata().unwrap().len())
+        .sum();
+    assert!(on_disk <= disk_bytes, "files {on_disk}");
+    assert!(stat(&cache.stats().disk_evictions) > 0 && stat(&cache.stats().memory_evictions) > 0);
+    drop(cache);
+    // Reopening with a smaller bound trims the directory.
+    let small = CacheConfig {
+        disk: Some(DiskConfig::under_data_dir(data_dir.path(), 100_000)),
+        ..cfg
+    };
+    let cache = EdgeCache::try_new(Origin::Local(LocalOrigin::new(media.path())), small).unwrap();
+    assert!(cache.disk_used() <= 100_000);
+    let on_disk: u64 = block_files(&data_dir.path().join("cache"))
+        .iter()
+        .map(|p| p.metadata().unwrap().len())
+        .sum();
+    assert!(on_disk <= 100_000, "files {on_disk}");
+}
