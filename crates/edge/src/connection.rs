@@ -242,14 +242,15 @@ impl RtmpConnection {
     /// next has something to do if nothing new arrives.
     pub async fn pump(&mut self, queued: usize, high_water: usize) -> Option<Instant> {
         let mut wake: Option<Instant> = None;
-        let ids: Vec<u32> = self.players.keys().copied().collect();
-        for stream_id in ids {
+        // Borrow the parts separately: players write into the session.
+        let RtmpConnection { players, session, edge, protocol, media_bytes_sent, peer, .. } = self;
+        let mut ended: Option<u32> = None;
+        'players: for (&stream_id, player) in players.iter_mut() {
             loop {
-                if self.session.output().len() + queued >= high_water {
+                if session.output().len() + queued >= high_water {
                     // The writer wakes us when the socket drains.
                     return wake;
                 }
-                let Some(player) = self.players.get_mut(&stream_id) else { break };
                 match player.want(Instant::now()) {
                     Want::Nothing => break,
                     Want::WaitUntil(at) => {
@@ -258,28 +259,40 @@ impl RtmpConnection {
                     }
                     Want::Fetch => match player.fetch().await {
                         Ok(true) => {}
-                        Ok(false) => self.complete(stream_id),
+                        Ok(false) => {
+                            ended = Some(stream_id);
+                            break 'players;
+                        }
                         Err(error) => {
                             let description = format!("Stream {} failed: {error}.", player.name);
-                            warn!(client = %self.peer, stream = %player.name, "playback failed: {error}");
-                            self.session.play_failed(stream_id, "NetStream.Play.Failed", &description, &player.name.clone());
+                            warn!(client = %peer, stream = %player.name, "playback failed: {error}");
+                            session.play_failed(stream_id, "NetStream.Play.Failed", &description, &player.name);
                             player.finish();
+                            break;
                         }
                     },
                     Want::Send => {
                         let before = player.bytes_sent;
-                        let more = player.send(&mut self.session);
+                        let more = player.send(session);
                         let sent = player.bytes_sent - before;
-                        self.media_bytes_sent += sent;
-                        self.edge.stats.add_bytes_sent(self.protocol, sent);
+                        *media_bytes_sent += sent;
+                        edge.stats.add_bytes_sent(*protocol, sent);
                         if !more {
-                            self.complete(stream_id);
+                            ended = Some(stream_id);
+                            break 'players;
                         }
                     }
                 }
             }
         }
-        wake
+        match ended {
+            // Completing needs the whole connection; then look again for the other players.
+            Some(stream_id) => {
+                self.complete(stream_id);
+                Box::pin(self.pump(queued, high_water)).await
+            }
+            None => wake,
+        }
     }
 
     fn complete(&mut self, stream_id: u32) {

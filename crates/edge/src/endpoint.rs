@@ -118,7 +118,9 @@ impl RtmpEndpoint {
         if output.is_empty() {
             return;
         }
-        let mut chunk = output.split();
+        // Take the buffer with its allocation: between bursts a paced viewer then holds no
+        // output memory at all.
+        let mut chunk = std::mem::take(output);
         if let Some(cipher) = cipher {
             cipher.encrypt.apply(&mut chunk);
         }
@@ -129,9 +131,18 @@ impl RtmpEndpoint {
         }
     }
 
-    /// Bytes to send; the transport removes what it sent.
+    /// Bytes to send; the transport removes what it sent with [`RtmpEndpoint::sent`].
     pub fn wire(&mut self) -> &mut BytesMut {
         &mut self.wire
+    }
+
+    /// Drops `n` sent bytes from the wire, and its allocation once it is empty.
+    pub fn sent(&mut self, n: usize) {
+        if n >= self.wire.len() {
+            self.wire = BytesMut::new();
+        } else {
+            bytes::Buf::advance(&mut self.wire, n);
+        }
     }
 
     /// True when the connection asked to be closed once its output is sent.

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -88,7 +88,7 @@ async fn run(
                 match written {
                     Ok(0) => return "client closed the connection".to_owned(),
                     Ok(n) => {
-                        endpoint.wire().advance(n);
+                        endpoint.sent(n);
                         last_progress = Instant::now();
                     }
                     Err(error) => return format!("write error: {error}"),

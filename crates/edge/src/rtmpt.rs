@@ -213,7 +213,8 @@ impl Tunnel {
     fn reply(&mut self) -> Reply {
         let wire = self.endpoint.wire();
         let take = wire.len().min(TUNNEL_HIGH_WATER);
-        let data = wire.split_to(take);
+        let data = wire[..take].to_vec();
+        self.endpoint.sent(take);
         let polling = if data.is_empty() {
             self.empty_replies = self.empty_replies.saturating_add(1);
             polling_interval(self.empty_replies)
