@@ -59,28 +59,46 @@ fn respond(edge: &Edge, request: Request<Incoming>) -> Response<Full<Bytes>> {
 fn metrics(edge: &Edge) -> String {
     use std::fmt::Write;
     let s = &edge.stats;
-    let cache = edge.library.cache().stats();
+    let cache = edge.library.cache();
+    let c = cache.stats();
     let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
     let mut out = String::new();
-    let mut counter = |name: &str, kind: &str, help: &str, value: u64| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    // One metric family: HELP, TYPE, then one sample per label set.
+    let mut family = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
     };
-    counter("streamfront_connections_total", "counter", "TCP connections accepted.", load(&s.connections_total));
-    counter("streamfront_connections_refused_total", "counter", "Connections refused over --max-connections.", load(&s.connections_refused));
-    counter("streamfront_rtmpt_sessions", "gauge", "Open RTMPT tunnel sessions.", load(&s.rtmpt_sessions));
-    counter("streamfront_rtmpt_refused_total", "counter", "RTMPT sessions refused over the limit.", load(&s.rtmpt_refused));
-    counter("streamfront_cache_hits_total", "counter", "Block reads served from memory.", load(&cache.hits));
-    counter("streamfront_cache_misses_total", "counter", "Block reads that went to the origin.", load(&cache.misses));
-    counter("streamfront_origin_requests_total", "counter", "Ranged reads sent to the origin.", load(&cache.origin_fetches));
-    counter("streamfront_origin_bytes_total", "counter", "Bytes read from the origin.", load(&cache.origin_bytes));
-    counter("streamfront_cache_memory_bytes", "gauge", "Bytes of media blocks held in memory.", edge.library.cache().memory_used());
-    let _ = writeln!(out, "# HELP streamfront_viewers Established RTMP connections.\n# TYPE streamfront_viewers gauge");
-    for p in Protocol::ALL {
-        let _ = writeln!(out, "streamfront_viewers{{protocol=\"{}\"}} {}", p.as_str(), s.viewers(p));
-    }
-    let _ = writeln!(out, "# HELP streamfront_sent_bytes_total Media bytes sent to viewers.\n# TYPE streamfront_sent_bytes_total counter");
-    for p in Protocol::ALL {
-        let _ = writeln!(out, "streamfront_sent_bytes_total{{protocol=\"{}\"}} {}", p.as_str(), s.bytes_sent(p));
-    }
+    family("streamfront_connections_total", "counter", "TCP connections accepted.", &[("", load(&s.connections_total))]);
+    family("streamfront_connections_refused_total", "counter", "Connections refused over --max-connections.", &[("", load(&s.connections_refused))]);
+    let viewers: Vec<(String, u64)> = Protocol::ALL.iter().map(|p| (format!("{{protocol=\"{}\"}}", p.as_str()), s.viewers(*p))).collect();
+    let viewers: Vec<(&str, u64)> = viewers.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    family("streamfront_viewers", "gauge", "Established RTMP connections by protocol.", &viewers);
+    let sent: Vec<(String, u64)> = Protocol::ALL.iter().map(|p| (format!("{{protocol=\"{}\"}}", p.as_str()), s.bytes_sent(*p))).collect();
+    let sent: Vec<(&str, u64)> = sent.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    family("streamfront_sent_bytes_total", "counter", "Media bytes sent to viewers by protocol.", &sent);
+    family("streamfront_rtmpt_sessions", "gauge", "Open RTMPT tunnel sessions.", &[("", load(&s.rtmpt_sessions))]);
+    family("streamfront_rtmpt_refused_total", "counter", "RTMPT sessions refused over the limits.", &[("", load(&s.rtmpt_refused))]);
+    family("streamfront_cache_hits_total", "counter", "Block reads served from a cache tier.", &[("{tier=\"memory\"}", load(&c.hits)), ("{tier=\"disk\"}", load(&c.disk_hits))]);
+    family("streamfront_cache_hit_bytes_total", "counter", "Bytes served from a cache tier.", &[("{tier=\"memory\"}", load(&c.memory_hit_bytes)), ("{tier=\"disk\"}", load(&c.disk_hit_bytes))]);
+    family("streamfront_cache_misses_total", "counter", "Block reads that went to the origin.", &[("", load(&c.misses))]);
+    family("streamfront_cache_evictions_total", "counter", "Blocks evicted from a tier.", &[("{tier=\"memory\"}", load(&c.memory_evictions)), ("{tier=\"disk\"}", load(&c.disk_evictions))]);
+    family("streamfront_cache_bytes", "gauge", "Bytes held in a cache tier.", &[("{tier=\"memory\"}", cache.memory_used()), ("{tier=\"disk\"}", cache.disk_used())]);
+    family("streamfront_cache_disk_corrupt_total", "counter", "Disk blocks found torn or corrupted (re-fetched, never served).", &[("", load(&c.disk_corrupt))]);
+    family("streamfront_cache_disk_write_errors_total", "counter", "Failed disk block writes.", &[("", load(&c.disk_write_errors))]);
+    family("streamfront_cache_single_flight_joins_total", "counter", "Reads that joined a fill already under way.", &[("", load(&c.single_flight_joins))]);
+    family("streamfront_cache_read_ahead_total", "counter", "Blocks fetched ahead of a reader.", &[("", load(&c.read_ahead))]);
+    family("streamfront_cache_revalidations_total", "counter", "Expired objects checked with the origin.", &[("", load(&c.revalidations)), ]);
+    family("streamfront_cache_stale_serves_total", "counter", "Expired objects served while the origin failed.", &[("", load(&c.stale_serves))]);
+    family("streamfront_origin_requests_total", "counter", "Requests sent to the origin.", &[("{kind=\"range\"}", load(&c.origin_fetches)), ("{kind=\"head\"}", load(&c.origin_heads))]);
+    family("streamfront_origin_bytes_total", "counter", "Bytes read from the origin.", &[("", load(&c.origin_bytes))]);
+    family("streamfront_origin_errors_total", "counter", "Failed origin requests.", &[("", load(&c.origin_errors))]);
+    let count = load(&c.origin_latency_count);
+    family("streamfront_origin_latency_seconds", "summary", "Origin request latency.", &[]);
+    let _ = writeln!(out, "streamfront_origin_latency_seconds_sum {}", load(&c.origin_latency_micros) as f64 / 1e6);
+    let _ = writeln!(out, "streamfront_origin_latency_seconds_count {count}");
+    let _ = writeln!(out, "# HELP streamfront_origin_latency_max_seconds Slowest origin request.\n# TYPE streamfront_origin_latency_max_seconds gauge");
+    let _ = writeln!(out, "streamfront_origin_latency_max_seconds {}", load(&c.origin_latency_max_micros) as f64 / 1e6);
     out
 }

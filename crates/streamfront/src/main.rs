@@ -1,11 +1,10 @@
 //! The `streamfront` binary: command line and configuration, wiring only.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use sf_cache::{CacheConfig, EdgeCache, LocalOrigin, Origin};
+use sf_cache::{CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, S3Settings};
 use sf_edge::{Edge, EdgeConfig, Timeouts};
 use tracing::info;
 
@@ -51,25 +50,38 @@ fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("streamfront: --data-dir {}: {message}", settings.data_dir.display());
         return ExitCode::FAILURE;
     }
-    let origin_dir = match &settings.origin {
-        Some(dir) if PathBuf::from(dir).is_dir() => PathBuf::from(dir),
-        Some(dir) => {
-            eprintln!("streamfront: --origin {dir}: not a directory");
-            return ExitCode::FAILURE;
-        }
+    let origin = match &settings.origin {
+        Some(spec) => match Origin::from_spec_with(spec, &s3_settings(&settings.s3)) {
+            Ok(origin) => origin,
+            Err(message) => {
+                eprintln!("streamfront: --origin {spec}: {message}");
+                return ExitCode::FAILURE;
+            }
+        },
         None => match sample::unpack(&settings.data_dir) {
-            Ok(dir) => dir,
+            Ok(dir) => Origin::Local(LocalOrigin::new(dir)),
             Err(message) => {
                 eprintln!("streamfront: --data-dir {}: cannot unpack the sample library: {message}", settings.data_dir.display());
                 return ExitCode::FAILURE;
             }
         },
     };
-
-    let cache = EdgeCache::new(
-        Origin::Local(LocalOrigin::new(&origin_dir)),
-        CacheConfig { block_size: settings.cache_block_kb * 1024, memory_bytes: settings.cache_memory_mb << 20, ..CacheConfig::default() },
-    );
+    let origin_name = origin.describe();
+    let ttl = Duration::from_secs(settings.cache_ttl);
+    let cache_config = CacheConfig {
+        block_size: settings.cache_block_kb * 1024,
+        memory_bytes: settings.cache_memory_mb << 20,
+        disk: (settings.cache_disk_mb > 0).then(|| DiskConfig::under_data_dir(&settings.data_dir, settings.cache_disk_mb << 20)),
+        freshness: Freshness { default_ttl: ttl, stale_if_error: Duration::from_secs(settings.stale_if_error), ..Freshness::default() },
+        ..CacheConfig::default()
+    };
+    let cache = match EdgeCache::try_new(origin, cache_config) {
+        Ok(cache) => cache,
+        Err(message) => {
+            eprintln!("streamfront: --data-dir {}: {message}", settings.data_dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
     let config = EdgeConfig {
         rtmp_listen: settings.rtmp_listen,
         http_listen: settings.http_listen,
@@ -99,7 +111,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             info!("shutting down");
             let _ = stop.send(true);
         });
-        info!(origin = %origin_dir.display(), "streamfront {} starting", env!("CARGO_PKG_VERSION"));
+        info!(origin = %origin_name, "streamfront {} starting", env!("CARGO_PKG_VERSION"));
         match sf_edge::run(edge, stopped).await {
             Ok(()) => {
                 info!("stopped");
@@ -120,5 +132,22 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+    }
+}
+
+/// S3 settings from the config file; what it leaves unset comes from the AWS_* environment.
+fn s3_settings(section: &settings::S3Section) -> S3Settings {
+    let defaults = S3Settings::default();
+    S3Settings {
+        region: section.region.clone(),
+        endpoint: section.endpoint.clone(),
+        access_key_id: section.access_key_id.clone(),
+        secret_access_key: section.secret_access_key.clone(),
+        session_token: section.session_token.clone(),
+        virtual_hosted_style: section.virtual_hosted_style.unwrap_or(defaults.virtual_hosted_style),
+        anonymous: section.anonymous.unwrap_or(defaults.anonymous),
+        request_timeout: section.request_timeout_seconds.map_or(defaults.request_timeout, Duration::from_secs),
+        max_retries: section.max_retries.unwrap_or(defaults.max_retries),
+        ..defaults
     }
 }

@@ -18,9 +18,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", env = "STREAMFRONT_CONFIG")]
     pub config: Option<PathBuf>,
 
-    /// Media origin: a local directory of media files. Without it (and without `origin` in
-    /// the config file), the sample library built into the binary is served.
-    #[arg(long, value_name = "DIR")]
+    /// Media origin: a local directory, or `s3://bucket[/prefix]` (credentials, region and
+    /// endpoint from the AWS_* environment variables or the config file's [s3] section).
+    /// Without it, the sample library built into the binary is served.
+    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]")]
     pub origin: Option<String>,
 
     /// Where the server keeps its state (the unpacked sample library, the disk cache)
@@ -44,6 +45,21 @@ pub struct ServeArgs {
     /// Memory for cached media blocks, in MiB [default: 512].
     #[arg(long, value_name = "MIB")]
     pub cache_memory_mb: Option<u64>,
+
+    /// Disk for cached media blocks under <data-dir>/cache, in MiB; 0 turns the disk tier off
+    /// [default: 10240].
+    #[arg(long, value_name = "MIB")]
+    pub cache_disk_mb: Option<u64>,
+
+    /// Seconds an object is fresh when the origin's Cache-Control does not say (CloudFront:
+    /// 86400; never below 3600) [default: 86400].
+    #[arg(long, value_name = "SECONDS")]
+    pub cache_ttl: Option<u64>,
+
+    /// Seconds an expired object keeps playing from the cache while the origin fails
+    /// [default: 86400].
+    #[arg(long, value_name = "SECONDS")]
+    pub stale_if_error: Option<u64>,
 
     /// Size of a cache block (one origin read), in KiB, 64 to 65536 [default: 1024].
     #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(64..=65536))]
@@ -81,13 +97,36 @@ pub struct FileConfig {
     pub cache: CacheSection,
     #[serde(default)]
     pub limits: LimitsSection,
+    #[serde(default)]
+    pub s3: S3Section,
+}
+
+/// S3 settings; each one set here overrides the matching AWS_* environment variable.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Section {
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    /// `bucket.host` URLs instead of `host/bucket` (AWS itself; custom endpoints usually
+    /// want path style, the default).
+    pub virtual_hosted_style: Option<bool>,
+    /// Unsigned requests, for public buckets.
+    pub anonymous: Option<bool>,
+    pub request_timeout_seconds: Option<u64>,
+    pub max_retries: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSection {
     pub memory_mb: Option<u64>,
+    pub disk_mb: Option<u64>,
     pub block_kb: Option<u64>,
+    pub ttl_seconds: Option<u64>,
+    pub stale_if_error_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,11 +146,15 @@ pub struct Settings {
     pub http_listen: Vec<SocketAddr>,
     pub admin_listen: Vec<SocketAddr>,
     pub cache_memory_mb: u64,
+    pub cache_disk_mb: u64,
+    pub cache_ttl: u64,
+    pub stale_if_error: u64,
     pub cache_block_kb: u64,
     pub max_connections: usize,
     pub idle_timeout: u64,
     pub stalled_timeout: u64,
     pub log: String,
+    pub s3: S3Section,
 }
 
 /// Reads the config file, if any.
@@ -141,11 +184,15 @@ impl Settings {
             http_listen: addrs(args.http_listen, file.http_listen, DEFAULT_HTTP_LISTEN),
             admin_listen: addrs(args.admin_listen, file.admin_listen, DEFAULT_ADMIN_LISTEN),
             cache_memory_mb: args.cache_memory_mb.or(file.cache.memory_mb).unwrap_or(512),
+            cache_disk_mb: args.cache_disk_mb.or(file.cache.disk_mb).unwrap_or(10_240),
+            cache_ttl: args.cache_ttl.or(file.cache.ttl_seconds).unwrap_or(86_400),
+            stale_if_error: args.stale_if_error.or(file.cache.stale_if_error_seconds).unwrap_or(86_400),
             cache_block_kb: block_kb,
             max_connections: args.max_connections.or(file.limits.max_connections).unwrap_or(10_000),
             idle_timeout: args.idle_timeout.or(file.limits.idle_timeout).unwrap_or(120),
             stalled_timeout: args.stalled_timeout.or(file.limits.stalled_timeout).unwrap_or(60),
             log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            s3: file.s3,
         })
     }
 }
@@ -173,11 +220,12 @@ mod tests {
         let s = resolve(&[], "").unwrap();
         assert_eq!(s.rtmp_listen, vec!["0.0.0.0:1935".parse().unwrap()]);
         assert_eq!(s.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
-        let file = "origin = \"/srv/media\"\nrtmp_listen = [\"127.0.0.1:1936\"]\n[cache]\nmemory_mb = 64\n";
+        let file = "origin = \"/srv/media\"\nrtmp_listen = [\"127.0.0.1:1936\"]\n[cache]\nmemory_mb = 64\n[s3]\nregion = \"eu-west-1\"\n";
         let s = resolve(&[], file).unwrap();
         assert_eq!(s.origin.as_deref(), Some("/srv/media"));
         assert_eq!(s.rtmp_listen, vec!["127.0.0.1:1936".parse().unwrap()]);
         assert_eq!(s.cache_memory_mb, 64);
+        assert_eq!(s.s3.region.as_deref(), Some("eu-west-1"));
         let s = resolve(&["--rtmp-listen", "127.0.0.1:2000", "--cache-memory-mb", "8"], file).unwrap();
         assert_eq!(s.rtmp_listen, vec!["127.0.0.1:2000".parse().unwrap()]);
         assert_eq!(s.cache_memory_mb, 8);

@@ -2,7 +2,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::framemd5::{Expect, FrameMd5, compare};
@@ -46,15 +45,30 @@ pub fn framemd5_file(path: &std::path::Path) -> Result<FrameMd5, String> {
     FrameMd5::parse(&r.stdout_text())
 }
 
+/// What a successful check reports: a summary line and how long the client ran.
+pub struct Checked {
+    pub summary: String,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
 /// Plays `url` with ffmpeg and checks the packets against source file `name`; the client must
-/// exit 0. Returns a summary line.
-pub fn check_ffmpeg(url: &str, name: &str, expect: &Expect, input_opts: &[&str], output_opts: &[&str]) -> String {
+/// exit 0.
+pub fn check_ffmpeg(url: &str, name: &str, expect: &Expect, input_opts: &[&str], output_opts: &[&str]) -> Checked {
     let src = source(name);
     let r = ffmpeg_framemd5(url, input_opts, output_opts, CLIENT_LIMIT);
     assert!(r.success(), "ffmpeg playing {url} (source {name}) failed: {}", r.describe());
     let fm = FrameMd5::parse(&r.stdout_text()).unwrap_or_else(|e| panic!("ffmpeg output for {url}: {e}"));
     match compare(&fm, &src, expect) {
-        Ok(summary) => format!("ffmpeg {url}: {summary} in {:.2}s", r.elapsed.as_secs_f64()),
+        Ok(summary) => Checked {
+            summary: format!("ffmpeg {url}: {summary} in {:.2}s", r.elapsed.as_secs_f64()),
+            elapsed: r.elapsed,
+        },
         Err(e) => panic!(
             "ffmpeg playing {url} did not receive source {name} ({expect:?}) exactly:\n{e}\n\
              client: {}",
@@ -65,7 +79,7 @@ pub fn check_ffmpeg(url: &str, name: &str, expect: &Expect, input_opts: &[&str],
 
 /// Plays `url` with rtmpdump (plus `args`), then compares the FLV it wrote with source file
 /// `name`. `ok_codes`: accepted exit codes (normally just 0).
-pub fn check_rtmpdump(url: &str, name: &str, expect: &Expect, args: &[&str], ok_codes: &[i32]) -> String {
+pub fn check_rtmpdump(url: &str, name: &str, expect: &Expect, args: &[&str], ok_codes: &[i32]) -> Checked {
     let src = source(name);
     let (r, dir) = rtmpdump(url, args, CLIENT_LIMIT);
     assert!(
@@ -76,7 +90,10 @@ pub fn check_rtmpdump(url: &str, name: &str, expect: &Expect, args: &[&str], ok_
     let out = dir.path().join("out.flv");
     let fm = framemd5_file(&out).unwrap_or_else(|e| panic!("rtmpdump {url}: {e}\nclient: {}", r.describe()));
     match compare(&fm, &src, expect) {
-        Ok(summary) => format!("rtmpdump {url}: {summary} in {:.2}s", r.elapsed.as_secs_f64()),
+        Ok(summary) => Checked {
+            summary: format!("rtmpdump {url}: {summary} in {:.2}s", r.elapsed.as_secs_f64()),
+            elapsed: r.elapsed,
+        },
         Err(e) => panic!(
             "rtmpdump playing {url} did not receive source {name} ({expect:?}) exactly:\n{e}\n\
              client: {}",
@@ -125,7 +142,6 @@ pub fn ffmpeg_time_to_first_packet(
     let start = Instant::now();
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
     let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut all = Vec::new();
         let mut first = None;
@@ -133,14 +149,12 @@ pub fn ffmpeg_time_to_first_packet(
             let Ok(line) = line else { break };
             if first.is_none() && !line.starts_with('#') && !line.is_empty() {
                 first = Some(start.elapsed());
-                let _ = tx.send(());
             }
             all.push(line);
         }
         (first, all.join("\n"))
     });
     let (status, timed_out) = super::wait_deadline(&mut child, start + limit);
-    let _ = rx.try_recv();
     let (first, out) = reader.join().unwrap();
     let stderr = String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned();
     let r = Run { status, stdout: out.into_bytes(), stderr, elapsed: start.elapsed(), timed_out, what };

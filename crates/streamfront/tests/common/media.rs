@@ -6,8 +6,9 @@
 //! ```text
 //! origin/clip.mp4 clip_moovend.mp4 clip_bframes.mp4 audio.m4a video_only.mp4 clip.mov clip.f4v
 //!        clip.flv clip_index.flv classic.flv cbr.mp3 vbr.mp3 long.mp4 sample.mp4
-//!        dir/clip.mp4 dir/clip.flv dir/sub/clip.mp4
-//!        My Videos/Café Ünïcode 日本.mp4
+//!        movie.mp4 dir/movie.mp4 dir/clip.flv dir/sub/movie.mp4            (movie = clip_bframes)
+//!        My Videos/Café Ünïcode 日本.mp4  dir/My Videos/Café Ünïcode 日本.mp4  (movie)
+//!        Vidéos/日本語.mp4                                                    (movie)
 //! outside.mp4 outside.flv      (next to origin/: must never be reachable)
 //! ```
 
@@ -33,6 +34,9 @@ pub const LONG_GOP_SECONDS: f64 = 7.0;
 /// The subfolder/space/non-ASCII file, relative to the origin.
 pub const UNICODE_DIR: &str = "My Videos";
 pub const UNICODE_FILE: &str = "Café Ünïcode 日本.mp4";
+/// Non-ASCII without spaces (ffmpeg cannot put a space in a URL's play path: it splits
+/// librtmp-style options at spaces).
+pub const NON_ASCII_PATH: &str = "Vidéos/日本語.mp4";
 
 fn video_input(size: &str, fps: u32, secs: f64) -> Vec<String> {
     strings(&["-f", "lavfi", "-i", &format!("testsrc2=size={size}:rate={fps}:duration={secs}")])
@@ -169,8 +173,9 @@ fn fnv1a(hash: &mut u64, bytes: &[u8]) {
 pub struct Media {
     /// The directory given to `--origin`.
     pub origin: PathBuf,
-    /// Files placed next to the origin, which traversal attempts aim at.
-    pub outside: PathBuf,
+    /// The origin's parent directory, holding `outside.mp4` and `outside.flv`, which
+    /// traversal attempts aim at.
+    pub outside_dir: PathBuf,
 }
 
 /// Generates (once per cache key) and returns the media set.
@@ -204,7 +209,7 @@ fn build_media() -> Media {
     });
     let recipes = recipes();
     let mut key = 0xcbf2_9ce4_8422_2325u64;
-    fnv1a(&mut key, b"streamfront-it-media-v1");
+    fnv1a(&mut key, b"streamfront-it-media-v3");
     fnv1a(&mut key, ffmpeg_version().as_bytes());
     for (name, args) in &recipes {
         fnv1a(&mut key, name.as_bytes());
@@ -242,12 +247,16 @@ fn build_media() -> Media {
         fs::write(origin.join("sample.mp4"), &sample_bytes).unwrap();
         let unicode = format!("{UNICODE_DIR}/{UNICODE_FILE}");
         let unicode_deep = format!("dir/{UNICODE_DIR}/{UNICODE_FILE}");
+        // The URL-form tests play `movie.mp4` (a copy of the B-frame clip) under several
+        // names and folders.
         for (src, dst) in [
-            ("clip.mp4", "dir/clip.mp4"),
+            ("clip_bframes.mp4", "movie.mp4"),
+            ("clip_bframes.mp4", "dir/movie.mp4"),
             ("clip.flv", "dir/clip.flv"),
-            ("clip.mp4", "dir/sub/clip.mp4"),
-            ("clip.mp4", unicode.as_str()),
-            ("clip.mp4", unicode_deep.as_str()),
+            ("clip_bframes.mp4", "dir/sub/movie.mp4"),
+            ("clip_bframes.mp4", unicode.as_str()),
+            ("clip_bframes.mp4", unicode_deep.as_str()),
+            ("clip_bframes.mp4", NON_ASCII_PATH),
             ("clip.mp4", "../outside.mp4"),
             ("clip.flv", "../outside.flv"),
         ] {
@@ -261,8 +270,15 @@ fn build_media() -> Media {
             let _ = fs::remove_dir_all(&tmp);
         }
         assert!(root.join("complete").exists(), "media cache {} incomplete", root.display());
+        // Drop sets made by older recipes or ffmpeg versions.
+        for entry in fs::read_dir(&base).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.len() == 16 && name != format!("{key:016x}") {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
     }
-    Media { origin: root.join("origin"), outside: root.clone() }
+    Media { origin: root.join("origin"), outside_dir: root.clone() }
 }
 
 /// The reference for one source file: what `ffmpeg -i FILE -c copy -f framemd5 -` prints,
@@ -296,34 +312,40 @@ fn framemd5_of_file(path: &Path) -> FrameMd5 {
     let mut fm = FrameMd5::parse(&r.stdout_text())
         .unwrap_or_else(|e| panic!("framemd5 of {}: {e}", path.display()));
 
-    // Key-frame flags per stream, in demux order (the same per-stream order as framemd5).
+    // Key-frame flags per media type, in demux order (the per-stream order framemd5 keeps;
+    // its stream numbering is ffmpeg's output order, so match streams by media type).
     let mut cmd = Command::new("ffprobe");
-    cmd.args(["-v", "error", "-show_entries", "packet=stream_index,flags", "-of", "csv=p=0"]).arg(path);
+    cmd.args(["-v", "error", "-show_entries", "stream=index,codec_type:packet=stream_index,flags", "-of", "csv=p=1"])
+        .arg(path);
     let r = run(cmd, Duration::from_secs(120));
     assert!(r.success(), "ffprobe of {} failed: {}", path.display(), r.describe());
-    let mut flags: Vec<Vec<bool>> = vec![Vec::new(); fm.streams.len()];
-    for line in r.stdout_text().lines() {
-        let mut parts = line.split(',');
-        let (Some(idx), Some(f)) = (parts.next(), parts.next()) else { continue };
-        let (Ok(idx), true) = (idx.trim().parse::<usize>(), f.len() >= 2) else { continue };
-        if idx < flags.len() {
-            flags[idx].push(f.starts_with('K'));
+    let text = r.stdout_text();
+    let mut types: std::collections::HashMap<String, String> = Default::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() >= 3 && f[0] == "stream" {
+            types.insert(f[1].to_string(), f[2].to_string());
         }
     }
-    for (i, st) in fm.streams.iter().enumerate() {
-        let n = fm.packets.iter().filter(|p| p.stream == st.index).count();
-        assert_eq!(
-            flags[i].len(),
-            n,
-            "{}: ffprobe lists {} packets for stream {i}, framemd5 {n}",
-            path.display(),
-            flags[i].len()
-        );
+    let mut flags: std::collections::HashMap<String, Vec<bool>> = Default::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() >= 3 && f[0] == "packet" {
+            let ty = types.get(f[1]).unwrap_or_else(|| panic!("ffprobe {}: unknown stream in {line:?}", path.display()));
+            flags.entry(ty.clone()).or_default().push(f[2].starts_with('K'));
+        }
     }
-    let mut seen = vec![0usize; fm.streams.len()];
+    for st in &fm.streams {
+        let n = fm.packets.iter().filter(|p| p.stream == st.index).count();
+        let k = flags.get(&st.media_type).map_or(0, |f| f.len());
+        assert_eq!(k, n, "{}: ffprobe lists {k} {} packets, framemd5 {n}", path.display(), st.media_type);
+    }
+    let mut seen: std::collections::HashMap<usize, usize> = Default::default();
     for p in &mut fm.packets {
-        p.key = flags[p.stream][seen[p.stream]];
-        seen[p.stream] += 1;
+        let ty = &fm.streams[p.stream].media_type;
+        let i = seen.entry(p.stream).or_default();
+        p.key = flags[ty][*i];
+        *i += 1;
     }
     fm
 }

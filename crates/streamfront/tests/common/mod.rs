@@ -236,6 +236,8 @@ pub struct ServerOptions {
     pub extra_rtmp_listeners: usize,
     /// Extra environment, e.g. `RUST_LOG`.
     pub env: Vec<(String, String)>,
+    /// Extra command-line arguments after the listeners.
+    pub args: Vec<String>,
 }
 
 /// The real binary, started on free loopback ports with a temp data dir. Stopped (SIGTERM,
@@ -291,6 +293,7 @@ impl Server {
         }
         cmd.arg("--http-listen").arg(format!("127.0.0.1:{http_port}"));
         cmd.arg("--admin-listen").arg(format!("127.0.0.1:{admin_port}"));
+        cmd.args(&opts.args);
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }
@@ -415,12 +418,22 @@ impl Drop for Server {
                 tail(&self.log(), 200)
             );
         }
-        let _ = &self.data_dir;
     }
 }
 
-/// Runs `f` in `n` threads at once and returns their results in order; a panic in any thread
-/// fails the caller with that thread's message.
+/// Runs `check` on every item and panics listing every failure (not just the first).
+pub fn check_each<T: std::fmt::Debug>(items: &[T], mut check: impl FnMut(&T) -> Result<(), String>) {
+    let failures: Vec<String> = items
+        .iter()
+        .filter_map(|item| check(item).err().map(|e| format!("- {item:?}: {e}")))
+        .collect();
+    if !failures.is_empty() {
+        panic!("{} of {} cases failed:\n{}", failures.len(), items.len(), failures.join("\n"));
+    }
+}
+
+/// Runs every job in its own thread at once and returns their results in order; if any job
+/// panics, the caller fails with every failed job's message.
 pub fn parallel<T: Send + 'static>(
     jobs: Vec<Box<dyn FnOnce() -> T + Send + 'static>>,
 ) -> Vec<T> {

@@ -1,0 +1,156 @@
+//! The command line contract: addresses that cannot be bound, SIGTERM, /healthz, and the log
+//! lines on stderr.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+/// Starts `streamfront serve` with one listener address taken by someone else; it must exit
+/// non-zero at once with a one-line error naming the flag and the address.
+fn port_in_use(flag: &str) {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_addr = taken.local_addr().unwrap().to_string();
+    let data = TempDir::new("data");
+    let addr = |f: &str| if f == flag { taken_addr.clone() } else { format!("127.0.0.1:{}", free_port()) };
+    let mut cmd = Command::new(binary());
+    cmd.arg("serve")
+        .arg("--origin")
+        .arg(&media().origin)
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--rtmp-listen")
+        .arg(addr("--rtmp-listen"))
+        .arg("--http-listen")
+        .arg(addr("--http-listen"))
+        .arg("--admin-listen")
+        .arg(addr("--admin-listen"));
+    let r = run(cmd, Duration::from_secs(15));
+    assert!(!r.timed_out, "streamfront kept running although {flag} {taken_addr} is taken: {}", r.describe());
+    assert!(!r.success(), "streamfront exited 0 although {flag} {taken_addr} is taken: {}", r.describe());
+    let line = r.stderr.lines().find(|l| l.contains(flag) && l.contains(&taken_addr));
+    let line = line.unwrap_or_else(|| {
+        panic!("no stderr line names both {flag} and {taken_addr}:\n{}", r.stderr)
+    });
+    assert!(
+        line.to_lowercase().contains("in use"),
+        "the error line should say the address is in use: {line:?}"
+    );
+    drop(taken);
+}
+
+#[test]
+fn rtmp_listen_address_in_use() {
+    port_in_use("--rtmp-listen");
+}
+
+#[test]
+fn http_listen_address_in_use() {
+    port_in_use("--http-listen");
+}
+
+#[test]
+fn admin_listen_address_in_use() {
+    port_in_use("--admin-listen");
+}
+
+#[test]
+fn healthz_answers_ok() {
+    let server = Server::start(&media().origin);
+    let (code, body) = server.healthz().unwrap();
+    assert_eq!((code, body.trim()), (200, "ok"));
+}
+
+#[test]
+fn sigterm_when_idle_exits_zero() {
+    let mut server = Server::start(&media().origin);
+    let status = server.terminate(Duration::from_secs(10));
+    let status = status.unwrap_or_else(|| panic!("still running 10s after SIGTERM\n{}", tail(&server.log(), 30)));
+    assert!(status.success(), "exit status after SIGTERM: {status}\n{}", tail(&server.log(), 30));
+}
+
+#[test]
+fn sigterm_while_playing_exits_zero() {
+    let mut server = Server::start(&media().origin);
+    // ffmpeg paces the 10 s sample in real time: it is mid-stream when SIGTERM arrives.
+    let url = server.url("sample.mp4");
+    let player = std::thread::spawn(move || ffmpeg_framemd5(&url, &[], &[], CLIENT_LIMIT));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(server.log().contains("sample.mp4"), "the play has not started after 2.5s:\n{}", server.log());
+    let status = server.terminate(Duration::from_secs(15));
+    let status = status.unwrap_or_else(|| panic!("still running 15s after SIGTERM\n{}", tail(&server.log(), 30)));
+    assert!(status.success(), "exit status after SIGTERM during a play: {status}\n{}", tail(&server.log(), 30));
+    let r = player.join().unwrap();
+    assert!(!r.timed_out, "the player hung after the server stopped: {}", r.describe());
+}
+
+/// Finds `127.0.0.1:PORT` tokens in a line.
+fn client_addrs(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("127.0.0.1:") {
+        let tail = &rest[i + 10..];
+        let digits: String = tail.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if !digits.is_empty() {
+            out.push(format!("127.0.0.1:{digits}"));
+        }
+        rest = &rest[i + 10..];
+    }
+    out
+}
+
+/// Whether `line` has `word` as a word of its own (so "connect" does not match
+/// "disconnect" or "connection").
+fn has_word(line: &str, word: &str) -> bool {
+    line.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| w == word)
+}
+
+fn numbers(line: &str) -> Vec<u64> {
+    line.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect()
+}
+
+#[test]
+fn logs_connect_play_seek_stop_disconnect_with_client_and_bytes() {
+    let server = Server::start(&media().origin);
+    eprintln!("{}", check_ffmpeg(&server.url("clip_bframes.mp4"), "clip_bframes.mp4", &Expect::Whole, &[], &[]));
+    let expect_seek = Expect::From { target_ms: 3000.0, stop: None, truncated: false };
+    let _ = std::panic::catch_unwind(|| {
+        // The seek log line is what matters here; the seek itself is checked in seek.rs.
+        check_ffmpeg(&server.url("clip.flv"), "clip.flv", &expect_seek, &["-ss", "3"], &["-copypriorss", "1"])
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let log = server.log();
+
+    // The play of clip_bframes.mp4: its line names the client address.
+    let play = log
+        .lines()
+        .find(|l| has_word(l, "play") && l.contains("clip_bframes"))
+        .unwrap_or_else(|| panic!("no `play` line naming clip_bframes in the log:\n{log}"));
+    let addr = client_addrs(play)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("the play line has no client address: {play:?}"));
+    let lines_of = |word: &str| -> Vec<&str> {
+        log.lines().filter(|l| has_word(l, word) && client_addrs(l).contains(&addr)).collect()
+    };
+    for word in ["connect", "play", "stop", "disconnect"] {
+        assert!(!lines_of(word).is_empty(), "no `{word}` line for client {addr} in the log:\n{log}");
+    }
+    // Bytes sent: at least the media payload of the file, in the stop or disconnect line.
+    let payload: u64 = source("clip_bframes.mp4").frames.packets.iter().map(|p| p.size).sum();
+    for word in ["stop", "disconnect"] {
+        let ok = lines_of(word).iter().any(|l| {
+            l.to_lowercase().contains("bytes") && numbers(l).iter().any(|&n| n >= payload && n < payload * 3)
+        });
+        assert!(ok, "no `{word}` line for {addr} reports the bytes sent (>= {payload} payload bytes):\n{log}");
+    }
+
+    // The seek on clip.flv.
+    let seek = log.lines().find(|l| has_word(l, "seek") && client_addrs(l).len() == 1);
+    assert!(seek.is_some(), "no `seek` line with a client address in the log:\n{log}");
+}
