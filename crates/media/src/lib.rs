@@ -267,21 +267,50 @@ impl MediaIndex {
 
 /// Index of the sample to start from for a seek to `ms`: the last video key frame at or
 /// before `ms` (or the first key frame), or for audio-only media the last sample at or before
-/// `ms`. Samples before it in file order but with the same timestamp are included.
+/// `ms`. Samples before it in file order but with the same timestamp are included. A seek
+/// that lands on the first key frame starts at the very first sample, so a play from the
+/// start loses nothing that precedes that key frame (AAC priming frames, whose timestamps
+/// come first once an edit list is applied).
 fn seek_samples(samples: &[Sample], ms: u32) -> usize {
     let has_video = samples.iter().any(|s| s.kind == TagKind::Video);
     let is_seek_point = |s: &Sample| if has_video { s.kind == TagKind::Video && s.keyframe } else { true };
+    let Some(first_point) = samples.iter().position(is_seek_point) else { return samples.len() };
     // Samples are sorted by timestamp: binary search for the first one after `ms`.
     let after = samples.partition_point(|s| s.timestamp <= ms);
-    let point = samples[..after]
-        .iter()
-        .rposition(is_seek_point)
-        .or_else(|| samples.iter().position(is_seek_point));
-    match point {
-        Some(p) => {
-            let ts = samples[p].timestamp;
-            samples.partition_point(|s| s.timestamp < ts)
-        }
-        None => samples.len(),
+    let point = samples[..after].iter().rposition(is_seek_point).unwrap_or(first_point);
+    if point == first_point {
+        return 0;
+    }
+    let ts = samples[point].timestamp;
+    samples.partition_point(|s| s.timestamp < ts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(kind: TagKind, timestamp: u32, keyframe: bool) -> Sample {
+        Sample { offset: 0, size: 1, timestamp, kind, keyframe, prefix: Prefix::EMPTY }
+    }
+
+    #[test]
+    fn seeks_land_on_key_frames_and_the_start_keeps_everything() {
+        use TagKind::{Audio, Video};
+        let samples = [
+            sample(Audio, 0, true),
+            sample(Video, 23, true),
+            sample(Audio, 23, true),
+            sample(Video, 63, false),
+            sample(Audio, 1000, true),
+            sample(Video, 1023, true),
+            sample(Audio, 1046, true),
+        ];
+        assert_eq!(seek_samples(&samples, 0), 0, "the priming audio before the first key frame plays");
+        assert_eq!(seek_samples(&samples, 500), 0);
+        assert_eq!(seek_samples(&samples, 1023), 5);
+        assert_eq!(seek_samples(&samples, 5000), 5);
+        let audio_only = [sample(Audio, 0, true), sample(Audio, 26, true), sample(Audio, 52, true)];
+        assert_eq!(seek_samples(&audio_only, 30), 1);
+        assert_eq!(seek_samples(&[], 30), 0);
     }
 }
