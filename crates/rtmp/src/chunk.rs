@@ -4,7 +4,7 @@
 //!
 //! - [`header`]: the wire encoding of basic and message headers (reference §3.1–§3.2).
 //! - [`reader`]: [`ChunkReader`], bounded by [`ReaderLimits`].
-//! - [`writer`]: [`ChunkWriter`].
+//! - [`writer`]: the [`ChunkWriter`].
 
 mod header;
 mod reader;
@@ -39,7 +39,11 @@ pub struct ReaderLimits {
 
 impl Default for ReaderLimits {
     fn default() -> Self {
-        ReaderLimits { max_message_len: 1 << 20, max_chunk_streams: 64, max_buffered: 4 << 20 }
+        ReaderLimits {
+            max_message_len: 1 << 20,
+            max_chunk_streams: 64,
+            max_buffered: 4 << 20,
+        }
     }
 }
 

@@ -23,8 +23,8 @@ mod tests;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-pub use self::rc4::{Rc4Pair, Rc4Stream};
 use self::digest::{BLOCK_LEN, Block};
+pub use self::rc4::{Rc4Pair, Rc4Stream};
 use self::respond::{VERSION_PLAIN, VERSION_RTMPE, respond};
 use self::sig::{VERSION_BLOWFISH, VERSION_XTEA};
 
@@ -71,7 +71,9 @@ enum Stage {
     ReadingC0C1,
     /// S0+S1+S2 are ready; C2 is skipped (checking it is optional, §1.6 step 6, and no
     /// known server rejects on it).
-    ReadingC2 { remaining: usize },
+    ReadingC2 {
+        remaining: usize,
+    },
     Done,
     Failed(HandshakeError),
 }
@@ -185,7 +187,9 @@ impl ServerHandshake {
         self.kind = response.kind;
         self.encryption = response.encryption;
         self.transmit = Some(response.bytes);
-        self.stage = Stage::ReadingC2 { remaining: BLOCK_LEN };
+        self.stage = Stage::ReadingC2 {
+            remaining: BLOCK_LEN,
+        };
         Ok(())
     }
 
@@ -204,7 +208,10 @@ impl ServerHandshake {
     /// # Panics
     /// If the handshake is not complete.
     pub fn into_outcome(self) -> HandshakeOutcome {
-        assert!(self.is_complete(), "ServerHandshake::into_outcome before the handshake completed");
+        assert!(
+            self.is_complete(),
+            "ServerHandshake::into_outcome before the handshake completed"
+        );
         HandshakeOutcome {
             kind: self.kind,
             client_version: self.client_version,

@@ -12,6 +12,7 @@ use crate::message::{Message, parse_u32, type_id};
 /// later headers may omit, and the message being reassembled.
 #[derive(Debug, Default)]
 struct StreamState {
+    csid: u32,
     /// Timestamp of the current (or last) message.
     timestamp: u32,
     /// The last timestamp field, after extended-timestamp substitution: absolute after
@@ -34,6 +35,8 @@ struct StreamState {
 struct ChunkHeader {
     format: Format,
     csid: u32,
+    /// Index of the stream's state in `ChunkReader::streams`, if it has one yet.
+    slot: Option<usize>,
     /// Bytes taken by the whole header, extended timestamp included.
     len: usize,
     /// Timestamp field (fmt 0/1/2), extended value substituted.
@@ -50,7 +53,8 @@ struct ChunkHeader {
 /// The chunk whose payload is being read.
 #[derive(Debug, Clone, Copy)]
 struct PendingPayload {
-    csid: u32,
+    /// Index in `ChunkReader::streams`.
+    slot: usize,
     remaining: usize,
 }
 
@@ -66,7 +70,11 @@ pub struct ChunkReader {
     limits: ReaderLimits,
     input: BytesMut,
     chunk_size: u32,
-    streams: HashMap<u32, StreamState>,
+    /// Per chunk stream state; entries are never removed (their number is bounded by
+    /// `max_chunk_streams`), so indices into it stay valid.
+    streams: Vec<StreamState>,
+    /// csid → index in `streams`: one lookup per chunk header, none per payload byte run.
+    slots: HashMap<u32, usize>,
     payload: Option<PendingPayload>,
     /// Sum of the lengths of the messages under way (what `partial` buffers reserve).
     buffered: usize,
@@ -81,7 +89,8 @@ impl ChunkReader {
             limits,
             input: BytesMut::new(),
             chunk_size: DEFAULT_CHUNK_SIZE,
-            streams: HashMap::new(),
+            streams: Vec::new(),
+            slots: HashMap::new(),
             payload: None,
             buffered: 0,
             bytes_received: 0,
@@ -123,6 +132,12 @@ impl ChunkReader {
         self.chunk_size
     }
 
+    /// Input bytes pushed and not yet parsed.
+    #[cfg(test)]
+    pub(super) fn unparsed_len(&self) -> usize {
+        self.input.len()
+    }
+
     /// Set Chunk Size and Abort take effect here, before the caller sees them.
     fn apply_control(&mut self, message: &Message) -> Result<(), ChunkError> {
         match message.type_id {
@@ -136,10 +151,10 @@ impl ChunkReader {
             }
             type_id::ABORT => {
                 let csid = parse_u32(message.type_id, &message.payload)?;
-                if let Some(state) = self.streams.get_mut(&csid) {
-                    if state.partial.take().is_some() {
-                        self.buffered -= state.length as usize;
-                    }
+                if let Some(state) = self.slots.get(&csid).map(|&slot| &mut self.streams[slot])
+                    && state.partial.take().is_some()
+                {
+                    self.buffered -= state.length as usize;
                 }
             }
             _ => {}
@@ -172,20 +187,18 @@ impl ChunkReader {
         if take == 0 {
             return Ok(Progress::NeedInput);
         }
-        let csid = pending.csid;
-        // A pending payload always has its stream and message buffer; the error is only
-        // there to avoid a panic path.
-        let Some(state) = self.streams.get_mut(&csid) else {
-            return Err(ChunkError::NoPreviousHeader { csid });
-        };
+        let slot = pending.slot;
+        let state = &mut self.streams[slot];
+        // A pending payload always has its message buffer; the error only avoids a panic
+        // path.
         let Some(partial) = state.partial.as_mut() else {
-            return Err(ChunkError::NoPreviousHeader { csid });
+            return Err(ChunkError::NoPreviousHeader { csid: state.csid });
         };
         partial.extend_from_slice(&self.input[..take]);
         self.input.advance(take);
         let remaining = pending.remaining - take;
         if remaining > 0 {
-            self.payload = Some(PendingPayload { csid, remaining });
+            self.payload = Some(PendingPayload { slot, remaining });
             return Ok(Progress::NeedInput);
         }
         self.payload = None;
@@ -194,7 +207,7 @@ impl ChunkReader {
         }
         let payload = state.partial.take().unwrap_or_default().freeze();
         self.buffered -= state.length as usize;
-        Ok(Progress::Message(message(csid, state, payload)))
+        Ok(Progress::Message(message(state, payload)))
     }
 
     /// Parses the chunk header at the front of the input without consuming it; `None` if
@@ -204,7 +217,8 @@ impl ChunkReader {
         let Some((format, csid, basic_len)) = decode_basic_header(input) else {
             return Ok(None);
         };
-        let state = self.streams.get(&csid);
+        let slot = self.slots.get(&csid).copied();
+        let state = slot.map(|slot| &self.streams[slot]);
         if format != Format::Full && state.is_none() {
             return Err(ChunkError::NoPreviousHeader { csid });
         }
@@ -215,6 +229,7 @@ impl ChunkReader {
         let mut header = ChunkHeader {
             format,
             csid,
+            slot,
             len: basic_len + fields_len,
             timestamp: 0,
             extended: false,
@@ -262,18 +277,32 @@ impl ChunkReader {
     /// chunk begins one, and sets up reading its payload. Returns a message that is
     /// complete already (empty, or whole in the input).
     fn start_chunk(&mut self, header: &ChunkHeader) -> Result<Option<Message>, ChunkError> {
-        if !self.streams.contains_key(&header.csid)
-            && self.streams.len() >= self.limits.max_chunk_streams
-        {
-            return Err(ChunkError::TooManyChunkStreams(self.limits.max_chunk_streams));
-        }
-        let state = self.streams.entry(header.csid).or_default();
+        let slot = match header.slot {
+            Some(slot) => slot,
+            None if self.streams.len() >= self.limits.max_chunk_streams => {
+                return Err(ChunkError::TooManyChunkStreams(
+                    self.limits.max_chunk_streams,
+                ));
+            }
+            None => {
+                self.streams.push(StreamState {
+                    csid: header.csid,
+                    ..StreamState::default()
+                });
+                self.slots.insert(header.csid, self.streams.len() - 1);
+                self.streams.len() - 1
+            }
+        };
+        let state = &mut self.streams[slot];
 
         if header.format == Format::Continuation {
             if let Some(partial) = &state.partial {
                 let remaining = state.length as usize - partial.len();
                 let size = remaining.min(self.chunk_size as usize);
-                self.payload = Some(PendingPayload { csid: header.csid, remaining: size });
+                self.payload = Some(PendingPayload {
+                    slot,
+                    remaining: size,
+                });
                 return Ok(None);
             }
             state.timestamp = state.timestamp.wrapping_add(state.delta);
@@ -307,11 +336,14 @@ impl ChunkReader {
         if size == length && self.input.len() >= length {
             // Whole message in one chunk, all here: hand out the bytes without copying.
             let payload = self.input.split_to(length).freeze();
-            return Ok(Some(message(header.csid, state, payload)));
+            return Ok(Some(message(state, payload)));
         }
         self.buffered += length;
         state.partial = Some(BytesMut::with_capacity(length));
-        self.payload = Some(PendingPayload { csid: header.csid, remaining: size });
+        self.payload = Some(PendingPayload {
+            slot,
+            remaining: size,
+        });
         Ok(None)
     }
 }
@@ -322,9 +354,9 @@ enum Progress {
     Continue,
 }
 
-fn message(csid: u32, state: &StreamState, payload: bytes::Bytes) -> Message {
+fn message(state: &StreamState, payload: bytes::Bytes) -> Message {
     Message {
-        csid,
+        csid: state.csid,
         timestamp: state.timestamp,
         type_id: state.type_id,
         stream_id: state.stream_id,

@@ -2,7 +2,10 @@
 
 use bytes::BytesMut;
 
-use super::header::{EXTENDED_TIMESTAMP, Format, MAX_CSID, MIN_CSID, basic_header_len, encode_basic_header, u24_bytes};
+use super::header::{
+    EXTENDED_TIMESTAMP, Format, MAX_CSID, MIN_CSID, basic_header_len, encode_basic_header,
+    u24_bytes,
+};
 use super::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_MESSAGE_LEN};
 use crate::message::MessageHeader;
 
@@ -29,7 +32,10 @@ pub struct ChunkWriter {
 impl ChunkWriter {
     /// A writer with the default chunk size of 128.
     pub fn new() -> Self {
-        ChunkWriter { chunk_size: DEFAULT_CHUNK_SIZE, streams: Vec::new() }
+        ChunkWriter {
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            streams: Vec::new(),
+        }
     }
 
     /// Changes the outgoing chunk size. Call right after writing the Set Chunk Size message
@@ -38,7 +44,10 @@ impl ChunkWriter {
     /// # Panics
     /// If `size` is 0 or over 0x7FFFFFFF (not expressible in Set Chunk Size).
     pub fn set_chunk_size(&mut self, size: u32) {
-        assert!((1..=MAX_CHUNK_SIZE).contains(&size), "invalid chunk size {size}");
+        assert!(
+            (1..=MAX_CHUNK_SIZE).contains(&size),
+            "invalid chunk size {size}"
+        );
         self.chunk_size = size;
     }
 
@@ -64,12 +73,17 @@ impl ChunkWriter {
             header.csid
         );
         let length: usize = parts.iter().map(|part| part.len()).sum();
-        assert!(length <= MAX_MESSAGE_LEN as usize, "message of {length} bytes is too long");
+        assert!(
+            length <= MAX_MESSAGE_LEN as usize,
+            "message of {length} bytes is too long"
+        );
         let length = length as u32;
 
         let previous = self.streams.iter_mut().find(|s| s.csid == header.csid);
         let (format, timestamp_field) = match previous.as_deref() {
-            Some(last) if last.stream_id == header.stream_id && header.timestamp >= last.timestamp => {
+            Some(last)
+                if last.stream_id == header.stream_id && header.timestamp >= last.timestamp =>
+            {
                 let delta = header.timestamp - last.timestamp;
                 if last.length == length && last.type_id == header.type_id {
                     (Format::TimestampOnly, delta)
@@ -106,22 +120,33 @@ impl ChunkWriter {
                 + body_len,
         );
 
+        // The first header is assembled on the stack and appended in one go.
         let mut basic = [0u8; 3];
-        let n = encode_basic_header(format, header.csid, &mut basic);
-        out.extend_from_slice(&basic[..n]);
-        let field = if extended { EXTENDED_TIMESTAMP } else { timestamp_field };
-        out.extend_from_slice(&u24_bytes(field));
+        let mut head = [0u8; 3 + 11 + 4];
+        let mut n = encode_basic_header(format, header.csid, &mut basic);
+        head[..n].copy_from_slice(&basic[..n]);
+        let field = if extended {
+            EXTENDED_TIMESTAMP
+        } else {
+            timestamp_field
+        };
+        head[n..n + 3].copy_from_slice(&u24_bytes(field));
+        n += 3;
         if format != Format::TimestampOnly {
-            out.extend_from_slice(&u24_bytes(length));
-            out.extend_from_slice(&[header.type_id]);
+            head[n..n + 3].copy_from_slice(&u24_bytes(length));
+            head[n + 3] = header.type_id;
+            n += 4;
         }
         if format == Format::Full {
-            out.extend_from_slice(&header.stream_id.to_le_bytes());
+            head[n..n + 4].copy_from_slice(&header.stream_id.to_le_bytes());
+            n += 4;
         }
         let extended_bytes = timestamp_field.to_be_bytes();
         if extended {
-            out.extend_from_slice(&extended_bytes);
+            head[n..n + 4].copy_from_slice(&extended_bytes);
+            n += 4;
         }
+        out.extend_from_slice(&head[..n]);
 
         let n = encode_basic_header(Format::Continuation, header.csid, &mut basic);
         let mut continuation = [0u8; 7];

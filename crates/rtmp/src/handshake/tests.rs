@@ -1,6 +1,7 @@
 //! Handshake tests: known answers computed independently (python3 `hmac`/`hashlib`/`pow`,
-//! a hand-written XTEA and RC4, `cryptography`'s Blowfish; see the values' comments), and an
-//! in-test client that checks everything a real client checks (reference §1.6).
+//! a hand-written XTEA and RC4, `cryptography`'s Blowfish — the script is
+//! `tests/kat/handshake_kat.py`), and an in-test client that checks everything a real client
+//! checks (reference §1.6).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -9,12 +10,12 @@ use super::dh::{self, KEY_LEN, KeyPair};
 use super::digest::{
     self, BLOCK_LEN, Block, Digest, FMS_PARTIAL_KEY, FP_KEY, FP_PARTIAL_KEY, SIGNATURE_POS, Scheme,
 };
-use super::rc4::{Rc4Pair, Rc4Stream, rc4_key};
+use super::rc4::{Rc4Pair, Rc4Stream, rc4_key, unpadded_secret};
 use super::sig;
 use super::*;
 
 fn hex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0);
+    assert!(text.len().is_multiple_of(2));
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
@@ -64,7 +65,10 @@ fn digest_offsets_digest_and_signature_known_answers() {
         digest::write_digest(&mut c1, scheme, FP_PARTIAL_KEY);
         let want_digest: Digest = array(want_digest);
         assert_eq!(c1[digest_at..digest_at + 32], want_digest);
-        assert_eq!(digest::find_digest(&c1, FP_PARTIAL_KEY), Some((scheme, want_digest)));
+        assert_eq!(
+            digest::find_digest(&c1, FP_PARTIAL_KEY),
+            Some((scheme, want_digest))
+        );
         assert_eq!(digest::find_digest(&c1, FMS_PARTIAL_KEY), None);
         let key = digest::signature_key(&digest::FMS_KEY, &want_digest);
         assert_eq!(key, array::<32>(want_key));
@@ -129,8 +133,14 @@ fn check_dh_case(case: &DhCase) {
     assert_eq!(secret[..], hex(case.secret));
     assert_eq!(client.shared_secret(server.public_key()), secret);
 
-    assert_eq!(rc4_key(&secret, client.public_key())[..], hex(case.encrypt_key));
-    assert_eq!(rc4_key(&secret, server.public_key())[..], hex(case.decrypt_key));
+    assert_eq!(
+        rc4_key(&secret, client.public_key())[..],
+        hex(case.encrypt_key)
+    );
+    assert_eq!(
+        rc4_key(&secret, server.public_key())[..],
+        hex(case.decrypt_key)
+    );
     // XOR with zeros shows the keystream right after the 1536 dropped bytes.
     let mut pair = Rc4Pair::for_server(&secret, server.public_key(), client.public_key());
     let mut out = [0u8; 16];
@@ -166,6 +176,81 @@ fn shared_secret_with_a_zero_top_byte_is_left_padded() {
         decrypt_key: "e49d0e5a7fe29671cf88b3d53dec493b",
         decrypt_keystream: "f5e8fec809bbf77858fa1bb7dd57af0c",
     });
+}
+
+/// The client side of the padded-secret case above, in either 128-byte form of the secret.
+fn zero_top_byte_pairs(client_form_unpadded: bool) -> (Rc4Pair, Rc4Pair) {
+    let server = KeyPair::from_private(&hex(SERVER_PRIVATE)).unwrap();
+    let client = KeyPair::from_private(&hex(
+        "dd868d3815cf927147f110690eac3747d0a8e48f6d6e0617efb326cc5e8c049e",
+    ))
+    .unwrap();
+    let secret = server.shared_secret(client.public_key());
+    assert_eq!(secret[0], 0);
+    let server_pair = Rc4Pair::for_server(&secret, server.public_key(), client.public_key());
+    let client_secret = if client_form_unpadded {
+        unpadded_secret(&secret).expect("leading zero")
+    } else {
+        secret
+    };
+    let client_pair = Rc4Pair::for_client(&client_secret, server.public_key(), client.public_key());
+    (server_pair, client_pair)
+}
+
+#[test]
+fn unpadded_secret_form_known_answers() {
+    // python: alt = secret[1:] + b"\0"; HMAC(alt, client_pub)[:16], HMAC(alt, server_pub)[:16].
+    let secret: [u8; KEY_LEN] = array(concat!(
+        "00aa118f57c078425c4f7de60cc2cc9233c5dbc673b2e5196d5c54bed1e27f79109d72b577c87c62e15d9c",
+        "b8f4668ef59ffdf68fa230add5db660d5a03aa5de264f549823a571b6a39c760c602fca6b56708b28bb471",
+        "df91806c99ebe8cdabf25f798bedde6368a18ee4972f8c8fc6a77060e5c8d70dda4d6d3a7114f9853350"
+    ));
+    let alternate = unpadded_secret(&secret).expect("leading zero");
+    assert_eq!(alternate[..127], secret[1..]);
+    assert_eq!(alternate[127], 0);
+    let client = KeyPair::from_private(&hex(
+        "dd868d3815cf927147f110690eac3747d0a8e48f6d6e0617efb326cc5e8c049e",
+    ))
+    .unwrap();
+    let server_public: [u8; KEY_LEN] = array(SERVER_PUBLIC);
+    assert_eq!(
+        rc4_key(&alternate, client.public_key()),
+        array::<16>("0d67b5d6672fc9447bd174c4696ae27f")
+    );
+    assert_eq!(
+        rc4_key(&alternate, &server_public),
+        array::<16>("e74f267f48ee9d77d373c2c0c9f8779b")
+    );
+    assert_eq!(unpadded_secret(&[1; KEY_LEN]), None);
+    assert_eq!(unpadded_secret(&[0; KEY_LEN]), None);
+}
+
+#[test]
+fn zero_top_byte_secret_works_with_both_client_forms() {
+    // connect: fmt 0 on csid 3, then the rest of its header and body.
+    let connect = b"\x03\x00\x00\x00\x00\x00\x2a\x14\x00\x00\x00\x00\x02\x00\x07connect";
+    for unpadded in [false, true] {
+        let (mut server, mut client) = zero_top_byte_pairs(unpadded);
+        let mut wire = connect.to_vec();
+        client.encrypt.apply(&mut wire);
+        // Split the first read to check the choice also holds for later bytes.
+        let (first, rest) = wire.split_at_mut(3);
+        server.decrypt.apply(&mut []);
+        server.decrypt.apply(first);
+        server.decrypt.apply(rest);
+        assert_eq!(wire, connect, "unpadded client form: {unpadded}");
+        check_encryption_both_ways(&mut server, &mut client);
+    }
+}
+
+#[test]
+fn zero_top_byte_secret_server_speaking_first_commits_to_padded() {
+    let (mut server, mut client) = zero_top_byte_pairs(false);
+    let mut wire = *b"server first";
+    server.encrypt.apply(&mut wire);
+    client.decrypt.apply(&mut wire);
+    assert_eq!(&wire, b"server first");
+    check_encryption_both_ways(&mut server, &mut client);
 }
 
 #[test]
@@ -220,6 +305,9 @@ struct TestClient {
     c1: Block,
     digest: Digest,
     dh: Option<KeyPair>,
+    /// Key RC4 with the "value then zeros" form of a secret that starts with a zero byte,
+    /// like librtmp/OpenSSL and FFmpeg/GMP (§2.5).
+    unpadded_secret: bool,
 }
 
 impl TestClient {
@@ -234,10 +322,23 @@ impl TestClient {
             c1[at..at + KEY_LEN].copy_from_slice(pair.public_key());
             pair
         });
-        c1[4..8].copy_from_slice(if dh.is_some() { &[128, 0, 3, 2] } else { &[9, 0, 124, 2] });
+        c1[4..8].copy_from_slice(if dh.is_some() {
+            &[128, 0, 3, 2]
+        } else {
+            &[9, 0, 124, 2]
+        });
         digest::write_digest(&mut c1, scheme, FP_PARTIAL_KEY);
-        let digest = digest::find_digest(&c1, FP_PARTIAL_KEY).expect("digest just written").1;
-        TestClient { version, scheme, c1, digest, dh }
+        let digest = digest::find_digest(&c1, FP_PARTIAL_KEY)
+            .expect("digest just written")
+            .1;
+        TestClient {
+            version,
+            scheme,
+            c1,
+            digest,
+            dh,
+            unpadded_secret: false,
+        }
     }
 
     fn c0c1(&self) -> Vec<u8> {
@@ -269,7 +370,10 @@ impl TestClient {
             let at = scheme.dh_offset(&s1);
             let server_key: [u8; KEY_LEN] = s1[at..at + KEY_LEN].try_into().unwrap();
             assert!(dh::is_valid_public_key(&server_key), "server DH key");
-            let secret = own.shared_secret(&server_key);
+            let mut secret = own.shared_secret(&server_key);
+            if self.unpadded_secret {
+                secret = unpadded_secret(&secret).unwrap_or(secret);
+            }
             Rc4Pair::for_client(&secret, &server_key, own.public_key())
         });
 
@@ -300,7 +404,8 @@ fn run(client: &TestClient, server: &mut ServerHandshake) -> (HandshakeOutcome, 
 
 fn check_encryption_both_ways(server: &mut Rc4Pair, client: &mut Rc4Pair) {
     for round in 0..3 {
-        let message = format!("connect #{round}: {}", "x".repeat(round * 100));
+        // Starts like a real first chunk (fmt 0, csid 3), which the RC4 fallback relies on.
+        let message = format!("\x03connect #{round}: {}", "x".repeat(round * 100));
         let mut wire = message.clone().into_bytes();
         client.encrypt.apply(&mut wire);
         assert_ne!(wire, message.as_bytes());
@@ -337,13 +442,53 @@ fn rtmpe_handshakes_types_6_8_9_in_both_schemes() {
             let client = TestClient::new(version, scheme, u64::from(version) * 10 + 1);
             let mut server = ServerHandshake::with_rng_seed(true, 7);
             let (outcome, rc4) = run(&client, &mut server);
-            assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: number, version });
+            assert_eq!(
+                outcome.kind,
+                HandshakeKind::Encrypted {
+                    scheme: number,
+                    version
+                }
+            );
             assert_eq!(outcome.client_version, [128, 0, 3, 2]);
             let mut server_rc4 = outcome.encryption.expect("server RC4");
             let mut client_rc4 = rc4.expect("client RC4");
             check_encryption_both_ways(&mut server_rc4, &mut client_rc4);
         }
     }
+}
+
+/// Many RTMPE handshakes, so that about 1 in 256 has a shared secret with a zero top byte,
+/// with clients using either form of such a secret. Slow in debug builds: run with
+/// `cargo test --release -p sf-rtmp -- --ignored`.
+#[test]
+#[ignore = "slow: 4000 Diffie-Hellman exchanges"]
+fn rtmpe_many_handshakes_both_secret_forms() {
+    let mut zero_top_byte = 0;
+    for seed in 0..2000 {
+        for unpadded_secret in [false, true] {
+            let mut client = TestClient::new(6, Scheme::One, seed);
+            client.unpadded_secret = unpadded_secret;
+            let mut server = ServerHandshake::with_rng_seed(true, seed);
+            let (outcome, rc4) = run(&client, &mut server);
+            let mut server_rc4 = outcome.encryption.unwrap();
+            check_encryption_both_ways(&mut server_rc4, &mut rc4.unwrap());
+        }
+        // Count the seeds that exercised the fallback.
+        let client = TestClient::new(6, Scheme::One, seed);
+        let mut server = ServerHandshake::with_rng_seed(true, seed);
+        server.handle_input(&client.c0c1()).unwrap();
+        let response = server.poll_transmit().unwrap();
+        let s1: Block = response[1..1 + BLOCK_LEN].try_into().unwrap();
+        let at = Scheme::One.dh_offset(&s1);
+        let server_key: [u8; KEY_LEN] = s1[at..at + KEY_LEN].try_into().unwrap();
+        if client.dh.as_ref().unwrap().shared_secret(&server_key)[0] == 0 {
+            zero_top_byte += 1;
+        }
+    }
+    assert!(
+        zero_top_byte > 0,
+        "no secret with a zero top byte in 2000 seeds"
+    );
 }
 
 #[test]
@@ -357,9 +502,16 @@ fn simple_handshake_echoes_c1() {
     assert_eq!(server.handle_input(&c0c1), Ok(c0c1.len()));
     let response = server.poll_transmit().unwrap();
     assert_eq!(response[0], 3);
-    assert_eq!(response[5..9], [0; 4], "S1 version zero: FFmpeg must not verify");
+    assert_eq!(
+        response[5..9],
+        [0; 4],
+        "S1 version zero: FFmpeg must not verify"
+    );
     assert_eq!(response[1 + BLOCK_LEN..], c1[..], "S2 = C1");
-    assert_eq!(server.handle_input(&response[1..1 + BLOCK_LEN]), Ok(BLOCK_LEN));
+    assert_eq!(
+        server.handle_input(&response[1..1 + BLOCK_LEN]),
+        Ok(BLOCK_LEN)
+    );
     let outcome = server.into_outcome();
     assert_eq!(outcome.kind, HandshakeKind::Simple);
     assert_eq!(outcome.client_version, [0; 4]);
@@ -391,10 +543,18 @@ fn byte_at_a_time_stops_after_c2() {
     for (i, byte) in c0c1.iter().enumerate() {
         assert_eq!(server.handle_input(std::slice::from_ref(byte)), Ok(1));
         let transmit = server.poll_transmit();
-        assert_eq!(transmit.is_some(), i == c0c1.len() - 1, "S0+S1+S2 exactly after C1");
+        assert_eq!(
+            transmit.is_some(),
+            i == c0c1.len() - 1,
+            "S0+S1+S2 exactly after C1"
+        );
         if let Some(response) = transmit {
             reference.handle_input(&c0c1).unwrap();
-            assert_eq!(Some(response.clone()), reference.poll_transmit(), "split-independent");
+            assert_eq!(
+                Some(response.clone()),
+                reference.poll_transmit(),
+                "split-independent"
+            );
             let (c2, client_rc4) = client.finish(&response);
             let mut rest = c2.clone();
             rest.extend_from_slice(b"after C2");
@@ -440,14 +600,23 @@ fn same_seed_same_response() {
 fn rejected_versions() {
     for c0 in [0u8, 1, 2, 4, 5, 7, 10, 0x16, 0x47, 0xff] {
         let mut server = ServerHandshake::new(true);
-        assert_eq!(server.handle_input(&[c0]), Err(HandshakeError::BadVersion(c0)));
+        assert_eq!(
+            server.handle_input(&[c0]),
+            Err(HandshakeError::BadVersion(c0))
+        );
         // Failure is sticky.
-        assert_eq!(server.handle_input(&[3]), Err(HandshakeError::BadVersion(c0)));
+        assert_eq!(
+            server.handle_input(&[3]),
+            Err(HandshakeError::BadVersion(c0))
+        );
         assert!(server.poll_transmit().is_none());
     }
     for c0 in [6u8, 8, 9] {
         let mut server = ServerHandshake::new(false);
-        assert_eq!(server.handle_input(&[c0, 0, 0]), Err(HandshakeError::EncryptionDisabled));
+        assert_eq!(
+            server.handle_input(&[c0, 0, 0]),
+            Err(HandshakeError::EncryptionDisabled)
+        );
     }
     let mut server = ServerHandshake::new(false);
     assert_eq!(server.handle_input(&[]), Ok(0));
@@ -459,7 +628,10 @@ fn rtmpe_without_digest_fails() {
     let mut c0c1 = vec![6u8];
     c0c1.extend_from_slice(&pattern::<BLOCK_LEN>(3, 1));
     let mut server = ServerHandshake::new(true);
-    assert_eq!(server.handle_input(&c0c1), Err(HandshakeError::NoClientDigest));
+    assert_eq!(
+        server.handle_input(&c0c1),
+        Err(HandshakeError::NoClientDigest)
+    );
     assert!(server.poll_transmit().is_none());
 }
 
@@ -475,7 +647,10 @@ fn rtmpe_with_bad_public_key_fails() {
         let mut c0c1 = vec![8u8];
         c0c1.extend_from_slice(&c1);
         let mut server = ServerHandshake::new(true);
-        assert_eq!(server.handle_input(&c0c1), Err(HandshakeError::BadPublicKey));
+        assert_eq!(
+            server.handle_input(&c0c1),
+            Err(HandshakeError::BadPublicKey)
+        );
     }
 }
 
