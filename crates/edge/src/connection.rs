@@ -11,6 +11,7 @@ use sf_rtmp::session::{ConnectRequest, Event, ServerSession, SessionError};
 use tracing::{info, warn};
 
 use crate::Edge;
+use crate::library::OpenError;
 use crate::names::{self, NameError};
 use crate::player::{Player, Want};
 
@@ -206,7 +207,7 @@ impl RtmpConnection {
         let candidates = match self.resolve(&name) {
             Ok(candidates) => candidates,
             Err(_) => {
-                let description = format!("Stream {name} not found.");
+                let description = format!("NetStream.Play.StreamNotFound: stream {name} not found.");
                 self.session.play_failed(stream_id, "NetStream.Play.StreamNotFound", &description, &name);
                 warn!(client = %self.peer, stream = %name, "play failed: invalid stream name");
                 return;
@@ -227,9 +228,11 @@ impl RtmpConnection {
                 self.players.insert(stream_id, player);
             }
             Err(error) => {
-                let description = match error.status_code() {
-                    "NetStream.Play.StreamNotFound" => format!("Stream {name} not found."),
-                    _ => format!("Stream {name} cannot be played: {error}."),
+                // The code leads the description: FFmpeg shows users only the description.
+                let code = error.status_code();
+                let description = match error {
+                    OpenError::NotFound => format!("{code}: stream {name} not found."),
+                    _ => format!("{code}: stream {name} cannot be played: {error}."),
                 };
                 self.session.play_failed(stream_id, error.status_code(), &description, &name);
                 warn!(client = %self.peer, stream = %name, "play failed: {error}");

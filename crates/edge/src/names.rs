@@ -7,8 +7,9 @@
 //! - `name` or `flv:name` → `name.flv`; `mp4:name.ext` → `name.ext`; `mp4:name` → `name.mp4`
 //!   (then `.f4v`, `.m4v`, `.mov`, `.m4a`, `.3gp`, because librtmp strips those extensions);
 //!   `mp3:name` → `name.mp3`; `name.mp4` (any known extension) without prefix → as is.
-//! - `?query` is stripped (and kept for signed URLs); `%XX` escapes are decoded once (FFmpeg
-//!   sends them undecoded), and only then is the path checked, so encoded `..` is refused.
+//! - `?query` is stripped (and kept for signed URLs). Names are taken literally, as FMS took
+//!   them: `%XX` is not decoded (librtmp decodes URLs before sending; FFmpeg sends what the
+//!   user typed), so an encoded `..` is just an odd file name that does not exist.
 
 use sf_media::Format;
 
@@ -50,11 +51,10 @@ pub fn parse_application(app: &str) -> Result<Vec<String>, NameError> {
         .ok_or_else(|| NameError::WrongApplication(app.to_owned()))?;
     let mut folders = Vec::new();
     for part in rest.split('/').filter(|p| !p.is_empty()) {
-        let decoded = percent_decode(part).ok_or(NameError::InvalidName)?;
-        if !is_safe_component(&decoded) {
+        if !is_safe_component(part) {
             return Err(NameError::InvalidName);
         }
-        folders.push(decoded);
+        folders.push(part.to_owned());
     }
     Ok(folders)
 }
@@ -69,7 +69,7 @@ pub fn resolve(folders: &[String], stream_name: &str) -> Result<ResolvedName, Na
         Some((prefix, rest)) => (Some(prefix.to_ascii_lowercase()), rest),
         None => (None, name),
     };
-    let name = percent_decode(name).ok_or(NameError::InvalidName)?;
+    let name = name.to_owned();
     if name.is_empty() || name.len() > MAX_NAME_LEN || !name.split('/').all(is_safe_component) {
         return Err(NameError::InvalidName);
     }
@@ -116,27 +116,6 @@ fn is_safe_component(part: &str) -> bool {
     !part.is_empty() && part != "." && part != ".." && !part.chars().any(|c| c == '\\' || c.is_control())
 }
 
-/// Decodes `%XX` escapes once. `None` if the result is not UTF-8. A `%` not followed by two
-/// hex digits stays as it is.
-fn percent_decode(input: &str) -> Option<String> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(hi), Some(lo)) = (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b)))
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,12 +131,12 @@ mod tests {
         assert_eq!(parse_application("cfx/st/").unwrap(), Vec::<String>::new());
         assert_eq!(parse_application("cfx/st?token=1").unwrap(), Vec::<String>::new());
         assert_eq!(parse_application("cfx/st/videos/2024").unwrap(), vec!["videos", "2024"]);
-        assert_eq!(parse_application("cfx/st/my%20dir").unwrap(), vec!["my dir"]);
+        assert_eq!(parse_application("cfx/st/my dir").unwrap(), vec!["my dir"]);
+        assert_eq!(parse_application("cfx/st/a%2e%2e").unwrap(), vec!["a%2e%2e"]);
         assert!(parse_application("vod").is_err());
         assert!(parse_application("cfx/stx").is_err());
         assert!(parse_application("cfx").is_err());
         assert!(parse_application("cfx/st/..").is_err());
-        assert!(parse_application("cfx/st/%2e%2e").is_err());
     }
 
     #[test]
@@ -183,7 +162,8 @@ mod tests {
         assert_eq!(keys(&["videos"], "mp4:a.mp4"), ["videos/a.mp4"]);
         assert_eq!(keys(&[], "mp4:videos/a.mp4"), ["videos/a.mp4"]);
         assert_eq!(keys(&[], "mp4:my file.mp4"), ["my file.mp4"]);
-        assert_eq!(keys(&[], "mp4:my%20file.mp4"), ["my file.mp4"]);
+        assert_eq!(keys(&[], "mp4:my%20file.mp4"), ["my%20file.mp4"], "taken literally");
+        assert_eq!(keys(&[], "mp4:%2e%2e/a.mp4"), ["%2e%2e/a.mp4"], "an odd name, inside the root");
         assert_eq!(keys(&[], "mp4:vidéo.mp4"), ["vidéo.mp4"]);
         let resolved = resolve(&[], "mp4:a.mp4?Expires=1&Signature=x").unwrap();
         assert_eq!(resolved.candidates[0].0, "a.mp4");
@@ -195,9 +175,8 @@ mod tests {
     #[test]
     fn names_that_leave_the_root_are_refused() {
         for name in [
-            "../secret", "mp4:../a.mp4", "mp4:/etc/passwd", "mp4:a/../../b.mp4", "mp4:..%2fa.mp4",
-            "mp4:%2e%2e/a.mp4", "mp4:a\\b.mp4", "mp4:a%5cb.mp4", "mp4:a//b.mp4", "", "mp4:", "rtmp:x",
-            "mp4:a%00.mp4", "mp4:./a.mp4",
+            "../secret", "mp4:../a.mp4", "mp4:/etc/passwd", "mp4:a/../../b.mp4", "mp4:a\\b.mp4",
+            "mp4:a//b.mp4", "", "mp4:", "rtmp:x", "mp4:a\0.mp4", "mp4:./a.mp4",
         ] {
             assert_eq!(resolve(&[], name), Err(NameError::InvalidName), "{name:?}");
         }
