@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
 use crate::Edge;
@@ -29,9 +29,12 @@ const CROSSDOMAIN_XML: &str = "<?xml version=\"1.0\"?>\n\
   <allow-access-from domain=\"*\"/>\n\
 </cross-domain-policy>\n";
 
-/// Serves HTTP/1.x on a connection whose first bytes were already read.
-pub async fn serve(edge: Arc<Edge>, stream: TcpStream, peer: SocketAddr, initial: BytesMut) {
-    let _ = stream.set_nodelay(true);
+/// Serves HTTP/1.x on a connection whose first bytes were already read. Generic over the
+/// transport so tests and the fuzzer can drive it through an in-memory pipe.
+pub async fn serve<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr, initial: BytesMut)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let io = TokioIo::new(Rewind::new(initial, stream));
     let service = hyper::service::service_fn(move |request| {
         let edge = Arc::clone(&edge);

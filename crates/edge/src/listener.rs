@@ -146,7 +146,10 @@ async fn handle(edge: Arc<Edge>, mut stream: TcpStream, peer: SocketAddr, kind: 
     }
     match (kind, first[0]) {
         (_, 3 | 6 | 8 | 9) => rtmp_tcp::serve(edge, stream, peer, first, shutdown).await,
-        (ListenerKind::Http, _) => http::serve(edge, stream, peer, first).await,
+        (ListenerKind::Http, _) => {
+            let _ = stream.set_nodelay(true);
+            http::serve(edge, stream, peer, first).await
+        }
         (_, byte) => info!(client = %peer, "first byte 0x{byte:02x} is not an RTMP handshake; closing"),
     }
 }

@@ -24,8 +24,7 @@ pub use framemd5::*;
 pub use media::*;
 
 /// How to install what the tests need; printed whenever a tool is missing.
-pub const INSTALL_HINT: &str =
-    "install the test tools with `apt-get update && apt-get install -y ffmpeg rtmpdump` \
+pub const INSTALL_HINT: &str = "install the test tools with `apt-get update && apt-get install -y ffmpeg rtmpdump` \
      (or run `bash .ci/run`, which does it for you)";
 
 /// Panics with an install hint unless `tool` can be executed.
@@ -35,7 +34,11 @@ pub fn require_tool(tool: &str) {
     if checked.lock().unwrap().contains(tool) {
         return;
     }
-    let probe_arg = if tool == "rtmpdump" { "--help" } else { "-version" };
+    let probe_arg = if tool == "rtmpdump" {
+        "--help"
+    } else {
+        "-version"
+    };
     match Command::new(tool)
         .arg(probe_arg)
         .stdin(Stdio::null())
@@ -130,9 +133,17 @@ impl Run {
         let status = if self.timed_out {
             format!("KILLED after the {:.1}s limit", self.elapsed.as_secs_f64())
         } else {
-            format!("exit {:?} after {:.2}s", self.code(), self.elapsed.as_secs_f64())
+            format!(
+                "exit {:?} after {:.2}s",
+                self.code(),
+                self.elapsed.as_secs_f64()
+            )
         };
-        format!("`{}`: {status}\n--- stderr (tail) ---\n{}", self.what, tail(&self.stderr, 40))
+        format!(
+            "`{}`: {status}\n--- stderr (tail) ---\n{}",
+            self.what,
+            tail(&self.stderr, 40)
+        )
     }
 }
 
@@ -176,7 +187,14 @@ pub fn run(mut cmd: Command, limit: Duration) -> Run {
     let elapsed = start.elapsed();
     let stdout = fs::read(&out_path).unwrap_or_default();
     let stderr = String::from_utf8_lossy(&fs::read(&err_path).unwrap_or_default()).into_owned();
-    Run { status, stdout, stderr, elapsed, timed_out, what }
+    Run {
+        status,
+        stdout,
+        stderr,
+        elapsed,
+        timed_out,
+        what,
+    }
 }
 
 /// Waits for `child` until `deadline`; kills it if it is still running then.
@@ -212,7 +230,10 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf).into_owned();
@@ -283,16 +304,24 @@ impl Server {
     fn try_start(origin: &Path, opts: &ServerOptions) -> Result<Server, (String, bool)> {
         let data_dir = TempDir::new("data");
         let stderr_path = data_dir.path().join("server-stderr.log");
-        let rtmp_ports: Vec<u16> = (0..=opts.extra_rtmp_listeners).map(|_| free_port()).collect();
+        let rtmp_ports: Vec<u16> = (0..=opts.extra_rtmp_listeners)
+            .map(|_| free_port())
+            .collect();
         let http_port = free_port();
         let admin_port = free_port();
         let mut cmd = Command::new(binary());
-        cmd.arg("serve").arg("--origin").arg(origin).arg("--data-dir").arg(data_dir.path());
+        cmd.arg("serve")
+            .arg("--origin")
+            .arg(origin)
+            .arg("--data-dir")
+            .arg(data_dir.path());
         for p in &rtmp_ports {
             cmd.arg("--rtmp-listen").arg(format!("127.0.0.1:{p}"));
         }
-        cmd.arg("--http-listen").arg(format!("127.0.0.1:{http_port}"));
-        cmd.arg("--admin-listen").arg(format!("127.0.0.1:{admin_port}"));
+        cmd.arg("--http-listen")
+            .arg(format!("127.0.0.1:{http_port}"));
+        cmd.arg("--admin-listen")
+            .arg(format!("127.0.0.1:{admin_port}"));
         cmd.args(&opts.args);
         for (k, v) in &opts.env {
             cmd.env(k, v);
@@ -301,7 +330,9 @@ impl Server {
         cmd.stdin(Stdio::null())
             .stdout(File::create(data_dir.path().join("server-stdout.log")).unwrap())
             .stderr(File::create(&stderr_path).unwrap());
-        let child = cmd.spawn().map_err(|e| (format!("cannot start `{what}`: {e}"), false))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| (format!("cannot start `{what}`: {e}"), false))?;
         let mut server = Server {
             child: Some(child),
             origin: origin.to_path_buf(),
@@ -327,10 +358,11 @@ impl Server {
                     retry,
                 ));
             }
-            if let Ok((200, body)) = http_get(server.admin_addr(), "/healthz", Duration::from_secs(1)) {
-                if body.trim() == "ok" {
-                    return Ok(server);
-                }
+            if let Ok((200, body)) =
+                http_get(server.admin_addr(), "/healthz", Duration::from_secs(1))
+                && body.trim() == "ok"
+            {
+                return Ok(server);
             }
             if Instant::now() > deadline {
                 let log = server.log();
@@ -384,10 +416,13 @@ impl Server {
 
     /// Panics unless the server process is still running and healthy.
     pub fn assert_healthy(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("server died: {status}\n--- server stderr ---\n{}", tail(&self.log(), 60));
-            }
+        if let Some(child) = self.child.as_mut()
+            && let Some(status) = child.try_wait().unwrap()
+        {
+            panic!(
+                "server died: {status}\n--- server stderr ---\n{}",
+                tail(&self.log(), 60)
+            );
         }
         match self.healthz() {
             Ok((200, body)) if body.trim() == "ok" => {}
@@ -422,21 +457,27 @@ impl Drop for Server {
 }
 
 /// Runs `check` on every item and panics listing every failure (not just the first).
-pub fn check_each<T: std::fmt::Debug>(items: &[T], mut check: impl FnMut(&T) -> Result<(), String>) {
+pub fn check_each<T: std::fmt::Debug>(
+    items: &[T],
+    mut check: impl FnMut(&T) -> Result<(), String>,
+) {
     let failures: Vec<String> = items
         .iter()
         .filter_map(|item| check(item).err().map(|e| format!("- {item:?}: {e}")))
         .collect();
     if !failures.is_empty() {
-        panic!("{} of {} cases failed:\n{}", failures.len(), items.len(), failures.join("\n"));
+        panic!(
+            "{} of {} cases failed:\n{}",
+            failures.len(),
+            items.len(),
+            failures.join("\n")
+        );
     }
 }
 
 /// Runs every job in its own thread at once and returns their results in order; if any job
 /// panics, the caller fails with every failed job's message.
-pub fn parallel<T: Send + 'static>(
-    jobs: Vec<Box<dyn FnOnce() -> T + Send + 'static>>,
-) -> Vec<T> {
+pub fn parallel<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send + 'static>>) -> Vec<T> {
     let handles: Vec<_> = jobs.into_iter().map(std::thread::spawn).collect();
     let mut out = Vec::new();
     let mut failures = Vec::new();
@@ -454,7 +495,11 @@ pub fn parallel<T: Send + 'static>(
         }
     }
     if !failures.is_empty() {
-        panic!("{} of the parallel jobs failed:\n{}", failures.len(), failures.join("\n\n"));
+        panic!(
+            "{} of the parallel jobs failed:\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
     }
     out
 }
