@@ -19,7 +19,13 @@ pub(super) fn unsupported(reason: impl Into<String>) -> MediaError {
 /// bytes).
 pub(super) fn fourcc_str(kind: FourCc) -> String {
     kind.iter()
-        .map(|&b| if b.is_ascii_graphic() || b == b' ' { char::from(b) } else { '?' })
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
@@ -75,11 +81,6 @@ impl<'a> Reader<'a> {
 
     pub(super) fn u16(&mut self) -> Result<u16, MediaError> {
         self.array().map(u16::from_be_bytes)
-    }
-
-    pub(super) fn u24(&mut self) -> Result<u32, MediaError> {
-        let [a, b, c] = self.array()?;
-        Ok(u32::from_be_bytes([0, a, b, c]))
     }
 
     pub(super) fn u32(&mut self) -> Result<u32, MediaError> {
@@ -147,7 +148,9 @@ pub(super) const MAX_HEADER_LEN: u64 = 16;
 /// Parses the header at the start of `buf`. `Ok(None)` if `buf` is too short to hold it.
 pub(super) fn parse_header(buf: &[u8]) -> Result<Option<BoxHeader>, MediaError> {
     let mut r = Reader::new(buf, "box header");
-    let (Ok(size32), Ok(kind)) = (r.u32(), r.fourcc()) else { return Ok(None) };
+    let (Ok(size32), Ok(kind)) = (r.u32(), r.fourcc()) else {
+        return Ok(None);
+    };
     let (header_len, size) = match size32 {
         0 => (8, BoxSize::ToEnd),
         1 => match r.u64() {
@@ -159,9 +162,16 @@ pub(super) fn parse_header(buf: &[u8]) -> Result<Option<BoxHeader>, MediaError> 
     if let BoxSize::Exact(size) = size
         && size < header_len
     {
-        return Err(malformed(format!("'{}' box has size {size}, smaller than its header", fourcc_str(kind))));
+        return Err(malformed(format!(
+            "'{}' box has size {size}, smaller than its header",
+            fourcc_str(kind)
+        )));
     }
-    Ok(Some(BoxHeader { kind, header_len, size }))
+    Ok(Some(BoxHeader {
+        kind,
+        header_len,
+        size,
+    }))
 }
 
 /// The child boxes of a container payload, as `(type, payload)`. Stops at the first error
@@ -221,7 +231,11 @@ pub(super) fn find_child(payload: &[u8], kind: FourCc) -> Result<Option<&[u8]>, 
 }
 
 /// Payload of the first child of type `kind`, or `Malformed` naming what is missing.
-pub(super) fn require_child<'a>(payload: &'a [u8], kind: FourCc, parent: &str) -> Result<&'a [u8], MediaError> {
+pub(super) fn require_child<'a>(
+    payload: &'a [u8],
+    kind: FourCc,
+    parent: &str,
+) -> Result<&'a [u8], MediaError> {
     find_child(payload, kind)?
         .ok_or_else(|| malformed(format!("'{parent}' box has no '{}' box", fourcc_str(kind))))
 }
@@ -255,8 +269,17 @@ mod tests {
 
     #[test]
     fn header_sizes() {
-        let h = parse_header(&[0, 0, 0, 8, b'f', b'r', b'e', b'e']).unwrap().unwrap();
-        assert_eq!(h, BoxHeader { kind: *b"free", header_len: 8, size: BoxSize::Exact(8) });
+        let h = parse_header(&[0, 0, 0, 8, b'f', b'r', b'e', b'e'])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            h,
+            BoxHeader {
+                kind: *b"free",
+                header_len: 8,
+                size: BoxSize::Exact(8)
+            }
+        );
 
         let mut big = vec![0, 0, 0, 1, b'm', b'd', b'a', b't'];
         big.extend_from_slice(&(5u64 << 32).to_be_bytes());
@@ -264,7 +287,9 @@ mod tests {
         assert_eq!(h.header_len, 16);
         assert_eq!(h.size, BoxSize::Exact(5 << 32));
 
-        let h = parse_header(&[0, 0, 0, 0, b'm', b'd', b'a', b't']).unwrap().unwrap();
+        let h = parse_header(&[0, 0, 0, 0, b'm', b'd', b'a', b't'])
+            .unwrap()
+            .unwrap();
         assert_eq!(h.size, BoxSize::ToEnd);
     }
 
@@ -272,7 +297,11 @@ mod tests {
     fn header_too_short_or_too_small() {
         assert!(parse_header(&[0, 0, 0]).unwrap().is_none());
         // 64-bit size announced but missing.
-        assert!(parse_header(&[0, 0, 0, 1, b'm', b'd', b'a', b't', 0]).unwrap().is_none());
+        assert!(
+            parse_header(&[0, 0, 0, 1, b'm', b'd', b'a', b't', 0])
+                .unwrap()
+                .is_none()
+        );
         assert!(parse_header(&[0, 0, 0, 7, b'f', b'r', b'e', b'e']).is_err());
         let mut big = vec![0, 0, 0, 1, b'm', b'd', b'a', b't'];
         big.extend_from_slice(&15u64.to_be_bytes());
