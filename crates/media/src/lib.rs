@@ -68,6 +68,22 @@ impl Prefix {
     }
 }
 
+/// The FLV audio tag byte for MP3 (from an .mp3 file or an MP4 track): sound format 2,
+/// the rate class, 16-bit, stereo flag. FLV names only 5.5/11/22/44 kHz; MP3 decoders read
+/// the real rate from each frame header, so the nearest class does (48 and 32 kHz as 44,
+/// what encoders write). 8 kHz MP3 has an FLV format of its own (14) that FFmpeg cannot
+/// play, while it decodes the same frames as format 2: so format 2 for every rate.
+pub(crate) fn mp3_sound_byte(sample_rate: u32, stereo: bool) -> u8 {
+    const SOUND_FORMAT_MP3: u8 = 2;
+    let rate_class = match sample_rate {
+        0 | 32000.. => 3,
+        16000.. => 2,
+        11025.. => 1,
+        _ => 0,
+    };
+    SOUND_FORMAT_MP3 << 4 | rate_class << 2 | 1 << 1 | u8::from(stereo)
+}
+
 /// One RTMP audio, video or data message: `prefix ‖ data` is the message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {

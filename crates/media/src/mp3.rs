@@ -16,10 +16,7 @@ use self::frame::StreamParams;
 use self::scan::Scanner;
 use crate::{ByteSource, Format, MediaError, MediaInfo, Prefix, Sample, TagKind};
 
-/// FLV sound format of MP3. The FLV format has a separate id (14) for MP3 at 8 kHz, but
-/// FFmpeg (and so ffplay, VLC, mpv) cannot play it ("Audio codec (e) is not implemented")
-/// while it decodes the same frames as format 2: MP3 decoders read the real rate from each
-/// frame header. So every MP3 goes out as format 2.
+/// `audiocodecid` of MP3 in onMetaData (the FLV sound format; see `crate::mp3_sound_byte`).
 const SOUND_FORMAT_MP3: u8 = 2;
 
 /// Scans the frame headers and builds the frame table.
@@ -93,19 +90,9 @@ fn frame_timestamp(index: u64, params: &StreamParams) -> Option<u32> {
     u32::try_from((samples * 1000 + rate / 2) / rate).ok()
 }
 
-/// The FLV audio tag byte for an MP3 frame: format, rate index, 16-bit, mono/stereo.
+/// The FLV audio tag byte for an MP3 frame.
 fn sound_byte(params: &StreamParams, mono: bool) -> Prefix {
-    let format = SOUND_FORMAT_MP3;
-    // FLV names only 5.5/11/22/44 kHz. MP3 decoders take the real rate from the frame
-    // header, so the index only has to be the nearest class: 48 and 32 kHz go in as 44 kHz
-    // (what FFmpeg and Flash encoders write for 48 kHz), 24 and 16 kHz as 22 kHz.
-    let rate_index = match params.sample_rate {
-        32000.. => 3,
-        16000.. => 2,
-        11025.. => 1,
-        _ => 0,
-    };
-    Prefix::new(&[format << 4 | rate_index << 2 | 1 << 1 | u8::from(!mono)])
+    Prefix::new(&[crate::mp3_sound_byte(params.sample_rate, !mono)])
 }
 
 struct Metadata {

@@ -294,19 +294,10 @@ impl BitReader<'_> {
     }
 }
 
-/// The FLV/RTMP audio tag header byte for MP3: sound format 2, the rate index FLV can
-/// express nearest to the real rate (decoders take the real one from the MPEG frame
-/// headers), 16-bit, and mono/stereo. The same byte the MP3 reader sends. Not format 14
-/// ("MP3 8 kHz") for 8 kHz: FFmpeg's FLV demuxer does not know that id.
+
+/// The FLV sound byte of an MP3 track.
 pub(super) fn mp3_sound_byte(format: AudioFormat) -> u8 {
-    let rate_index = match format.sample_rate {
-        0 | 32000.. => 3,
-        16000.. => 2,
-        11025.. => 1,
-        _ => 0,
-    };
-    let stereo = u8::from(format.channels >= 2);
-    (2 << 4) | (rate_index << 2) | (1 << 1) | stereo
+    crate::mp3_sound_byte(format.sample_rate, format.channels >= 2)
 }
 
 #[cfg(test)]
