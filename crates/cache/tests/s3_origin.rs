@@ -3,181 +3,41 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sf_cache::{
     CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, OriginError, S3Origin,
     S3Settings,
 };
+use sf_testkit::{ACCESS_KEY, BUCKET, REGION, S3Server, SECRET_KEY};
 use tokio::net::TcpListener;
-use tokio::task::AbortHandle;
 
-const ACCESS_KEY: &str = "streamfront-test";
-const SECRET_KEY: &str = "streamfront-test-secret-0123456789";
-const BUCKET: &str = "media";
-
-/// Requests the server answered, by method.
-#[derive(Debug, Default)]
-struct Counts {
-    gets: AtomicU64,
-    heads: AtomicU64,
-    get_bytes_asked: AtomicU64,
-}
-
-struct S3Server {
-    addr: SocketAddr,
-    root: PathBuf,
-    counts: Arc<Counts>,
-    tasks: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl S3Server {
-    async fn start(root: &Path) -> S3Server {
-        std::fs::create_dir_all(root.join(BUCKET)).unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut server = S3Server {
-            addr: listener.local_addr().unwrap(),
-            root: root.to_owned(),
-            counts: Arc::default(),
-            tasks: Arc::default(),
-        };
-        server.serve(listener);
-        server
-    }
-
-    fn serve(&mut self, listener: TcpListener) {
-        let fs = s3s_fs::FileSystem::new(&self.root).unwrap();
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
-        let counts = Arc::clone(&self.counts);
-        let tasks = Arc::clone(&self.tasks);
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let service = service.clone();
-                let counts = Arc::clone(&counts);
-                let conn = tokio::spawn(async move {
-                    let handler =
-                        service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                            match *request.method() {
-                                hyper::Method::GET => {
-                                    counts.gets.fetch_add(1, Ordering::SeqCst);
-                                    let range = request
-                                        .headers()
-                                        .get("range")
-                                        .and_then(|v| v.to_str().ok());
-                                    let bounds = range.and_then(|r| {
-                                        r.trim_start_matches("bytes=").split_once('-')
-                                    });
-                                    if let Some((Ok(a), Ok(b))) =
-                                        bounds.map(|(a, b)| (a.parse::<u64>(), b.parse::<u64>()))
-                                    {
-                                        counts
-                                            .get_bytes_asked
-                                            .fetch_add(b + 1 - a, Ordering::SeqCst);
-                                    }
-                                }
-                                hyper::Method::HEAD => {
-                                    counts.heads.fetch_add(1, Ordering::SeqCst);
-                                }
-                                _ => {}
-                            }
-                            let service = service.clone();
-                            async move { hyper::service::Service::call(&service, request).await }
-                        });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), handler)
-                        .await;
-                });
-                tasks.lock().unwrap().push(conn.abort_handle());
-            }
-        });
-        self.tasks.lock().unwrap().push(accept.abort_handle());
-    }
-
-    /// Stops listening and drops every connection.
-    fn stop(&self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-
-    /// Starts again on the same address.
-    async fn restart(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let listener = loop {
-            match TcpListener::bind(self.addr).await {
-                Ok(listener) => break listener,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("rebind {}: {e}", self.addr),
-            }
-        };
-        self.serve(listener);
-    }
-
-    fn settings(&self, secret: &str) -> S3Settings {
-        S3Settings {
-            region: Some("us-east-1".into()),
-            endpoint: Some(format!("http://{}", self.addr)),
-            access_key_id: Some(ACCESS_KEY.into()),
-            secret_access_key: Some(secret.into()),
-            request_timeout: Duration::from_secs(3),
-            connect_timeout: Duration::from_secs(1),
-            max_retries: 2,
-            retry_timeout: Duration::from_secs(2),
-            ..S3Settings::default()
-        }
-    }
-
-    fn origin(&self) -> Origin {
-        Origin::S3(S3Origin::new(BUCKET, "", &self.settings(SECRET_KEY)).unwrap())
-    }
-
-    /// Uploads through S3 (so the server stores the ETag and any Cache-Control).
-    async fn put(&self, key: &str, data: &[u8]) {
-        let store = object_store::aws::AmazonS3Builder::new()
-            .with_bucket_name(BUCKET)
-            .with_region("us-east-1")
-            .with_endpoint(format!("http://{}", self.addr))
-            .with_access_key_id(ACCESS_KEY)
-            .with_secret_access_key(SECRET_KEY)
-            .with_allow_http(true)
-            .with_virtual_hosted_style_request(false)
-            .build()
-            .unwrap();
-        store
-            .put(
-                &object_store::path::Path::from(key),
-                PutPayload::from(data.to_vec()),
-            )
-            .await
-            .unwrap();
-    }
-
-    fn gets(&self) -> u64 {
-        self.counts.gets.load(Ordering::SeqCst)
-    }
-
-    fn requests(&self) -> u64 {
-        self.gets() + self.counts.heads.load(Ordering::SeqCst)
+/// Origin settings for `server`, signing with `secret`.
+fn settings(server: &S3Server, secret: &str) -> S3Settings {
+    S3Settings {
+        region: Some(REGION.into()),
+        endpoint: Some(server.endpoint()),
+        access_key_id: Some(ACCESS_KEY.into()),
+        secret_access_key: Some(secret.into()),
+        request_timeout: Duration::from_secs(3),
+        connect_timeout: Duration::from_secs(1),
+        max_retries: 2,
+        retry_timeout: Duration::from_secs(2),
+        ..S3Settings::default()
     }
 }
 
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
+fn origin(server: &S3Server) -> Origin {
+    Origin::S3(S3Origin::new(BUCKET, "", &settings(server, SECRET_KEY)).unwrap())
+}
+
+/// GETs and HEADs the server answered.
+fn requests(server: &S3Server) -> usize {
+    server.gets() + server.heads()
 }
 
 fn content(len: usize, seed: u32) -> Vec<u8> {
@@ -207,12 +67,12 @@ fn stat(v: &AtomicU64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let server = S3Server::start(dir.path()).await;
-    server.put("a.flv", b"hello").await;
-    let good = EdgeCache::new(server.origin(), config(1024));
+    let server = S3Server::start(dir.path());
+    server.put("a.flv", b"hello");
+    let good = EdgeCache::new(origin(&server), config(1024));
     let object = good.open("a.flv").await.unwrap();
     assert_eq!(&object.read_range(0, 100).await.unwrap()[..], b"hello");
-    let bad = Origin::S3(S3Origin::new(BUCKET, "", &server.settings("wrong-secret")).unwrap());
+    let bad = Origin::S3(S3Origin::new(BUCKET, "", &settings(&server, "wrong-secret")).unwrap());
     let bad = EdgeCache::new(bad, config(1024));
     let error = bad.open("a.flv").await.unwrap_err();
     assert!(matches!(error, OriginError::AccessDenied), "{error:?}");
@@ -225,10 +85,11 @@ async fn signatures_are_checked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exact_bytes_for_arbitrary_ranges_and_prefixes() {
     let dir = tempfile::tempdir().unwrap();
-    let server = S3Server::start(dir.path()).await;
+    let server = S3Server::start(dir.path());
     let data = content(300_001, 1);
-    server.put("videos/clip.mp4", &data).await;
-    let origin = Origin::S3(S3Origin::new(BUCKET, "videos", &server.settings(SECRET_KEY)).unwrap());
+    server.put("videos/clip.mp4", &data);
+    let origin =
+        Origin::S3(S3Origin::new(BUCKET, "videos", &settings(&server, SECRET_KEY)).unwrap());
     assert_eq!(origin.describe(), format!("s3://{BUCKET}/videos"));
     let cache = EdgeCache::new(origin, config(65_536));
     let object = cache.open("clip.mp4").await.unwrap();
@@ -259,10 +120,10 @@ async fn exact_bytes_for_arbitrary_ranges_and_prefixes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twelve_concurrent_cold_readers_fetch_each_block_once() {
     let dir = tempfile::tempdir().unwrap();
-    let server = S3Server::start(dir.path()).await;
+    let server = S3Server::start(dir.path());
     let data = content(10 * 65_536 - 100, 2);
-    server.put("a.mp4", &data).await;
-    let cache = EdgeCache::new(server.origin(), config(65_536));
+    server.put("a.mp4", &data);
+    let cache = EdgeCache::new(origin(&server), config(65_536));
     let mut tasks = Vec::new();
     for _ in 0..12 {
         let cache = Arc::clone(&cache);
@@ -290,27 +151,21 @@ async fn twelve_concurrent_cold_readers_fetch_each_block_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_in_the_middle_of_a_large_object_fetches_a_small_fraction() {
     let dir = tempfile::tempdir().unwrap();
-    let server = S3Server::start(dir.path()).await;
+    let server = S3Server::start(dir.path());
     let size: u64 = 200 << 20;
-    // Written straight into the server's directory (sparse), rather than uploaded.
-    let file = std::fs::File::create(dir.path().join(BUCKET).join("big.flv")).unwrap();
+    // Written straight into the server's directory (sparse), rather than uploaded, with an
+    // ETag given (s3s-fs would otherwise hash all 200 MB on every request).
+    let file = std::fs::File::create(server.bucket_dir().join("big.flv")).unwrap();
     file.set_len(size).unwrap();
-    // s3s-fs would hash all 200 MB for the ETag on every request; give it one, in its
-    // sidecar format (base64url of "media" and "big.flv").
-    std::fs::write(
-        dir.path()
-            .join(".bucket-bWVkaWE.object-YmlnLmZsdg.internal.json"),
-        br#"{"e_tag":"big-1"}"#,
-    )
-    .unwrap();
-    let cache = EdgeCache::new(server.origin(), config(1 << 20));
+    server.set_etag("big.flv", "big-1");
+    let cache = EdgeCache::new(origin(&server), config(1 << 20));
     let object = cache.open("big.flv").await.unwrap();
     assert_eq!(object.meta().size, size);
     let got = object.read_range(size / 2 + 12_345, 4096).await.unwrap();
     assert_eq!(got.len(), 4096);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let fetched = stat(&cache.stats().origin_bytes);
-    let asked = server.counts.get_bytes_asked.load(Ordering::SeqCst);
+    let asked = server.get_bytes_asked();
     assert!(
         fetched <= 3 << 20 && asked <= 3 << 20,
         "fetched {fetched}, asked {asked} of {size}"
@@ -320,10 +175,10 @@ async fn a_read_in_the_middle_of_a_large_object_fetches_a_small_fraction() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = S3Server::start(dir.path()).await;
+    let mut server = S3Server::start(dir.path());
     let data = content(8 * 4096, 3);
-    server.put("a.flv", &data).await;
-    server.put("b.flv", b"other").await;
+    server.put("a.flv", &data);
+    server.put("b.flv", b"other");
     let mut cfg = config(4096);
     cfg.read_ahead_blocks = 0;
     cfg.freshness = Freshness {
@@ -331,7 +186,7 @@ async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
         min_ttl: Duration::ZERO,
         ..Freshness::default()
     };
-    let cache = EdgeCache::new(server.origin(), cfg);
+    let cache = EdgeCache::new(origin(&server), cfg);
     let object = cache.open("a.flv").await.unwrap();
     assert_eq!(
         &object.read_range(0, 8192).await.unwrap()[..],
@@ -372,7 +227,7 @@ async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
     assert_eq!(stat(&cache.stats().stale_serves), 1);
     assert!(stat(&cache.stats().origin_errors) >= 3);
 
-    server.restart().await;
+    server.restart();
     assert_eq!(
         &object.read_range(20_000, 100).await.unwrap()[..],
         &data[20_000..20_100]
@@ -422,24 +277,24 @@ fn block_files(dir: &Path) -> Vec<PathBuf> {
 async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = tempfile::tempdir().unwrap();
-    let server = S3Server::start(dir.path()).await;
+    let server = S3Server::start(dir.path());
     let data = content(6 * 4096 + 17, 4);
-    server.put("a.mp4", &data).await;
+    server.put("a.mp4", &data);
     let mut cfg = config(4096);
     cfg.disk = Some(DiskConfig::under_data_dir(data_dir.path(), 1 << 20));
     {
-        let cache = EdgeCache::try_new(server.origin(), cfg.clone()).unwrap();
+        let cache = EdgeCache::try_new(origin(&server), cfg.clone()).unwrap();
         let object = cache.open("a.mp4").await.unwrap();
         assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
         wait_for_disk(&cache, 7).await;
     }
 
     // A new cache over the same directory: no origin request at all.
-    let before = server.requests();
-    let cache = EdgeCache::try_new(server.origin(), cfg.clone()).unwrap();
+    let before = requests(&server);
+    let cache = EdgeCache::try_new(origin(&server), cfg.clone()).unwrap();
     let object = cache.open("a.mp4").await.unwrap();
     assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
-    assert_eq!(server.requests(), before, "served from disk");
+    assert_eq!(requests(&server), before, "served from disk");
     assert_eq!(stat(&cache.stats().disk_hits), 7);
     drop(cache);
 
@@ -453,7 +308,7 @@ async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
     let torn = std::fs::read(&files[1]).unwrap();
     std::fs::write(&files[1], &torn[..torn.len() / 2]).unwrap();
     let before = server.gets();
-    let cache = EdgeCache::try_new(server.origin(), cfg).unwrap();
+    let cache = EdgeCache::try_new(origin(&server), cfg).unwrap();
     let object = cache.open("a.mp4").await.unwrap();
     assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
     assert_eq!(stat(&cache.stats().disk_corrupt), 2);
@@ -469,10 +324,10 @@ async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
 async fn a_replaced_object_is_served_in_its_new_version_and_versions_never_mix() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = tempfile::tempdir().unwrap();
-    let server = S3Server::start(dir.path()).await;
+    let server = S3Server::start(dir.path());
     let old = content(4 * 4096, 5);
     let new = content(4 * 4096, 6);
-    server.put("a.flv", &old).await;
+    server.put("a.flv", &old);
     let mut cfg = config(4096);
     cfg.read_ahead_blocks = 0;
     cfg.disk = Some(DiskConfig::under_data_dir(data_dir.path(), 1 << 20));
@@ -481,11 +336,11 @@ async fn a_replaced_object_is_served_in_its_new_version_and_versions_never_mix()
         min_ttl: Duration::ZERO,
         ..Freshness::default()
     };
-    let cache = EdgeCache::try_new(server.origin(), cfg).unwrap();
+    let cache = EdgeCache::try_new(origin(&server), cfg).unwrap();
     let first = cache.open("a.flv").await.unwrap();
     assert_eq!(&first.read_range(0, 4096).await.unwrap()[..], &old[..4096]);
 
-    server.put("a.flv", &new).await;
+    server.put("a.flv", &new);
     // Still fresh: the old version, whose uncached blocks can no longer be had.
     let again = cache.open("a.flv").await.unwrap();
     assert_eq!(again.meta().version, first.meta().version);
@@ -507,30 +362,9 @@ async fn a_replaced_object_is_served_in_its_new_version_and_versions_never_mix()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_control_max_age_sets_freshness() {
     let dir = tempfile::tempdir().unwrap();
-    let server = S3Server::start(dir.path()).await;
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_bucket_name(BUCKET)
-        .with_region("us-east-1")
-        .with_endpoint(format!("http://{}", server.addr))
-        .with_access_key_id(ACCESS_KEY)
-        .with_secret_access_key(SECRET_KEY)
-        .with_allow_http(true)
-        .build()
-        .unwrap();
-    let mut attributes = object_store::Attributes::new();
-    attributes.insert(
-        object_store::Attribute::CacheControl,
-        "public, max-age=7200".into(),
-    );
-    let options = object_store::PutOptions {
-        attributes,
-        ..Default::default()
-    };
-    store
-        .put_opts(&"cc.flv".into(), PutPayload::from_static(b"x"), options)
-        .await
-        .unwrap();
-    let origin = server.origin();
+    let server = S3Server::start(dir.path());
+    server.put_with("cc.flv", b"x", Some("public, max-age=7200"));
+    let origin = origin(&server);
     let meta = origin.head("cc.flv").await.unwrap();
     assert_eq!(meta.cache_control.as_deref(), Some("public, max-age=7200"));
     assert_eq!(Freshness::default().ttl(&meta), Duration::from_secs(7200));

@@ -24,7 +24,8 @@ pub struct OpenMedia {
 pub enum OpenError {
     #[error("not found")]
     NotFound,
-    #[error("origin: {0}")]
+    /// The origin's message names the origin already ("origin s3://bucket: timed out …").
+    #[error("{0}")]
     Origin(OriginError),
     #[error("{0}")]
     Media(MediaError),

@@ -365,6 +365,17 @@ pub fn source(name: &str) -> Arc<Source> {
     src
 }
 
+/// The reference of a file outside the generated set (e.g. a large file a test made), under
+/// the name `name` in failure messages. Not cached: compute it once.
+pub fn source_at(name: &str, path: &Path) -> Arc<Source> {
+    let frames = framemd5_of_file(path);
+    Arc::new(Source {
+        name: name.to_string(),
+        path: path.to_path_buf(),
+        frames,
+    })
+}
+
 fn framemd5_of_file(path: &Path) -> FrameMd5 {
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-nostdin", "-v", "error", "-i"])

@@ -259,6 +259,11 @@ pub struct ServerOptions {
     pub env: Vec<(String, String)>,
     /// Extra command-line arguments after the listeners.
     pub args: Vec<String>,
+    /// `--origin` value used instead of the origin path, e.g. `s3://bucket/prefix`.
+    pub origin_spec: Option<String>,
+    /// `--data-dir` to use instead of a fresh temp dir (e.g. to restart on the same disk
+    /// cache); the caller owns it.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// The real binary, started on free loopback ports with a temp data dir. Stopped (SIGTERM,
@@ -310,11 +315,13 @@ impl Server {
         let http_port = free_port();
         let admin_port = free_port();
         let mut cmd = Command::new(binary());
-        cmd.arg("serve")
-            .arg("--origin")
-            .arg(origin)
-            .arg("--data-dir")
-            .arg(data_dir.path());
+        cmd.arg("serve").arg("--origin");
+        match &opts.origin_spec {
+            Some(spec) => cmd.arg(spec),
+            None => cmd.arg(origin),
+        };
+        cmd.arg("--data-dir")
+            .arg(opts.data_dir.as_deref().unwrap_or(data_dir.path()));
         for p in &rtmp_ports {
             cmd.arg("--rtmp-listen").arg(format!("127.0.0.1:{p}"));
         }
