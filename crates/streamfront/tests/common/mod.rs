@@ -330,6 +330,13 @@ impl Server {
         cmd.arg("--admin-listen")
             .arg(format!("127.0.0.1:{admin_port}"));
         cmd.args(&opts.args);
+        // The developer's own AWS settings (a session token, a profile) must not reach a
+        // server pointed at the test's S3 server.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(&key);
+            }
+        }
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }
