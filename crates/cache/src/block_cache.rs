@@ -248,9 +248,14 @@ pub struct EdgeCache {
     memory: Mutex<Memory>,
     disk: Option<Arc<DiskTier>>,
     objects: Mutex<HashMap<Arc<str>, ObjectState>>,
+    /// Opens of one key take turns (striped by key hash), so viewers starting the same cold
+    /// or expired object at once cause one HEAD: the later ones find it fresh.
+    open_locks: [tokio::sync::Mutex<()>; OPEN_LOCK_STRIPES],
     stats: Arc<CacheStats>,
     readers: AtomicU64,
 }
+
+const OPEN_LOCK_STRIPES: usize = 64;
 
 impl EdgeCache {
     /// A cache with the tiers `config` asks for.
@@ -285,6 +290,7 @@ impl EdgeCache {
             memory: Mutex::new(memory),
             disk,
             objects: Mutex::new(HashMap::new()),
+            open_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             stats: Arc::default(),
             readers: AtomicU64::new(1),
         }))
@@ -322,6 +328,14 @@ impl EdgeCache {
     /// revalidated; if the origin then fails, the expired version is served for up to
     /// `stale_if_error`.
     pub async fn open(self: &Arc<Self>, key: &str) -> Result<ObjectHandle, OriginError> {
+        let stripe = {
+            use std::hash::{Hash, Hasher};
+            // Fixed keys: the same key must always pick the same stripe.
+            let mut hasher = std::hash::DefaultHasher::new();
+            key.hash(&mut hasher);
+            (hasher.finish() as usize) % OPEN_LOCK_STRIPES
+        };
+        let _turn = self.open_locks[stripe].lock().await;
         let now = SystemTime::now();
         let mut known = self.objects.lock().expect("objects lock").get(key).cloned();
         if known.is_none()
