@@ -72,13 +72,14 @@ async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) 
             }
             tunnel_response(edge.tunnels.open(&edge, peer))
         }
-        (&Method::POST, [command @ ("send" | "idle" | "close"), id, seq]) if valid_id(id) && seq.parse::<u64>().is_ok() => {
+        (&Method::POST, [command @ ("send" | "idle" | "close"), id, seq]) if valid_id(id) => {
+            let Ok(seq) = seq.parse::<u64>() else { return not_found() };
             let Ok(body) = read_body(request).await else { return bad_request() };
             let reply = match *command {
-                "send" => edge.tunnels.exchange(&edge, id, Some(&body)).await,
+                "send" => edge.tunnels.exchange(&edge, id, seq, Some(&body)).await,
                 // The 1-byte body of /idle and /close is not RTMP data.
-                "idle" => edge.tunnels.exchange(&edge, id, None).await,
-                _ => edge.tunnels.close(&edge, id).await,
+                "idle" => edge.tunnels.exchange(&edge, id, seq, None).await,
+                _ => edge.tunnels.close(&edge, id, seq).await,
             };
             tunnel_response(reply)
         }

@@ -52,6 +52,9 @@ struct Tunnel {
     last_rtmp_input: Instant,
     /// Consecutive responses without data, to lengthen the polling interval.
     empty_replies: u32,
+    /// Sequence number of the last request. Clients count up by one per request (FFmpeg,
+    /// librtmp and Flash alike); an old or repeated number is a replay and gets a 404.
+    last_seq: Option<u64>,
 }
 
 type TunnelRef = Arc<AsyncMutex<Tunnel>>;
@@ -110,6 +113,7 @@ impl Tunnels {
             last_request: now,
             last_rtmp_input: now,
             empty_replies: 0,
+            last_seq: None,
         };
         sessions.insert(id.clone(), Entry { client_ip: client.ip(), tunnel: Arc::new(AsyncMutex::new(tunnel)) });
         edge.stats.rtmpt_sessions.store(sessions.len() as u64, Ordering::Relaxed);
@@ -130,9 +134,12 @@ impl Tunnels {
     }
 
     /// `POST /send/<id>/<seq>` (with RTMP bytes) or `/idle/<id>/<seq>` (`data` = None).
-    pub async fn exchange(&self, edge: &Edge, id: &str, data: Option<&[u8]>) -> Reply {
+    pub async fn exchange(&self, edge: &Edge, id: &str, seq: u64, data: Option<&[u8]>) -> Reply {
         let Some(tunnel) = self.find(id) else { return Reply::NotFound };
         let mut tunnel = tunnel.lock().await;
+        if !tunnel.accept_seq(seq) {
+            return Reply::NotFound;
+        }
         let now = Instant::now();
         tunnel.last_request = now;
         if let Some(data) = data.filter(|d| !d.is_empty()) {
@@ -159,7 +166,11 @@ impl Tunnels {
     }
 
     /// `POST /close/<id>/<seq>`.
-    pub async fn close(&self, edge: &Edge, id: &str) -> Reply {
+    pub async fn close(&self, edge: &Edge, id: &str, seq: u64) -> Reply {
+        let Some(tunnel) = self.find(id) else { return Reply::NotFound };
+        if !tunnel.lock().await.accept_seq(seq) {
+            return Reply::NotFound;
+        }
         match self.remove(edge, id) {
             Some(tunnel) => {
                 close(&mut *tunnel.lock().await, "client closed the tunnel");
@@ -209,6 +220,15 @@ impl Tunnels {
 }
 
 impl Tunnel {
+    /// Takes `seq` if it is newer than the last one; a replay changes nothing.
+    fn accept_seq(&mut self, seq: u64) -> bool {
+        if self.last_seq.is_some_and(|last| seq <= last) {
+            return false;
+        }
+        self.last_seq = Some(seq);
+        true
+    }
+
     /// One polling byte, then everything queued, up to the high-water mark.
     fn reply(&mut self) -> Reply {
         let wire = self.endpoint.wire();

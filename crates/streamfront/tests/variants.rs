@@ -234,6 +234,13 @@ fn rtmpt_sessions_outlive_connections_and_unknown_ids_get_404() {
     let (status, body) = http(port, &post(&format!("/idle/{id}/0"), &[0]));
     assert_eq!(status, 200);
     assert!(!body.is_empty() && body[0] >= 1, "polling byte first: {body:?}");
+    // A replayed or old sequence number is refused, and the session is untouched.
+    for seq in [0, 0] {
+        let (status, _) = http(port, &post(&format!("/idle/{id}/{seq}"), &[0]));
+        assert_eq!(status, 404, "replayed sequence {seq}");
+    }
+    let (status, _) = http(port, &post(&format!("/idle/{id}/1"), &[0]));
+    assert_eq!(status, 200, "the next sequence number still works");
 
     for path in [
         "/idle/0123456789abcdef0123456789abcdef/1".to_owned(),
@@ -249,9 +256,9 @@ fn rtmpt_sessions_outlive_connections_and_unknown_ids_get_404() {
     let (status, _) = http(port, &post("/fcs/ident2", &[0]));
     assert_eq!(status, 404, "/fcs/ident2 is answered 404 like FMS");
 
-    let (status, body) = http(port, &post(&format!("/close/{id}/1"), &[0]));
+    let (status, body) = http(port, &post(&format!("/close/{id}/2"), &[0]));
     assert_eq!((status, body), (200, vec![0]));
-    let (status, _) = http(port, &post(&format!("/idle/{id}/2"), &[0]));
+    let (status, _) = http(port, &post(&format!("/idle/{id}/3"), &[0]));
     assert_eq!(status, 404, "a closed session is gone");
 
     let (status, body) = http(port, b"GET /crossdomain.xml HTTP/1.0\r\n\r\n");
