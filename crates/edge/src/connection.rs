@@ -13,7 +13,7 @@ use tracing::{info, warn};
 use crate::Edge;
 use crate::library::OpenError;
 use crate::names::{self, NameError};
-use crate::player::{Player, Want};
+use crate::player::{Fetched, Player, QueuedPlay, Want};
 
 /// Stop adding media to the output while this many bytes wait to be sent: the socket's
 /// pace sets ours, and a slow client costs at most this much memory (plus one message).
@@ -201,32 +201,20 @@ impl RtmpConnection {
     }
 
     async fn play(&mut self, stream_id: u32, name: String, start: f64, duration: f64, reset: bool, now: Instant) {
-        if let Some(previous) = self.players.remove(&stream_id) {
-            self.log_stop(&previous, "replaced by a new play");
+        // reset = false appends to the playlist of a stream that is playing (FMS); otherwise
+        // a play replaces whatever the stream was doing.
+        let appending = !reset && self.players.get(&stream_id).is_some_and(|p| !p.is_finished());
+        if !appending && let Some(previous) = self.players.remove(&stream_id) {
+            if !previous.is_finished() {
+                self.log_stop(&previous, "replaced by a new play");
+            }
         }
-        let candidates = match self.resolve(&name) {
-            Ok(candidates) => candidates,
-            Err(_) => {
-                let description = format!("NetStream.Play.StreamNotFound: stream {name} not found.");
-                self.session.play_failed(stream_id, "NetStream.Play.StreamNotFound", &description, &name);
-                warn!(client = %self.peer, stream = %name, "play failed: invalid stream name");
-                return;
-            }
+        let media = match self.resolve(&name) {
+            Ok(candidates) => self.edge.library.open_first(&candidates).await,
+            Err(_) => Err(OpenError::NotFound),
         };
-        match self.edge.library.open_first(&candidates).await {
-            Ok(media) => {
-                // Negative start means "live, else recorded from the beginning" for VOD.
-                let start_ms = clamp_ms(start);
-                let key = media.key.clone();
-                let buffer = self.buffer_lengths.get(&stream_id).copied();
-                let player = Player::new(stream_id, name, media, start_ms, duration, buffer, now);
-                self.session.play_started(stream_id, &player.name, reset);
-                info!(
-                    client = %self.peer, protocol = self.protocol.as_str(), stream = %player.name, key = %key,
-                    start_ms, keyframe_ms = player.start_ms(), duration_ms = duration, "play"
-                );
-                self.players.insert(stream_id, player);
-            }
+        let media = match media {
+            Ok(media) => media,
             Err(error) => {
                 // The code leads the description: FFmpeg shows users only the description.
                 let code = error.status_code();
@@ -234,10 +222,33 @@ impl RtmpConnection {
                     OpenError::NotFound => format!("{code}: stream {name} not found."),
                     _ => format!("{code}: stream {name} cannot be played: {error}."),
                 };
-                self.session.play_failed(stream_id, error.status_code(), &description, &name);
+                self.session.play_failed(stream_id, code, &description, &name);
                 warn!(client = %self.peer, stream = %name, "play failed: {error}");
+                return;
             }
+        };
+        // Negative start means "live, else recorded from the beginning" for VOD.
+        let start_ms = clamp_ms(start);
+        let key = media.key.clone();
+        if appending {
+            let player = self.players.get_mut(&stream_id).expect("checked above");
+            let queued = player.enqueue(QueuedPlay { name: name.clone(), media, start_ms, duration_ms: duration });
+            if queued {
+                info!(client = %self.peer, stream = %name, key = %key, start_ms, "play queued (reset=false)");
+            } else {
+                let description = format!("NetStream.Play.Failed: the playlist of stream {stream_id} is full.");
+                self.session.play_failed(stream_id, "NetStream.Play.Failed", &description, &name);
+            }
+            return;
         }
+        let buffer = self.buffer_lengths.get(&stream_id).copied();
+        let player = Player::new(stream_id, name, media, start_ms, duration, buffer, now);
+        self.session.play_started(stream_id, &player.name, reset);
+        info!(
+            client = %self.peer, protocol = self.protocol.as_str(), stream = %player.name, key = %key,
+            start_ms, keyframe_ms = player.start_ms(), duration_ms = duration, "play"
+        );
+        self.players.insert(stream_id, player);
     }
 
     /// Adds due media to the output while it and `queued` (bytes already taken from the
@@ -261,8 +272,15 @@ impl RtmpConnection {
                         break;
                     }
                     Want::Fetch => match player.fetch().await {
-                        Ok(true) => {}
-                        Ok(false) => {
+                        Ok(Fetched::Tag) => {}
+                        Ok(Fetched::Switched { from }) => {
+                            session.play_switched(stream_id, player.last_timestamp(), &player.name);
+                            info!(
+                                client = %peer, protocol = protocol.as_str(), stream = %player.name,
+                                previous = %from, key = %player.media.key, "play (next in playlist)"
+                            );
+                        }
+                        Ok(Fetched::End) => {
                             ended = Some(stream_id);
                             break 'players;
                         }

@@ -2,6 +2,7 @@
 //! selection, and pacing like FMS: send ahead of real time by the client's buffer length
 //! (plus a second), then keep pace with the wall clock (reference §7.1).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,29 @@ const LEAD_EXTRA_MS: u64 = 1000;
 /// instead of one per frame (a 25 fps video with AAC has ~70 tags a second). The client's
 /// buffer is a second or more ahead, so sending a little early costs nothing.
 const BATCH: Duration = Duration::from_millis(100);
+
+/// Most plays one stream may queue with `reset = false`.
+pub const MAX_PLAYLIST: usize = 32;
+
+/// A play waiting in the stream's playlist (`play(name, start, len, reset = false)`).
+#[derive(Debug)]
+pub struct QueuedPlay {
+    pub name: String,
+    pub media: OpenMedia,
+    pub start_ms: u32,
+    pub duration_ms: f64,
+}
+
+/// What [`Player::fetch`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The next tag is ready to send.
+    Tag,
+    /// The current item ended and the next playlist item started; `from` ended.
+    Switched { from: String },
+    /// The end of the media (or of the requested length), with nothing queued.
+    End,
+}
 
 /// What a player wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +90,13 @@ pub struct Player {
     waiting_for_keyframe: bool,
     last_timestamp: u32,
     pub bytes_sent: u64,
+    /// Plays queued with `reset = false`, started in turn as each one ends.
+    queue: VecDeque<QueuedPlay>,
+    /// Added to the current item's timestamps, so later playlist items continue the
+    /// timeline of earlier ones instead of going back to 0.
+    offset: u32,
+    /// Highest timestamp sent on any track: the next playlist item starts after it.
+    timeline_end: u32,
 }
 
 impl Player {
@@ -93,12 +124,41 @@ impl Player {
             waiting_for_keyframe: false,
             last_timestamp: start,
             bytes_sent: 0,
+            queue: VecDeque::new(),
+            offset: 0,
+            timeline_end: start,
         }
     }
 
-    /// Media time where the current play or seek starts (the key frame it landed on).
+    /// Where the current play or seek starts on the stream's timeline (the key frame it
+    /// landed on).
     pub fn start_ms(&self) -> u32 {
-        self.cursor.start_ms
+        self.cursor.start_ms.saturating_add(self.offset)
+    }
+
+    /// Appends a play to the playlist; false when the playlist is full.
+    pub fn enqueue(&mut self, play: QueuedPlay) -> bool {
+        if self.queue.len() >= MAX_PLAYLIST {
+            return false;
+        }
+        self.queue.push_back(play);
+        true
+    }
+
+    /// Starts the next playlist item right after the last tag sent.
+    fn start_next(&mut self, next: QueuedPlay) -> String {
+        let cursor = next.media.index.seek(next.start_ms);
+        let stop_at_ms = (next.duration_ms > 0.0)
+            .then(|| next.start_ms.saturating_add(next.duration_ms.min(u32::MAX as f64) as u32));
+        let first_wire_ms = self.timeline_end.saturating_add(1);
+        self.offset = first_wire_ms.saturating_sub(cursor.start_ms);
+        self.stop_at_ms = stop_at_ms;
+        self.single_frame = next.duration_ms == 0.0;
+        self.needs_headers = true;
+        self.waiting_for_keyframe = false;
+        self.cursor = cursor;
+        self.media = next.media;
+        std::mem::replace(&mut self.name, next.name)
     }
 
     pub fn is_finished(&self) -> bool {
@@ -109,15 +169,18 @@ impl Player {
         self.buffer_ms = u64::from(millis);
     }
 
-    /// Moves to the key frame at or before `ms` and restarts the clock there.
+    /// Moves to the key frame at or before `ms` (stream time; within the current playlist
+    /// item) and restarts the clock there.
     pub fn seek(&mut self, ms: u32, now: Instant) {
-        self.cursor = self.media.index.seek(ms);
+        self.cursor = self.media.index.seek(ms.saturating_sub(self.offset));
         self.pending = None;
         self.needs_headers = true;
         self.waiting_for_keyframe = false;
         self.clock_start = now;
-        self.clock_base_ms = self.cursor.start_ms;
-        self.last_timestamp = self.cursor.start_ms;
+        self.clock_base_ms = self.start_ms();
+        self.last_timestamp = self.start_ms();
+        self.timeline_end = self.start_ms();
+        let ms = ms.saturating_sub(self.offset);
         if let Some(stop) = self.stop_at_ms
             && stop <= ms
         {
@@ -171,17 +234,25 @@ impl Player {
         self.clock_start.checked_add(Duration::from_millis(wait)).unwrap_or(self.clock_start)
     }
 
-    /// Reads the next tag into `pending`. Returns false at the end of the media or the
-    /// requested length, after which the caller completes the play.
-    pub async fn fetch(&mut self) -> Result<bool, MediaError> {
+    /// Reads the next tag into `pending`. At the end of the media or of the requested
+    /// length, starts the next playlist item, or reports the end (the caller then completes
+    /// the play).
+    pub async fn fetch(&mut self) -> Result<Fetched, MediaError> {
         let index = Arc::clone(&self.media.index);
         loop {
-            let Some(tag) = index.next_tag(&mut self.cursor, &self.media.object).await? else {
-                return Ok(false);
+            let tag = index.next_tag(&mut self.cursor, &self.media.object).await?;
+            let ended = match &tag {
+                None => true,
+                Some(tag) => self.stop_at_ms.is_some_and(|stop| tag.timestamp >= stop && tag.kind != TagKind::Script),
             };
-            if self.stop_at_ms.is_some_and(|stop| tag.timestamp >= stop && tag.kind != TagKind::Script) {
-                return Ok(false);
+            if ended {
+                return Ok(match self.queue.pop_front() {
+                    Some(next) => Fetched::Switched { from: self.start_next(next) },
+                    None => Fetched::End,
+                });
             }
+            let Some(mut tag) = tag else { unreachable!("a missing tag ended the item above") };
+            tag.timestamp = tag.timestamp.saturating_add(self.offset);
             let wanted = match tag.kind {
                 TagKind::Audio => self.audio_enabled,
                 TagKind::Video if !self.video_enabled => false,
@@ -193,7 +264,7 @@ impl Player {
             };
             if wanted {
                 self.pending = Some(tag);
-                return Ok(true);
+                return Ok(Fetched::Tag);
             }
         }
     }
@@ -218,6 +289,7 @@ impl Player {
         };
         self.bytes_sent += bytes as u64;
         self.last_timestamp = tag.timestamp;
+        self.timeline_end = self.timeline_end.max(tag.timestamp);
         !(self.single_frame && tag.kind == TagKind::Video)
     }
 
@@ -243,6 +315,7 @@ impl Player {
     pub fn finish(&mut self) {
         self.state = State::Finished;
         self.pending = None;
+        self.queue.clear();
     }
 
     /// Timestamp of the last tag sent.

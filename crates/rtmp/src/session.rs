@@ -252,6 +252,22 @@ impl ServerSession {
         self.write_play_preamble(stream_id);
     }
 
+    /// The next item of a playlist (plays made with `reset = false`) starts: onPlayStatus
+    /// Play.Switch, then Play.Start for the new item. Its metadata and media follow.
+    pub fn play_switched(&mut self, stream_id: u32, timestamp: u32, name: &str) {
+        let switch = [
+            Value::from("onPlayStatus"),
+            Value::object([
+                ("level", Value::from("status")),
+                ("code", Value::from("NetStream.Play.Switch")),
+                ("details", Value::from(name)),
+            ]),
+        ];
+        let body = amf0::encode_all(&switch);
+        self.write_message(csid::STREAM_STATUS, timestamp, type_id::DATA_AMF0, stream_id, &[&body]);
+        self.write_status(stream_id, "status", "NetStream.Play.Start", &format!("Started playing {name}."), name);
+    }
+
     /// Tells the client a play failed, e.g. with `NetStream.Play.StreamNotFound` or
     /// `NetStream.Play.Failed`.
     pub fn play_failed(&mut self, stream_id: u32, code: &str, description: &str, name: &str) {
