@@ -2,9 +2,6 @@
 //! and reads never panic, with frames of plausible size in rising time order.
 #![no_main]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
@@ -13,20 +10,10 @@ use sf_media::{Format, MediaIndex, MemorySource, TagKind};
 /// Tags read per seek: enough to cover small inputs, bounded so each run stays fast.
 const MAX_TAGS: usize = 10_000;
 
-/// Every `MemorySource` read is ready at once, so polling never has to wait.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let source = MemorySource(Bytes::copy_from_slice(data));
-    block_on(async {
+    MemorySource::run(async {
         let Ok(index) = MediaIndex::open(&source, Format::Mp3).await else {
             return;
         };

@@ -4,9 +4,6 @@
 //! -c:v libx264 -bf 2 fuzz/corpus/mp4/a.mp4`, plus m4a/mov variants) to reach the tables.
 #![no_main]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
@@ -15,20 +12,10 @@ use sf_media::{Format, MediaIndex, MemorySource};
 /// Tags read per seek: enough to cover small inputs, bounded so each run stays fast.
 const MAX_TAGS: usize = 1_000;
 
-/// Every `MemorySource` read is ready at once, so polling never has to wait.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let source = MemorySource(Bytes::copy_from_slice(data));
-    block_on(async {
+    MemorySource::run(async {
         let Ok((info, samples)) = sf_media::mp4::open(&source).await else {
             return;
         };

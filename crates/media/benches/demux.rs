@@ -1,24 +1,11 @@
 //! Demuxer benchmarks over in-memory files: index building (open) and tag iteration.
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sf_media::{Format, MediaIndex, MemorySource};
 
-/// Runs a future that never waits (every `MemorySource` read is ready at once).
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
 
 /// An FLV without keyframes index (so open scans): `seconds` of 25 fps video (2 KiB
 /// frames, a key frame every 2 s) interleaved with AAC-sized audio tags every 23 ms.
@@ -81,12 +68,12 @@ fn flv_open_and_iterate(c: &mut Criterion) {
     let mut group = c.benchmark_group("flv");
     group.throughput(Throughput::Bytes(file.len() as u64));
     group.bench_function("open_scan_5min", |b| {
-        b.iter(|| block_on(MediaIndex::open(black_box(&source), Format::Flv)).unwrap())
+        b.iter(|| MemorySource::run(MediaIndex::open(black_box(&source), Format::Flv)).unwrap())
     });
-    let index = block_on(MediaIndex::open(&source, Format::Flv)).unwrap();
+    let index = MemorySource::run(MediaIndex::open(&source, Format::Flv)).unwrap();
     group.bench_function("iterate_tags_5min", |b| {
         b.iter(|| {
-            block_on(async {
+            MemorySource::run(async {
                 let mut cursor = index.seek(0);
                 let mut n = 0usize;
                 while let Some(tag) = index.next_tag(&mut cursor, &source).await.unwrap() {
@@ -113,7 +100,7 @@ fn mp3_open(c: &mut Criterion) {
     let mut group = c.benchmark_group("mp3");
     group.throughput(Throughput::Bytes(file.len() as u64));
     group.bench_function("open_scan_1h_cbr", |b| {
-        b.iter(|| block_on(MediaIndex::open(black_box(&source), Format::Mp3)).unwrap())
+        b.iter(|| MemorySource::run(MediaIndex::open(black_box(&source), Format::Mp3)).unwrap())
     });
     group.finish();
 }
@@ -378,11 +365,11 @@ fn mp4_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("mp4");
     group.throughput(Throughput::Bytes(source.head.len() as u64));
     group.bench_function("open_2h_30fps_aac", |b| {
-        b.iter(|| block_on(MediaIndex::open(black_box(&source), Format::Mp4)).unwrap())
+        b.iter(|| MemorySource::run(MediaIndex::open(black_box(&source), Format::Mp4)).unwrap())
     });
-    let index = block_on(MediaIndex::open(&source, Format::Mp4)).unwrap();
+    let index = MemorySource::run(MediaIndex::open(&source, Format::Mp4)).unwrap();
     let mut count = 0u64;
-    block_on(async {
+    MemorySource::run(async {
         let mut cursor = index.seek(0);
         while index
             .next_tag(&mut cursor, &source)
@@ -396,7 +383,7 @@ fn mp4_benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(count));
     group.bench_function("iterate_samples_2h", |b| {
         b.iter(|| {
-            block_on(async {
+            MemorySource::run(async {
                 let mut cursor = index.seek(0);
                 let mut n = 0usize;
                 while let Some(tag) = index.next_tag(&mut cursor, &source).await.unwrap() {

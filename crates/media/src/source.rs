@@ -18,3 +18,20 @@ impl ByteSource for MemorySource {
         Ok(self.0.slice(start as usize..end as usize))
     }
 }
+
+impl MemorySource {
+    /// Runs a future whose reads all come from a `MemorySource` (open, seek, tag reads) to
+    /// completion without a runtime: such reads never wait, so one poll finishes it. For
+    /// tests, fuzz targets and benchmarks.
+    ///
+    /// # Panics
+    /// If the future waits on anything else.
+    pub fn run<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("MemorySource::run: the future waits on something that is not a MemorySource"),
+        }
+    }
+}
