@@ -3,24 +3,12 @@
 //! tests fail (never skip) without it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 use bytes::Bytes;
-use md5::{Digest, Md5};
+use common::{ProbedPacket as Packet, md5_hex, probe_packets as probe, run};
 use sf_media::{ByteSource, Format, MediaIndex, MemorySource, SourceError, Tag, TagKind};
-
-fn run(program: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} must be installed to run these tests: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// Writes `name` in `dir` with FFmpeg from lavfi test sources: `inputs` then `codec_args`.
 fn make(dir: &Path, name: &str, inputs: &[&str], codec_args: &[&str]) -> PathBuf {
@@ -41,55 +29,6 @@ fn inputs<'a>(parts: &[&[&'a str]], seconds: &'a str) -> Vec<&'a str> {
     let mut v: Vec<&str> = parts.iter().flat_map(|p| p.iter().copied()).collect();
     v.extend(["-t", seconds]);
     v
-}
-
-#[derive(Debug)]
-struct Packet {
-    video: bool,
-    dts_ms: i64,
-    md5: String,
-    key: bool,
-    pos: u64,
-    size: u64,
-}
-
-/// Packets as FFmpeg's demuxer sees them.
-fn probe(path: &Path) -> Vec<Packet> {
-    let out = run(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-show_packets",
-            "-show_data_hash",
-            "MD5",
-            "-of",
-            "default",
-            path.to_str().unwrap(),
-        ],
-    );
-    // One [PACKET] block of key=value lines per packet (side data nests its own blocks).
-    String::from_utf8(out)
-        .unwrap()
-        .split("[/PACKET]")
-        .filter(|block| block.contains("[PACKET]"))
-        .map(|block| {
-            let field = |key: &str| {
-                block
-                    .lines()
-                    .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-                    .unwrap_or_else(|| panic!("no {key} in {block}"))
-            };
-            Packet {
-                video: field("codec_type") == "video",
-                dts_ms: (field("dts_time").parse::<f64>().unwrap() * 1000.0).round() as i64,
-                md5: field("data_hash").trim_start_matches("MD5:").to_owned(),
-                key: field("flags").starts_with('K'),
-                pos: field("pos").parse().unwrap(),
-                size: field("size").parse().unwrap(),
-            }
-        })
-        .collect()
 }
 
 /// MD5s of the codec configuration FFmpeg extracted, by stream type (from framemd5).
@@ -113,13 +52,6 @@ fn extradata_md5s(path: &Path) -> Vec<String> {
         .lines()
         .filter_map(|l| l.strip_prefix("#extradata "))
         .map(|l| l.rsplit(',').next().unwrap().trim().to_owned())
-        .collect()
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
         .collect()
 }
 

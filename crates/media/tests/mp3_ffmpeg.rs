@@ -2,25 +2,13 @@
 //! `ffprobe` demuxes. FFmpeg must be installed: these tests fail (never skip) without it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 use bytes::Bytes;
-use md5::{Digest, Md5};
+use common::{md5_hex, probe_packets as probe, run};
 use sf_amf::{Value, amf0};
 use sf_media::{Format, MediaIndex, MemorySource, Tag};
-
-fn run(program: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} must be installed to run these tests: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// An MP3 of `seconds` of a stereo tone at `rate` Hz, encoded with `codec_args`.
 fn make(dir: &Path, name: &str, rate: u32, seconds: &str, codec_args: &[&str]) -> PathBuf {
@@ -42,54 +30,6 @@ fn make(dir: &Path, name: &str, rate: u32, seconds: &str, codec_args: &[&str]) -
     args.push(path.to_str().unwrap());
     run("ffmpeg", &args);
     path
-}
-
-struct Packet {
-    dts_ms: i64,
-    md5: String,
-    pos: u64,
-}
-
-fn probe(path: &Path) -> Vec<Packet> {
-    let out = run(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-show_packets",
-            "-show_data_hash",
-            "MD5",
-            "-of",
-            "default",
-            path.to_str().unwrap(),
-        ],
-    );
-    // One [PACKET] block of key=value lines per packet (side data nests its own blocks).
-    String::from_utf8(out)
-        .unwrap()
-        .split("[/PACKET]")
-        .filter(|block| block.contains("[PACKET]"))
-        .map(|block| {
-            let field = |key: &str| {
-                block
-                    .lines()
-                    .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-                    .unwrap_or_else(|| panic!("no {key} in {block}"))
-            };
-            Packet {
-                dts_ms: (field("dts_time").parse::<f64>().unwrap() * 1000.0).round() as i64,
-                md5: field("data_hash").trim_start_matches("MD5:").to_owned(),
-                pos: field("pos").parse().unwrap(),
-            }
-        })
-        .collect()
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 async fn play(index: &MediaIndex, source: &MemorySource, ms: u32) -> (u32, Vec<Tag>) {

@@ -6,38 +6,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 
+mod common;
+
 use bytes::Bytes;
-use md5::{Digest, Md5};
+use common::{md5_hex, run};
 use sf_media::{
     ByteSource, Format, MediaError, MediaIndex, MediaInfo, MemorySource, Sample, SourceError,
     TagKind,
 };
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("in-memory sources are always ready"),
-    }
-}
-
-/// Runs a tool and returns its stdout; panics (never skips) if it is missing or fails.
-fn run(program: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run `{program}` ({e}): these tests need FFmpeg installed (apt-get install ffmpeg)")
-    });
-    assert!(
-        out.status.success(),
-        "`{program} {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// Makes `name` in `dir` with `ffmpeg -v error -y <args> <path>`.
 fn generate(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
@@ -160,18 +138,11 @@ fn probe(path: &Path) -> (Vec<Stream>, Vec<Packet>) {
     (streams, packets)
 }
 
-fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Opens `file` with the MP4 reader and checks every sample against ffprobe. Returns the
 /// reader's output for further checks.
 fn check(path: &Path) -> (MediaInfo, Vec<Sample>) {
     let file = Bytes::from(std::fs::read(path).unwrap());
-    let (info, samples) = block_on(sf_media::mp4::open(&MemorySource(file.clone()))).unwrap();
+    let (info, samples) = MemorySource::run(sf_media::mp4::open(&MemorySource(file.clone()))).unwrap();
     check_against(path, &file, &info, &samples);
     (info, samples)
 }
@@ -343,7 +314,7 @@ fn mp4_faststart_reads_only_the_head() {
     check(&path);
     let file = Bytes::from(std::fs::read(&path).unwrap());
     let source = Counting::new(MemorySource(file));
-    block_on(sf_media::mp4::open(&source)).unwrap();
+    MemorySource::run(sf_media::mp4::open(&source)).unwrap();
     let reads = source.reads();
     assert!(reads.len() <= 3, "{reads:?}");
     let moov_end = reads.iter().map(|(o, l)| o + l).max().unwrap();
@@ -537,7 +508,7 @@ fn mp4_text_only_file_is_unsupported() {
         &["-i", srt.to_str().unwrap(), "-c:s", "mov_text"],
     );
     let file = Bytes::from(std::fs::read(&path).unwrap());
-    let err = block_on(sf_media::mp4::open(&MemorySource(file))).unwrap_err();
+    let err = MemorySource::run(sf_media::mp4::open(&MemorySource(file))).unwrap_err();
     assert!(matches!(err, MediaError::Unsupported { .. }), "{err}");
 }
 
@@ -551,7 +522,7 @@ fn mp4_through_the_media_index() {
         &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac"],
     );
     let source = MemorySource(Bytes::from(std::fs::read(&path).unwrap()));
-    let index = block_on(MediaIndex::open(&source, Format::Mp4)).unwrap();
+    let index = MemorySource::run(MediaIndex::open(&source, Format::Mp4)).unwrap();
     assert_eq!(index.info().format, Format::Mp4);
     // Seek to 2.1 s: starts at a key frame at or before it (GOPs are 1 s long).
     let mut cursor = index.seek(2100);
@@ -561,7 +532,7 @@ fn mp4_through_the_media_index() {
         cursor.start_ms
     );
     let mut count = 0;
-    while let Some(tag) = block_on(index.next_tag(&mut cursor, &source)).unwrap() {
+    while let Some(tag) = MemorySource::run(index.next_tag(&mut cursor, &source)).unwrap() {
         if count == 0 {
             assert!(tag.kind == TagKind::Video && tag.keyframe);
             assert_eq!(tag.body()[0], 0x17);
@@ -608,7 +579,7 @@ fn mp4_huge_file_with_moov_at_end() {
         tail: moov.clone().into(),
     };
     let source = Counting::new(sparse);
-    let (info, samples) = block_on(sf_media::mp4::open(&source)).unwrap();
+    let (info, samples) = MemorySource::run(sf_media::mp4::open(&source)).unwrap();
     let reads = source.reads();
     assert!(reads.len() <= 4, "{reads:?}");
     let total: u64 = reads.iter().map(|(_, l)| l).sum();
@@ -623,7 +594,7 @@ fn mp4_huge_file_with_moov_at_end() {
     }
     // Same samples as the real file (whose moov offset differs).
     let (real_info, real_samples) =
-        block_on(sf_media::mp4::open(&MemorySource(file.into()))).unwrap();
+        MemorySource::run(sf_media::mp4::open(&MemorySource(file.into()))).unwrap();
     assert_eq!(samples, real_samples);
     assert_eq!(info.sequence_headers, real_info.sequence_headers);
     assert_eq!(info.duration_ms, real_info.duration_ms);
