@@ -204,10 +204,11 @@ impl RtmpConnection {
         // reset = false appends to the playlist of a stream that is playing (FMS); otherwise
         // a play replaces whatever the stream was doing.
         let appending = !reset && self.players.get(&stream_id).is_some_and(|p| !p.is_finished());
-        if !appending && let Some(previous) = self.players.remove(&stream_id) {
-            if !previous.is_finished() {
-                self.log_stop(&previous, "replaced by a new play");
-            }
+        if !appending
+            && let Some(previous) = self.players.remove(&stream_id)
+            && !previous.is_finished()
+        {
+            self.log_stop(&previous, "replaced by a new play");
         }
         let media = match self.resolve(&name) {
             Ok(candidates) => self.edge.library.open_first(&candidates).await,

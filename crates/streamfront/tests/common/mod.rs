@@ -19,8 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+// Each test file uses its own subset of these.
+#[allow(unused_imports)]
 pub use clients::*;
+#[allow(unused_imports)]
 pub use framemd5::*;
+#[allow(unused_imports)]
 pub use media::*;
 
 /// How to install what the tests need; printed whenever a tool is missing.
