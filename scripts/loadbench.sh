@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Load benchmark: N concurrent RTMP viewers against streamfront and against nginx with the RTMP
-# module (application vod { play DIR; }), on the same files, pinned to the same cores.
+# module (application vod { play DIR; }), on the same files, pinned to the same cores; and
+# RTMPE and RTMPT viewers against streamfront (nginx-rtmp has neither), to compare the cost of
+# each protocol with plain RTMP at the same N in the same run.
 #
 #   bash scripts/loadbench.sh                   # defaults below
 #   LB_VIEWERS="50 100 200" LB_DURATION_S=20 bash scripts/loadbench.sh
+#   LB_PROTOCOLS=rtmp bash scripts/loadbench.sh # plain RTMP only (streamfront vs nginx-rtmp)
 #
 # Settings (environment):
 #   LB_VIEWERS      viewer counts to try, ascending          (50 100 200 400 800 1600)
+#   LB_PROTOCOLS    protocols to try at each N               (rtmp rtmpe rtmpt; also rtmpte)
+#                   rtmp runs against both servers, the others against streamfront only
 #   LB_DURATION_S   seconds each viewer watches                (30)
 #   LB_RAMP_MS      connects spread over this many ms          (5000)
 #   LB_BUFFER_MS    SetBufferLength sent after play            (3000, as ffmpeg)
@@ -15,12 +20,14 @@
 #   LB_FLV_N        also play bench.flv with this many viewers (100; 0 = skip)
 #   LB_SERVER_CPUS  cores both servers are pinned to           (0)
 #   LB_CLIENT_CPUS  cores the load client is pinned to         (1, or 0 on a 1-core machine)
-#   LB_BUDGET_S     stop starting new runs after this long     (540)
+#   LB_BUDGET_S     stop starting new runs after this long     (300 + 240 per protocol)
 #   LB_OUT          directory for logs, raw results, report    (a new temp dir)
 #   SF_BIN, LB_BIN  prebuilt streamfront / sf-loadbench        (built with cargo --release)
 #
-# A server stops being tried at larger N once fewer than 90% of its viewers played without
-# rebuffering. Everything listens on 127.0.0.1 only. The report (a markdown table) is printed
+# A server (per protocol) stops being tried at larger N once fewer than 90% of its viewers
+# played without rebuffering. RTMPT viewers poll like FFmpeg (50 ms sleep after an empty
+# response) and are spread over local addresses 127.0.0.x, 50 per address, because streamfront
+# allows 64 tunnels per client address. Everything listens on 127.0.0.1 only. The report (a markdown table) is printed
 # at the end and written to $LB_OUT/report.md.
 set -euo pipefail
 
@@ -28,6 +35,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 VIEWERS=${LB_VIEWERS:-"50 100 200 400 800 1600"}
+PROTOCOLS=${LB_PROTOCOLS:-"rtmp rtmpe rtmpt"}
+for proto in $PROTOCOLS; do
+    case "$proto" in rtmp | rtmpe | rtmpt | rtmpte) ;; *) echo "loadbench: unknown protocol $proto" >&2; exit 2 ;; esac
+done
 DURATION_S=${LB_DURATION_S:-30}
 RAMP_MS=${LB_RAMP_MS:-5000}
 BUFFER_MS=${LB_BUFFER_MS:-3000}
@@ -35,7 +46,7 @@ STARTUP_MS=${LB_STARTUP_MS:-1000}
 FLV_N=${LB_FLV_N:-100}
 SERVER_CPUS=${LB_SERVER_CPUS:-0}
 if [ "$(nproc)" -gt 1 ]; then CLIENT_CPUS=${LB_CLIENT_CPUS:-1}; else CLIENT_CPUS=${LB_CLIENT_CPUS:-0}; fi
-BUDGET_S=${LB_BUDGET_S:-540}
+BUDGET_S=${LB_BUDGET_S:-$((300 + 240 * $(echo $PROTOCOLS | wc -w)))}
 OUT=${LB_OUT:-$(mktemp -d /tmp/loadbench.XXXXXX)}
 mkdir -p "$OUT"
 chmod 755 "$OUT"
@@ -130,15 +141,15 @@ wait_port() {
 
 # The server's processes: the PID and its children (nginx workers).
 server_pids() { echo "$SERVER_PID"; pgrep -P "$SERVER_PID" 2>/dev/null || true; }
-# utime + stime of all server processes, in clock ticks.
+# utime and stime of all server processes, in clock ticks: "user sys".
 server_ticks() {
-    local total=0 pid rest
+    local user=0 sys=0 pid rest
     for pid in $(server_pids); do
         rest=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
         set -- $rest
-        total=$((total + ${12} + ${13}))
+        user=$((user + ${12})); sys=$((sys + ${13}))
     done
-    echo "$total"
+    echo "$user $sys"
 }
 # VmRSS of all server processes, in KiB.
 server_rss_kb() {
@@ -170,7 +181,8 @@ start_streamfront() {
         --admin-listen "127.0.0.1:$ADMIN_PORT" --log warn 2>>"$OUT/streamfront.log" &
     SERVER_PID=$!
     PORT=$rtmp
-    wait_port "$rtmp"
+    HTTP_PORT=$http
+    wait_port "$rtmp" && wait_port "$http"
 }
 
 start_nginx() {
@@ -212,9 +224,9 @@ sampler() {
 RESULTS=$OUT/results.txt
 : >"$RESULTS"
 
-# run SERVER FILE N: one benchmark run against a freshly started server.
+# run SERVER FILE N PROTOCOL: one benchmark run against a freshly started server.
 run() {
-    local server=$1 file=$2 n=$3 app stream idle_kb samples t0 t1 line
+    local server=$1 file=$2 n=$3 proto=${4:-rtmp} app stream idle_kb samples t0 t1 line port
     local try
     for try in 1 2 3; do
         case "$server" in
@@ -231,13 +243,14 @@ run() {
     esac
     sleep 1
     idle_kb=$(server_rss_kb)
-    samples=$OUT/samples-$server-$file-$n.txt
+    samples=$OUT/samples-$server-$proto-$file-$n.txt
     : >"$samples"
     taskset -c "$CLIENT_CPUS" bash -c "$(declare -f sampler server_rss_kb server_pids cache_bytes); SERVER_PID=$SERVER_PID ADMIN_PORT=$ADMIN_PORT; sampler '$samples'" &
     SAMPLER_PID=$!
     t0=$(server_ticks)
-    log "$server $file N=$n (port $PORT)"
-    line=$(taskset -c "$CLIENT_CPUS" "$LB_BIN" --addr "127.0.0.1:$PORT" --app "$app" --stream "$stream" \
+    case "$proto" in rtmpt | rtmpte) port=$HTTP_PORT ;; *) port=$PORT ;; esac
+    log "$server $proto $file N=$n (port $port)"
+    line=$(taskset -c "$CLIENT_CPUS" "$LB_BIN" --addr "127.0.0.1:$port" --protocol "$proto" --app "$app" --stream "$stream" \
         -n "$n" --duration-s "$DURATION_S" --ramp-ms "$RAMP_MS" --buffer-ms "$BUFFER_MS" \
         --startup-ms "$STARTUP_MS" 2> >(tee -a "$OUT/client.log" >&2) | grep '^RESULT' || true)
     t1=$(server_ticks)
@@ -247,12 +260,13 @@ run() {
     cleanup
     wait 2>/dev/null || true
     if [ -z "$line" ]; then
-        log "no result from sf-loadbench"; line="RESULT viewers=$n served=0 no_rebuffer=0 failed=$n bytes=0"
+        log "no result from sf-loadbench"; line="RESULT viewers=$n served=0 no_rebuffer=0 failed=$n bytes=0 protocol=$proto"
     fi
     # peak of (RSS − cache) and the RSS at that moment.
     local peak
     peak=$(awk '{d = $1 - $2/1024; if (d > m) {m = d; r = $1; c = $2}} END {printf "%d %d %d", m, r, c/1024}' "$samples")
-    echo "$line server=$server file=$file idle_rss_kb=$idle_kb peak_net_kb=${peak%% *} peak_rss_kb=$(echo "$peak" | cut -d' ' -f2) cache_kb=${peak##* } cpu_ticks=$((t1 - t0)) ticks_per_s=$TICKS" >>"$RESULTS"
+    local user=$(( ${t1% *} - ${t0% *} )) sys=$(( ${t1#* } - ${t0#* } ))
+    echo "$line server=$server file=$file idle_rss_kb=$idle_kb peak_net_kb=${peak%% *} peak_rss_kb=$(echo "$peak" | cut -d' ' -f2) cache_kb=${peak##* } cpu_ticks=$((user + sys)) user_ticks=$user sys_ticks=$sys ticks_per_s=$TICKS" >>"$RESULTS"
 }
 
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
@@ -260,31 +274,35 @@ field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
 STEP_S=$((DURATION_S + RAMP_MS / 1000 + 4))
 declare -A saturated=()
 for n in $VIEWERS; do
-    for server in streamfront nginx-rtmp; do
-        [ -n "${saturated[$server]:-}" ] && continue
-        if [ $((SECONDS - START + STEP_S)) -gt "$BUDGET_S" ]; then
-            log "time budget reached, skipping $server N=$n"; continue
-        fi
-        run "$server" mp4 "$n"
-        last=$(tail -1 "$RESULTS")
-        if [ $(( $(field "$last" no_rebuffer) * 10 )) -lt $((n * 9)) ]; then saturated[$server]=1; fi
+    # All protocols at one N back to back, so that their ratios come from the same minutes.
+    for proto in $PROTOCOLS; do
+        if [ "$proto" = rtmp ]; then servers="streamfront nginx-rtmp"; else servers=streamfront; fi
+        for server in $servers; do
+            [ -n "${saturated[$server/$proto]:-}" ] && continue
+            if [ $((SECONDS - START + STEP_S)) -gt "$BUDGET_S" ]; then
+                log "time budget reached, skipping $server $proto N=$n"; continue
+            fi
+            run "$server" mp4 "$n" "$proto"
+            last=$(tail -1 "$RESULTS")
+            if [ $(( $(field "$last" no_rebuffer) * 10 )) -lt $((n * 9)) ]; then saturated[$server/$proto]=1; fi
+        done
     done
 done
 if [ "$FLV_N" -gt 0 ]; then
     for server in streamfront nginx-rtmp; do
         if [ $((SECONDS - START + STEP_S)) -gt "$((BUDGET_S + 2 * STEP_S))" ]; then continue; fi
-        run "$server" flv "$FLV_N"
+        run "$server" flv "$FLV_N" rtmp
     done
 fi
 
 # --- report ------------------------------------------------------------------------------
 {
-    echo "| server | file | N | without rebuffering | rebuffered | failed | TTFF p50 ms | TTFF p99 ms | CPU s per GB sent | memory per viewer KiB | peak RSS MiB | GB sent | client CPU % |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| server | protocol | file | N | without rebuffering | rebuffered | failed | TTFF p50 ms | TTFF p99 ms | CPU s per GB sent | memory per viewer KiB | peak RSS MiB | GB sent | client CPU % |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     while read -r line; do
         f() { field "$line" "$1"; }
         n=$(f viewers); bytes=$(f bytes); ticks=$(f cpu_ticks); tps=$(f ticks_per_s)
-        awk -v s="$(f server)" -v file="$(f file)" -v n="$n" -v ok="$(f no_rebuffer)" -v rb="$(f rebuffered)" \
+        awk -v s="$(f server)" -v proto="$(f protocol)" -v file="$(f file)" -v n="$n" -v ok="$(f no_rebuffer)" -v rb="$(f rebuffered)" \
             -v fail="$(f failed)" -v p50="$(f ttff_p50_ms)" -v p99="$(f ttff_p99_ms)" -v bytes="$bytes" \
             -v ticks="$ticks" -v tps="$tps" -v idle="$(f idle_rss_kb)" -v net="$(f peak_net_kb)" \
             -v rss="$(f peak_rss_kb)" -v ccpu="$(f client_cpu_s)" -v wall="$(f wall_s)" 'BEGIN {
@@ -292,20 +310,56 @@ fi
                 cpu = (gb > 0) ? sprintf("%.1f", ticks / tps / gb) : "NA"
                 mem = sprintf("%.1f", (net - idle) / n)
                 cc = (wall > 0 && ccpu != "NA" && ccpu != "") ? sprintf("%.0f", 100 * ccpu / wall) : "NA"
-                printf "| %s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %.1f | %.2f | %s |\n",
-                    s, file, n, ok, rb, fail, p50, p99, cpu, mem, rss / 1024, gb, cc
+                printf "| %s | %s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %.1f | %.2f | %s |\n",
+                    s, (proto == "" ? "rtmp" : proto), file, n, ok, rb, fail, p50, p99, cpu, mem, rss / 1024, gb, cc
             }'
     done <"$RESULTS"
     echo
-    for server in streamfront nginx-rtmp; do
-        best=$(awk -v s="$server" '{
+    # streamfront, mp4: each protocol against plain RTMP at the same N.
+    if [ "$(echo $PROTOCOLS | wc -w)" -gt 1 ]; then
+        echo "streamfront, each protocol against plain RTMP at the same N (CPU = server CPU s per GB of RTMP stream delivered):"
+        echo
+        echo "| N | protocol | CPU s per GB | × RTMP | user / system s per GB | without rebuffering | TTFF p50 ms | HTTP requests per viewer per s | wire bytes / RTMP bytes |"
+        echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+        awk '{
+                delete v
                 for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-                if (v["server"] == s && v["file"] == "mp4" && v["no_rebuffer"] * 100 >= v["viewers"] * 99 && v["viewers"] > m) m = v["viewers"]
-            } END { print m + 0 }' "$RESULTS")
-        echo "- $server: largest N with at least 99% of viewers without rebuffering: $best"
+                if (v["server"] != "streamfront" || v["file"] != "mp4") next
+                p = (v["protocol"] == "") ? "rtmp" : v["protocol"]; n = v["viewers"]
+                gb = v["bytes"] / 1e9
+                cpu = (gb > 0) ? v["cpu_ticks"] / v["ticks_per_s"] / gb : -1
+                key = n SUBSEP p
+                C[key] = cpu; OK[key] = v["no_rebuffer"]; T[key] = v["ttff_p50_ms"]
+                U[key] = (gb > 0 && v["user_ticks"] != "") ? sprintf("%.2f / %.2f", v["user_ticks"] / v["ticks_per_s"] / gb, v["sys_ticks"] / v["ticks_per_s"] / gb) : "NA"
+                R[key] = (v["wall_s"] > 0 && n > 0) ? v["http_requests"] / v["wall_s"] / n : 0
+                W[key] = (v["bytes"] > 0) ? v["wire_bytes"] / v["bytes"] : 0
+                if (!(key in seen)) { seen[key] = 1; order[++k] = key }
+            } END {
+                for (i = 1; i <= k; i++) {
+                    split(order[i], nk, SUBSEP); n = nk[1]; p = nk[2]
+                    base = C[n SUBSEP "rtmp"]
+                    ratio = (p != "rtmp" && base > 0 && C[order[i]] > 0) ? sprintf("%.2f", C[order[i]] / base) : (p == "rtmp" ? "1" : "NA")
+                    cpu = (C[order[i]] >= 0) ? sprintf("%.2f", C[order[i]]) : "NA"
+                    req = (R[order[i]] > 0) ? sprintf("%.1f", R[order[i]]) : "–"
+                    printf "| %d | %s | %s | %s | %s | %d | %s | %s | %.3f |\n", n, p, cpu, ratio, U[order[i]], OK[order[i]], T[order[i]], req, W[order[i]]
+                }
+            }' "$RESULTS"
+        echo
+    fi
+    for proto in $PROTOCOLS; do
+        if [ "$proto" = rtmp ]; then servers="streamfront nginx-rtmp"; else servers=streamfront; fi
+        for server in $servers; do
+            best=$(awk -v s="$server" -v p="$proto" '{
+                    delete v
+                    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                    if (v["protocol"] == "") v["protocol"] = "rtmp"
+                    if (v["server"] == s && v["protocol"] == p && v["file"] == "mp4" && v["no_rebuffer"] * 100 >= v["viewers"] * 99 && v["viewers"] > m) m = v["viewers"]
+                } END { print m + 0 }' "$RESULTS")
+            echo "- $server $proto: largest N with at least 99% of viewers without rebuffering: $best"
+        done
     done
     echo
-    echo "Settings: ${DURATION_S} s per viewer, connects over ${RAMP_MS} ms, buffer ${BUFFER_MS} ms, player startup ${STARTUP_MS} ms;"
+    echo "Settings: protocols $PROTOCOLS; ${DURATION_S} s per viewer, connects over ${RAMP_MS} ms, buffer ${BUFFER_MS} ms, player startup ${STARTUP_MS} ms;"
     echo "servers on CPUs $SERVER_CPUS (nginx worker_processes = $(taskset -c "$SERVER_CPUS" nproc)), client on CPUs $CLIENT_CPUS; $(nproc) CPUs, $(uname -r)."
     echo "Memory per viewer = (peak of RSS minus streamfront's cache_memory_bytes during the run − idle RSS) / N."
 } | tee "$OUT/report.md"

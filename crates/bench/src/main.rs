@@ -1,7 +1,10 @@
-//! `sf-loadbench`: N concurrent RTMP viewers against one server, reporting how many were
-//! served without rebuffering, time to first video frame, and bytes received.
+//! `sf-loadbench`: N concurrent RTMP, RTMPE, RTMPT or RTMPTE viewers against one server,
+//! reporting how many were served without rebuffering, time to first video frame, and bytes
+//! received.
 //!
-//! Each viewer connects (simple handshake), `connect`s to the application, `createStream`s,
+//! Each viewer connects (`--protocol rtmp`: simple handshake over TCP; `rtmpe`: handshake type 6
+//! then RC4 both ways; `rtmpt`/`rtmpte`: the same inside HTTP POSTs, polling like FFmpeg),
+//! `connect`s to the application, `createStream`s,
 //! `play`s the stream and sets its buffer length, then reads media until the server ends the
 //! stream or the duration limit. A simulated player starts once it holds `--startup-ms` of
 //! media and then plays in real time; a viewer "rebuffers" when the playhead catches up with
@@ -10,8 +13,9 @@
 //! Prints a human summary on stderr and one machine-readable `RESULT key=value …` line on
 //! stdout (used by `scripts/loadbench.sh`).
 
-mod handshake;
 mod playout;
+mod transport;
+mod tunnel;
 mod viewer;
 
 use std::collections::BTreeMap;
@@ -19,16 +23,32 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use clap::Parser;
+use sf_rtmp::handshake::ClientHandshake;
 use tokio::time::Instant;
 
+use crate::transport::{Protocol, Target, loopback_ips};
 use crate::viewer::{Outcome, ViewerConfig, ViewerResult};
 
+/// RTMPT sessions streamfront allows per client address (its `TunnelLimits` default is 64).
+const TUNNEL_VIEWERS_PER_IP: usize = 50;
+
 #[derive(Debug, Parser)]
-#[command(name = "sf-loadbench", version, about = "N concurrent RTMP viewers against one server")]
+#[command(name = "sf-loadbench", version, about = "N concurrent RTMP/RTMPE/RTMPT viewers against one server")]
 struct Args {
-    /// Server address (host:port).
+    /// Server address (host:port): the RTMP port, or the HTTP port for rtmpt/rtmpte.
     #[arg(long, default_value = "127.0.0.1:1935")]
     addr: String,
+    /// What viewers speak.
+    #[arg(long, value_enum, default_value_t = Protocol::Rtmp)]
+    protocol: Protocol,
+    /// Spread viewers over this many local addresses 127.0.0.1, 127.0.0.2, … (loopback
+    /// servers only). Default: 1, or one per 50 viewers for rtmpt/rtmpte, since a server may
+    /// limit tunnels per client address (streamfront: 64).
+    #[arg(long)]
+    local_ips: Option<usize>,
+    /// RTMPT: milliseconds to wait before an /idle that follows an empty response (FFmpeg: 50).
+    #[arg(long, default_value_t = 50)]
+    idle_sleep_ms: u64,
     /// Application to connect to: `cfx/st` for streamfront, e.g. `vod` for nginx-rtmp.
     #[arg(long, default_value = "cfx/st")]
     app: String,
@@ -67,7 +87,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if args.viewers == 0 || !(args.duration_s > 0.0) || !(args.setup_timeout_s > 0.0) {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if args.viewers == 0 || !positive(args.duration_s) || !positive(args.setup_timeout_s) {
         eprintln!("sf-loadbench: --viewers, --duration-s and --setup-timeout-s must be positive");
         std::process::exit(2);
     }
@@ -82,8 +103,23 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let cfg = ViewerConfig {
+    let local_ips = args.local_ips.unwrap_or(if args.protocol.tunnelled() {
+        args.viewers.div_ceil(TUNNEL_VIEWERS_PER_IP)
+    } else {
+        1
+    });
+    if local_ips > 1 && !addr.ip().is_loopback() {
+        eprintln!("sf-loadbench: --local-ips > 1 needs a loopback --addr");
+        std::process::exit(2);
+    }
+    let target = Target {
         addr,
+        protocol: args.protocol,
+        local_ips: if local_ips > 1 { loopback_ips(local_ips.min(250)) } else { Vec::new() },
+        idle_sleep: Duration::from_millis(args.idle_sleep_ms),
+    };
+    let cfg = ViewerConfig {
+        target,
         app: args.app.clone(),
         stream: args.stream.clone(),
         buffer_ms: args.buffer_ms,
@@ -91,23 +127,29 @@ fn main() {
         duration: Duration::from_secs_f64(args.duration_s),
         setup_timeout: Duration::from_secs_f64(args.setup_timeout_s),
     };
+    // Every C1 (and RTMPE key pair: a 1024-bit modpow each) before the clock starts, so that
+    // the client's own crypto does not slow the ramp down.
+    let kind = args.protocol.handshake();
+    let handshakes: Vec<ClientHandshake> =
+        (0..args.viewers).map(|i| ClientHandshake::with_rng_seed(kind, i as u64)).collect();
     let cpu_before = process_cpu_seconds();
     let started = std::time::Instant::now();
-    let results = runtime.block_on(run_all(cfg, args.viewers, Duration::from_millis(args.ramp_ms)));
+    let results = runtime.block_on(run_all(cfg, handshakes, Duration::from_millis(args.ramp_ms)));
     let wall_s = started.elapsed().as_secs_f64();
     let client_cpu_s = process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
     report(&args, &results, wall_s, client_cpu_s);
 }
 
-async fn run_all(cfg: ViewerConfig, viewers: usize, ramp: Duration) -> Vec<ViewerResult> {
+async fn run_all(cfg: ViewerConfig, handshakes: Vec<ClientHandshake>, ramp: Duration) -> Vec<ViewerResult> {
+    let viewers = handshakes.len();
     let t0 = Instant::now();
     let mut handles = Vec::with_capacity(viewers);
-    for i in 0..viewers {
+    for (i, handshake) in handshakes.into_iter().enumerate() {
         let cfg = cfg.clone();
         let offset = ramp.mul_f64(i as f64 / viewers as f64);
         handles.push(tokio::spawn(async move {
             tokio::time::sleep_until(t0 + offset).await;
-            viewer::run(cfg, i as u64).await
+            viewer::run(cfg, i as u64, handshake).await
         }));
     }
     let mut results = Vec::with_capacity(viewers);
@@ -121,6 +163,10 @@ async fn run_all(cfg: ViewerConfig, viewers: usize, ramp: Duration) -> Vec<Viewe
                 rebuffers: 0,
                 stalled_ms: 0.0,
                 bytes: 0,
+                wire_bytes: 0,
+                http_requests: 0,
+                http_idles: 0,
+                http_empty: 0,
                 media_ms: 0,
             }),
         }
@@ -152,6 +198,10 @@ fn report(args: &Args, results: &[ViewerResult], wall_s: f64, client_cpu_s: Opti
     let mut startup: Vec<f64> = results.iter().filter_map(|r| r.playback_start_ms).collect();
     startup.sort_by(f64::total_cmp);
     let bytes: u64 = results.iter().map(|r| r.bytes).sum();
+    let wire_bytes: u64 = results.iter().map(|r| r.wire_bytes).sum();
+    let http_requests: u64 = results.iter().map(|r| r.http_requests).sum();
+    let http_idles: u64 = results.iter().map(|r| r.http_idles).sum();
+    let http_empty: u64 = results.iter().map(|r| r.http_empty).sum();
     let rebuffers: u64 = results.iter().map(|r| u64::from(r.rebuffers)).sum();
     let stalled_s: f64 = results.iter().map(|r| r.stalled_ms).sum::<f64>() / 1000.0;
     let mut media: Vec<f64> = results.iter().map(|r| r.media_ms as f64 / 1000.0).collect();
@@ -165,8 +215,14 @@ fn report(args: &Args, results: &[ViewerResult], wall_s: f64, client_cpu_s: Opti
     let fmt = |v: Option<f64>| v.map_or_else(|| "NA".to_owned(), |v| format!("{v:.1}"));
 
     eprintln!(
-        "sf-loadbench: {} viewers of {} on {} (app {}), {:.1} s each, ramp {} ms",
-        n, args.stream, args.addr, args.app, args.duration_s, args.ramp_ms
+        "sf-loadbench: {} {} viewers of {} on {} (app {}), {:.1} s each, ramp {} ms",
+        n,
+        args.protocol.as_str(),
+        args.stream,
+        args.addr,
+        args.app,
+        args.duration_s,
+        args.ramp_ms
     );
     eprintln!(
         "  served {served}, without rebuffering {smooth}, rebuffered {rebuffered} ({rebuffers} stalls, {stalled_s:.1} s), failed {failed}, stream ended {completed}"
@@ -185,19 +241,28 @@ fn report(args: &Args, results: &[ViewerResult], wall_s: f64, client_cpu_s: Opti
         fmt(percentile(&media, 50.0)),
         fmt(client_cpu_s),
     );
+    if http_requests > 0 {
+        eprintln!(
+            "  RTMPT: {http_requests} HTTP requests ({:.1}/s per viewer), {http_idles} idle, {http_empty} empty responses; {:.1} MB on the wire",
+            http_requests as f64 / wall_s.max(1e-3) / n as f64,
+            wire_bytes as f64 / 1e6
+        );
+    }
     for (reason, count) in &reasons {
         eprintln!("  failed ×{count}: {reason}");
     }
     println!(
         "RESULT viewers={n} served={served} no_rebuffer={smooth} rebuffered={rebuffered} failed={failed} completed={completed} \
          stalls={rebuffers} stalled_s={stalled_s:.1} ttff_p50_ms={} ttff_p99_ms={} ttff_max_ms={} start_p50_ms={} start_p99_ms={} \
-         bytes={bytes} wall_s={wall_s:.1} client_cpu_s={}",
+         bytes={bytes} wire_bytes={wire_bytes} http_requests={http_requests} http_idles={http_idles} http_empty={http_empty} \
+         wall_s={wall_s:.1} client_cpu_s={} protocol={}",
         fmt(percentile(&ttff, 50.0)),
         fmt(percentile(&ttff, 99.0)),
         fmt(ttff.last().copied()),
         fmt(percentile(&startup, 50.0)),
         fmt(percentile(&startup, 99.0)),
         fmt(client_cpu_s),
+        args.protocol.as_str(),
     );
 }
 

@@ -71,10 +71,10 @@ impl Playout {
                 self.buffered_to = self.buffered_to.max(buffered_to);
             }
         }
-        if let Some(State::Buffering { from, since }) = self.state {
-            if self.buffered_to.saturating_sub(from) >= self.startup_ms {
-                self.start(now, from, since);
-            }
+        if let Some(State::Buffering { from, since }) = self.state
+            && self.buffered_to.saturating_sub(from) >= self.startup_ms
+        {
+            self.start(now, from, since);
         }
     }
 

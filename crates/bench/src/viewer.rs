@@ -1,24 +1,23 @@
 //! One simulated viewer: connect, createStream, play, then read media like a player would
 //! (acknowledging bytes, answering pings) until the stream ends or the time limit.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use sf_amf::{Value, amf0};
 use sf_rtmp::chunk::{ChunkReader, ChunkWriter, ReaderLimits};
+use sf_rtmp::handshake::ClientHandshake;
 use sf_rtmp::message::{Message, MessageHeader, UserControl, parse_u32, type_id};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
-use crate::handshake;
 use crate::playout::Playout;
+use crate::transport::{Target, Transport};
 
 /// What every viewer of a run does.
 #[derive(Debug, Clone)]
 pub struct ViewerConfig {
-    pub addr: SocketAddr,
+    /// Server address, protocol and local addresses.
+    pub target: Target,
     pub app: String,
     pub stream: String,
     /// Sent with SetBufferLength right after play (ffmpeg sends 3000).
@@ -51,8 +50,14 @@ pub struct ViewerResult {
     pub playback_start_ms: Option<f64>,
     pub rebuffers: u32,
     pub stalled_ms: f64,
-    /// Bytes read from the socket.
+    /// RTMP bytes received (after RC4, without RTMPT framing).
     pub bytes: u64,
+    /// Bytes read from the socket (for RTMPT with the HTTP heads and polling bytes).
+    pub wire_bytes: u64,
+    /// RTMPT: HTTP requests sent, `/idle` requests, responses without data.
+    pub http_requests: u64,
+    pub http_idles: u64,
+    pub http_empty: u64,
     /// Newest media timestamp received on every track.
     pub media_ms: u64,
 }
@@ -75,6 +80,7 @@ struct Session {
     playout: Playout,
     ttff_ms: Option<f64>,
     got_media: bool,
+    transport: Option<Transport>,
 }
 
 enum Step {
@@ -83,8 +89,8 @@ enum Step {
     Fail(String),
 }
 
-/// Runs one viewer; `index` varies its handshake bytes.
-pub async fn run(cfg: ViewerConfig, index: u64) -> ViewerResult {
+/// Runs one viewer with its handshake prepared (C0+C1 ready, RTMPE key pair generated).
+pub async fn run(cfg: ViewerConfig, index: u64, handshake: ClientHandshake) -> ViewerResult {
     let started = Instant::now();
     let mut session = Session {
         playout: Playout::new(cfg.startup_ms),
@@ -99,13 +105,18 @@ pub async fn run(cfg: ViewerConfig, index: u64) -> ViewerResult {
         newest: [None, None],
         ttff_ms: None,
         got_media: false,
+        transport: None,
     };
-    let outcome = session.drive(index).await;
+    let outcome = session.drive(index, handshake).await;
     let now = session.now_ms();
     match outcome {
         Outcome::Completed => session.playout.on_end(now),
         _ => session.playout.check(now),
     }
+    if let Some(transport) = &mut session.transport {
+        transport.close().await;
+    }
+    let tunnel = session.transport.as_ref().and_then(Transport::tunnel_stats);
     ViewerResult {
         outcome,
         ttff_ms: session.ttff_ms,
@@ -113,6 +124,10 @@ pub async fn run(cfg: ViewerConfig, index: u64) -> ViewerResult {
         rebuffers: session.playout.rebuffers,
         stalled_ms: session.playout.stalled_ms,
         bytes: session.reader.bytes_received(),
+        wire_bytes: session.transport.as_ref().map_or(0, |t| t.wire_bytes),
+        http_requests: tunnel.map_or(0, |t| t.requests),
+        http_idles: tunnel.map_or(0, |t| t.idles),
+        http_empty: tunnel.map_or(0, |t| t.empty),
         media_ms: session.buffered_to().unwrap_or(0),
     }
 }
@@ -122,38 +137,47 @@ impl Session {
         self.started.elapsed().as_secs_f64() * 1000.0
     }
 
-    async fn drive(&mut self, index: u64) -> Outcome {
+    async fn drive(&mut self, index: u64, handshake: ClientHandshake) -> Outcome {
         let setup_deadline = self.started + self.cfg.setup_timeout;
         let end = self.started + self.cfg.duration;
-        let connect = async {
-            let mut socket = TcpStream::connect(self.cfg.addr).await?;
-            socket.set_nodelay(true)?;
-            handshake::simple(&mut socket, index).await?;
-            Ok::<_, std::io::Error>(socket)
-        };
-        let mut socket = match timeout_at(setup_deadline.min(end), connect).await {
-            Ok(Ok(socket)) => socket,
+        let target = self.cfg.target.clone();
+        let connect = Transport::connect(&target, index, handshake);
+        let (mut transport, rest) = match timeout_at(setup_deadline.min(end), connect).await {
+            Ok(Ok(connected)) => connected,
             Ok(Err(e)) => return Outcome::Failed(format!("connect/handshake: {e}")),
             Err(_) => return Outcome::Failed("connect/handshake timed out".into()),
         };
+        let outcome = self.converse(&mut transport, rest, setup_deadline, end).await;
+        self.transport = Some(transport);
+        outcome
+    }
+
+    /// Everything after the handshake; `rest` holds server bytes that came with S2.
+    async fn converse(&mut self, transport: &mut Transport, rest: Vec<u8>, setup_deadline: Instant, end: Instant) -> Outcome {
         self.send_connect();
         let mut buf = vec![0u8; 64 * 1024];
+        let mut pending = rest;
         loop {
             if !self.out.is_empty() {
-                if let Err(e) = socket.write_all(&self.out).await {
+                if let Err(e) = transport.write(&mut self.out).await {
                     return Outcome::Failed(format!("write: {e}"));
                 }
                 self.out.clear();
             }
-            let deadline = if self.got_media { end } else { setup_deadline.min(end) };
-            let n = match timeout_at(deadline, socket.read(&mut buf)).await {
-                Err(_) if self.got_media => return Outcome::TimeLimit,
-                Err(_) => return Outcome::Failed("no media before the setup timeout".into()),
-                Ok(Err(e)) => return Outcome::Failed(format!("read: {e}")),
-                Ok(Ok(0)) => return Outcome::Failed("server closed the connection".into()),
-                Ok(Ok(n)) => n,
-            };
-            self.reader.push(&buf[..n]);
+            if pending.is_empty() {
+                let deadline = if self.got_media { end } else { setup_deadline.min(end) };
+                let n = match timeout_at(deadline, transport.read(&mut buf)).await {
+                    Err(_) if self.got_media => return Outcome::TimeLimit,
+                    Err(_) => return Outcome::Failed("no media before the setup timeout".into()),
+                    Ok(Err(e)) => return Outcome::Failed(format!("read: {e}")),
+                    Ok(Ok(0)) => return Outcome::Failed("server closed the connection".into()),
+                    Ok(Ok(n)) => n,
+                };
+                self.reader.push(&buf[..n]);
+            } else {
+                self.reader.push(&pending);
+                pending.clear();
+            }
             loop {
                 let message = match self.reader.next_message() {
                     Ok(Some(message)) => message,
@@ -190,7 +214,8 @@ impl Session {
     }
 
     fn send_connect(&mut self) {
-        let tc_url = format!("rtmp://{}/{}", self.cfg.addr, self.cfg.app);
+        let target = &self.cfg.target;
+        let tc_url = format!("{}://{}/{}", target.protocol.as_str(), target.addr, self.cfg.app);
         let object = Value::object([
             ("app", Value::from(self.cfg.app.as_str())),
             ("flashVer", Value::from("LNX 9,0,124,2")),

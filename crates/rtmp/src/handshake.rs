@@ -7,10 +7,12 @@
 //! - [`rc4`]: the RC4 streams and their keys (§2.5–§2.6).
 //! - [`sig`]: XTEA/Blowfish signature encryption of types 8 and 9 (§2.7).
 //! - [`respond`]: S0+S1+S2 from C0+C1 (§1.6).
+//! - [`client`]: the client side ([`ClientHandshake`]), for tests and the load benchmark.
 //!
 //! This file holds the byte-level state machine: it collects C0+C1 and C2 from any split of
 //! the input and never consumes a byte past C2.
 
+mod client;
 mod dh;
 mod digest;
 mod rc4;
@@ -23,6 +25,7 @@ mod tests;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+pub use self::client::{ClientHandshake, ClientHandshakeError, ClientHandshakeOutcome, ClientKind};
 use self::digest::{BLOCK_LEN, Block};
 pub use self::rc4::{Rc4Pair, Rc4Stream};
 use self::respond::{VERSION_PLAIN, VERSION_RTMPE, respond};
