@@ -27,6 +27,8 @@ pub struct RtmpEndpoint {
     /// Bytes ready for the wire (already encrypted for RTMPE).
     wire: BytesMut,
     protocol: Protocol,
+    /// C0 asked for RTMPE (6, 8 or 9): the handshake does Diffie-Hellman.
+    encrypted_handshake: bool,
 }
 
 impl RtmpEndpoint {
@@ -39,6 +41,7 @@ impl RtmpEndpoint {
             phase: Phase::Handshake(Box::new(ServerHandshake::new(true))),
             wire: BytesMut::new(),
             protocol: if tunnelled { Protocol::Rtmpt } else { Protocol::Rtmp },
+            encrypted_handshake: false,
         }
     }
 
@@ -53,7 +56,19 @@ impl RtmpEndpoint {
     /// Feeds bytes from the client. An error means the connection must close.
     pub async fn input(&mut self, mut data: &[u8]) -> Result<(), String> {
         if let Phase::Handshake(handshake) = &mut self.phase {
-            let used = match handshake.handle_input(data) {
+            if let Some(&c0) = data.first()
+                && matches!(c0, 6 | 8 | 9)
+            {
+                self.encrypted_handshake = true;
+            }
+            // An RTMPE handshake does 1024-bit modular exponentiations (about 2 ms): keep them
+            // off the async workers, or a burst of connects stalls every viewer on them.
+            let result = if self.encrypted_handshake {
+                off_the_runtime(|| handshake.handle_input(data))
+            } else {
+                handshake.handle_input(data)
+            };
+            let used = match result {
                 Ok(used) => used,
                 Err(e) => {
                     self.phase = Phase::Failed;
@@ -166,5 +181,14 @@ impl RtmpEndpoint {
         if let Phase::Established { connection, .. } = &mut self.phase {
             connection.close(reason);
         }
+    }
+}
+
+/// Runs CPU-heavy `work` so it does not hold up other tasks on this worker thread (on a
+/// multi-threaded runtime; elsewhere, e.g. in the fuzzer, it simply runs).
+fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }

@@ -26,6 +26,10 @@ use crate::endpoint::RtmpEndpoint;
 const TUNNEL_HIGH_WATER: usize = 256 * 1024;
 /// Sessions that have not finished their handshake within this long are dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A poll that would come back empty while media is due soon waits up to this long for it:
+/// fewer empty round trips (FFmpeg polls again 50 ms after an empty reply, so about half its
+/// polls would be empty otherwise) at no cost to the player, whose buffer is seconds ahead.
+const LONG_POLL: Duration = Duration::from_millis(200);
 
 /// Limits of the tunnel registry.
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +158,14 @@ impl Tunnels {
                 return reply;
             }
         }
-        tunnel.endpoint.pump(TUNNEL_HIGH_WATER).await;
+        let wake = tunnel.endpoint.pump(TUNNEL_HIGH_WATER).await;
+        if tunnel.endpoint.wire().is_empty()
+            && let Some(wake) = wake
+            && wake <= now + LONG_POLL
+        {
+            tokio::time::sleep_until(wake.into()).await;
+            tunnel.endpoint.pump(TUNNEL_HIGH_WATER).await;
+        }
         let reply = tunnel.reply();
         if tunnel.endpoint.is_closing() && tunnel.endpoint.wire().is_empty() {
             drop(tunnel);
@@ -229,22 +240,20 @@ impl Tunnel {
         true
     }
 
-    /// One polling byte, then everything queued, up to the high-water mark.
+    /// One polling byte, then everything queued, up to the high-water mark (one copy).
     fn reply(&mut self) -> Reply {
-        let wire = self.endpoint.wire();
-        let take = wire.len().min(TUNNEL_HIGH_WATER);
-        let data = wire[..take].to_vec();
-        self.endpoint.sent(take);
-        let polling = if data.is_empty() {
+        let take = self.endpoint.wire().len().min(TUNNEL_HIGH_WATER);
+        let polling = if take == 0 {
             self.empty_replies = self.empty_replies.saturating_add(1);
             polling_interval(self.empty_replies)
         } else {
             self.empty_replies = 0;
             1
         };
-        let mut body = BytesMut::with_capacity(1 + data.len());
+        let mut body = BytesMut::with_capacity(1 + take);
         body.extend_from_slice(&[polling]);
-        body.extend_from_slice(&data);
+        body.extend_from_slice(&self.endpoint.wire()[..take]);
+        self.endpoint.sent(take);
         Reply::Data(body.freeze())
     }
 }
