@@ -192,9 +192,7 @@ impl Rc4Pair {
         pair
     }
 
-    /// The client's pair, the mirror image of [`Rc4Pair::for_server`] (tests, and any
-    /// future client).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The client's pair, the mirror image of [`Rc4Pair::for_server`] (for `ClientHandshake`).
     pub(crate) fn for_client(
         secret: &[u8; KEY_LEN],
         server_public_key: &[u8; KEY_LEN],
