@@ -241,7 +241,7 @@ impl ServerSession {
     }
 
     /// Tells the client a play began: StreamIsRecorded, StreamBegin, [Play.Reset,]
-    /// Play.Start, `|RtmpSampleAccess`, Data.Start. Media (metadata first) follows.
+    /// Play.Start, `|RtmpSampleAccess`. Media (metadata first) follows.
     pub fn play_started(&mut self, stream_id: u32, name: &str, reset: bool) {
         self.write_user_control(UserControl::StreamIsRecorded(stream_id));
         self.write_user_control(UserControl::StreamBegin(stream_id));
@@ -275,7 +275,7 @@ impl ServerSession {
     }
 
     /// Tells the client a seek happened: StreamEOF, StreamIsRecorded, StreamBegin,
-    /// Seek.Notify, Play.Start, `|RtmpSampleAccess`, Data.Start. Media (metadata and
+    /// Seek.Notify, Play.Start, `|RtmpSampleAccess`. Media (metadata and
     /// sequence headers first) follows from the key frame the seek landed on.
     pub fn seek_started(&mut self, stream_id: u32, name: &str, position_ms: u32) {
         self.write_user_control(UserControl::StreamEof(stream_id));
@@ -569,14 +569,12 @@ impl ServerSession {
         self.write_command(csid::STREAM_STATUS, stream_id, &status);
     }
 
+    /// `|RtmpSampleAccess` (Flash: the player may read the media's bytes). FMS also sent an
+    /// `onStatus NetStream.Data.Start` data message here, which FFmpeg's FLV demuxer turns
+    /// into a phantom data stream; no player needs it, so it is not sent.
     fn write_play_preamble(&mut self, stream_id: u32) {
         let access = amf0::encode_all(&[Value::from("|RtmpSampleAccess"), Value::Boolean(true), Value::Boolean(true)]);
         self.write_message(csid::STREAM_STATUS, 0, type_id::DATA_AMF0, stream_id, &[&access]);
-        let data_start = amf0::encode_all(&[
-            Value::from("onStatus"),
-            Value::object([("code", Value::from("NetStream.Data.Start"))]),
-        ]);
-        self.write_message(csid::STREAM_STATUS, 0, type_id::DATA_AMF0, stream_id, &[&data_start]);
     }
 }
 
@@ -694,7 +692,7 @@ mod tests {
         server.play_started(1, "mp4:a.mp4", true);
         let cmds = commands(&client.receive(&mut server));
         let codes: Vec<_> = cmds.iter().filter_map(|c| status_code(c)).collect();
-        assert_eq!(codes, ["NetStream.Play.Reset", "NetStream.Play.Start", "NetStream.Data.Start"]);
+        assert_eq!(codes, ["NetStream.Play.Reset", "NetStream.Play.Start"]);
         // onStatus carries the Null command object that FFmpeg and librtmp require.
         assert_eq!(cmds[0][2], Value::Null);
     }
