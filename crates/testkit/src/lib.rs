@@ -330,15 +330,7 @@ impl S3Server {
     /// request (for large objects). Replace the file later with [`S3Server::write_file`]
     /// (which drops this) or call this again.
     pub fn set_etag(&self, key: &str, etag: &str) {
-        let escaped: String = etag
-            .chars()
-            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
-            .collect();
-        std::fs::write(
-            self.sidecar(key, "internal"),
-            format!("{{\"e_tag\":\"{escaped}\"}}"),
-        )
-        .unwrap();
+        write_etag_sidecar(&self.root, key, etag).unwrap();
     }
 
     fn forget_attributes(&self, key: &str) {
@@ -347,15 +339,31 @@ impl S3Server {
         }
     }
 
-    /// s3s-fs keeps an object's ETag and attributes next to the bucket, in
-    /// `.bucket-<b64url(bucket)>.object-<b64url(key)>.<kind>.json`.
     fn sidecar(&self, key: &str, kind: &str) -> PathBuf {
-        self.root.join(format!(
-            ".bucket-{}.object-{}.{kind}.json",
-            base64url(BUCKET.as_bytes()),
-            base64url(key.as_bytes())
-        ))
+        sidecar_path(&self.root, key, kind)
     }
+}
+
+/// s3s-fs keeps an object's ETag and attributes next to the bucket, in
+/// `.bucket-<b64url(bucket)>.object-<b64url(key)>.<kind>.json`.
+fn sidecar_path(root: &Path, key: &str, kind: &str) -> PathBuf {
+    root.join(format!(
+        ".bucket-{}.object-{}.{kind}.json",
+        base64url(BUCKET.as_bytes()),
+        base64url(key.as_bytes())
+    ))
+}
+
+/// Where s3s-fs (serving `root`) keeps the ETag of `key` in the test bucket.
+pub fn etag_sidecar_path(root: &Path, key: &str) -> PathBuf {
+    sidecar_path(root, key, "internal")
+}
+
+/// Makes s3s-fs (serving `root`) report `etag` for `key` instead of hashing the file on
+/// every request, as it does after a PUT.
+pub fn write_etag_sidecar(root: &Path, key: &str, etag: &str) -> std::io::Result<()> {
+    let escaped: String = etag.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+    std::fs::write(etag_sidecar_path(root, key), format!("{{\"e_tag\":\"{escaped}\"}}"))
 }
 
 impl Drop for S3Server {

@@ -180,12 +180,7 @@ fn store_etags(root: &Path, bucket_dir: &Path) -> std::io::Result<usize> {
             if key.split('/').any(|part| part.starts_with('.')) {
                 continue;
             }
-            let sidecar = root.join(format!(
-                ".bucket-{}.object-{}.internal.json",
-                base64url(BUCKET.as_bytes()),
-                base64url(key.as_bytes())
-            ));
-            if sidecar.exists() {
+            if sf_testkit::etag_sidecar_path(root, key).exists() {
                 continue;
             }
             let mut hasher = Md5::new();
@@ -196,7 +191,7 @@ fn store_etags(root: &Path, bucket_dir: &Path) -> std::io::Result<usize> {
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            std::fs::write(&sidecar, format!("{{\"e_tag\":\"{etag}\"}}"))?;
+            sf_testkit::write_etag_sidecar(root, key, &etag)?;
             written += 1;
         }
     }
@@ -213,33 +208,5 @@ impl std::io::Write for HashWriter<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// Base64, URL-safe alphabet, no padding (s3s-fs's sidecar names).
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64url;
-
-    #[test]
-    fn sidecar_names_use_unpadded_base64url() {
-        assert_eq!(base64url(b"media"), "bWVkaWE");
-        assert_eq!(base64url(b"bench.mp4"), "YmVuY2gubXA0");
-        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
     }
 }
