@@ -358,12 +358,26 @@ impl EdgeCache {
         }
         CacheStats::add(&self.stats.origin_heads, 1);
         let started = Instant::now();
-        let result =
+        let head = async {
             match tokio::time::timeout(self.config.origin_timeout, self.origin.head(key)).await {
                 Ok(result) => result,
                 Err(_) => Err(self.timed_out()),
-            };
+            }
+        };
+        // A cold object: fetch its first block beside the HEAD, so the first frame waits for
+        // one origin round trip, not two (HEAD, then GET).
+        let first_block = async {
+            if known.is_some() {
+                return None;
+            }
+            let len = self.config.block_size;
+            tokio::time::timeout(self.config.origin_timeout, self.origin.first_block(key, len)).await.ok().flatten()
+        };
+        let (result, first_block) = tokio::join!(head, first_block);
         self.stats.latency(started);
+        if let (Ok(meta), Some((block, etag, size))) = (&result, first_block) {
+            self.keep_first_block(key, meta, block, &etag, size).await;
+        }
         match result {
             Ok(meta) => {
                 if let Some(state) = &known
@@ -422,6 +436,22 @@ impl EdgeCache {
                 }
                 Err(error)
             }
+        }
+    }
+
+    /// Keeps a first block fetched beside the HEAD, if it is of the version the HEAD saw.
+    async fn keep_first_block(&self, key: &str, meta: &ObjectMeta, block: Bytes, etag: &str, size: u64) {
+        CacheStats::add(&self.stats.origin_fetches, 1);
+        CacheStats::add(&self.stats.misses, 1);
+        CacheStats::add(&self.stats.origin_bytes, block.len() as u64);
+        if etag != meta.version || size != meta.size || block.len() as u64 != self.config.block_size.min(meta.size) {
+            // The object changed between the two requests: the block is of another version.
+            return;
+        }
+        let block_key = BlockKey { key: key.into(), version: meta.version.as_str().into(), index: 0 };
+        self.keep(&block_key, block.clone(), self.readers.fetch_add(1, Ordering::Relaxed));
+        if let Some(disk) = &self.disk {
+            disk.write(&block_key, block, &self.stats).await;
         }
     }
 

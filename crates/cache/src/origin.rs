@@ -92,6 +92,16 @@ impl Origin {
         matches!(self, Origin::Local(_))
     }
 
+    /// For a remote origin: the first `len` bytes of the current version of `key`, its ETag
+    /// and size (see `S3Origin::fetch_first_block`). `None` where it saves nothing (a local
+    /// directory has no round trip to save) or on any failure: it is only a head start.
+    pub(crate) async fn first_block(&self, key: &str, len: u64) -> Option<(Bytes, String, u64)> {
+        match self {
+            Origin::Local(_) => None,
+            Origin::S3(s3) => s3.fetch_first_block(key, len).await.ok(),
+        }
+    }
+
     pub async fn head(&self, key: &str) -> Result<ObjectMeta, OriginError> {
         match self {
             Origin::Local(local) => local.head(key).await,

@@ -278,6 +278,23 @@ impl S3Origin {
         Ok(())
     }
 
+    /// The first `len` bytes of whatever version of `key` is current, with that version's
+    /// ETag and size. A cold open sends this beside its HEAD, so the first block (which
+    /// every reader needs first) costs no round trip of its own.
+    pub(crate) async fn fetch_first_block(&self, key: &str, len: u64) -> Result<(Bytes, String, u64), OriginError> {
+        let path = self.path(key)?;
+        let options = GetOptions { range: Some(GetRange::Bounded(0..len)), ..GetOptions::default() };
+        let result = self.store.get_opts(&path, options).await.map_err(|e| self.error(e))?;
+        // Without an ETag the block could not be tied to the HEAD's version.
+        let etag = result.meta.e_tag.clone().ok_or(OriginError::Changed)?;
+        let size = result.meta.size;
+        if result.range != (0..len.min(size)) {
+            return Err(OriginError::Changed);
+        }
+        let bytes = result.bytes().await.map_err(|e| self.error(e))?;
+        Ok((bytes, etag, size))
+    }
+
     /// A clear, short description of an object_store error.
     fn error(&self, error: object_store::Error) -> OriginError {
         use object_store::Error as E;
