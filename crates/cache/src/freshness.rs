@@ -41,7 +41,7 @@ impl Freshness {
 }
 
 /// `s-maxage`, else `max-age`, from a Cache-Control value.
-fn max_age(value: &str) -> Option<Duration> {
+pub(crate) fn max_age(value: &str) -> Option<Duration> {
     let mut max_age = None;
     let mut s_maxage = None;
     for directive in value.split(',') {

@@ -86,6 +86,8 @@ impl fmt::Debug for S3Settings {
 /// Objects in one bucket below an optional prefix; keys are `/`-separated paths below it.
 pub struct S3Origin {
     store: Arc<AmazonS3>,
+    /// For presigned HEADs (see [`S3Origin::expires`]).
+    http: reqwest::Client,
     bucket: String,
     prefix: String,
     max_retries: usize,
@@ -174,8 +176,14 @@ impl S3Origin {
             .with_retry(retry)
             .build()
             .map_err(|e| OriginSpecError(format!("{describe}: {e}")))?;
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.connect_timeout)
+            .build()
+            .map_err(|e| OriginSpecError(format!("{describe}: {e}")))?;
         Ok(S3Origin {
             store: Arc::new(store),
+            http,
             bucket: bucket.to_owned(),
             prefix,
             max_retries: settings.max_retries,
@@ -209,11 +217,10 @@ impl S3Origin {
             head: true,
             ..GetOptions::default()
         };
-        let result = self
-            .store
-            .get_opts(&path, options)
-            .await
-            .map_err(|e| self.error(e))?;
+        // object_store does not expose `Expires`: read it from a presigned HEAD sent at the
+        // same time (best effort; only used when Cache-Control gives no max-age).
+        let (result, expires) = tokio::join!(self.store.get_opts(&path, options), self.expires(&path));
+        let result = result.map_err(|e| self.error(e))?;
         let meta = &result.meta;
         let version = match &meta.e_tag {
             Some(etag) => etag.clone(),
@@ -223,10 +230,22 @@ impl S3Origin {
                 meta.size
             ),
         };
-        let cache_control = result
+        let mut cache_control = result
             .attributes
             .get(&Attribute::CacheControl)
             .map(|v| v.as_ref().to_owned());
+        // CloudFront: max-age wins over Expires. Otherwise Expires, taken relative to now, is
+        // the same as a max-age (the freshness rules then apply their floor).
+        if cache_control.as_deref().and_then(crate::freshness::max_age).is_none()
+            && let Some(expires) = expires
+        {
+            let seconds = expires.duration_since(std::time::SystemTime::now()).unwrap_or_default().as_secs();
+            let directive = format!("max-age={seconds}");
+            cache_control = Some(match cache_control {
+                Some(cc) if !cc.trim().is_empty() => format!("{cc}, {directive}"),
+                _ => directive,
+            });
+        }
         Ok(ObjectMeta {
             size: meta.size,
             version,
@@ -276,6 +295,19 @@ impl S3Origin {
             sink(chunk.map_err(|e| self.error(e))?);
         }
         Ok(())
+    }
+
+    /// The object's `Expires` header, from a presigned HEAD; `None` when it has none or the
+    /// request fails.
+    async fn expires(&self, path: &Path) -> Option<std::time::SystemTime> {
+        use object_store::signer::Signer;
+        let url = self.store.signed_url(http::Method::HEAD, path, Duration::from_secs(300)).await.ok()?;
+        let response = self.http.head(url.as_str()).send().await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let value = response.headers().get(http::header::EXPIRES)?.to_str().ok()?;
+        httpdate::parse_http_date(value).ok()
     }
 
     /// The first `len` bytes of whatever version of `key` is current, with that version's

@@ -370,6 +370,29 @@ async fn cache_control_max_age_sets_freshness() {
     assert_eq!(Freshness::default().ttl(&meta), Duration::from_secs(7200));
 }
 
+#[tokio::test]
+async fn expires_sets_freshness_when_cache_control_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path());
+    let in_three_hours = std::time::SystemTime::now() + Duration::from_secs(3 * 3600);
+    server.put("ex.flv", b"x");
+    server.set_cache_headers("ex.flv", None, Some(in_three_hours));
+    server.put("both.flv", b"x");
+    server.set_cache_headers("both.flv", Some("public, max-age=7200"), Some(in_three_hours));
+    server.put("none.flv", b"x");
+    let origin = origin(&server);
+
+    let ttl = Freshness::default().ttl(&origin.head("ex.flv").await.unwrap());
+    assert!(ttl > Duration::from_secs(3 * 3600 - 120) && ttl <= Duration::from_secs(3 * 3600), "{ttl:?}");
+    // max-age wins over Expires, as at CloudFront.
+    assert_eq!(Freshness::default().ttl(&origin.head("both.flv").await.unwrap()), Duration::from_secs(7200));
+    assert_eq!(Freshness::default().ttl(&origin.head("none.flv").await.unwrap()), Freshness::default().default_ttl);
+
+    // An Expires in the past still gets CloudFront's one-hour floor.
+    server.set_cache_headers("ex.flv", None, Some(std::time::SystemTime::now() - Duration::from_secs(60)));
+    assert_eq!(Freshness::default().ttl(&origin.head("ex.flv").await.unwrap()), Duration::from_secs(3600));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeouts_and_server_errors_are_reported_within_seconds() {
     // A server that accepts and never answers, and one that answers 503.
@@ -448,9 +471,9 @@ async fn timeouts_and_server_errors_are_reported_within_seconds() {
         error.contains("origin s3://b") && error.contains("503"),
         "{error}"
     );
-    // A cold open sends two requests together (the HEAD and the first block's GET), each
-    // tried at most 1 + 2 times.
-    assert_eq!(served.load(Ordering::SeqCst), 6, "bounded retries: 2 requests × (1 + 2)");
+    // A cold open sends three requests together: the HEAD and the first block's GET, each
+    // tried at most 1 + 2 times, and one presigned HEAD for `Expires` (never retried).
+    assert_eq!(served.load(Ordering::SeqCst), 7, "bounded retries: 2 requests × (1 + 2) + 1");
     assert_eq!(stat(&failing.stats().origin_errors), 1);
 }
 

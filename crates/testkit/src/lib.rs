@@ -333,6 +333,20 @@ impl S3Server {
         write_etag_sidecar(&self.root, key, etag).unwrap();
     }
 
+    /// Sets the `Cache-Control` and `Expires` headers of `key` (s3s-fs keeps both in one
+    /// attributes sidecar, so this replaces whatever a PUT set).
+    pub fn set_cache_headers(&self, key: &str, cache_control: Option<&str>, expires: Option<std::time::SystemTime>) {
+        let mut fields = Vec::new();
+        if let Some(cc) = cache_control {
+            fields.push(format!("\"cache_control\":\"{cc}\""));
+        }
+        if let Some(at) = expires {
+            let seconds = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            fields.push(format!("\"expires\":\"{}\"", rfc3339(seconds)));
+        }
+        std::fs::write(self.sidecar(key, "metadata"), format!("{{{}}}", fields.join(","))).unwrap();
+    }
+
     fn forget_attributes(&self, key: &str) {
         for kind in ["internal", "metadata"] {
             let _ = std::fs::remove_file(self.sidecar(key, kind));
@@ -352,6 +366,23 @@ fn sidecar_path(root: &Path, key: &str, kind: &str) -> PathBuf {
         base64url(BUCKET.as_bytes()),
         base64url(key.as_bytes())
     ))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (days to civil date: the usual
+/// era-based conversion for the proleptic Gregorian calendar).
+fn rfc3339(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest / 60 % 60, rest % 60)
 }
 
 /// Where s3s-fs (serving `root`) keeps the ETag of `key` in the test bucket.
@@ -437,6 +468,13 @@ fn base64url(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_526_096), "2026-11-24T13:14:56Z");
+    }
 
     #[test]
     fn base64url_matches_the_sidecar_names() {
