@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use sf_cache::{CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, S3Settings};
+use sf_edge::rtmpt::TunnelLimits;
 use sf_edge::{Edge, EdgeConfig, Timeouts};
 use tracing::info;
 
@@ -92,7 +93,11 @@ fn serve(args: ServeArgs) -> ExitCode {
             stalled: Duration::from_secs(settings.stalled_timeout),
             ..Timeouts::default()
         },
-        tunnels: Default::default(),
+        tunnels: TunnelLimits {
+            max_sessions: settings.rtmpt_max_sessions,
+            max_sessions_per_client: settings.rtmpt_sessions_per_client,
+            ..TunnelLimits::default()
+        },
         session: Default::default(),
     };
     let edge = Edge::new(config, cache);

@@ -69,6 +69,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
 
+    /// Most open RTMPT/RTMPTE tunnel sessions in all [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub rtmpt_max_sessions: Option<usize>,
+
+    /// Most open RTMPT/RTMPTE tunnel sessions per client address (raise it for viewers behind
+    /// one NAT or proxy) [default: 64].
+    #[arg(long, value_name = "N")]
+    pub rtmpt_sessions_per_client: Option<usize>,
+
     /// Seconds a connection may sit with nothing playing and nothing received [default: 120].
     #[arg(long, value_name = "SECONDS")]
     pub idle_timeout: Option<u64>,
@@ -133,6 +142,8 @@ pub struct CacheSection {
 #[serde(deny_unknown_fields)]
 pub struct LimitsSection {
     pub max_connections: Option<usize>,
+    pub rtmpt_max_sessions: Option<usize>,
+    pub rtmpt_sessions_per_client: Option<usize>,
     pub idle_timeout: Option<u64>,
     pub stalled_timeout: Option<u64>,
 }
@@ -151,6 +162,8 @@ pub struct Settings {
     pub stale_if_error: u64,
     pub cache_block_kb: u64,
     pub max_connections: usize,
+    pub rtmpt_max_sessions: usize,
+    pub rtmpt_sessions_per_client: usize,
     pub idle_timeout: u64,
     pub stalled_timeout: u64,
     pub log: String,
@@ -189,6 +202,11 @@ impl Settings {
             stale_if_error: args.stale_if_error.or(file.cache.stale_if_error_seconds).unwrap_or(86_400),
             cache_block_kb: block_kb,
             max_connections: args.max_connections.or(file.limits.max_connections).unwrap_or(10_000),
+            rtmpt_max_sessions: args.rtmpt_max_sessions.or(file.limits.rtmpt_max_sessions).unwrap_or(10_000),
+            rtmpt_sessions_per_client: args
+                .rtmpt_sessions_per_client
+                .or(file.limits.rtmpt_sessions_per_client)
+                .unwrap_or(64),
             idle_timeout: args.idle_timeout.or(file.limits.idle_timeout).unwrap_or(120),
             stalled_timeout: args.stalled_timeout.or(file.limits.stalled_timeout).unwrap_or(60),
             log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
@@ -229,6 +247,9 @@ mod tests {
         let s = resolve(&["--rtmp-listen", "127.0.0.1:2000", "--cache-memory-mb", "8"], file).unwrap();
         assert_eq!(s.rtmp_listen, vec!["127.0.0.1:2000".parse().unwrap()]);
         assert_eq!(s.cache_memory_mb, 8);
+        assert_eq!((s.rtmpt_max_sessions, s.rtmpt_sessions_per_client), (10_000, 64));
+        let s = resolve(&["--rtmpt-sessions-per-client", "500"], "[limits]\nrtmpt_max_sessions = 20000\n").unwrap();
+        assert_eq!((s.rtmpt_max_sessions, s.rtmpt_sessions_per_client), (20_000, 500));
     }
 
     #[test]

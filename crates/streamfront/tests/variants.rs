@@ -359,3 +359,11 @@ fn rtmpe_handshake_with_a_bad_public_key_is_closed() {
     assert!(server.log().contains("invalid Diffie-Hellman public key"), "the refusal is logged");
     still_serving(&mut server);
 }
+
+#[test]
+fn the_per_client_tunnel_limit_is_configurable() {
+    let opts = ServerOptions { args: vec!["--rtmpt-sessions-per-client".into(), "5".into()], ..Default::default() };
+    let server = Server::start_with(&media().origin, opts);
+    let statuses: Vec<u16> = (0..8).map(|_| http(server.http_port, &post("/open/1", &[0])).0).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 503, 503, 503]);
+}
