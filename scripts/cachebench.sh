@@ -138,30 +138,8 @@ cleanup() { stop_sf; stop_s3; }
 trap 'cleanup' EXIT
 trap 'cleanup; exit 130' INT TERM
 
-EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-# A port below the ephemeral range that no socket uses.
-free_port() {
-    local p hex
-    for _ in $(seq 200); do
-        p=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
-        hex=$(printf ':%04X' "$p")
-        if ! awk -v h="$hex" 'NR > 1 && substr($2, length($2) - 4) == h {f = 1} END {exit !f}' \
-            /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-            echo "$p"; return
-        fi
-    done
-    log "no free port found"; exit 1
-}
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {
-    local port=$1 pid=$2
-    for _ in $(seq 100); do
-        port_open "$port" && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    log "nothing listens on 127.0.0.1:$port"; return 1
-}
+# shellcheck source=lib/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
 
 S3_PORT=""
 S3_LOG=""

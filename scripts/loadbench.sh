@@ -115,29 +115,8 @@ cleanup() {
 trap 'cleanup' EXIT
 trap 'cleanup; exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# A port below the ephemeral range (so no client connection holds it) that no socket uses.
-EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-free_port() {
-    local p hex
-    for _ in $(seq 200); do
-        p=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
-        hex=$(printf ':%04X' "$p")
-        if ! awk -v h="$hex" 'NR > 1 && substr($2, length($2) - 4) == h {f = 1} END {exit !f}' \
-            /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-            echo "$p"; return
-        fi
-    done
-    log "no free port found"; exit 1
-}
-wait_port() {
-    for _ in $(seq 100); do
-        port_in_use "$1" && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    log "nothing listens on 127.0.0.1:$1"; return 1
-}
+# shellcheck source=lib/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
 
 # The server's processes: the PID and its children (nginx workers).
 server_pids() { echo "$SERVER_PID"; pgrep -P "$SERVER_PID" 2>/dev/null || true; }
@@ -182,7 +161,7 @@ start_streamfront() {
     SERVER_PID=$!
     PORT=$rtmp
     HTTP_PORT=$http
-    wait_port "$rtmp" && wait_port "$http"
+    wait_port "$rtmp" "$SERVER_PID" && wait_port "$http" "$SERVER_PID"
 }
 
 start_nginx() {
@@ -210,7 +189,7 @@ EOF
     taskset -c "$SERVER_CPUS" "$NGINX" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -e "$OUT/nginx/error.log" &
     SERVER_PID=$!
     PORT=$rtmp
-    wait_port "$rtmp"
+    wait_port "$rtmp" "$SERVER_PID"
 }
 
 # Samples "rss_kb cache_bytes" every 250 ms into $1 until killed.
