@@ -477,31 +477,15 @@ fn context(expected: &[TrackPacket], got: &[TrackPacket], i: usize) -> String {
     let mut s = String::from(
         "  #     source                                                     | delivered\n",
     );
+    // One packet as a table cell: dts, pts, size, the start of its md5.
+    let row = |p: Option<&TrackPacket>| {
+        p.map_or_else(
+            || "-".to_owned(),
+            |p| format!("{:>10.3} {:>10.3} {:>7} {}", p.dts_ms, p.pts_ms, p.size, &p.md5[..8.min(p.md5.len())]),
+        )
+    };
     for j in from..(i + 3) {
-        let e = expected
-            .get(j)
-            .map(|p| {
-                format!(
-                    "{:>10.3} {:>10.3} {:>7} {}",
-                    p.dts_ms,
-                    p.pts_ms,
-                    p.size,
-                    &p.md5[..8.min(p.md5.len())]
-                )
-            })
-            .unwrap_or_else(|| "-".into());
-        let d = got
-            .get(j)
-            .map(|p| {
-                format!(
-                    "{:>10.3} {:>10.3} {:>7} {}",
-                    p.dts_ms,
-                    p.pts_ms,
-                    p.size,
-                    &p.md5[..8.min(p.md5.len())]
-                )
-            })
-            .unwrap_or_else(|| "-".into());
+        let (e, d) = (row(expected.get(j)), row(got.get(j)));
         let _ = writeln!(
             s,
             "{}{:<4} {e:<60} | {d}",
