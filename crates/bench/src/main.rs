@@ -127,7 +127,7 @@ fn main() {
         duration: Duration::from_secs_f64(args.duration_s),
         setup_timeout: Duration::from_secs_f64(args.setup_timeout_s),
     };
-    // Every C1 (and RTMPE key pair: a 1024-bit modpow each) before the clock starts, so that
+    // Every C1 (and RTMPE key pair: a 256-bit exponentiation each) before the clock starts, so that
     // the client's own crypto does not slow the ramp down.
     let kind = args.protocol.handshake();
     let handshakes: Vec<ClientHandshake> =

@@ -296,6 +296,53 @@ fn public_key_validation() {
     }
 }
 
+#[test]
+fn key_check_agrees_with_eulers_criterion() {
+    // is_valid_public_key uses the Jacobi symbol; FFmpeg's definition is y^q mod p == 1.
+    // Compare the two on random numbers (half are non-residues) and on our own keys.
+    use crypto_bigint::U1024;
+    use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
+    let p = U1024::from_be_hex(concat!(
+        "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879",
+        "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B",
+        "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF"
+    ));
+    let params = FixedMontyParams::new_vartime(crypto_bigint::Odd::new(p).unwrap());
+    let q = p.shr_vartime(1);
+    let euler = |key: &[u8; KEY_LEN]| {
+        let y = U1024::from_be_slice(key);
+        y > U1024::ONE
+            && y < p.wrapping_sub(&U1024::ONE)
+            && FixedMontyForm::new(&y, &params).pow(&q).retrieve() == U1024::ONE
+    };
+    let mut rng = StdRng::seed_from_u64(7);
+    let (mut valid, mut invalid) = (0, 0);
+    for round in 0..48 {
+        let mut key = [0u8; KEY_LEN];
+        if round % 4 == 0 {
+            key = *KeyPair::generate(&mut rng).public_key();
+        } else {
+            rng.fill_bytes(&mut key[1..]);
+        }
+        let expected = euler(&key);
+        assert_eq!(dh::is_valid_public_key(&key), expected, "key {key:02x?}");
+        if expected { valid += 1 } else { invalid += 1 }
+    }
+    assert!(valid >= 12 && invalid >= 6, "{valid} valid, {invalid} invalid");
+}
+
+#[test]
+fn generated_key_pairs_agree_on_the_secret() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let ours = KeyPair::generate(&mut rng);
+    let theirs = KeyPair::generate(&mut rng);
+    assert_ne!(ours.public_key(), theirs.public_key());
+    assert_eq!(
+        ours.shared_secret(theirs.public_key()),
+        theirs.shared_secret(ours.public_key())
+    );
+}
+
 // ----- client against server ----------------------------------------------------------------
 
 /// Runs a whole handshake in one call per direction, checking the byte counts and that each
