@@ -91,7 +91,7 @@ fn metrics(edge: &Edge) -> String {
     family("streamfront_cache_read_ahead_total", "counter", "Blocks fetched ahead of a reader.", &[("", load(&c.read_ahead))]);
     family("streamfront_cache_revalidations_total", "counter", "Expired objects checked with the origin.", &[("", load(&c.revalidations)), ]);
     family("streamfront_cache_stale_serves_total", "counter", "Expired objects served while the origin failed.", &[("", load(&c.stale_serves))]);
-    family("streamfront_origin_requests_total", "counter", "Requests sent to the origin.", &[("{kind=\"range\"}", load(&c.origin_fetches)), ("{kind=\"head\"}", load(&c.origin_heads))]);
+    family("streamfront_origin_requests_total", "counter", "Origin operations: range reads, and object lookups (kind=head: one S3 HEAD, which goes out with a second, presigned HEAD that reads Expires; or a stat of a local file).", &[("{kind=\"range\"}", load(&c.origin_fetches)), ("{kind=\"head\"}", load(&c.origin_heads))]);
     family("streamfront_origin_bytes_total", "counter", "Bytes read from the origin.", &[("", load(&c.origin_bytes))]);
     family("streamfront_origin_errors_total", "counter", "Failed origin requests.", &[("", load(&c.origin_errors))]);
     let count = load(&c.origin_latency_count);
