@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use sf_rtmp::handshake::{HandshakeKind, Rc4Pair, ServerHandshake};
 
 use crate::Edge;
@@ -149,6 +149,14 @@ impl RtmpEndpoint {
     /// Bytes to send; the transport removes what it sent with [`RtmpEndpoint::sent`].
     pub fn wire(&mut self) -> &mut BytesMut {
         &mut self.wire
+    }
+
+    /// Takes up to `n` bytes off the front of the wire, without copying, for a transport
+    /// that hands them on whole (an RTMPT reply). Taking everything releases the wire's
+    /// allocation to the returned bytes.
+    pub fn take_wire(&mut self, n: usize) -> Bytes {
+        let taken = if n >= self.wire.len() { std::mem::take(&mut self.wire) } else { self.wire.split_to(n) };
+        taken.freeze()
     }
 
     /// Drops `n` sent bytes from the wire, and its allocation once it is empty.

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::buf::Chain;
+use bytes::{Buf, Bytes, BytesMut};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -46,8 +47,9 @@ where
         .keep_alive(true)
         // librtmp finds `Content-Length` with a case-sensitive search for "Content-".
         .title_case_headers(true)
-        // librtmp sends several requests without waiting: answer them in one write.
-        .pipeline_flush(true)
+        // No `pipeline_flush`: it would make hyper copy every body into its own buffer. The
+        // default, for a transport with vectored writes, sends headers, polling byte and
+        // tunnel data in one writev; pipelined requests (librtmp) get a write each.
         .max_buf_size(64 * 1024)
         .serve_connection(io, service)
         .await;
@@ -56,7 +58,10 @@ where
     }
 }
 
-async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// A response body in two parts (see [`Reply::Data`]); other responses leave the second empty.
+type Body = Full<Chain<Bytes, Bytes>>;
+
+async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -96,30 +101,31 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, ()> {
     Limited::new(request.into_body(), MAX_BODY).collect().await.map(|b| b.to_bytes()).map_err(|_| ())
 }
 
-fn tunnel_response(reply: Reply) -> Response<Full<Bytes>> {
+fn tunnel_response(reply: Reply) -> Response<Body> {
     match reply {
-        Reply::Data(body) => {
-            let mut response = response(StatusCode::OK, "application/x-fcs", body);
-            response.headers_mut().insert("cache-control", hyper::header::HeaderValue::from_static("no-cache"));
-            response
-        }
+        Reply::Data { head, data } => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/x-fcs")
+            .header("cache-control", "no-cache")
+            .body(Full::new(head.chain(data)))
+            .expect("static response parts are valid"),
         Reply::NotFound => not_found(),
         Reply::Busy => response(StatusCode::SERVICE_UNAVAILABLE, "text/plain", Bytes::from_static(b"too many sessions\n")),
     }
 }
 
-fn response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+fn response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {
     Response::builder()
         .status(status)
         .header("content-type", content_type)
-        .body(Full::new(body))
+        .body(Full::new(body.chain(Bytes::new())))
         .expect("static response parts are valid")
 }
 
-fn not_found() -> Response<Full<Bytes>> {
+fn not_found() -> Response<Body> {
     response(StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"not found\n"))
 }
 
-fn bad_request() -> Response<Full<Bytes>> {
+fn bad_request() -> Response<Body> {
     response(StatusCode::BAD_REQUEST, "text/plain", Bytes::from_static(b"bad request\n"))
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::sync::Mutex as AsyncMutex;
 use tracing::info;
 
@@ -73,8 +73,10 @@ struct Entry {
 /// What the HTTP layer should answer.
 #[derive(Debug)]
 pub enum Reply {
-    /// 200 with this body (`application/x-fcs`).
-    Data(Bytes),
+    /// 200 (`application/x-fcs`) with `head` then `data` as the body: a polling byte and the
+    /// tunnel's queued bytes, kept apart so that neither the tunnel nor hyper copies the data
+    /// (hyper writes the two with the headers in one vectored write).
+    Data { head: Bytes, data: Bytes },
     /// 404: unknown session or command.
     NotFound,
     /// 503: too many sessions.
@@ -121,9 +123,9 @@ impl Tunnels {
         };
         sessions.insert(id.clone(), Entry { client_ip: client.ip(), tunnel: Arc::new(AsyncMutex::new(tunnel)) });
         edge.stats.rtmpt_sessions.store(sessions.len() as u64, Ordering::Relaxed);
-        let mut body = id.into_bytes();
-        body.push(b'\n');
-        Reply::Data(Bytes::from(body))
+        let mut head = id.into_bytes();
+        head.push(b'\n');
+        Reply::Data { head: Bytes::from(head), data: Bytes::new() }
     }
 
     fn find(&self, id: &str) -> Option<TunnelRef> {
@@ -185,7 +187,7 @@ impl Tunnels {
         match self.remove(edge, id) {
             Some(tunnel) => {
                 close(&mut *tunnel.lock().await, "client closed the tunnel");
-                Reply::Data(Bytes::from_static(&[0]))
+                Reply::Data { head: Bytes::from_static(&[0]), data: Bytes::new() }
             }
             None => Reply::NotFound,
         }
@@ -240,21 +242,18 @@ impl Tunnel {
         true
     }
 
-    /// One polling byte, then everything queued, up to the high-water mark (one copy).
+    /// One polling byte, then everything queued, up to the high-water mark; the queued bytes
+    /// leave the tunnel without a copy.
     fn reply(&mut self) -> Reply {
-        let take = self.endpoint.wire().len().min(TUNNEL_HIGH_WATER);
-        let polling = if take == 0 {
+        let data = self.endpoint.take_wire(TUNNEL_HIGH_WATER);
+        let polling = if data.is_empty() {
             self.empty_replies = self.empty_replies.saturating_add(1);
             polling_interval(self.empty_replies)
         } else {
             self.empty_replies = 0;
             1
         };
-        let mut body = BytesMut::with_capacity(1 + take);
-        body.extend_from_slice(&[polling]);
-        body.extend_from_slice(&self.endpoint.wire()[..take]);
-        self.endpoint.sent(take);
-        Reply::Data(body.freeze())
+        Reply::Data { head: Bytes::copy_from_slice(&[polling]), data }
     }
 }
 

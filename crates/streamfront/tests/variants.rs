@@ -176,28 +176,35 @@ fn http(port: u16, request: &[u8]) -> (u16, Vec<u8>) {
 }
 
 fn read_response(stream: &mut TcpStream) -> (u16, Vec<u8>) {
-    let mut data = Vec::new();
+    read_next_response(stream, &mut Vec::new())
+}
+
+/// One response from `stream`, for pipelined requests: `pending` holds bytes already read
+/// that belong to the responses after it.
+fn read_next_response(stream: &mut TcpStream, pending: &mut Vec<u8>) -> (u16, Vec<u8>) {
     let mut buf = [0u8; 4096];
     loop {
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).to_string();
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).to_string();
             let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
             let length = head
                 .lines()
                 .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
                 .unwrap_or(0);
-            while data.len() < end + 4 + length {
+            while pending.len() < end + 4 + length {
                 match stream.read(&mut buf) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => data.extend_from_slice(&buf[..n]),
+                    Ok(n) => pending.extend_from_slice(&buf[..n]),
                 }
             }
-            let body = data[end + 4..(end + 4 + length).min(data.len())].to_vec();
+            let body_end = (end + 4 + length).min(pending.len());
+            let body = pending[end + 4..body_end].to_vec();
+            pending.drain(..body_end);
             return (status, body);
         }
         match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return (0, data),
-            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Ok(0) | Err(_) => return (0, std::mem::take(pending)),
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
         }
     }
 }
@@ -264,6 +271,42 @@ fn rtmpt_sessions_outlive_connections_and_unknown_ids_get_404() {
     let (status, body) = http(port, b"GET /crossdomain.xml HTTP/1.0\r\n\r\n");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("allow-access-from domain=\"*\""));
+    still_serving(&mut server);
+}
+
+#[test]
+fn pipelined_tunnel_requests_are_answered_in_order() {
+    // librtmp writes its next request before the answer to the last one has arrived.
+    let mut server = Server::start(&media().origin);
+    let port = server.http_port;
+    let (status, body) = http(port, &post("/open/1", &[0]));
+    assert_eq!(status, 200);
+    let id = String::from_utf8(body).unwrap().trim_end().to_owned();
+
+    // C0 + C1 of a simple handshake, then polls and a probe, all in one write.
+    let mut c0c1 = vec![3u8];
+    c0c1.extend_from_slice(&[0u8; 1536]);
+    let mut requests = post(&format!("/send/{id}/1"), &c0c1);
+    requests.extend(post("/fcs/ident2", &[0]));
+    requests.extend(post(&format!("/idle/{id}/2"), &[0]));
+    requests.extend(post(&format!("/idle/{id}/2"), &[0]));
+    requests.extend(post(&format!("/close/{id}/3"), &[0]));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(&requests).unwrap();
+
+    let mut pending = Vec::new();
+    let replies: Vec<(u16, Vec<u8>)> = (0..5).map(|_| read_next_response(&mut stream, &mut pending)).collect();
+    let statuses: Vec<u16> = replies.iter().map(|(status, _)| *status).collect();
+    // The repeated sequence number 2 is a replay: 404, and nothing else happens.
+    assert_eq!(statuses, [200, 404, 200, 404, 200]);
+    // Behind each polling byte: S0 + S1 + S2, whole and in order, across the tunnel replies.
+    let tunnel_data: Vec<u8> = [&replies[0].1, &replies[2].1].iter().flat_map(|body| body[1..].to_vec()).collect();
+    assert_eq!(tunnel_data.len(), 1 + 1536 + 1536, "S0+S1+S2");
+    assert_eq!(tunnel_data[0], 3, "S0");
+    assert_eq!(&tunnel_data[1 + 1536..], &c0c1[1..], "S2 echoes C1");
+    assert_eq!(replies[4].1, [0], "close");
+    assert!(pending.is_empty(), "nothing after the last response: {pending:?}");
     still_serving(&mut server);
 }
 
