@@ -3,7 +3,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod common;
+
 use bytes::Bytes;
+use common::play;
 use sf_amf::{Value, amf0};
 use sf_media::{
     ByteSource, Format, MediaError, MediaIndex, MemorySource, SourceError, Tag, TagKind,
@@ -83,15 +86,6 @@ async fn open(bytes: &[u8]) -> Result<(MediaIndex, MemorySource), MediaError> {
     let source = MemorySource(Bytes::copy_from_slice(bytes));
     let index = MediaIndex::open(&source, Format::Flv).await?;
     Ok((index, source))
-}
-
-async fn play(index: &MediaIndex, source: &MemorySource, ms: u32) -> (u32, Vec<Tag>) {
-    let mut cursor = index.seek(ms);
-    let mut tags = Vec::new();
-    while let Some(tag) = index.next_tag(&mut cursor, source).await.expect("tag") {
-        tags.push(tag);
-    }
-    (cursor.start_ms, tags)
 }
 
 fn summary(tags: &[Tag]) -> Vec<(TagKind, u32, bool, Vec<u8>)> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 mod common;
 
 use bytes::Bytes;
-use common::{ProbedPacket as Packet, md5_hex, probe_packets as probe, run};
+use common::{ProbedPacket as Packet, md5_hex, play, probe_packets as probe, run};
 use sf_media::{ByteSource, Format, MediaIndex, MemorySource, SourceError, Tag, TagKind};
 
 /// Writes `name` in `dir` with FFmpeg from lavfi test sources: `inputs` then `codec_args`.
@@ -76,16 +76,6 @@ fn framing_len(tag: &Tag) -> usize {
 /// use it), but FFmpeg's demuxer makes no packet of it.
 fn is_end_of_sequence(tag: &Tag) -> bool {
     tag.kind == TagKind::Video && tag.data[0] & 0x0f == 7 && tag.data.get(1) == Some(&2)
-}
-
-/// Every tag from `ms` on.
-async fn play(index: &MediaIndex, source: &impl ByteSource, ms: u32) -> (u32, Vec<Tag>) {
-    let mut cursor = index.seek(ms);
-    let mut tags = Vec::new();
-    while let Some(tag) = index.next_tag(&mut cursor, source).await.expect("tag") {
-        tags.push(tag);
-    }
-    (cursor.start_ms, tags)
 }
 
 /// Our tags against ffprobe's packets: per stream the same count, same data, and timestamps

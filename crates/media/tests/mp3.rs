@@ -1,9 +1,12 @@
 //! MP3 reader on hand-built byte vectors: tags front and back, Xing/VBRI frames, garbage
 //! between frames, truncation, every MPEG version, and files with no audio at all.
 
+mod common;
+
 use bytes::Bytes;
+use common::play;
 use sf_amf::{Value, amf0};
-use sf_media::{Format, MediaError, MediaIndex, MemorySource, Tag, TagKind};
+use sf_media::{Format, MediaError, MediaIndex, MemorySource, TagKind};
 
 /// MPEG-1 layer III, 128 kbit/s, 44.1 kHz, joint stereo: 417-byte frames.
 const HEADER_44K: [u8; 4] = [0xff, 0xfb, 0x90, 0x64];
@@ -74,15 +77,6 @@ async fn open(bytes: Vec<u8>) -> Result<(MediaIndex, MemorySource), MediaError> 
     let source = MemorySource(Bytes::from(bytes));
     let index = MediaIndex::open(&source, Format::Mp3).await?;
     Ok((index, source))
-}
-
-async fn play(index: &MediaIndex, source: &MemorySource, ms: u32) -> (u32, Vec<Tag>) {
-    let mut cursor = index.seek(ms);
-    let mut tags = Vec::new();
-    while let Some(tag) = index.next_tag(&mut cursor, source).await.expect("tag") {
-        tags.push(tag);
-    }
-    (cursor.start_ms, tags)
 }
 
 fn metadata(index: &MediaIndex) -> Value {

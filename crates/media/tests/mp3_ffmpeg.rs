@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 mod common;
 
 use bytes::Bytes;
-use common::{md5_hex, probe_packets as probe, run};
+use common::{md5_hex, play, probe_packets as probe, run};
 use sf_amf::{Value, amf0};
-use sf_media::{Format, MediaIndex, MemorySource, Tag};
+use sf_media::{Format, MediaIndex, MemorySource};
 
 /// An MP3 of `seconds` of a stereo tone at `rate` Hz, encoded with `codec_args`.
 fn make(dir: &Path, name: &str, rate: u32, seconds: &str, codec_args: &[&str]) -> PathBuf {
@@ -30,15 +30,6 @@ fn make(dir: &Path, name: &str, rate: u32, seconds: &str, codec_args: &[&str]) -
     args.push(path.to_str().unwrap());
     run("ffmpeg", &args);
     path
-}
-
-async fn play(index: &MediaIndex, source: &MemorySource, ms: u32) -> (u32, Vec<Tag>) {
-    let mut cursor = index.seek(ms);
-    let mut tags = Vec::new();
-    while let Some(tag) = index.next_tag(&mut cursor, source).await.expect("tag") {
-        tags.push(tag);
-    }
-    (cursor.start_ms, tags)
 }
 
 /// Opens `path`, checks every frame against ffprobe, and returns the index and metadata.

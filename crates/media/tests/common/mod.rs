@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use md5::{Digest, Md5};
+use sf_media::{ByteSource, MediaIndex, Tag};
 
 /// Runs a tool and returns its stdout; panics (never skips) if it is missing or fails.
 pub fn run(program: &str, args: &[&str]) -> Vec<u8> {
@@ -65,4 +66,14 @@ pub fn probe_packets(path: &Path) -> Vec<ProbedPacket> {
 
 pub fn md5_hex(data: &[u8]) -> String {
     Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a seek to `ms` starts, and every tag from there to the end.
+pub async fn play(index: &MediaIndex, source: &impl ByteSource, ms: u32) -> (u32, Vec<Tag>) {
+    let mut cursor = index.seek(ms);
+    let mut tags = Vec::new();
+    while let Some(tag) = index.next_tag(&mut cursor, source).await.expect("tag") {
+        tags.push(tag);
+    }
+    (cursor.start_ms, tags)
 }
