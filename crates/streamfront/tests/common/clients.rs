@@ -18,6 +18,11 @@ pub fn ffmpeg_framemd5(
     output_opts: &[&str],
     limit: Duration,
 ) -> Run {
+    run(framemd5_command(url, input_opts, output_opts), limit)
+}
+
+/// ffmpeg copying `url`'s packets to a framemd5 listing on stdout.
+fn framemd5_command(url: &str, input_opts: &[&str], output_opts: &[&str]) -> Command {
     require_tool("ffmpeg");
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-nostdin", "-v", "error"])
@@ -27,7 +32,7 @@ pub fn ffmpeg_framemd5(
         .args(["-c", "copy"])
         .args(output_opts)
         .args(["-f", "framemd5", "-"]);
-    run(cmd, limit)
+    cmd
 }
 
 /// `rtmpdump -r URL -o out.flv [args]`; returns the run and the output file's directory.
@@ -160,17 +165,9 @@ pub fn ffmpeg_time_to_first_packet(
     output_opts: &[&str],
     limit: Duration,
 ) -> (Option<Duration>, Run) {
-    require_tool("ffmpeg");
     let dir = TempDir::new("ttfp");
     let err_path = dir.path().join("stderr");
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-v", "error"])
-        .args(input_opts)
-        .arg("-i")
-        .arg(url)
-        .args(["-c", "copy"])
-        .args(output_opts)
-        .args(["-f", "framemd5", "-"]);
+    let mut cmd = framemd5_command(url, input_opts, output_opts);
     let what = command_line(&cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
