@@ -113,7 +113,7 @@ impl RtmpConnection {
                         player.seek(position, now);
                         let landed = player.start_ms();
                         self.session.seek_started(stream_id, &player.name, landed);
-                        info!(client = %self.peer, stream = %player.name, target_ms = position, keyframe_ms = landed, "seek");
+                        info!(client = %self.peer, protocol = self.protocol.as_str(), stream = %player.name, target_ms = position, keyframe_ms = landed, "seek");
                     }
                     None => self.session.seek_failed(stream_id, "Nothing is playing on this stream."),
                 }
@@ -126,7 +126,7 @@ impl RtmpConnection {
                         player.unpause(now);
                     }
                     self.session.pause_notify(stream_id, &player.name, pause);
-                    info!(client = %self.peer, stream = %player.name, position_ms, "{}", if pause { "pause" } else { "unpause" });
+                    info!(client = %self.peer, protocol = self.protocol.as_str(), stream = %player.name, position_ms, "{}", if pause { "pause" } else { "unpause" });
                 }
             }
             Event::ReceiveAudio { stream_id, enabled } => {
@@ -224,7 +224,7 @@ impl RtmpConnection {
                     _ => format!("{code}: stream {name} cannot be played: {error}."),
                 };
                 self.session.play_failed(stream_id, code, &description, &name);
-                warn!(client = %self.peer, stream = %name, "play failed: {error}");
+                warn!(client = %self.peer, protocol = self.protocol.as_str(), stream = %name, "play failed: {error}");
                 return;
             }
         };
@@ -235,7 +235,7 @@ impl RtmpConnection {
             let player = self.players.get_mut(&stream_id).expect("checked above");
             let queued = player.enqueue(QueuedPlay { name: name.clone(), media, start_ms, duration_ms: duration });
             if queued {
-                info!(client = %self.peer, stream = %name, key = %key, start_ms, "play queued (reset=false)");
+                info!(client = %self.peer, protocol = self.protocol.as_str(), stream = %name, key = %key, start_ms, "play queued (reset=false)");
             } else {
                 let description = format!("NetStream.Play.Failed: the playlist of stream {stream_id} is full.");
                 self.session.play_failed(stream_id, "NetStream.Play.Failed", &description, &name);
@@ -287,7 +287,7 @@ impl RtmpConnection {
                         }
                         Err(error) => {
                             let description = format!("Stream {} failed: {error}.", player.name);
-                            warn!(client = %peer, stream = %player.name, "playback failed: {error}");
+                            warn!(client = %peer, protocol = protocol.as_str(), stream = %player.name, "playback failed: {error}");
                             session.play_failed(stream_id, "NetStream.Play.Failed", &description, &player.name);
                             player.finish();
                             break;
