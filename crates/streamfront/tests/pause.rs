@@ -89,7 +89,7 @@ enum Upstream {
 
 impl Upstream {
     fn tunnel(port: u16) -> Upstream {
-        let (status, body) = http_post(port, "/open/1", &[0]);
+        let (status, body) = http(port, &post("/open/1", &[0]));
         assert_eq!(status, 200, "/open/1");
         let id = String::from_utf8(body).unwrap().trim_end().to_owned();
         Upstream::Tunnel { port, id, seq: 0, outgoing: Vec::new() }
@@ -118,9 +118,9 @@ impl Upstream {
             Upstream::Tunnel { port, id, seq, outgoing } => {
                 *seq += 1;
                 let (status, body) = if outgoing.is_empty() {
-                    http_post(*port, &format!("/idle/{id}/{seq}"), &[0])
+                    http(*port, &post(&format!("/idle/{id}/{seq}"), &[0]))
                 } else {
-                    http_post(*port, &format!("/send/{id}/{seq}"), &std::mem::take(outgoing))
+                    http(*port, &post(&format!("/send/{id}/{seq}"), &std::mem::take(outgoing)))
                 };
                 assert_eq!(status, 200, "tunnel request {seq}");
                 if body.len() == 1 {
@@ -130,19 +130,6 @@ impl Upstream {
             }
         }
     }
-}
-
-/// One POST on a new connection; the status and body.
-fn http_post(port: u16, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let head = format!("POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-fcs\r\nContent-Length: {}\r\n\r\n", body.len());
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response");
-    let status = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
-    (status, response[end + 4..].to_vec())
 }
 
 /// Listens on a local port for one RTMP client; answers its (simple) handshake itself, makes

@@ -254,6 +254,60 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
     Ok((code, body))
 }
 
+/// Sends `request` on a new loopback connection to `port`; the first response.
+pub fn http(port: u16, request: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(request).unwrap();
+    read_response(&mut stream)
+}
+
+/// One HTTP response (status, body by Content-Length) from `stream`.
+pub fn read_response(stream: &mut TcpStream) -> (u16, Vec<u8>) {
+    read_next_response(stream, &mut Vec::new())
+}
+
+/// One response from `stream`, for pipelined requests: `pending` holds bytes already read
+/// that belong to the responses after it.
+pub fn read_next_response(stream: &mut TcpStream, pending: &mut Vec<u8>) -> (u16, Vec<u8>) {
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).to_string();
+            let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                .unwrap_or(0);
+            while pending.len() < end + 4 + length {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => pending.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body_end = (end + 4 + length).min(pending.len());
+            let body = pending[end + 4..body_end].to_vec();
+            pending.drain(..body_end);
+            return (status, body);
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return (0, std::mem::take(pending)),
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// A POST of `body` as RTMPT clients send it.
+pub fn post(path: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-fcs\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
 /// Extra knobs for [`Server::start_with`].
 #[derive(Clone, Debug, Default)]
 pub struct ServerOptions {
