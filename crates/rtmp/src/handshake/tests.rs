@@ -107,6 +107,13 @@ fn signature_encryption_known_answers() {
     }
 }
 
+/// The 1024-bit Oakley group 2 prime, spelled out here apart from the implementation's copy.
+const OAKLEY_P: &str = concat!(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879",
+    "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B",
+    "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF"
+);
+
 const SERVER_PRIVATE: &str = "fb7daafb37d21221f75d0451fa35dfaacfca509150cecad0e40217b593c5b47566e80c1dd1f74556b3c46a357b699c860976372361a99332934e720a586b7786fb7daafb37d21221f75d0451fa35dfaacfca509150cecad0e40217b593c5b47566e80c1dd1f74556b3c46a357b699c860976372361a99332934e720a586b77";
 const SERVER_PUBLIC: &str = "9dac3fece73c3a2fb212a10a4f404d1d1e2dad59c082d0b77514534f25a05edc6124a341fe40e0aaaa4aecc62cc95c3c76defca8ef14caaa349ffae1fe8f82fe46314d2c818f716b7f8a8d14d88c8fece5455d93a8cb7331ed08dc5a97f200175f783247efd9966b560b7198934bf74f80cce507c9e56ca7f7a937af18b52920";
 
@@ -269,11 +276,7 @@ fn public_key_validation() {
         key[KEY_LEN - value.len()..].copy_from_slice(value);
         key
     };
-    let p = hex(concat!(
-        "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879",
-        "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B",
-        "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF"
-    ));
+    let p = hex(OAKLEY_P);
     let minus = |k: u8| {
         let mut key = number(&p);
         key[KEY_LEN - 1] -= k;
@@ -302,11 +305,7 @@ fn key_check_agrees_with_eulers_criterion() {
     // Compare the two on random numbers (half are non-residues) and on our own keys.
     use crypto_bigint::U1024;
     use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-    let p = U1024::from_be_hex(concat!(
-        "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879",
-        "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B",
-        "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF"
-    ));
+    let p = U1024::from_be_hex(OAKLEY_P);
     let params = FixedMontyParams::new_vartime(crypto_bigint::Odd::new(p).unwrap());
     let q = p.shr_vartime(1);
     let euler = |key: &[u8; KEY_LEN]| {
