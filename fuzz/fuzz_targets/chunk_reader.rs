@@ -10,22 +10,14 @@ use libfuzzer_sys::fuzz_target;
 use sf_rtmp::chunk::{ChunkError, ChunkReader, ReaderLimits};
 use sf_rtmp::message::Message;
 
-fn read(
-    input: &[u8],
-    pieces: &[usize],
-    limits: ReaderLimits,
-) -> (Vec<Message>, Option<ChunkError>) {
+fn read(input: &[u8], pieces: &[usize], limits: ReaderLimits) -> (Vec<Message>, Option<ChunkError>) {
     let mut reader = ChunkReader::new(limits);
     let mut messages = Vec::new();
     let mut error = None;
     let mut rest = input;
     let mut lengths = pieces.iter().cycle();
     while !rest.is_empty() && error.is_none() {
-        let n = lengths
-            .next()
-            .copied()
-            .unwrap_or(rest.len())
-            .min(rest.len());
+        let n = lengths.next().copied().unwrap_or(rest.len()).min(rest.len());
         reader.push(&rest[..n]);
         rest = &rest[n..];
         loop {

@@ -35,17 +35,9 @@ fn run(input: &[u8], piece: usize) -> Run {
                 }
             }
             Err(error) => {
-                assert_eq!(
-                    handshake.handle_input(part),
-                    Err(error.clone()),
-                    "errors are sticky"
-                );
+                assert_eq!(handshake.handle_input(part), Err(error.clone()), "errors are sticky");
                 // How much of a failing call was used is unspecified: compare errors only.
-                return Run {
-                    consumed: 0,
-                    transmit,
-                    result: Err(error),
-                };
+                return Run { consumed: 0, transmit, result: Err(error) };
             }
         }
         if let Some(bytes) = handshake.poll_transmit() {
@@ -65,11 +57,7 @@ fn run(input: &[u8], piece: usize) -> Run {
     } else {
         Ok(None)
     };
-    Run {
-        consumed,
-        transmit,
-        result,
-    }
+    Run { consumed, transmit, result }
 }
 
 fuzz_target!(|data: &[u8]| {

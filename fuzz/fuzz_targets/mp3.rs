@@ -2,14 +2,12 @@
 //! and reads never panic, with frames of plausible size in rising time order.
 #![no_main]
 
-
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sf_media::{Format, MediaIndex, MemorySource, TagKind};
 
 /// Tags read per seek: enough to cover small inputs, bounded so each run stays fast.
 const MAX_TAGS: usize = 10_000;
-
 
 fuzz_target!(|data: &[u8]| {
     let source = MemorySource(Bytes::copy_from_slice(data));

@@ -4,14 +4,12 @@
 //! -c:v libx264 -bf 2 fuzz/corpus/mp4/a.mp4`, plus m4a/mov variants) to reach the tables.
 #![no_main]
 
-
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sf_media::{Format, MediaIndex, MemorySource};
 
 /// Tags read per seek: enough to cover small inputs, bounded so each run stays fast.
 const MAX_TAGS: usize = 1_000;
-
 
 fuzz_target!(|data: &[u8]| {
     let source = MemorySource(Bytes::copy_from_slice(data));
@@ -21,22 +19,12 @@ fuzz_target!(|data: &[u8]| {
         };
         assert!(info.has_audio || info.has_video);
         assert!(samples.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
-        assert!(
-            samples
-                .iter()
-                .all(|s| s.offset + u64::from(s.size) <= data.len() as u64)
-        );
-        assert!(
-            info.sequence_headers
-                .iter()
-                .all(|t| t.prefix.as_slice().is_empty())
-        );
+        assert!(samples.iter().all(|s| s.offset + u64::from(s.size) <= data.len() as u64));
+        assert!(info.sequence_headers.iter().all(|t| t.prefix.as_slice().is_empty()));
         let meta = sf_amf::amf0::decode_all(&info.metadata).expect("onMetaData decodes");
         assert_eq!(meta[0].as_str(), Some("onMetaData"));
 
-        let index = MediaIndex::open(&source, Format::Mp4)
-            .await
-            .expect("opens twice alike");
+        let index = MediaIndex::open(&source, Format::Mp4).await.expect("opens twice alike");
         let duration = u32::try_from(info.duration_ms).unwrap_or(u32::MAX);
         for ms in [0, 1, duration / 2, duration, u32::MAX] {
             let mut cursor = index.seek(ms);

@@ -75,6 +75,8 @@ fuzz_target!(|data: &[u8]| {
         let response = exchange(&world.edge, request).await;
         // Whatever came back is HTTP; the server never answers with anything else.
         assert!(response.is_empty() || response.starts_with(b"HTTP/1."), "non-HTTP response");
-        let _ = exchange(&world.edge, format!("POST /close/{id}/9 HTTP/1.1\r\nContent-Length: 1\r\n\r\n\0").into_bytes()).await;
+        let _ =
+            exchange(&world.edge, format!("POST /close/{id}/9 HTTP/1.1\r\nContent-Length: 1\r\n\r\n\0").into_bytes())
+                .await;
     });
 });

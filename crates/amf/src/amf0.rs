@@ -87,18 +87,12 @@ pub fn encode(value: &Value, out: &mut Vec<u8>) {
             out.push(XML_DOCUMENT);
             put_long_str(s, out);
         }
-        Value::TypedObject {
-            class_name,
-            properties,
-        } if fits_u16(class_name) && keys_fit(properties) => {
+        Value::TypedObject { class_name, properties } if fits_u16(class_name) && keys_fit(properties) => {
             out.push(TYPED_OBJECT);
             put_str(class_name, out);
             put_properties(properties, out);
         }
-        Value::Object(_)
-        | Value::EcmaArray(_)
-        | Value::TypedObject { .. }
-        | Value::ByteArray(_) => {
+        Value::Object(_) | Value::EcmaArray(_) | Value::TypedObject { .. } | Value::ByteArray(_) => {
             out.push(AVMPLUS);
             amf3::encode(value, out);
         }
@@ -176,11 +170,7 @@ struct Decoder<'a> {
 
 impl<'a> Decoder<'a> {
     fn new(input: &'a [u8]) -> Self {
-        Decoder {
-            r: Reader::new(input),
-            table: RefTable::default(),
-            replaying: false,
-        }
+        Decoder { r: Reader::new(input), table: RefTable::default(), replaying: false }
     }
 
     /// One value; `depth` is the number of containers around it.
@@ -190,9 +180,7 @@ impl<'a> Decoder<'a> {
             NUMBER => Ok(Value::Number(self.r.f64()?)),
             BOOLEAN => Ok(Value::Boolean(self.r.u8()? != 0)),
             STRING => Ok(Value::String(self.short_string()?)),
-            OBJECT => self.complex(start, depth, |d, inner| {
-                Ok(Value::Object(d.properties(inner, None)?))
-            }),
+            OBJECT => self.complex(start, depth, |d, inner| Ok(Value::Object(d.properties(inner, None)?))),
             NULL => Ok(Value::Null),
             // "Unsupported" means the sender had nothing to say; Undefined is the closest value.
             UNDEFINED | UNSUPPORTED => Ok(Value::Undefined),
@@ -223,17 +211,12 @@ impl<'a> Decoder<'a> {
             TYPED_OBJECT => self.complex(start, depth, |d, inner| {
                 let class_name = d.short_string()?;
                 let properties = d.properties(inner, None)?;
-                Ok(Value::TypedObject {
-                    class_name,
-                    properties,
-                })
+                Ok(Value::TypedObject { class_name, properties })
             }),
             AVMPLUS => amf3::decode_nested(&mut self.r, depth),
             MOVIECLIP => Err(DecodeError::Unsupported("AMF0 movieclip")),
             RECORDSET => Err(DecodeError::Unsupported("AMF0 recordset")),
-            OBJECT_END => Err(DecodeError::Unsupported(
-                "AMF0 object end outside an object",
-            )),
+            OBJECT_END => Err(DecodeError::Unsupported("AMF0 object end outside an object")),
             marker => Err(DecodeError::UnknownMarker { version: 0, marker }),
         }
     }
@@ -276,11 +259,7 @@ impl<'a> Decoder<'a> {
 
     /// Object body: (key, value)* up to the empty key followed by the object-end marker.
     /// `ecma_hint` is the declared count of an ECMA array.
-    fn properties(
-        &mut self,
-        depth: usize,
-        ecma_hint: Option<u32>,
-    ) -> Result<Vec<(String, Value)>, DecodeError> {
+    fn properties(&mut self, depth: usize, ecma_hint: Option<u32>) -> Result<Vec<(String, Value)>, DecodeError> {
         let mut properties = Vec::new();
         loop {
             // Some encoders end an ECMA array at the end of the data without `00 00 09`. Take
@@ -339,10 +318,7 @@ mod tests {
     /// One of each kind of value, small enough for byte-at-a-time tests.
     fn samples() -> Vec<Value> {
         let nested = Value::object([
-            (
-                "list",
-                Value::StrictArray(vec![Value::from(1.0), Value::Null, Value::from("x")]),
-            ),
+            ("list", Value::StrictArray(vec![Value::from(1.0), Value::Null, Value::from("x")])),
             ("meta", Value::ecma_array([("duration", Value::from(12.5))])),
             ("", Value::from(true)), // an empty key with a value is a legal property
         ]);
@@ -362,15 +338,9 @@ mod tests {
             Value::ecma_array([("width", Value::from(1280.0)), ("inner", nested.clone())]),
             Value::StrictArray(vec![]),
             Value::StrictArray(vec![nested, Value::Undefined]),
-            Value::Date {
-                millis: 1.7e12,
-                timezone: -60,
-            },
+            Value::Date { millis: 1.7e12, timezone: -60 },
             Value::Xml("<a b='c'/>".into()),
-            Value::TypedObject {
-                class_name: "flex.Msg".into(),
-                properties: vec![("body".into(), Value::from("hi"))],
-            },
+            Value::TypedObject { class_name: "flex.Msg".into(), properties: vec![("body".into(), Value::from("hi"))] },
             Value::ByteArray(vec![0, 1, 0xFF]),
         ]
     }
@@ -404,17 +374,8 @@ mod tests {
             (Value::from(true), b"\x01\x01"),
             (Value::Null, b"\x05"),
             (Value::Undefined, b"\x06"),
-            (
-                Value::Date {
-                    millis: 1.0,
-                    timezone: -1,
-                },
-                b"\x0b\x3f\xf0\0\0\0\0\0\0\xff\xff",
-            ),
-            (
-                Value::ecma_array([("a", Value::Null)]),
-                b"\x08\0\0\0\x01\0\x01a\x05\0\0\x09",
-            ),
+            (Value::Date { millis: 1.0, timezone: -1 }, b"\x0b\x3f\xf0\0\0\0\0\0\0\xff\xff"),
+            (Value::ecma_array([("a", Value::Null)]), b"\x08\0\0\0\x01\0\x01a\x05\0\0\x09"),
         ];
         for (value, bytes) in cases {
             assert_eq!(encode_all(std::slice::from_ref(&value)), bytes, "{value:?}");
@@ -426,10 +387,7 @@ mod tests {
     fn every_kind_round_trips() {
         let values = samples();
         for value in &values {
-            assert_eq!(
-                one(&encode_all(std::slice::from_ref(value))).as_ref(),
-                Ok(value)
-            );
+            assert_eq!(one(&encode_all(std::slice::from_ref(value))).as_ref(), Ok(value));
         }
         assert_eq!(decode_all(&encode_all(&values)), Ok(values));
     }
@@ -467,15 +425,11 @@ mod tests {
         let bytes = encode_all(std::slice::from_ref(value));
         for n in 0..bytes.len() {
             let rest = &bytes[n..];
-            let only_end_markers =
-                rest.len().is_multiple_of(3) && rest.chunks(3).all(|c| c == [0, 0, 9]);
+            let only_end_markers = rest.len().is_multiple_of(3) && rest.chunks(3).all(|c| c == [0, 0, 9]);
             match decode(&mut &bytes[..n]) {
                 Err(DecodeError::Truncated) => {}
                 Ok(v) if only_end_markers && v == *value => {}
-                other => panic!(
-                    "{value:?}: prefix of {n}/{} bytes gave {other:?}",
-                    bytes.len()
-                ),
+                other => panic!("{value:?}: prefix of {n}/{} bytes gave {other:?}", bytes.len()),
             }
         }
     }
@@ -489,31 +443,19 @@ mod tests {
 
     #[test]
     fn ecma_array_without_end_marker_at_end_of_input() {
-        assert_eq!(
-            one(b"\x08\0\0\0\x01\0\x01a\x05"),
-            Ok(Value::ecma_array([("a", Value::Null)]))
-        );
+        assert_eq!(one(b"\x08\0\0\0\x01\0\x01a\x05"), Ok(Value::ecma_array([("a", Value::Null)])));
         // Fewer pairs than declared: cut off, not merely unterminated.
-        assert_eq!(
-            one(b"\x08\0\0\0\x02\0\x01a\x05"),
-            Err(DecodeError::Truncated)
-        );
+        assert_eq!(one(b"\x08\0\0\0\x02\0\x01a\x05"), Err(DecodeError::Truncated));
         // Only at the end of the input, and only for ECMA arrays.
         assert_eq!(one(b"\x03\0\x01a\x05"), Err(DecodeError::Truncated));
         // More bytes after the last pair are read as the next key.
-        assert_eq!(
-            decode_all(b"\x08\0\0\0\x01\0\x01a\x05\x05"),
-            Err(DecodeError::Truncated)
-        );
+        assert_eq!(decode_all(b"\x08\0\0\0\x01\0\x01a\x05\x05"), Err(DecodeError::Truncated));
     }
 
     #[test]
     fn nesting_is_bounded() {
         assert!(one(&nested_arrays(MAX_DEPTH, &[NULL])).is_ok());
-        assert_eq!(
-            one(&nested_arrays(MAX_DEPTH + 1, &[NULL])),
-            Err(DecodeError::TooDeep(64))
-        );
+        assert_eq!(one(&nested_arrays(MAX_DEPTH + 1, &[NULL])), Err(DecodeError::TooDeep(64)));
         // A bomb far deeper than the stack could take.
         let bomb = [OBJECT, 0, 1, b'a'].repeat(1_000_000);
         assert_eq!(one(&bomb), Err(DecodeError::TooDeep(64)));
@@ -525,10 +467,7 @@ mod tests {
             bytes
         };
         assert!(one(&nested_arrays(40, &amf3_arrays(24))).is_ok());
-        assert_eq!(
-            one(&nested_arrays(40, &amf3_arrays(25))),
-            Err(DecodeError::TooDeep(64))
-        );
+        assert_eq!(one(&nested_arrays(40, &amf3_arrays(25))), Err(DecodeError::TooDeep(64)));
     }
 
     #[test]
@@ -545,10 +484,7 @@ mod tests {
             assert_eq!(one(bytes), Err(DecodeError::Truncated), "{bytes:?}");
         }
         // An ECMA array's count is only a hint.
-        assert_eq!(
-            one(b"\x08\xff\xff\xff\xff\0\0\x09"),
-            Ok(Value::EcmaArray(vec![]))
-        );
+        assert_eq!(one(b"\x08\xff\xff\xff\xff\0\0\x09"), Ok(Value::EcmaArray(vec![])));
     }
 
     #[test]
@@ -556,17 +492,11 @@ mod tests {
         // [ {a: 1}, ref 1 ]: the array itself is reference 0, the object 1.
         let bytes = b"\x0a\0\0\0\x02\x03\0\x01a\x00\x3f\xf0\0\0\0\0\0\0\0\0\x09\x07\0\x01";
         let a = Value::object([("a", Value::from(1.0))]);
-        assert_eq!(
-            one(bytes),
-            Ok(Value::StrictArray(vec![a.clone(), a.clone()]))
-        );
+        assert_eq!(one(bytes), Ok(Value::StrictArray(vec![a.clone(), a.clone()])));
         // Across the values of one message: "x", {a: 1}, ref 0.
         let mut message = encode_all(&[Value::from("x"), a.clone()]);
         message.extend_from_slice(&[REFERENCE, 0, 0]);
-        assert_eq!(
-            decode_all(&message),
-            Ok(vec![Value::from("x"), a.clone(), a])
-        );
+        assert_eq!(decode_all(&message), Ok(vec![Value::from("x"), a.clone(), a]));
         // …but a single `decode` starts a table of its own.
         assert_eq!(one(b"\x07\0\0"), Err(DecodeError::BadReference(0)));
     }
@@ -574,14 +504,8 @@ mod tests {
     #[test]
     fn bad_references_are_refused() {
         // A reference to the object that contains it cannot be a tree.
-        assert_eq!(
-            one(b"\x03\0\x01a\x07\0\0\0\0\x09"),
-            Err(DecodeError::BadReference(0))
-        );
-        assert_eq!(
-            one(b"\x0a\0\0\0\x01\x07\0\x05"),
-            Err(DecodeError::BadReference(5))
-        );
+        assert_eq!(one(b"\x03\0\x01a\x07\0\0\0\0\x09"), Err(DecodeError::BadReference(0)));
+        assert_eq!(one(b"\x0a\0\0\0\x01\x07\0\x05"), Err(DecodeError::BadReference(5)));
     }
 
     #[test]
@@ -621,28 +545,13 @@ mod tests {
     fn other_markers() {
         assert_eq!(one(b"\x0d"), Ok(Value::Undefined));
         assert_eq!(one(b"\x11\x04\x7f"), Ok(Value::from(127.0)));
-        assert_eq!(
-            one(b"\x04"),
-            Err(DecodeError::Unsupported("AMF0 movieclip"))
-        );
-        assert_eq!(
-            one(b"\x0e"),
-            Err(DecodeError::Unsupported("AMF0 recordset"))
-        );
+        assert_eq!(one(b"\x04"), Err(DecodeError::Unsupported("AMF0 movieclip")));
+        assert_eq!(one(b"\x0e"), Err(DecodeError::Unsupported("AMF0 recordset")));
         assert!(matches!(one(b"\x09"), Err(DecodeError::Unsupported(_))));
-        assert_eq!(
-            one(b"\x12"),
-            Err(DecodeError::UnknownMarker {
-                version: 0,
-                marker: 0x12
-            })
-        );
+        assert_eq!(one(b"\x12"), Err(DecodeError::UnknownMarker { version: 0, marker: 0x12 }));
         assert_eq!(one(b"\x02\0\x01\xff"), Err(DecodeError::InvalidUtf8));
         // Each avmplus value has fresh AMF3 tables.
-        assert_eq!(
-            decode_all(b"\x11\x06\x05ab\x11\x06\x00"),
-            Err(DecodeError::BadReference(0))
-        );
+        assert_eq!(decode_all(b"\x11\x06\x05ab\x11\x06\x00"), Err(DecodeError::BadReference(0)));
     }
 
     #[test]

@@ -46,14 +46,7 @@ pub fn decode(input: &mut &[u8]) -> Result<Value, DecodeError> {
 /// Decodes one AMF3 value with fresh tables from a reader that may be inside an AMF0 value
 /// (after the avmplus marker), `depth` containers deep.
 pub(crate) fn decode_nested(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
-    Decoder {
-        r,
-        strings: Vec::new(),
-        objects: RefTable::default(),
-        traits: Vec::new(),
-        replaying: false,
-    }
-    .value(depth)
+    Decoder { r, strings: Vec::new(), objects: RefTable::default(), traits: Vec::new(), replaying: false }.value(depth)
 }
 
 /// Appends the AMF3 encoding of `value` to `out`.
@@ -111,10 +104,7 @@ pub fn encode(value: &Value, out: &mut Vec<u8>) {
             put_members(properties, out);
         }
         Value::Object(properties) => put_object("", properties, out),
-        Value::TypedObject {
-            class_name,
-            properties,
-        } => put_object(class_name, properties, out),
+        Value::TypedObject { class_name, properties } => put_object(class_name, properties, out),
         Value::ByteArray(bytes) => {
             out.push(BYTE_ARRAY);
             put_inline_len(bytes.len(), out);
@@ -136,9 +126,7 @@ fn put_u29(v: u32, out: &mut Vec<u8>) {
     match v {
         0..0x80 => out.push(v as u8),
         0x80..0x4000 => out.extend_from_slice(&[cont(v >> 7), (v & 0x7F) as u8]),
-        0x4000..0x20_0000 => {
-            out.extend_from_slice(&[cont(v >> 14), cont(v >> 7), (v & 0x7F) as u8])
-        }
+        0x4000..0x20_0000 => out.extend_from_slice(&[cont(v >> 14), cont(v >> 7), (v & 0x7F) as u8]),
         _ => out.extend_from_slice(&[cont(v >> 22), cont(v >> 15), cont(v >> 8), v as u8]),
     }
 }
@@ -184,9 +172,7 @@ impl Traits {
     /// Memory a copy takes, for the copy allowance.
     fn footprint(&self) -> usize {
         let strings = 1 + self.sealed.len();
-        strings * size_of::<String>()
-            + self.class_name.len()
-            + self.sealed.iter().map(String::len).sum::<usize>()
+        strings * size_of::<String>() + self.class_name.len() + self.sealed.iter().map(String::len).sum::<usize>()
     }
 }
 
@@ -217,21 +203,14 @@ impl Decoder<'_, '_> {
             }
             DOUBLE => Ok(Value::Number(self.r.f64()?)),
             STRING => Ok(Value::String(self.string()?)),
-            XML_DOCUMENT | XML => {
-                self.inline_or_reference(start, depth, |d, len| Ok(Value::Xml(d.r.utf8(len)?)))
-            }
+            XML_DOCUMENT | XML => self.inline_or_reference(start, depth, |d, len| Ok(Value::Xml(d.r.utf8(len)?))),
             // The rest of a date's header is unused.
-            DATE => self.inline_or_reference(start, depth, |d, _| {
-                Ok(Value::Date {
-                    millis: d.r.f64()?,
-                    timezone: 0,
-                })
-            }),
+            DATE => self.inline_or_reference(start, depth, |d, _| Ok(Value::Date { millis: d.r.f64()?, timezone: 0 })),
             ARRAY => self.inline_or_reference(start, depth, |d, dense| d.array(dense, depth)),
             OBJECT => self.inline_or_reference(start, depth, |d, flags| d.object(flags, depth)),
-            BYTE_ARRAY => self.inline_or_reference(start, depth, |d, len| {
-                Ok(Value::ByteArray(d.r.take(len)?.to_vec()))
-            }),
+            BYTE_ARRAY => {
+                self.inline_or_reference(start, depth, |d, len| Ok(Value::ByteArray(d.r.take(len)?.to_vec())))
+            }
             VECTOR_INT..=VECTOR_OBJECT => Err(DecodeError::Unsupported("AMF3 vector")),
             DICTIONARY => Err(DecodeError::Unsupported("AMF3 dictionary")),
             marker => Err(DecodeError::UnknownMarker { version: 3, marker }),
@@ -303,11 +282,7 @@ impl Decoder<'_, '_> {
     }
 
     /// Dynamic members or named array entries: (name, value)* up to the empty name.
-    fn members(
-        &mut self,
-        depth: usize,
-        into: &mut Vec<(String, Value)>,
-    ) -> Result<(), DecodeError> {
+    fn members(&mut self, depth: usize, into: &mut Vec<(String, Value)>) -> Result<(), DecodeError> {
         loop {
             let key = self.string()?;
             if key.is_empty() {
@@ -331,12 +306,7 @@ impl Decoder<'_, '_> {
             return Ok(Value::StrictArray(items));
         }
         // A mixed array: keep the dense entries under their indexes, as ActionScript sees them.
-        named.extend(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (i.to_string(), v)),
-        );
+        named.extend(items.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)));
         Ok(Value::EcmaArray(named))
     }
 
@@ -346,10 +316,7 @@ impl Decoder<'_, '_> {
         let traits = if flags & 1 == 0 {
             // Traits reference: the rest is an index into the traits table.
             let index = u32::try_from(flags >> 1).unwrap_or(u32::MAX);
-            let traits = self
-                .traits
-                .get(flags >> 1)
-                .ok_or(DecodeError::BadReference(index))?;
+            let traits = self.traits.get(flags >> 1).ok_or(DecodeError::BadReference(index))?;
             self.r.charge(traits.footprint())?;
             traits.clone()
         } else if flags & 0b10 != 0 {
@@ -363,11 +330,7 @@ impl Decoder<'_, '_> {
             for _ in 0..sealed_count {
                 sealed.push(self.string()?);
             }
-            let traits = Traits {
-                class_name,
-                sealed,
-                dynamic,
-            };
+            let traits = Traits { class_name, sealed, dynamic };
             if !self.replaying {
                 self.traits.push(traits.clone());
             }
@@ -384,10 +347,7 @@ impl Decoder<'_, '_> {
         if traits.class_name.is_empty() {
             Ok(Value::Object(properties))
         } else {
-            Ok(Value::TypedObject {
-                class_name: traits.class_name,
-                properties,
-            })
+            Ok(Value::TypedObject { class_name: traits.class_name, properties })
         }
     }
 }
@@ -435,20 +395,10 @@ mod tests {
 
     #[test]
     fn other_numbers_are_doubles() {
-        for n in [
-            0.5,
-            -0.0,
-            268_435_456.0,
-            -268_435_457.0,
-            f64::NAN,
-            f64::INFINITY,
-            1e300,
-        ] {
+        for n in [0.5, -0.0, 268_435_456.0, -268_435_457.0, f64::NAN, f64::INFINITY, 1e300] {
             let bytes = encoded(&Value::from(n));
             assert_eq!(bytes[0], DOUBLE, "{n}");
-            let Ok(Value::Number(back)) = one(&bytes) else {
-                panic!("{n}")
-            };
+            let Ok(Value::Number(back)) = one(&bytes) else { panic!("{n}") };
             assert_eq!(back.to_bits(), n.to_bits());
         }
     }
@@ -462,32 +412,17 @@ mod tests {
             (Value::from(true), b"\x03"),
             (Value::from("ab"), b"\x06\x05ab"),
             (Value::Xml("<x/>".into()), b"\x0b\x09<x/>"),
-            (
-                Value::Date {
-                    millis: 1.0,
-                    timezone: 0,
-                },
-                b"\x08\x01\x3f\xf0\0\0\0\0\0\0",
-            ),
+            (Value::Date { millis: 1.0, timezone: 0 }, b"\x08\x01\x3f\xf0\0\0\0\0\0\0"),
             (Value::ByteArray(vec![7, 8]), b"\x0c\x05\x07\x08"),
             (strs(&["a"]), b"\x09\x03\x01\x06\x03a"),
-            (
-                Value::ecma_array([("k", Value::Null)]),
-                b"\x09\x01\x03k\x01\x01",
-            ),
-            (
-                Value::object([("k", Value::from(1.0))]),
-                b"\x0a\x0b\x01\x03k\x04\x01\x01",
-            ),
+            (Value::ecma_array([("k", Value::Null)]), b"\x09\x01\x03k\x01\x01"),
+            (Value::object([("k", Value::from(1.0))]), b"\x0a\x0b\x01\x03k\x04\x01\x01"),
         ];
         for (value, bytes) in cases {
             assert_eq!(encoded(&value), bytes, "{value:?}");
             assert_eq!(one(bytes), Ok(value));
         }
-        let typed = Value::TypedObject {
-            class_name: "C".into(),
-            properties: vec![],
-        };
+        let typed = Value::TypedObject { class_name: "C".into(), properties: vec![] };
         assert_eq!(encoded(&typed), b"\x0a\x0b\x03C\x01");
         assert_eq!(one(b"\x0a\x0b\x03C\x01"), Ok(typed));
     }
@@ -495,13 +430,7 @@ mod tests {
     fn samples() -> Vec<Value> {
         let object = Value::object([
             ("list", strs(&["x", "", "y"])),
-            (
-                "when",
-                Value::Date {
-                    millis: 1.7e12,
-                    timezone: 0,
-                },
-            ),
+            ("when", Value::Date { millis: 1.7e12, timezone: 0 }),
             ("n", Value::from(-3.0)),
         ]);
         vec![
@@ -512,10 +441,7 @@ mod tests {
             object.clone(),
             Value::StrictArray(vec![object.clone(), Value::Undefined, Value::from(300.0)]),
             Value::ecma_array([("a", object.clone()), ("b", Value::from(true))]),
-            Value::TypedObject {
-                class_name: "flex.Msg".into(),
-                properties: vec![("o".into(), object)],
-            },
+            Value::TypedObject { class_name: "flex.Msg".into(), properties: vec![("o".into(), object)] },
         ]
     }
 
@@ -525,11 +451,7 @@ mod tests {
             let bytes = encoded(&value);
             assert_eq!(one(&bytes).as_ref(), Ok(&value));
             for n in 0..bytes.len() {
-                assert_eq!(
-                    decode(&mut &bytes[..n]),
-                    Err(DecodeError::Truncated),
-                    "{value:?} {n}"
-                );
+                assert_eq!(decode(&mut &bytes[..n]), Err(DecodeError::Truncated), "{value:?} {n}");
             }
         }
     }
@@ -538,25 +460,10 @@ mod tests {
     fn lossy_encodings() {
         // Empty keys cannot be written; an empty ECMA array is an empty array.
         let value = Value::object([("", Value::Null), ("k", Value::Null)]);
-        assert_eq!(
-            one(&encoded(&value)),
-            Ok(Value::object([("k", Value::Null)]))
-        );
-        assert_eq!(
-            one(&encoded(&Value::EcmaArray(vec![]))),
-            Ok(Value::StrictArray(vec![]))
-        );
-        let date = Value::Date {
-            millis: 5.0,
-            timezone: 60,
-        };
-        assert_eq!(
-            one(&encoded(&date)),
-            Ok(Value::Date {
-                millis: 5.0,
-                timezone: 0
-            })
-        );
+        assert_eq!(one(&encoded(&value)), Ok(Value::object([("k", Value::Null)])));
+        assert_eq!(one(&encoded(&Value::EcmaArray(vec![]))), Ok(Value::StrictArray(vec![])));
+        let date = Value::Date { millis: 5.0, timezone: 60 };
+        assert_eq!(one(&encoded(&date)), Ok(Value::Date { millis: 5.0, timezone: 0 }));
     }
 
     #[test]
@@ -567,14 +474,8 @@ mod tests {
             Ok(strs(&["ab", "", "x", "ab", "x"]))
         );
         // Keys and class names share the table with values: {k: ref 0} is {k: "k"}.
-        assert_eq!(
-            one(b"\x0a\x0b\x01\x03k\x06\x00\x01"),
-            Ok(Value::object([("k", "k".into())]))
-        );
-        assert_eq!(
-            one(b"\x09\x05\x01\x06\x03x\x06\x02"),
-            Err(DecodeError::BadReference(1))
-        );
+        assert_eq!(one(b"\x0a\x0b\x01\x03k\x06\x00\x01"), Ok(Value::object([("k", "k".into())])));
+        assert_eq!(one(b"\x09\x05\x01\x06\x03x\x06\x02"), Err(DecodeError::BadReference(1)));
     }
 
     #[test]
@@ -586,38 +487,22 @@ mod tests {
             Ok(Value::StrictArray(vec![a.clone(), a]))
         );
         // Dates, XML and byte arrays are in the same table: [date, bytes, ref 2, ref 1].
-        let date = Value::Date {
-            millis: 1.0,
-            timezone: 0,
-        };
+        let date = Value::Date { millis: 1.0, timezone: 0 };
         let bytes = Value::ByteArray(vec![9]);
         assert_eq!(
             one(b"\x09\x09\x01\x08\x01\x3f\xf0\0\0\0\0\0\0\x0c\x03\x09\x0c\x04\x08\x02"),
-            Ok(Value::StrictArray(vec![
-                date.clone(),
-                bytes.clone(),
-                bytes,
-                date
-            ]))
+            Ok(Value::StrictArray(vec![date.clone(), bytes.clone(), bytes, date]))
         );
         // An array that contains itself is a cycle.
-        assert_eq!(
-            one(b"\x09\x03\x01\x09\x00"),
-            Err(DecodeError::BadReference(0))
-        );
-        assert_eq!(
-            one(b"\x09\x03\x01\x0a\x0e"),
-            Err(DecodeError::BadReference(7))
-        );
+        assert_eq!(one(b"\x09\x03\x01\x09\x00"), Err(DecodeError::BadReference(0)));
+        assert_eq!(one(b"\x09\x03\x01\x0a\x0e"), Err(DecodeError::BadReference(7)));
     }
 
     #[test]
     fn traits_references() {
         // [C{a: 5}, C{a: 6}] where the second object reuses the first one's traits (sealed "a").
-        let typed = |n: f64| Value::TypedObject {
-            class_name: "C".into(),
-            properties: vec![("a".into(), Value::from(n))],
-        };
+        let typed =
+            |n: f64| Value::TypedObject { class_name: "C".into(), properties: vec![("a".into(), Value::from(n))] };
         assert_eq!(
             one(b"\x09\x05\x01\x0a\x13\x03C\x03a\x04\x05\x0a\x01\x04\x06"),
             Ok(Value::StrictArray(vec![typed(5.0), typed(6.0)]))
@@ -625,10 +510,7 @@ mod tests {
         // Sealed members come first, then dynamic ones: anonymous, sealed "a", dynamic "b".
         assert_eq!(
             one(b"\x0a\x1b\x01\x03a\x04\x01\x03b\x04\x02\x01"),
-            Ok(Value::object([
-                ("a", Value::from(1.0)),
-                ("b", Value::from(2.0))
-            ]))
+            Ok(Value::object([("a", Value::from(1.0)), ("b", Value::from(2.0))]))
         );
         assert_eq!(one(b"\x0a\x05\x04\x01"), Err(DecodeError::BadReference(1)));
     }
@@ -638,30 +520,18 @@ mod tests {
         // Named "k": 1, then dense [2].
         assert_eq!(
             one(b"\x09\x03\x03k\x04\x01\x01\x04\x02"),
-            Ok(Value::ecma_array([
-                ("k", Value::from(1.0)),
-                ("0", Value::from(2.0))
-            ]))
+            Ok(Value::ecma_array([("k", Value::from(1.0)), ("0", Value::from(2.0))]))
         );
     }
 
     #[test]
     fn unsupported_and_unknown() {
         let unsupported = DecodeError::Unsupported;
-        assert_eq!(
-            one(b"\x0a\x07\x03C"),
-            Err(unsupported("AMF3 externalizable object"))
-        );
+        assert_eq!(one(b"\x0a\x07\x03C"), Err(unsupported("AMF3 externalizable object")));
         assert_eq!(one(b"\x0d\x01\x00"), Err(unsupported("AMF3 vector")));
         assert_eq!(one(b"\x10\x01\x00"), Err(unsupported("AMF3 vector")));
         assert_eq!(one(b"\x11\x01\x00"), Err(unsupported("AMF3 dictionary")));
-        assert_eq!(
-            one(b"\x12"),
-            Err(DecodeError::UnknownMarker {
-                version: 3,
-                marker: 0x12
-            })
-        );
+        assert_eq!(one(b"\x12"), Err(DecodeError::UnknownMarker { version: 3, marker: 0x12 }));
         assert_eq!(one(b"\x06\x03\xff"), Err(DecodeError::InvalidUtf8));
     }
 
@@ -683,10 +553,7 @@ mod tests {
     fn nesting_is_bounded() {
         let arrays = |depth| [&b"\x09\x03\x01".repeat(depth)[..], b"\x01"].concat();
         assert!(one(&arrays(MAX_DEPTH)).is_ok());
-        assert_eq!(
-            one(&arrays(MAX_DEPTH + 1)),
-            Err(DecodeError::TooDeep(MAX_DEPTH))
-        );
+        assert_eq!(one(&arrays(MAX_DEPTH + 1)), Err(DecodeError::TooDeep(MAX_DEPTH)));
         let bomb = b"\x0a\x0b\x01\x03k".repeat(1_000_000);
         assert_eq!(one(&bomb), Err(DecodeError::TooDeep(MAX_DEPTH)));
     }

@@ -35,12 +35,7 @@ pub(crate) struct Resume(usize);
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Self {
-        Reader {
-            data,
-            pos: 0,
-            copied: 0,
-            replays: 0,
-        }
+        Reader { data, pos: 0, copied: 0, replays: 0 }
     }
 
     /// Offset of the next unread byte from the start of this decode's input.
@@ -100,9 +95,7 @@ impl<'a> Reader<'a> {
     /// `len` bytes of UTF-8.
     pub(crate) fn utf8(&mut self, len: usize) -> Result<String, DecodeError> {
         let bytes = self.take(len)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| DecodeError::InvalidUtf8)
+        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| DecodeError::InvalidUtf8)
     }
 
     /// Capacity to reserve for `count` declared items: no more than the input could hold
@@ -141,8 +134,7 @@ impl<'a> Reader<'a> {
             return Ok(());
         }
         self.copied = self.copied.saturating_add(bytes);
-        let allowance =
-            COPY_ALLOWANCE_BASE.saturating_add(self.pos.saturating_mul(COPY_ALLOWANCE_PER_BYTE));
+        let allowance = COPY_ALLOWANCE_BASE.saturating_add(self.pos.saturating_mul(COPY_ALLOWANCE_PER_BYTE));
         if self.copied > allowance {
             return Err(DecodeError::ExpansionTooLarge);
         }
@@ -162,26 +154,16 @@ pub(crate) fn enter(depth: usize) -> Result<usize, DecodeError> {
 /// Roughly the memory a value occupies; the unit of the copy allowance.
 pub(crate) fn footprint(value: &Value) -> usize {
     let pairs = |pairs: &[(String, Value)]| -> usize {
-        pairs
-            .iter()
-            .map(|(k, v)| size_of::<String>() + k.len() + footprint(v))
-            .sum()
+        pairs.iter().map(|(k, v)| size_of::<String>() + k.len() + footprint(v)).sum()
     };
     size_of::<Value>()
         + match value {
             Value::String(s) | Value::Xml(s) => s.len(),
             Value::ByteArray(b) => b.len(),
             Value::Object(p) | Value::EcmaArray(p) => pairs(p),
-            Value::TypedObject {
-                class_name,
-                properties,
-            } => class_name.len() + pairs(properties),
+            Value::TypedObject { class_name, properties } => class_name.len() + pairs(properties),
             Value::StrictArray(items) => items.iter().map(footprint).sum(),
-            Value::Number(_)
-            | Value::Boolean(_)
-            | Value::Null
-            | Value::Undefined
-            | Value::Date { .. } => 0,
+            Value::Number(_) | Value::Boolean(_) | Value::Null | Value::Undefined | Value::Date { .. } => 0,
         }
 }
 
@@ -206,10 +188,7 @@ impl RefTable {
 
     /// Where the complete value with this index starts, or `BadReference`.
     pub(crate) fn start_of(&self, index: u32) -> Result<usize, DecodeError> {
-        match usize::try_from(index)
-            .ok()
-            .and_then(|i| self.entries.get(i))
-        {
+        match usize::try_from(index).ok().and_then(|i| self.entries.get(i)) {
             Some(&(start, true)) => Ok(start),
             _ => Err(DecodeError::BadReference(index)),
         }

@@ -14,11 +14,17 @@ pub enum Value {
     /// AMF0 strict array (0x0A), AMF3 dense array.
     StrictArray(Vec<Value>),
     /// Milliseconds since the epoch, and the AMF0 time zone field (ignored by everyone).
-    Date { millis: f64, timezone: i16 },
+    Date {
+        millis: f64,
+        timezone: i16,
+    },
     /// AMF0 XML document (0x0F) / AMF3 XML.
     Xml(String),
     /// AMF0 typed object (0x10) / AMF3 object with a class name.
-    TypedObject { class_name: String, properties: Vec<(String, Value)> },
+    TypedObject {
+        class_name: String,
+        properties: Vec<(String, Value)>,
+    },
     /// AMF3 ByteArray.
     ByteArray(Vec<u8>),
 }

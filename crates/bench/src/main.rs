@@ -188,10 +188,7 @@ fn report(args: &Args, results: &[ViewerResult], wall_s: f64, client_cpu_s: Opti
     let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).count();
     let served = n - failed;
     let completed = results.iter().filter(|r| r.outcome == Outcome::Completed).count();
-    let rebuffered = results
-        .iter()
-        .filter(|r| !matches!(r.outcome, Outcome::Failed(_)) && r.rebuffers > 0)
-        .count();
+    let rebuffered = results.iter().filter(|r| !matches!(r.outcome, Outcome::Failed(_)) && r.rebuffers > 0).count();
     let smooth = served - rebuffered;
     let mut ttff: Vec<f64> = results.iter().filter_map(|r| r.ttff_ms).collect();
     ttff.sort_by(f64::total_cmp);

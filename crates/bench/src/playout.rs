@@ -30,14 +30,7 @@ pub struct Playout {
 
 impl Playout {
     pub fn new(startup_ms: u64) -> Self {
-        Playout {
-            startup_ms,
-            state: None,
-            buffered_to: 0,
-            started_at: None,
-            rebuffers: 0,
-            stalled_ms: 0.0,
-        }
+        Playout { startup_ms, state: None, buffered_to: 0, started_at: None, rebuffers: 0, stalled_ms: 0.0 }
     }
 
     /// Checks whether the buffer ran dry by wall time `now` (called before each arrival and
@@ -48,10 +41,7 @@ impl Playout {
             if playhead > self.buffered_to as f64 {
                 self.rebuffers += 1;
                 let dry_at = wall + (self.buffered_to.saturating_sub(ts)) as f64;
-                self.state = Some(State::Buffering {
-                    from: self.buffered_to,
-                    since: Some(dry_at),
-                });
+                self.state = Some(State::Buffering { from: self.buffered_to, since: Some(dry_at) });
             }
         }
     }
@@ -60,10 +50,7 @@ impl Playout {
     pub fn on_media(&mut self, now: f64, buffered_to: u64) {
         match self.state {
             None => {
-                self.state = Some(State::Buffering {
-                    from: buffered_to,
-                    since: None,
-                });
+                self.state = Some(State::Buffering { from: buffered_to, since: None });
                 self.buffered_to = buffered_to;
             }
             Some(_) => {

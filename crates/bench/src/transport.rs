@@ -61,9 +61,7 @@ pub struct Target {
 
 /// `count` loopback addresses 127.0.0.1, 127.0.0.2, … (all of 127/8 is local on Linux).
 pub fn loopback_ips(count: usize) -> Vec<IpAddr> {
-    (1..=count as u32)
-        .map(|i| IpAddr::V4(Ipv4Addr::from(0x7f00_0000 + i)))
-        .collect()
+    (1..=count as u32).map(|i| IpAddr::V4(Ipv4Addr::from(0x7f00_0000 + i))).collect()
 }
 
 /// A connected viewer's byte pipe, after the handshake.
@@ -88,16 +86,9 @@ impl Transport {
         index: u64,
         mut handshake: ClientHandshake,
     ) -> io::Result<(Transport, Vec<u8>)> {
-        let stream = match target
-            .local_ips
-            .get(index as usize % target.local_ips.len().max(1))
-        {
+        let stream = match target.local_ips.get(index as usize % target.local_ips.len().max(1)) {
             Some(ip) => {
-                let socket = if ip.is_ipv4() {
-                    TcpSocket::new_v4()?
-                } else {
-                    TcpSocket::new_v6()?
-                };
+                let socket = if ip.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
                 socket.bind(SocketAddr::new(*ip, 0))?;
                 socket.connect(target.addr).await?
             }
@@ -105,34 +96,21 @@ impl Transport {
         };
         stream.set_nodelay(true)?;
         let link = if target.protocol.tunnelled() {
-            Link::Tunnel(Box::new(
-                Tunnel::open(stream, target.addr, target.idle_sleep).await?,
-            ))
+            Link::Tunnel(Box::new(Tunnel::open(stream, target.addr, target.idle_sleep).await?))
         } else {
             Link::Tcp(stream)
         };
-        let mut transport = Transport {
-            link,
-            cipher: None,
-            wire_bytes: 0,
-        };
+        let mut transport = Transport { link, cipher: None, wire_bytes: 0 };
 
-        let mut c0c1 = handshake
-            .poll_transmit()
-            .ok_or_else(|| io::Error::other("no C0+C1"))?;
+        let mut c0c1 = handshake.poll_transmit().ok_or_else(|| io::Error::other("no C0+C1"))?;
         transport.write(&mut c0c1).await?;
         let mut buf = vec![0u8; 8 * 1024];
         let rest = loop {
             let n = transport.read(&mut buf).await?;
             if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "server closed the connection",
-                ));
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
             }
-            let used = handshake
-                .handle_input(&buf[..n])
-                .map_err(|e| io::Error::other(format!("handshake: {e}")))?;
+            let used = handshake.handle_input(&buf[..n]).map_err(|e| io::Error::other(format!("handshake: {e}")))?;
             if let Some(mut c2) = handshake.poll_transmit() {
                 transport.write(&mut c2).await?;
                 break buf[used..n].to_vec();

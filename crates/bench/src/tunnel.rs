@@ -51,11 +51,7 @@ pub struct Tunnel {
 
 impl Tunnel {
     /// Opens a session on `stream` (already connected to `addr`).
-    pub async fn open(
-        stream: TcpStream,
-        addr: SocketAddr,
-        idle_sleep: Duration,
-    ) -> io::Result<Tunnel> {
+    pub async fn open(stream: TcpStream, addr: SocketAddr, idle_sleep: Duration) -> io::Result<Tunnel> {
         let mut tunnel = Tunnel {
             stream,
             host: addr.to_string(),
@@ -70,9 +66,7 @@ impl Tunnel {
             stats: TunnelStats::default(),
         };
         let body = tunnel.post("/open/1", &[0]).await?;
-        let id = std::str::from_utf8(&body)
-            .map_err(|_| io::Error::other("session id is not text"))?
-            .trim_end();
+        let id = std::str::from_utf8(&body).map_err(|_| io::Error::other("session id is not text"))?.trim_end();
         if id.is_empty() || id.len() >= 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(io::Error::other(format!("bad session id {id:?}")));
         }
@@ -158,8 +152,8 @@ impl Tunnel {
             }
             self.fill().await?;
         };
-        let head = std::str::from_utf8(&self.input[..head_len])
-            .map_err(|_| io::Error::other("response head is not text"))?;
+        let head =
+            std::str::from_utf8(&self.input[..head_len]).map_err(|_| io::Error::other("response head is not text"))?;
         let mut lines = head.split("\r\n");
         let status = lines.next().unwrap_or("");
         let code = status.split(' ').nth(1).unwrap_or("");
@@ -172,9 +166,7 @@ impl Tunnel {
             }
         }
         if !status.starts_with("HTTP/1.1 ") {
-            return Err(io::Error::other(format!(
-                "not an HTTP/1.1 response: {status:?}"
-            )));
+            return Err(io::Error::other(format!("not an HTTP/1.1 response: {status:?}")));
         }
         let Some(length) = length.filter(|&l| l <= MAX_BODY) else {
             return Err(io::Error::other("response without a usable Content-Length"));
@@ -186,10 +178,7 @@ impl Tunnel {
         }
         let body = self.input.split_to(length).to_vec();
         if code != "200" {
-            return Err(io::Error::other(format!(
-                "HTTP {code}: {}",
-                String::from_utf8_lossy(&body).trim_end()
-            )));
+            return Err(io::Error::other(format!("HTTP {code}: {}", String::from_utf8_lossy(&body).trim_end())));
         }
         Ok(body)
     }
@@ -198,10 +187,7 @@ impl Tunnel {
         self.input.reserve(16 * 1024);
         let n = self.stream.read_buf(&mut self.input).await?;
         if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "server closed the connection",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
         }
         self.stats.wire_bytes += n as u64;
         Ok(())
@@ -219,9 +205,7 @@ mod tests {
 
     /// A scripted server: answers each request with the next canned response, and records the
     /// request lines.
-    async fn scripted(
-        responses: Vec<&'static [u8]>,
-    ) -> (SocketAddr, tokio::task::JoinHandle<Vec<String>>) {
+    async fn scripted(responses: Vec<&'static [u8]>) -> (SocketAddr, tokio::task::JoinHandle<Vec<String>>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let handle = tokio::spawn(async move {
@@ -232,12 +216,8 @@ mod tests {
                 let (line, length) = loop {
                     if let Some(at) = find(&input, b"\r\n\r\n") {
                         let head = std::str::from_utf8(&input[..at]).unwrap().to_owned();
-                        let length: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("Content-Length: "))
-                            .unwrap()
-                            .parse()
-                            .unwrap();
+                        let length: usize =
+                            head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap().parse().unwrap();
                         if input.len() >= at + 4 + length {
                             input.advance(at + 4 + length);
                             break (head.lines().next().unwrap().to_owned(), length);
@@ -264,9 +244,7 @@ mod tests {
         ])
         .await;
         let stream = TcpStream::connect(addr).await.unwrap();
-        let mut tunnel = Tunnel::open(stream, addr, Duration::from_millis(1))
-            .await
-            .unwrap();
+        let mut tunnel = Tunnel::open(stream, addr, Duration::from_millis(1)).await.unwrap();
         tunnel.write(b"C0C1");
         let mut buf = [0u8; 2];
         assert_eq!(tunnel.read(&mut buf).await.unwrap(), 2);
@@ -300,9 +278,7 @@ mod tests {
         ])
         .await;
         let stream = TcpStream::connect(addr).await.unwrap();
-        let mut tunnel = Tunnel::open(stream, addr, Duration::from_millis(1))
-            .await
-            .unwrap();
+        let mut tunnel = Tunnel::open(stream, addr, Duration::from_millis(1)).await.unwrap();
         let error = tunnel.read(&mut [0u8; 4]).await.unwrap_err();
         assert!(error.to_string().contains("HTTP 404"), "{error}");
     }

@@ -153,7 +153,13 @@ impl Session {
     }
 
     /// Everything after the handshake; `rest` holds server bytes that came with S2.
-    async fn converse(&mut self, transport: &mut Transport, rest: Vec<u8>, setup_deadline: Instant, end: Instant) -> Outcome {
+    async fn converse(
+        &mut self,
+        transport: &mut Transport,
+        rest: Vec<u8>,
+        setup_deadline: Instant,
+        end: Instant,
+    ) -> Outcome {
         self.send_connect();
         let mut buf = vec![0u8; 64 * 1024];
         let mut pending = rest;
@@ -199,12 +205,7 @@ impl Session {
     }
 
     fn send(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) {
-        let header = MessageHeader {
-            csid,
-            timestamp: 0,
-            type_id,
-            stream_id,
-        };
+        let header = MessageHeader { csid, timestamp: 0, type_id, stream_id };
         self.writer.write(&header, &[payload], &mut self.out);
     }
 
@@ -276,11 +277,7 @@ impl Session {
         let transaction = values.get(1).and_then(Value::as_f64).unwrap_or(0.0);
         match name {
             "_result" if transaction == 1.0 => {
-                self.send_command(
-                    CSID_COMMAND,
-                    0,
-                    &[Value::from("createStream"), Value::from(2u32), Value::Null],
-                );
+                self.send_command(CSID_COMMAND, 0, &[Value::from("createStream"), Value::from(2u32), Value::Null]);
                 Step::Continue
             }
             "_result" if transaction == 2.0 => {
@@ -294,19 +291,9 @@ impl Session {
                 self.send_command(
                     CSID_PLAY,
                     stream_id,
-                    &[
-                        Value::from("play"),
-                        Value::from(0u32),
-                        Value::Null,
-                        Value::from(stream),
-                        Value::Number(-2000.0),
-                    ],
+                    &[Value::from("play"), Value::from(0u32), Value::Null, Value::from(stream), Value::Number(-2000.0)],
                 );
-                let set_buffer = UserControl::SetBufferLength {
-                    stream_id,
-                    millis: self.cfg.buffer_ms,
-                }
-                .encode();
+                let set_buffer = UserControl::SetBufferLength { stream_id, millis: self.cfg.buffer_ms }.encode();
                 self.send(CSID_CONTROL, type_id::USER_CONTROL, 0, &set_buffer);
                 Step::Continue
             }
@@ -332,7 +319,9 @@ impl Session {
     fn on_status(&mut self, code: &str) -> Step {
         match code {
             "NetStream.Play.Stop" | "NetStream.Play.Complete" => Step::End,
-            "NetStream.Play.StreamNotFound" | "NetStream.Play.Failed" | "NetConnection.Connect.Rejected"
+            "NetStream.Play.StreamNotFound"
+            | "NetStream.Play.Failed"
+            | "NetConnection.Connect.Rejected"
             | "NetConnection.Connect.Failed" => Step::Fail(code.to_owned()),
             _ => Step::Continue,
         }
@@ -360,7 +349,10 @@ impl Session {
         while rest.len() >= 11 {
             let kind = rest[0];
             let size = (usize::from(rest[1]) << 16) | (usize::from(rest[2]) << 8) | usize::from(rest[3]);
-            let ts = (u64::from(rest[7]) << 24) | (u64::from(rest[4]) << 16) | (u64::from(rest[5]) << 8) | u64::from(rest[6]);
+            let ts = (u64::from(rest[7]) << 24)
+                | (u64::from(rest[4]) << 16)
+                | (u64::from(rest[5]) << 8)
+                | u64::from(rest[6]);
             let Some(body) = rest.get(11..11 + size) else { break };
             let base = *base.get_or_insert(ts);
             if kind == type_id::AUDIO || kind == type_id::VIDEO {
@@ -390,10 +382,5 @@ fn is_video_frame(payload: &[u8]) -> bool {
 }
 
 fn code_of(values: &[Value]) -> String {
-    values
-        .iter()
-        .skip(2)
-        .find_map(|v| v.get("code").and_then(Value::as_str))
-        .unwrap_or("")
-        .to_owned()
+    values.iter().skip(2).find_map(|v| v.get("code").and_then(Value::as_str)).unwrap_or("").to_owned()
 }

@@ -116,8 +116,7 @@ impl CacheStats {
         let micros = started.elapsed().as_micros() as u64;
         Self::add(&self.origin_latency_micros, micros);
         Self::add(&self.origin_latency_count, 1);
-        self.origin_latency_max_micros
-            .fetch_max(micros, Ordering::Relaxed);
+        self.origin_latency_max_micros.fetch_max(micros, Ordering::Relaxed);
     }
 }
 
@@ -137,10 +136,7 @@ struct FillState {
 
 impl Fill {
     fn new() -> Self {
-        Fill {
-            state: Mutex::new(FillState::default()),
-            changed: watch::Sender::new(()),
-        }
+        Fill { state: Mutex::new(FillState::default()), changed: watch::Sender::new(()) }
     }
 
     fn push(&self, chunk: Bytes) {
@@ -272,18 +268,13 @@ impl EdgeCache {
     pub fn try_new(origin: Origin, config: CacheConfig) -> Result<Arc<Self>, CacheOpenError> {
         assert!(config.block_size > 0, "block size must be positive");
         let disk = match &config.disk {
-            Some(disk) => Some(Arc::new(DiskTier::open(disk).map_err(|source| {
-                CacheOpenError {
-                    dir: disk.dir.display().to_string(),
-                    source,
-                }
-            })?)),
+            Some(disk) => Some(Arc::new(
+                DiskTier::open(disk)
+                    .map_err(|source| CacheOpenError { dir: disk.dir.display().to_string(), source })?,
+            )),
             None => None,
         };
-        let memory = Memory {
-            slots: HashMap::new(),
-            lru: Slru::new(config.memory_bytes),
-        };
+        let memory = Memory { slots: HashMap::new(), lru: Slru::new(config.memory_bytes) };
         Ok(Arc::new(EdgeCache {
             origin,
             config,
@@ -342,10 +333,7 @@ impl EdgeCache {
             && let Some(disk) = &self.disk
             && let Some(record) = disk.load_object(key).await
         {
-            let state = ObjectState {
-                meta: record.meta,
-                fresh_until: record.fresh_until,
-            };
+            let state = ObjectState { meta: record.meta, fresh_until: record.fresh_until };
             self.remember(key, state.clone());
             known = Some(state);
         }
@@ -389,30 +377,13 @@ impl EdgeCache {
                         tracing::info!(key, origin = %self.origin.describe(), "object changed at the origin; serving the new version");
                     }
                 }
-                let ttl = if always {
-                    Duration::ZERO
-                } else {
-                    self.config.freshness.ttl(&meta)
-                };
+                let ttl = if always { Duration::ZERO } else { self.config.freshness.ttl(&meta) };
                 let fresh_until = now + ttl;
-                self.remember(
-                    key,
-                    ObjectState {
-                        meta: meta.clone(),
-                        fresh_until,
-                    },
-                );
+                self.remember(key, ObjectState { meta: meta.clone(), fresh_until });
                 if let Some(disk) = &self.disk
                     && !always
                 {
-                    disk.store_object(
-                        key,
-                        &ObjectRecord {
-                            meta: meta.clone(),
-                            fresh_until,
-                        },
-                    )
-                    .await;
+                    disk.store_object(key, &ObjectRecord { meta: meta.clone(), fresh_until }).await;
                 }
                 Ok(self.handle(key, meta))
             }
@@ -467,10 +438,7 @@ impl EdgeCache {
         let mut objects = self.objects.lock().expect("objects lock");
         if objects.len() >= self.config.max_objects && !objects.contains_key(key) {
             // Forget the version that expires first.
-            let victim = objects
-                .iter()
-                .min_by_key(|(_, s)| s.fresh_until)
-                .map(|(k, _)| Arc::clone(k));
+            let victim = objects.iter().min_by_key(|(_, s)| s.fresh_until).map(|(k, _)| Arc::clone(k));
             if let Some(victim) = victim {
                 objects.remove(&victim);
             }
@@ -528,16 +496,9 @@ impl EdgeCache {
 
     /// Starts filling a block (the memory lock held), in a task of its own so that it
     /// completes for the other readers even if the reader that started it goes away.
-    fn start_fill(
-        self: &Arc<Self>,
-        memory: &mut Memory,
-        key: BlockKey,
-        handle: &ObjectHandle,
-    ) -> Arc<Fill> {
+    fn start_fill(self: &Arc<Self>, memory: &mut Memory, key: BlockKey, handle: &ObjectHandle) -> Arc<Fill> {
         let fill = Arc::new(Fill::new());
-        memory
-            .slots
-            .insert(key.clone(), Slot::Filling(Arc::clone(&fill)));
+        memory.slots.insert(key.clone(), Slot::Filling(Arc::clone(&fill)));
         let this = Arc::clone(self);
         let meta = handle.meta.clone();
         let reader = handle.reader;
@@ -560,20 +521,13 @@ impl EdgeCache {
         self.start_fill(&mut memory, key, handle);
     }
 
-    async fn run_fill(
-        self: Arc<Self>,
-        key: BlockKey,
-        meta: ObjectMeta,
-        fill: Arc<Fill>,
-        reader: u64,
-    ) {
+    async fn run_fill(self: Arc<Self>, key: BlockKey, meta: ObjectMeta, fill: Arc<Fill>, reader: u64) {
         // If this task dies (panic, runtime shutdown), readers are released with an error.
         struct Abandon<'a>(&'a EdgeCache, &'a BlockKey, &'a Arc<Fill>, bool);
         impl Drop for Abandon<'_> {
             fn drop(&mut self) {
                 if !self.3 {
-                    self.2
-                        .finish(Err(OriginError::Failed("cache fill abandoned".into())));
+                    self.2.finish(Err(OriginError::Failed("cache fill abandoned".into())));
                     self.0.unslot(self.1, self.2);
                 }
             }
@@ -620,12 +574,10 @@ impl EdgeCache {
         CacheStats::add(&self.stats.origin_fetches, 1);
         let started = Instant::now();
         let stats = &self.stats;
-        let fetch = self
-            .origin
-            .fetch_range(&key.key, meta, start, end, |chunk| {
-                CacheStats::add(&stats.origin_bytes, chunk.len() as u64);
-                fill.push(chunk);
-            });
+        let fetch = self.origin.fetch_range(&key.key, meta, start, end, |chunk| {
+            CacheStats::add(&stats.origin_bytes, chunk.len() as u64);
+            fill.push(chunk);
+        });
         let result = match tokio::time::timeout(self.config.origin_timeout, fetch).await {
             Ok(result) => result,
             Err(_) => Err(self.timed_out()),
@@ -633,11 +585,7 @@ impl EdgeCache {
         self.stats.latency(started);
         let result = result.and_then(|()| {
             let block = fill.assembled();
-            if block.len() as u64 == expected {
-                Ok(block)
-            } else {
-                Err(OriginError::Changed)
-            }
+            if block.len() as u64 == expected { Ok(block) } else { Err(OriginError::Changed) }
         });
         if let Err(error) = &result {
             if !matches!(error, OriginError::NotFound) {
@@ -697,11 +645,7 @@ impl ObjectHandle {
     }
 
     fn block_key(&self, index: u64) -> BlockKey {
-        BlockKey {
-            key: Arc::clone(&self.key),
-            version: Arc::clone(&self.version),
-            index,
-        }
+        BlockKey { key: Arc::clone(&self.key), version: Arc::clone(&self.version), index }
     }
 
     /// Bytes `[offset, offset + len)` clipped to the object.
@@ -718,9 +662,7 @@ impl ObjectHandle {
         let last = (end - 1) / block_size;
         let result = if first == last {
             let base = first * block_size;
-            cache
-                .read_block(self, first, start - base, end - base)
-                .await?
+            cache.read_block(self, first, start - base, end - base).await?
         } else {
             let mut out = BytesMut::with_capacity((end - start) as usize);
             for index in first..=last {
@@ -764,11 +706,7 @@ mod tests {
     use crate::origin::LocalOrigin;
 
     fn config(block_size: u64, memory_bytes: u64) -> CacheConfig {
-        CacheConfig {
-            block_size,
-            memory_bytes,
-            ..CacheConfig::default()
-        }
+        CacheConfig { block_size, memory_bytes, ..CacheConfig::default() }
     }
 
     fn cache_with_file(content: &[u8], config: CacheConfig) -> (tempfile::TempDir, Arc<EdgeCache>) {
@@ -784,15 +722,7 @@ mod tests {
         let content: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
         let (_dir, cache) = cache_with_file(&content, config(1000, 1 << 20));
         let object = cache.open("sub/a.bin").await.unwrap();
-        for (offset, len) in [
-            (0, 10),
-            (995, 10),
-            (0, 10_000),
-            (2500, 3000),
-            (9_990, 100),
-            (10_000, 5),
-            (20_000, 1),
-        ] {
+        for (offset, len) in [(0, 10), (995, 10), (0, 10_000), (2500, 3000), (9_990, 100), (10_000, 5), (20_000, 1)] {
             let got = object.read_range(offset, len).await.unwrap();
             let start = (offset as usize).min(content.len());
             let end = (offset + len).min(content.len() as u64) as usize;
@@ -808,9 +738,7 @@ mod tests {
         let mut tasks = Vec::new();
         for _ in 0..12 {
             let object = object.clone();
-            tasks.push(tokio::spawn(async move {
-                object.read_range(0, 500).await.unwrap()
-            }));
+            tasks.push(tokio::spawn(async move { object.read_range(0, 500).await.unwrap() }));
         }
         for t in tasks {
             t.await.unwrap();
@@ -821,38 +749,20 @@ mod tests {
             object.read_range(i * 1000, 1000).await.unwrap();
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(
-            cache.memory_used() <= 8000,
-            "memory used {}",
-            cache.memory_used()
-        );
+        assert!(cache.memory_used() <= 8000, "memory used {}", cache.memory_used());
     }
 
     #[tokio::test]
     async fn refuses_keys_that_leave_the_root() {
         let (_dir, cache) = cache_with_file(b"x", CacheConfig::default());
-        for key in [
-            "../etc/passwd",
-            "/etc/passwd",
-            "sub/../sub/a.bin",
-            "sub\\a.bin",
-            "",
-            "sub",
-        ] {
-            assert!(
-                matches!(cache.open(key).await, Err(OriginError::NotFound)),
-                "{key}"
-            );
+        for key in ["../etc/passwd", "/etc/passwd", "sub/../sub/a.bin", "sub\\a.bin", "", "sub"] {
+            assert!(matches!(cache.open(key).await, Err(OriginError::NotFound)), "{key}");
         }
     }
 
     #[test]
     fn copy_range_spans_chunks() {
-        let chunks = [
-            Bytes::from_static(b"abc"),
-            Bytes::from_static(b"defg"),
-            Bytes::from_static(b"h"),
-        ];
+        let chunks = [Bytes::from_static(b"abc"), Bytes::from_static(b"defg"), Bytes::from_static(b"h")];
         assert_eq!(&copy_range(&chunks, 0, 8)[..], b"abcdefgh");
         assert_eq!(&copy_range(&chunks, 2, 5)[..], b"cde");
         assert_eq!(&copy_range(&chunks, 3, 7)[..], b"defg");
@@ -870,11 +780,7 @@ mod tests {
         tokio::task::yield_now().await;
         fill.push(Bytes::from_static(b"cd"));
         // Answered before the fill finishes.
-        let got = tokio::time::timeout(Duration::from_secs(5), waiter)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap().unwrap();
         assert_eq!(&got[..], b"abc");
         fill.finish(Err(OriginError::Changed));
         assert!(fill.wait(0, 10).await.is_err());

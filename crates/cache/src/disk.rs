@@ -41,10 +41,7 @@ pub struct DiskConfig {
 impl DiskConfig {
     /// `<data_dir>/cache`, bounded to `max_bytes`.
     pub fn under_data_dir(data_dir: &Path, max_bytes: u64) -> Self {
-        DiskConfig {
-            dir: data_dir.join("cache"),
-            max_bytes,
-        }
+        DiskConfig { dir: data_dir.join("cache"), max_bytes }
     }
 }
 
@@ -73,11 +70,7 @@ fn hash_name(parts: &[&[u8]]) -> String {
 }
 
 fn block_name(key: &BlockKey) -> String {
-    hash_name(&[
-        key.key.as_bytes(),
-        key.version.as_bytes(),
-        &key.index.to_le_bytes(),
-    ])
+    hash_name(&[key.key.as_bytes(), key.version.as_bytes(), &key.index.to_le_bytes()])
 }
 
 impl DiskTier {
@@ -123,11 +116,7 @@ impl DiskTier {
             }
         }
         tracing::info!(dir = %config.dir.display(), blocks = count - trimmed, trimmed, bytes = index.used(), "disk cache opened");
-        Ok(DiskTier {
-            blocks_dir,
-            objects_dir,
-            index: Mutex::new(index),
-        })
+        Ok(DiskTier { blocks_dir, objects_dir, index: Mutex::new(index) })
     }
 
     pub(crate) fn used(&self) -> u64 {
@@ -140,21 +129,14 @@ impl DiskTier {
 
     /// The block if the disk holds an intact copy. A damaged file is deleted, counted and
     /// logged, and reads as a miss.
-    pub(crate) async fn read(
-        &self,
-        key: &BlockKey,
-        reader: u64,
-        stats: &CacheStats,
-    ) -> Option<Bytes> {
+    pub(crate) async fn read(&self, key: &BlockKey, reader: u64, stats: &CacheStats) -> Option<Bytes> {
         let name = block_name(key);
         if !self.index.lock().expect("disk index").contains(&name) {
             return None;
         }
         let path = shard_path(&self.blocks_dir, &name, "blk");
         let key2 = key.clone();
-        let result = tokio::task::spawn_blocking(move || read_block_file(&path, &key2))
-            .await
-            .ok()?;
+        let result = tokio::task::spawn_blocking(move || read_block_file(&path, &key2)).await.ok()?;
         match result {
             Ok(data) => {
                 self.index.lock().expect("disk index").touch(&name, reader);
@@ -174,12 +156,7 @@ impl DiskTier {
     }
 
     /// Stores a block (off the async threads), evicting beyond the bound.
-    pub(crate) async fn write(
-        self: &Arc<Self>,
-        key: &BlockKey,
-        data: Bytes,
-        stats: &Arc<CacheStats>,
-    ) {
+    pub(crate) async fn write(self: &Arc<Self>, key: &BlockKey, data: Bytes, stats: &Arc<CacheStats>) {
         let name = block_name(key);
         let this = Arc::clone(self);
         let key = key.clone();
@@ -208,10 +185,7 @@ impl DiskTier {
     pub(crate) async fn load_object(&self, key: &str) -> Option<ObjectRecord> {
         let path = shard_path(&self.objects_dir, &hash_name(&[key.as_bytes()]), "obj");
         let key = key.to_owned();
-        tokio::task::spawn_blocking(move || read_object_file(&path, &key).ok())
-            .await
-            .ok()
-            .flatten()
+        tokio::task::spawn_blocking(move || read_object_file(&path, &key).ok()).await.ok().flatten()
     }
 
     pub(crate) async fn store_object(&self, key: &str, record: &ObjectRecord) {
@@ -243,10 +217,7 @@ fn write_atomically(path: &Path, parts: &[&[u8]]) -> io::Result<u64> {
         ".{}.{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("x"),
         std::process::id() as u64
-            ^ (SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos() as u64)
+            ^ (SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() as u64)
     ));
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
@@ -285,10 +256,7 @@ fn block_header(key: &BlockKey, data: &[u8]) -> Vec<u8> {
 
 fn write_block_file(path: &Path, key: &BlockKey, data: &[u8]) -> io::Result<u64> {
     if key.key.len() > MAX_FIELD || key.version.len() > MAX_FIELD {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "key or version too long for the disk cache",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "key or version too long for the disk cache"));
     }
     let header = block_header(key, data);
     write_atomically(path, &[&header, data])
@@ -311,14 +279,10 @@ impl<'a> Cursor<'a> {
         Ok(head)
     }
     fn u32(&mut self) -> io::Result<u32> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
     fn u64(&mut self) -> io::Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
     fn field(&mut self) -> io::Result<&'a [u8]> {
         let len = self.u32()? as usize;
@@ -352,10 +316,7 @@ fn read_block_file(path: &Path, key: &BlockKey) -> io::Result<Bytes> {
     if crc32fast::hash(&all[..header_len]) != header_crc {
         return Err(invalid("header checksum mismatch"));
     }
-    if index != key.index
-        || stored_key != key.key.as_bytes()
-        || stored_version != key.version.as_bytes()
-    {
+    if index != key.index || stored_key != key.key.as_bytes() || stored_version != key.version.as_bytes() {
         return Err(invalid("block file belongs to another block"));
     }
     if cur.0.len() as u64 != data_len {
@@ -374,10 +335,7 @@ fn unix(t: SystemTime) -> u64 {
 
 fn encode_object(key: &str, record: &ObjectRecord) -> Option<Vec<u8>> {
     let cache_control = record.meta.cache_control.as_deref().unwrap_or("");
-    if key.len() > MAX_FIELD
-        || record.meta.version.len() > MAX_FIELD
-        || cache_control.len() > MAX_FIELD
-    {
+    if key.len() > MAX_FIELD || record.meta.version.len() > MAX_FIELD || cache_control.len() > MAX_FIELD {
         return None;
     }
     let mut out = Vec::new();
@@ -410,19 +368,13 @@ fn read_object_file(path: &Path, key: &str) -> io::Result<ObjectRecord> {
     let fresh_until = UNIX_EPOCH + Duration::from_secs(cur.u64()?);
     let has_cache_control = cur.take(1)?[0] == 1;
     let stored_key = cur.field()?;
-    let version =
-        String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("version not UTF-8"))?;
-    let cache_control =
-        String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("not UTF-8"))?;
+    let version = String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("version not UTF-8"))?;
+    let cache_control = String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("not UTF-8"))?;
     if stored_key != key.as_bytes() {
         return Err(invalid("record of another object"));
     }
     Ok(ObjectRecord {
-        meta: ObjectMeta {
-            size,
-            version,
-            cache_control: has_cache_control.then_some(cache_control),
-        },
+        meta: ObjectMeta { size, version, cache_control: has_cache_control.then_some(cache_control) },
         fresh_until,
     })
 }
@@ -432,11 +384,7 @@ mod tests {
     use super::*;
 
     fn key(index: u64) -> BlockKey {
-        BlockKey {
-            key: "a/b.mp4".into(),
-            version: "\"etag1\"".into(),
-            index,
-        }
+        BlockKey { key: "a/b.mp4".into(), version: "\"etag1\"".into(), index }
     }
 
     #[test]
@@ -448,10 +396,7 @@ mod tests {
         assert_eq!(&read_block_file(&path, &key(3)).unwrap()[..], &data[..]);
         // Another block or version never reads as this one.
         assert!(read_block_file(&path, &key(4)).is_err());
-        let other = BlockKey {
-            version: "\"etag2\"".into(),
-            ..key(3)
-        };
+        let other = BlockKey { version: "\"etag2\"".into(), ..key(3) };
         assert!(read_block_file(&path, &other).is_err());
         // A flipped data byte, a flipped header byte, a torn tail.
         let good = fs::read(&path).unwrap();
@@ -459,10 +404,7 @@ mod tests {
             let mut bad = good.clone();
             bad[damage] ^= 0x40;
             fs::write(&path, &bad).unwrap();
-            assert!(
-                read_block_file(&path, &key(3)).is_err(),
-                "damage at {damage}"
-            );
+            assert!(read_block_file(&path, &key(3)).is_err(), "damage at {damage}");
         }
         fs::write(&path, &good[..good.len() - 100]).unwrap();
         assert!(read_block_file(&path, &key(3)).is_err());
@@ -475,11 +417,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.obj");
         let record = ObjectRecord {
-            meta: ObjectMeta {
-                size: 42,
-                version: "\"v\"".into(),
-                cache_control: Some("max-age=7200".into()),
-            },
+            meta: ObjectMeta { size: 42, version: "\"v\"".into(), cache_control: Some("max-age=7200".into()) },
             fresh_until: UNIX_EPOCH + Duration::from_secs(1_900_000_000),
         };
         fs::write(&path, encode_object("k", &record).unwrap()).unwrap();

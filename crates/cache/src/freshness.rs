@@ -33,10 +33,7 @@ impl Freshness {
     /// How long `meta` stays fresh.
     pub fn ttl(&self, meta: &ObjectMeta) -> Duration {
         let declared = meta.cache_control.as_deref().and_then(max_age);
-        declared
-            .unwrap_or(self.default_ttl)
-            .max(self.min_ttl)
-            .min(self.max_ttl)
+        declared.unwrap_or(self.default_ttl).max(self.min_ttl).min(self.max_ttl)
     }
 }
 
@@ -66,26 +63,16 @@ mod tests {
     use super::*;
 
     fn meta(cc: Option<&str>) -> ObjectMeta {
-        ObjectMeta {
-            size: 1,
-            version: "v".into(),
-            cache_control: cc.map(str::to_owned),
-        }
+        ObjectMeta { size: 1, version: "v".into(), cache_control: cc.map(str::to_owned) }
     }
 
     #[test]
     fn cloudfront_rules() {
         let f = Freshness::default();
         assert_eq!(f.ttl(&meta(None)), Duration::from_secs(86400));
-        assert_eq!(
-            f.ttl(&meta(Some("public, max-age=7200"))),
-            Duration::from_secs(7200)
-        );
+        assert_eq!(f.ttl(&meta(Some("public, max-age=7200"))), Duration::from_secs(7200));
         assert_eq!(f.ttl(&meta(Some("max-age=60"))), Duration::from_secs(3600));
-        assert_eq!(
-            f.ttl(&meta(Some("max-age=100, s-maxage=9000"))),
-            Duration::from_secs(9000)
-        );
+        assert_eq!(f.ttl(&meta(Some("max-age=100, s-maxage=9000"))), Duration::from_secs(9000));
         assert_eq!(f.ttl(&meta(Some("no-cache"))), Duration::from_secs(86400));
         assert_eq!(f.ttl(&meta(Some("max-age=99999999999"))), f.max_ttl);
     }

@@ -110,16 +110,9 @@ impl Origin {
     }
 
     /// Bytes `[start, end)` of version `meta` of `key` (clipped to the object's end).
-    pub async fn get_range(
-        &self,
-        key: &str,
-        meta: &ObjectMeta,
-        start: u64,
-        end: u64,
-    ) -> Result<Bytes, OriginError> {
+    pub async fn get_range(&self, key: &str, meta: &ObjectMeta, start: u64, end: u64) -> Result<Bytes, OriginError> {
         let mut out = BytesMut::new();
-        self.fetch_range(key, meta, start, end, |chunk| out.extend_from_slice(&chunk))
-            .await?;
+        self.fetch_range(key, meta, start, end, |chunk| out.extend_from_slice(&chunk)).await?;
         Ok(out.freeze())
     }
 
@@ -146,9 +139,7 @@ pub(crate) fn safe_key(key: &str) -> bool {
     !key.is_empty()
         && !key.contains('\\')
         && !key.contains('\0')
-        && Path::new(key)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
+        && Path::new(key).components().all(|c| matches!(c, Component::Normal(_)))
         && !key.ends_with('/')
         && !key.contains("//")
 }
@@ -205,9 +196,7 @@ impl LocalOrigin {
         while at < end {
             let len = (end - at).min(CHUNK) as usize;
             let mut buf = BytesMut::zeroed(len);
-            file.read_exact(&mut buf)
-                .await
-                .map_err(|_| OriginError::Changed)?;
+            file.read_exact(&mut buf).await.map_err(|_| OriginError::Changed)?;
             at += len as u64;
             sink(buf.freeze());
         }
@@ -216,16 +205,8 @@ impl LocalOrigin {
 }
 
 fn local_meta(metadata: &std::fs::Metadata) -> ObjectMeta {
-    let modified = metadata
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    ObjectMeta {
-        size: metadata.len(),
-        version: format!("{modified:x}-{:x}", metadata.len()),
-        cache_control: None,
-    }
+    let modified = metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+    ObjectMeta { size: metadata.len(), version: format!("{modified:x}-{:x}", metadata.len()), cache_control: None }
 }
 
 fn io_error(error: std::io::Error) -> OriginError {

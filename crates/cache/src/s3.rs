@@ -9,9 +9,7 @@ use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::client::{HttpError, HttpErrorKind};
 use object_store::path::Path;
-use object_store::{
-    Attribute, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, RetryConfig,
-};
+use object_store::{Attribute, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, RetryConfig};
 
 use crate::origin::{ObjectMeta, OriginError, OriginSpecError, safe_key};
 
@@ -65,14 +63,8 @@ impl fmt::Debug for S3Settings {
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
             .field("access_key_id", &self.access_key_id)
-            .field(
-                "secret_access_key",
-                &self.secret_access_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "<redacted>"))
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
             .field("virtual_hosted_style", &self.virtual_hosted_style)
             .field("anonymous", &self.anonymous)
             .field("request_timeout", &self.request_timeout)
@@ -95,30 +87,19 @@ pub struct S3Origin {
 
 impl fmt::Debug for S3Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Origin")
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .finish()
+        f.debug_struct("S3Origin").field("bucket", &self.bucket).field("prefix", &self.prefix).finish()
     }
 }
 
 impl S3Origin {
     /// An origin for `s3://bucket/prefix` from `settings` only (no environment).
-    pub fn new(
-        bucket: &str,
-        prefix: &str,
-        settings: &S3Settings,
-    ) -> Result<S3Origin, OriginSpecError> {
+    pub fn new(bucket: &str, prefix: &str, settings: &S3Settings) -> Result<S3Origin, OriginSpecError> {
         Self::build(AmazonS3Builder::new(), bucket, prefix, settings)
     }
 
     /// An origin for `s3://bucket/prefix` from the AWS environment variables, overridden
     /// by whatever `settings` sets.
-    pub fn from_env_and(
-        bucket: &str,
-        prefix: &str,
-        settings: &S3Settings,
-    ) -> Result<S3Origin, OriginSpecError> {
+    pub fn from_env_and(bucket: &str, prefix: &str, settings: &S3Settings) -> Result<S3Origin, OriginSpecError> {
         Self::build(AmazonS3Builder::from_env(), bucket, prefix, settings)
     }
 
@@ -131,18 +112,15 @@ impl S3Origin {
         let prefix = prefix.trim_matches('/').to_owned();
         let describe = format!("s3://{bucket}/{prefix}");
         if !prefix.is_empty() && !safe_key(&prefix) {
-            return Err(OriginSpecError(format!(
-                "{describe}: the prefix must be a plain path"
-            )));
+            return Err(OriginSpecError(format!("{describe}: the prefix must be a plain path")));
         }
         if let Some(region) = &settings.region {
             builder = builder.with_region(region);
         }
         if let Some(endpoint) = &settings.endpoint {
             // An explicit endpoint wins over AWS_ENDPOINT_URL_S3 from the environment.
-            builder = builder
-                .with_config(object_store::aws::AmazonS3ConfigKey::S3Endpoint, endpoint)
-                .with_endpoint(endpoint);
+            builder =
+                builder.with_config(object_store::aws::AmazonS3ConfigKey::S3Endpoint, endpoint).with_endpoint(endpoint);
         }
         if let Some(key) = &settings.access_key_id {
             builder = builder.with_access_key_id(key);
@@ -202,21 +180,14 @@ impl S3Origin {
         if !safe_key(key) {
             return Err(OriginError::NotFound);
         }
-        let full = if self.prefix.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}/{key}", self.prefix)
-        };
+        let full = if self.prefix.is_empty() { key.to_owned() } else { format!("{}/{key}", self.prefix) };
         Path::parse(full).map_err(|_| OriginError::NotFound)
     }
 
     pub(crate) async fn head(&self, key: &str) -> Result<ObjectMeta, OriginError> {
         let path = self.path(key)?;
         // A HEAD through `get_opts` rather than `head`: it also returns Cache-Control.
-        let options = GetOptions {
-            head: true,
-            ..GetOptions::default()
-        };
+        let options = GetOptions { head: true, ..GetOptions::default() };
         // object_store does not expose `Expires`: read it from a presigned HEAD sent at the
         // same time (best effort; only used when Cache-Control gives no max-age).
         let (result, expires) = tokio::join!(self.store.get_opts(&path, options), self.expires(&path));
@@ -224,16 +195,9 @@ impl S3Origin {
         let meta = &result.meta;
         let version = match &meta.e_tag {
             Some(etag) => etag.clone(),
-            None => format!(
-                "{}-{:x}",
-                meta.last_modified.timestamp_nanos_opt().unwrap_or(0),
-                meta.size
-            ),
+            None => format!("{}-{:x}", meta.last_modified.timestamp_nanos_opt().unwrap_or(0), meta.size),
         };
-        let mut cache_control = result
-            .attributes
-            .get(&Attribute::CacheControl)
-            .map(|v| v.as_ref().to_owned());
+        let mut cache_control = result.attributes.get(&Attribute::CacheControl).map(|v| v.as_ref().to_owned());
         // CloudFront: max-age wins over Expires. Otherwise Expires, taken relative to now, is
         // the same as a max-age (the freshness rules then apply their floor).
         if cache_control.as_deref().and_then(crate::freshness::max_age).is_none()
@@ -246,11 +210,7 @@ impl S3Origin {
                 _ => directive,
             });
         }
-        Ok(ObjectMeta {
-            size: meta.size,
-            version,
-            cache_control,
-        })
+        Ok(ObjectMeta { size: meta.size, version, cache_control })
     }
 
     pub(crate) async fn fetch_range<F: FnMut(Bytes)>(
@@ -273,18 +233,8 @@ impl S3Origin {
             range: Some(GetRange::Bounded(start..end)),
             ..GetOptions::default()
         };
-        let result = self
-            .store
-            .get_opts(&path, options)
-            .await
-            .map_err(|e| self.error(e))?;
-        if result
-            .meta
-            .e_tag
-            .as_deref()
-            .is_some_and(|etag| etag != meta.version)
-            || result.meta.size != meta.size
-        {
+        let result = self.store.get_opts(&path, options).await.map_err(|e| self.error(e))?;
+        if result.meta.e_tag.as_deref().is_some_and(|etag| etag != meta.version) || result.meta.size != meta.size {
             return Err(OriginError::Changed);
         }
         if result.range != (start..end) {
@@ -355,10 +305,7 @@ impl S3Origin {
         let text = error.to_string();
         let reason = reason.unwrap_or_else(|| {
             if let Some(at) = text.find("status code: ") {
-                let status: String = text[at + "status code: ".len()..]
-                    .chars()
-                    .take_while(|c| *c != ':')
-                    .collect();
+                let status: String = text[at + "status code: ".len()..].chars().take_while(|c| *c != ':').collect();
                 format!("HTTP {} (up to {attempts} attempts)", status.trim())
             } else {
                 text.chars().take(300).collect()

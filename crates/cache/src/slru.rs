@@ -103,15 +103,7 @@ impl<K: Clone + Eq + Hash> Slru<K> {
     pub(crate) fn insert(&mut self, key: K, size: u64, reader: u64) -> Vec<K> {
         self.remove(&key);
         let tick = self.next_tick();
-        self.entries.insert(
-            key.clone(),
-            Entry {
-                size,
-                tick,
-                protected: false,
-                last_reader: reader,
-            },
-        );
+        self.entries.insert(key.clone(), Entry { size, tick, protected: false, last_reader: reader });
         self.probation.insert(tick, key);
         self.used += size;
         self.evict()
@@ -162,10 +154,7 @@ mod tests {
             lru.touch(&k, 2); // a second viewer: popular
         }
         for k in 100..200u32 {
-            assert!(
-                lru.insert(k, 1, 3).iter().all(|e| *e >= 100),
-                "scan evicted a popular entry"
-            );
+            assert!(lru.insert(k, 1, 3).iter().all(|e| *e >= 100), "scan evicted a popular entry");
         }
         for k in 0..5u32 {
             assert!(lru.contains(&k));
@@ -184,10 +173,7 @@ mod tests {
         assert!(!lru.contains(&1));
         assert_eq!(lru.used(), 4);
         let evicted = lru.insert(99, 5, 1);
-        assert!(
-            evicted.contains(&99),
-            "an entry larger than the capacity is not kept"
-        );
+        assert!(evicted.contains(&99), "an entry larger than the capacity is not kept");
         assert!(lru.used() <= 4);
     }
 }

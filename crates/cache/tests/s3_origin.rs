@@ -9,10 +9,7 @@ use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use sf_cache::{
-    CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, OriginError, S3Origin,
-    S3Settings,
-};
+use sf_cache::{CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, OriginError, S3Origin, S3Settings};
 use sf_testkit::{ACCESS_KEY, BUCKET, REGION, S3Server, SECRET_KEY};
 use tokio::net::TcpListener;
 
@@ -53,11 +50,7 @@ fn content(len: usize, seed: u32) -> Vec<u8> {
 }
 
 fn config(block_size: u64) -> CacheConfig {
-    CacheConfig {
-        block_size,
-        memory_bytes: 64 << 20,
-        ..CacheConfig::default()
-    }
+    CacheConfig { block_size, memory_bytes: 64 << 20, ..CacheConfig::default() }
 }
 
 fn stat(v: &AtomicU64) -> u64 {
@@ -76,10 +69,7 @@ async fn signatures_are_checked() {
     let bad = EdgeCache::new(bad, config(1024));
     let error = bad.open("a.flv").await.unwrap_err();
     assert!(matches!(error, OriginError::AccessDenied), "{error:?}");
-    assert!(matches!(
-        good.open("missing.flv").await,
-        Err(OriginError::NotFound)
-    ));
+    assert!(matches!(good.open("missing.flv").await, Err(OriginError::NotFound)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,25 +78,15 @@ async fn exact_bytes_for_arbitrary_ranges_and_prefixes() {
     let server = S3Server::start(dir.path());
     let data = content(300_001, 1);
     server.put("videos/clip.mp4", &data);
-    let origin =
-        Origin::S3(S3Origin::new(BUCKET, "videos", &settings(&server, SECRET_KEY)).unwrap());
+    let origin = Origin::S3(S3Origin::new(BUCKET, "videos", &settings(&server, SECRET_KEY)).unwrap());
     assert_eq!(origin.describe(), format!("s3://{BUCKET}/videos"));
     let cache = EdgeCache::new(origin, config(65_536));
     let object = cache.open("clip.mp4").await.unwrap();
     assert_eq!(object.meta().size, data.len() as u64);
     let mut x = 7u64;
-    let mut ranges = vec![
-        (0, 1),
-        (65_535, 2),
-        (0, 300_001),
-        (299_999, 10),
-        (300_001, 5),
-        (131_072, 65_536),
-    ];
+    let mut ranges = vec![(0, 1), (65_535, 2), (0, 300_001), (299_999, 10), (300_001, 5), (131_072, 65_536)];
     for _ in 0..40 {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         ranges.push(((x >> 20) % 310_000, (x >> 40) % 150_000));
     }
     for (offset, len) in ranges {
@@ -166,10 +146,7 @@ async fn a_read_in_the_middle_of_a_large_object_fetches_a_small_fraction() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let fetched = stat(&cache.stats().origin_bytes);
     let asked = server.get_bytes_asked();
-    assert!(
-        fetched <= 3 << 20 && asked <= 3 << 20,
-        "fetched {fetched}, asked {asked} of {size}"
-    );
+    assert!(fetched <= 3 << 20 && asked <= 3 << 20, "fetched {fetched}, asked {asked} of {size}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,44 +158,25 @@ async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
     server.put("b.flv", b"other");
     let mut cfg = config(4096);
     cfg.read_ahead_blocks = 0;
-    cfg.freshness = Freshness {
-        default_ttl: Duration::from_millis(500),
-        min_ttl: Duration::ZERO,
-        ..Freshness::default()
-    };
+    cfg.freshness =
+        Freshness { default_ttl: Duration::from_millis(500), min_ttl: Duration::ZERO, ..Freshness::default() };
     let cache = EdgeCache::new(origin(&server), cfg);
     let object = cache.open("a.flv").await.unwrap();
-    assert_eq!(
-        &object.read_range(0, 8192).await.unwrap()[..],
-        &data[..8192]
-    );
+    assert_eq!(&object.read_range(0, 8192).await.unwrap()[..], &data[..8192]);
 
     server.stop();
     // Cached ranges still read.
-    assert_eq!(
-        &object.read_range(100, 5000).await.unwrap()[..],
-        &data[100..5100]
-    );
+    assert_eq!(&object.read_range(100, 5000).await.unwrap()[..], &data[100..5100]);
     // Uncached ranges fail quickly and clearly.
     let started = Instant::now();
     let error = object.read_range(20_000, 100).await.unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     let text = error.to_string();
     assert!(text.contains(&format!("origin s3://{BUCKET}")), "{text}");
-    assert!(
-        text.contains("cannot connect") || text.contains("timed out"),
-        "{text}"
-    );
+    assert!(text.contains("cannot connect") || text.contains("timed out"), "{text}");
     // Unknown objects too.
     let started = Instant::now();
-    assert!(matches!(
-        cache.open("b.flv").await,
-        Err(OriginError::Failed(_))
-    ));
+    assert!(matches!(cache.open("b.flv").await, Err(OriginError::Failed(_))));
     assert!(started.elapsed() < Duration::from_secs(5));
     // Once expired, the cached version is still served while the origin fails.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -228,30 +186,14 @@ async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
     assert!(stat(&cache.stats().origin_errors) >= 3);
 
     server.restart();
-    assert_eq!(
-        &object.read_range(20_000, 100).await.unwrap()[..],
-        &data[20_000..20_100]
-    );
-    assert_eq!(
-        &cache
-            .open("b.flv")
-            .await
-            .unwrap()
-            .read_range(0, 10)
-            .await
-            .unwrap()[..],
-        b"other"
-    );
+    assert_eq!(&object.read_range(20_000, 100).await.unwrap()[..], &data[20_000..20_100]);
+    assert_eq!(&cache.open("b.flv").await.unwrap().read_range(0, 10).await.unwrap()[..], b"other");
 }
 
 async fn wait_for_disk(cache: &EdgeCache, blocks: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while cache.disk_blocks() < blocks {
-        assert!(
-            Instant::now() < deadline,
-            "disk has {} blocks, want {blocks}",
-            cache.disk_blocks()
-        );
+        assert!(Instant::now() < deadline, "disk has {} blocks, want {blocks}", cache.disk_blocks());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -312,11 +254,7 @@ async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
     let object = cache.open("a.mp4").await.unwrap();
     assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
     assert_eq!(stat(&cache.stats().disk_corrupt), 2);
-    assert_eq!(
-        server.gets() - before,
-        2,
-        "only the damaged blocks are fetched again"
-    );
+    assert_eq!(server.gets() - before, 2, "only the damaged blocks are fetched again");
     wait_for_disk(&cache, 7).await;
 }
 
@@ -331,11 +269,7 @@ async fn a_replaced_object_is_served_in_its_new_version_and_versions_never_mix()
     let mut cfg = config(4096);
     cfg.read_ahead_blocks = 0;
     cfg.disk = Some(DiskConfig::under_data_dir(data_dir.path(), 1 << 20));
-    cfg.freshness = Freshness {
-        default_ttl: Duration::from_secs(1),
-        min_ttl: Duration::ZERO,
-        ..Freshness::default()
-    };
+    cfg.freshness = Freshness { default_ttl: Duration::from_secs(1), min_ttl: Duration::ZERO, ..Freshness::default() };
     let cache = EdgeCache::try_new(origin(&server), cfg).unwrap();
     let first = cache.open("a.flv").await.unwrap();
     assert_eq!(&first.read_range(0, 4096).await.unwrap()[..], &old[..4096]);
@@ -423,9 +357,8 @@ async fn timeouts_and_server_errors_are_reported_within_seconds() {
                         )
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), handler)
-                    .await;
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await;
             });
         }
     });
@@ -441,36 +374,16 @@ async fn timeouts_and_server_errors_are_reported_within_seconds() {
         ..S3Settings::default()
     };
     let started = Instant::now();
-    let silent = EdgeCache::new(
-        Origin::S3(S3Origin::new("b", "", &settings(silent_addr)).unwrap()),
-        config(4096),
-    );
+    let silent = EdgeCache::new(Origin::S3(S3Origin::new("b", "", &settings(silent_addr)).unwrap()), config(4096));
     let error = silent.open("a.flv").await.unwrap_err().to_string();
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(
-        error.contains("origin s3://b") && error.contains("timed out"),
-        "{error}"
-    );
+    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+    assert!(error.contains("origin s3://b") && error.contains("timed out"), "{error}");
 
     let started = Instant::now();
-    let failing = EdgeCache::new(
-        Origin::S3(S3Origin::new("b", "", &settings(failing_addr)).unwrap()),
-        config(4096),
-    );
+    let failing = EdgeCache::new(Origin::S3(S3Origin::new("b", "", &settings(failing_addr)).unwrap()), config(4096));
     let error = failing.open("a.flv").await.unwrap_err().to_string();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(
-        error.contains("origin s3://b") && error.contains("503"),
-        "{error}"
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(error.contains("origin s3://b") && error.contains("503"), "{error}");
     // A cold open sends three requests together: the HEAD and the first block's GET, each
     // tried at most 1 + 2 times, and one presigned HEAD for `Expires` (never retried).
     assert_eq!(served.load(Ordering::SeqCst), 7, "bounded retries: 2 requests × (1 + 2) + 1");
@@ -510,42 +423,24 @@ async fn memory_and_disk_stay_within_bounds_under_a_stream_of_distinct_objects()
         disk: Some(DiskConfig::under_data_dir(data_dir.path(), disk_bytes)),
         ..CacheConfig::default()
     };
-    let cache =
-        EdgeCache::try_new(Origin::Local(LocalOrigin::new(media.path())), cfg.clone()).unwrap();
+    let cache = EdgeCache::try_new(Origin::Local(LocalOrigin::new(media.path())), cfg.clone()).unwrap();
     for i in 0..40 {
         let object = cache.open(&format!("{i}.flv")).await.unwrap();
         let got = object.read_range(0, 100_000).await.unwrap();
         assert!(got == content(100_000, i));
-        assert!(
-            cache.memory_used() <= memory_bytes,
-            "memory {}",
-            cache.memory_used()
-        );
+        assert!(cache.memory_used() <= memory_bytes, "memory {}", cache.memory_used());
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(cache.memory_used() <= memory_bytes);
-    assert!(
-        cache.disk_used() <= disk_bytes,
-        "disk {}",
-        cache.disk_used()
-    );
-    let on_disk: u64 = block_files(&data_dir.path().join("cache"))
-        .iter()
-        .map(|p| p.metadata().unwrap().len())
-        .sum();
+    assert!(cache.disk_used() <= disk_bytes, "disk {}", cache.disk_used());
+    let on_disk: u64 = block_files(&data_dir.path().join("cache")).iter().map(|p| p.metadata().unwrap().len()).sum();
     assert!(on_disk <= disk_bytes, "files {on_disk}");
     assert!(stat(&cache.stats().disk_evictions) > 0 && stat(&cache.stats().memory_evictions) > 0);
     drop(cache);
     // Reopening with a smaller bound trims the directory.
-    let small = CacheConfig {
-        disk: Some(DiskConfig::under_data_dir(data_dir.path(), 100_000)),
-        ..cfg
-    };
+    let small = CacheConfig { disk: Some(DiskConfig::under_data_dir(data_dir.path(), 100_000)), ..cfg };
     let cache = EdgeCache::try_new(Origin::Local(LocalOrigin::new(media.path())), small).unwrap();
     assert!(cache.disk_used() <= 100_000);
-    let on_disk: u64 = block_files(&data_dir.path().join("cache"))
-        .iter()
-        .map(|p| p.metadata().unwrap().len())
-        .sum();
+    let on_disk: u64 = block_files(&data_dir.path().join("cache")).iter().map(|p| p.metadata().unwrap().len()).sum();
     assert!(on_disk <= 100_000, "files {on_disk}");
 }

@@ -70,35 +70,115 @@ fn metrics(edge: &Edge) -> String {
             let _ = writeln!(out, "{name}{labels} {value}");
         }
     };
-    family("streamfront_connections_total", "counter", "TCP connections accepted.", &[("", load(&s.connections_total))]);
-    family("streamfront_connections_refused_total", "counter", "Connections refused over --max-connections.", &[("", load(&s.connections_refused))]);
-    let viewers: Vec<(String, u64)> = Protocol::ALL.iter().map(|p| (format!("{{protocol=\"{}\"}}", p.as_str()), s.viewers(*p))).collect();
+    family(
+        "streamfront_connections_total",
+        "counter",
+        "TCP connections accepted.",
+        &[("", load(&s.connections_total))],
+    );
+    family(
+        "streamfront_connections_refused_total",
+        "counter",
+        "Connections refused over --max-connections.",
+        &[("", load(&s.connections_refused))],
+    );
+    let viewers: Vec<(String, u64)> =
+        Protocol::ALL.iter().map(|p| (format!("{{protocol=\"{}\"}}", p.as_str()), s.viewers(*p))).collect();
     let viewers: Vec<(&str, u64)> = viewers.iter().map(|(l, v)| (l.as_str(), *v)).collect();
     family("streamfront_viewers", "gauge", "Established RTMP connections by protocol.", &viewers);
-    let sent: Vec<(String, u64)> = Protocol::ALL.iter().map(|p| (format!("{{protocol=\"{}\"}}", p.as_str()), s.bytes_sent(*p))).collect();
+    let sent: Vec<(String, u64)> =
+        Protocol::ALL.iter().map(|p| (format!("{{protocol=\"{}\"}}", p.as_str()), s.bytes_sent(*p))).collect();
     let sent: Vec<(&str, u64)> = sent.iter().map(|(l, v)| (l.as_str(), *v)).collect();
     family("streamfront_sent_bytes_total", "counter", "Media bytes sent to viewers by protocol.", &sent);
     family("streamfront_rtmpt_sessions", "gauge", "Open RTMPT tunnel sessions.", &[("", load(&s.rtmpt_sessions))]);
-    family("streamfront_rtmpt_refused_total", "counter", "RTMPT sessions refused over the limits.", &[("", load(&s.rtmpt_refused))]);
-    family("streamfront_cache_hits_total", "counter", "Block reads served from a cache tier.", &[("{tier=\"memory\"}", load(&c.hits)), ("{tier=\"disk\"}", load(&c.disk_hits))]);
-    family("streamfront_cache_hit_bytes_total", "counter", "Bytes served from a cache tier.", &[("{tier=\"memory\"}", load(&c.memory_hit_bytes)), ("{tier=\"disk\"}", load(&c.disk_hit_bytes))]);
-    family("streamfront_cache_misses_total", "counter", "Block reads that went to the origin.", &[("", load(&c.misses))]);
-    family("streamfront_cache_evictions_total", "counter", "Blocks evicted from a tier.", &[("{tier=\"memory\"}", load(&c.memory_evictions)), ("{tier=\"disk\"}", load(&c.disk_evictions))]);
-    family("streamfront_cache_bytes", "gauge", "Bytes held in a cache tier.", &[("{tier=\"memory\"}", cache.memory_used()), ("{tier=\"disk\"}", cache.disk_used())]);
-    family("streamfront_cache_disk_corrupt_total", "counter", "Disk blocks found torn or corrupted (re-fetched, never served).", &[("", load(&c.disk_corrupt))]);
-    family("streamfront_cache_disk_write_errors_total", "counter", "Failed disk block writes.", &[("", load(&c.disk_write_errors))]);
-    family("streamfront_cache_single_flight_joins_total", "counter", "Reads that joined a fill already under way.", &[("", load(&c.single_flight_joins))]);
-    family("streamfront_cache_read_ahead_total", "counter", "Blocks fetched ahead of a reader.", &[("", load(&c.read_ahead))]);
-    family("streamfront_cache_revalidations_total", "counter", "Expired objects checked with the origin.", &[("", load(&c.revalidations)), ]);
-    family("streamfront_cache_stale_serves_total", "counter", "Expired objects served while the origin failed.", &[("", load(&c.stale_serves))]);
-    family("streamfront_origin_requests_total", "counter", "Origin operations: range reads, and object lookups (kind=head: one S3 HEAD, which goes out with a second, presigned HEAD that reads Expires; or a stat of a local file).", &[("{kind=\"range\"}", load(&c.origin_fetches)), ("{kind=\"head\"}", load(&c.origin_heads))]);
+    family(
+        "streamfront_rtmpt_refused_total",
+        "counter",
+        "RTMPT sessions refused over the limits.",
+        &[("", load(&s.rtmpt_refused))],
+    );
+    family(
+        "streamfront_cache_hits_total",
+        "counter",
+        "Block reads served from a cache tier.",
+        &[("{tier=\"memory\"}", load(&c.hits)), ("{tier=\"disk\"}", load(&c.disk_hits))],
+    );
+    family(
+        "streamfront_cache_hit_bytes_total",
+        "counter",
+        "Bytes served from a cache tier.",
+        &[("{tier=\"memory\"}", load(&c.memory_hit_bytes)), ("{tier=\"disk\"}", load(&c.disk_hit_bytes))],
+    );
+    family(
+        "streamfront_cache_misses_total",
+        "counter",
+        "Block reads that went to the origin.",
+        &[("", load(&c.misses))],
+    );
+    family(
+        "streamfront_cache_evictions_total",
+        "counter",
+        "Blocks evicted from a tier.",
+        &[("{tier=\"memory\"}", load(&c.memory_evictions)), ("{tier=\"disk\"}", load(&c.disk_evictions))],
+    );
+    family(
+        "streamfront_cache_bytes",
+        "gauge",
+        "Bytes held in a cache tier.",
+        &[("{tier=\"memory\"}", cache.memory_used()), ("{tier=\"disk\"}", cache.disk_used())],
+    );
+    family(
+        "streamfront_cache_disk_corrupt_total",
+        "counter",
+        "Disk blocks found torn or corrupted (re-fetched, never served).",
+        &[("", load(&c.disk_corrupt))],
+    );
+    family(
+        "streamfront_cache_disk_write_errors_total",
+        "counter",
+        "Failed disk block writes.",
+        &[("", load(&c.disk_write_errors))],
+    );
+    family(
+        "streamfront_cache_single_flight_joins_total",
+        "counter",
+        "Reads that joined a fill already under way.",
+        &[("", load(&c.single_flight_joins))],
+    );
+    family(
+        "streamfront_cache_read_ahead_total",
+        "counter",
+        "Blocks fetched ahead of a reader.",
+        &[("", load(&c.read_ahead))],
+    );
+    family(
+        "streamfront_cache_revalidations_total",
+        "counter",
+        "Expired objects checked with the origin.",
+        &[("", load(&c.revalidations))],
+    );
+    family(
+        "streamfront_cache_stale_serves_total",
+        "counter",
+        "Expired objects served while the origin failed.",
+        &[("", load(&c.stale_serves))],
+    );
+    family(
+        "streamfront_origin_requests_total",
+        "counter",
+        "Origin operations: range reads, and object lookups (kind=head: one S3 HEAD, which goes out with a second, presigned HEAD that reads Expires; or a stat of a local file).",
+        &[("{kind=\"range\"}", load(&c.origin_fetches)), ("{kind=\"head\"}", load(&c.origin_heads))],
+    );
     family("streamfront_origin_bytes_total", "counter", "Bytes read from the origin.", &[("", load(&c.origin_bytes))]);
     family("streamfront_origin_errors_total", "counter", "Failed origin requests.", &[("", load(&c.origin_errors))]);
     let count = load(&c.origin_latency_count);
     family("streamfront_origin_latency_seconds", "summary", "Origin request latency.", &[]);
     let _ = writeln!(out, "streamfront_origin_latency_seconds_sum {}", load(&c.origin_latency_micros) as f64 / 1e6);
     let _ = writeln!(out, "streamfront_origin_latency_seconds_count {count}");
-    let _ = writeln!(out, "# HELP streamfront_origin_latency_max_seconds Slowest origin request.\n# TYPE streamfront_origin_latency_max_seconds gauge");
+    let _ = writeln!(
+        out,
+        "# HELP streamfront_origin_latency_max_seconds Slowest origin request.\n# TYPE streamfront_origin_latency_max_seconds gauge"
+    );
     let _ = writeln!(out, "streamfront_origin_latency_max_seconds {}", load(&c.origin_latency_max_micros) as f64 / 1e6);
     out
 }

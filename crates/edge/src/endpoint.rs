@@ -13,7 +13,10 @@ use crate::connection::{Protocol, RtmpConnection};
 
 enum Phase {
     Handshake(Box<ServerHandshake>),
-    Established { connection: Box<RtmpConnection>, cipher: Option<Box<Rc4Pair>> },
+    Established {
+        connection: Box<RtmpConnection>,
+        cipher: Option<Box<Rc4Pair>>,
+    },
     /// After a fatal error, until the transport drops us.
     Failed,
 }
@@ -92,7 +95,8 @@ impl RtmpEndpoint {
             };
             tracing::debug!(client = %self.peer, kind = ?outcome.kind, "handshake done");
             let connection = RtmpConnection::new(Arc::clone(&self.edge), self.peer, self.protocol);
-            self.phase = Phase::Established { connection: Box::new(connection), cipher: outcome.encryption.map(Box::new) };
+            self.phase =
+                Phase::Established { connection: Box::new(connection), cipher: outcome.encryption.map(Box::new) };
         }
         match &mut self.phase {
             Phase::Established { connection, cipher } => {

@@ -110,7 +110,9 @@ fn tunnel_response(reply: Reply) -> Response<Body> {
             .body(Full::new(head.chain(data)))
             .expect("static response parts are valid"),
         Reply::NotFound => not_found(),
-        Reply::Busy => response(StatusCode::SERVICE_UNAVAILABLE, "text/plain", Bytes::from_static(b"too many sessions\n")),
+        Reply::Busy => {
+            response(StatusCode::SERVICE_UNAVAILABLE, "text/plain", Bytes::from_static(b"too many sessions\n"))
+        }
     }
 }
 

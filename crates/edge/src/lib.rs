@@ -47,7 +47,11 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { handshake: Duration::from_secs(10), idle: Duration::from_secs(120), stalled: Duration::from_secs(60) }
+        Timeouts {
+            handshake: Duration::from_secs(10),
+            idle: Duration::from_secs(120),
+            stalled: Duration::from_secs(60),
+        }
     }
 }
 
@@ -79,7 +83,13 @@ pub struct Edge {
 impl Edge {
     pub fn new(config: EdgeConfig, cache: Arc<EdgeCache>) -> Arc<Self> {
         let tunnels = rtmpt::Tunnels::new(config.tunnels);
-        Arc::new(Edge { config, library: library::Library::new(cache), stats: Stats::default(), tunnels, client_ids: AtomicU32::new(1) })
+        Arc::new(Edge {
+            config,
+            library: library::Library::new(cache),
+            stats: Stats::default(),
+            tunnels,
+            client_ids: AtomicU32::new(1),
+        })
     }
 
     /// A number identifying a connection in status messages and logs.

@@ -94,7 +94,13 @@ async fn expire_tunnels(edge: Arc<Edge>, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-async fn accept_loop(edge: Arc<Edge>, listener: TcpListener, kind: ListenerKind, limit: Arc<Semaphore>, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    edge: Arc<Edge>,
+    listener: TcpListener,
+    kind: ListenerKind,
+    limit: Arc<Semaphore>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -126,10 +132,17 @@ async fn accept_loop(edge: Arc<Edge>, listener: TcpListener, kind: ListenerKind,
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(5), async { while connections.join_next().await.is_some() {} }).await;
+    let _ =
+        tokio::time::timeout(Duration::from_secs(5), async { while connections.join_next().await.is_some() {} }).await;
 }
 
-async fn handle(edge: Arc<Edge>, mut stream: TcpStream, peer: SocketAddr, kind: ListenerKind, shutdown: watch::Receiver<bool>) {
+async fn handle(
+    edge: Arc<Edge>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    kind: ListenerKind,
+    shutdown: watch::Receiver<bool>,
+) {
     let mut first = BytesMut::with_capacity(4096);
     let timeout = edge.config.timeouts.handshake;
     match tokio::time::timeout(timeout, stream.read_buf(&mut first)).await {

@@ -175,8 +175,17 @@ mod tests {
     #[test]
     fn names_that_leave_the_root_are_refused() {
         for name in [
-            "../secret", "mp4:../a.mp4", "mp4:/etc/passwd", "mp4:a/../../b.mp4", "mp4:a\\b.mp4",
-            "mp4:a//b.mp4", "", "mp4:", "rtmp:x", "mp4:a\0.mp4", "mp4:./a.mp4",
+            "../secret",
+            "mp4:../a.mp4",
+            "mp4:/etc/passwd",
+            "mp4:a/../../b.mp4",
+            "mp4:a\\b.mp4",
+            "mp4:a//b.mp4",
+            "",
+            "mp4:",
+            "rtmp:x",
+            "mp4:a\0.mp4",
+            "mp4:./a.mp4",
         ] {
             assert_eq!(resolve(&[], name), Err(NameError::InvalidName), "{name:?}");
         }

@@ -102,7 +102,15 @@ pub struct Player {
 impl Player {
     /// A player positioned at `start_ms` (key frame at or before), with an optional
     /// duration (ms; negative = to the end, 0 = single frame).
-    pub fn new(stream_id: u32, name: String, media: OpenMedia, start_ms: u32, duration_ms: f64, buffer_ms: Option<u32>, now: Instant) -> Self {
+    pub fn new(
+        stream_id: u32,
+        name: String,
+        media: OpenMedia,
+        start_ms: u32,
+        duration_ms: f64,
+        buffer_ms: Option<u32>,
+        now: Instant,
+    ) -> Self {
         let cursor = media.index.seek(start_ms);
         let stop_at_ms = (duration_ms > 0.0).then(|| start_ms.saturating_add(duration_ms.min(u32::MAX as f64) as u32));
         let start = cursor.start_ms;
@@ -305,7 +313,12 @@ impl Player {
                 TagKind::Script => true,
             };
             if enabled {
-                session.send_media(self.stream_id, header.kind as u8, timestamp, &[header.prefix.as_slice(), &header.data]);
+                session.send_media(
+                    self.stream_id,
+                    header.kind as u8,
+                    timestamp,
+                    &[header.prefix.as_slice(), &header.data],
+                );
                 self.bytes_sent += header.body_len() as u64;
             }
         }

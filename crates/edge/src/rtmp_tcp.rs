@@ -19,7 +19,13 @@ const READ_CHUNK: usize = 4096;
 
 /// Serves one RTMP/RTMPE connection until it ends. `initial` holds bytes already read (by
 /// the port sniffer).
-pub async fn serve(edge: Arc<Edge>, stream: TcpStream, peer: SocketAddr, initial: BytesMut, shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    edge: Arc<Edge>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    initial: BytesMut,
+    shutdown: watch::Receiver<bool>,
+) {
     let started = Instant::now();
     let _ = stream.set_nodelay(true);
     let mut endpoint = RtmpEndpoint::new(Arc::clone(&edge), peer, false);

@@ -198,8 +198,13 @@ impl Tunnels {
     pub async fn expire(&self, edge: &Edge) {
         let now = Instant::now();
         let idle = edge.config.timeouts.idle;
-        let candidates: Vec<(String, TunnelRef)> =
-            self.sessions.lock().expect("tunnel lock").iter().map(|(k, e)| (k.clone(), Arc::clone(&e.tunnel))).collect();
+        let candidates: Vec<(String, TunnelRef)> = self
+            .sessions
+            .lock()
+            .expect("tunnel lock")
+            .iter()
+            .map(|(k, e)| (k.clone(), Arc::clone(&e.tunnel)))
+            .collect();
         for (id, tunnel) in candidates {
             // A tunnel busy with a request is alive.
             let Ok(guard) = tunnel.try_lock() else { continue };

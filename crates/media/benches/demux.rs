@@ -6,16 +6,13 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sf_media::{Format, MediaIndex, MemorySource};
 
-
 /// An FLV without keyframes index (so open scans): `seconds` of 25 fps video (2 KiB
 /// frames, a key frame every 2 s) interleaved with AAC-sized audio tags every 23 ms.
 fn synthetic_flv(seconds: u32) -> Bytes {
     fn tag(out: &mut Vec<u8>, kind: u8, ts: u32, body: &[u8]) {
         let size = (body.len() as u32).to_be_bytes();
         let t = ts.to_be_bytes();
-        out.extend_from_slice(&[
-            kind, size[1], size[2], size[3], t[1], t[2], t[3], t[0], 0, 0, 0,
-        ]);
+        out.extend_from_slice(&[kind, size[1], size[2], size[3], t[1], t[2], t[3], t[0], 0, 0, 0]);
         out.extend_from_slice(body);
         out.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
     }
@@ -23,11 +20,7 @@ fn synthetic_flv(seconds: u32) -> Bytes {
     tag(&mut out, 9, 0, &[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f]);
     tag(&mut out, 8, 0, &[0xaf, 0, 0x12, 0x10]);
     let mut video = vec![0u8; 2048];
-    let audio = [0xaf, 1]
-        .iter()
-        .copied()
-        .chain([0u8; 300])
-        .collect::<Vec<_>>();
+    let audio = [0xaf, 1].iter().copied().chain([0u8; 300]).collect::<Vec<_>>();
     let (mut next_video, mut next_audio) = (0u32, 0u32);
     while next_video < seconds * 1000 || next_audio < seconds * 1000 {
         if next_video <= next_audio {
@@ -164,11 +157,7 @@ fn mp4_box(kind: &[u8; 4], parts: &[&[u8]]) -> Vec<u8> {
 
 /// A full box with version 0 whose payload is `values` as big-endian u32s.
 fn mp4_table(kind: &[u8; 4], values: impl IntoIterator<Item = u32>) -> Vec<u8> {
-    let payload: Vec<u8> = [0u32]
-        .into_iter()
-        .chain(values)
-        .flat_map(u32::to_be_bytes)
-        .collect();
+    let payload: Vec<u8> = [0u32].into_iter().chain(values).flat_map(u32::to_be_bytes).collect();
     mp4_box(kind, &[&payload])
 }
 
@@ -191,35 +180,16 @@ impl Mp4Track {
         let mut stbl = mp4_box(b"stsd", &[&[0, 0, 0, 0, 0, 0, 0, 1], &self.sample_entry]);
         stbl.extend(mp4_table(b"stts", [1, n, self.delta]));
         if let Some(ctts) = &self.ctts {
-            stbl.extend(mp4_table(
-                b"ctts",
-                [ctts.len() as u32]
-                    .into_iter()
-                    .chain(ctts.iter().flat_map(|&c| [1, c])),
-            ));
+            stbl.extend(mp4_table(b"ctts", [ctts.len() as u32].into_iter().chain(ctts.iter().flat_map(|&c| [1, c]))));
         }
         if let Some(sync) = &self.sync {
-            stbl.extend(mp4_table(
-                b"stss",
-                [sync.len() as u32].into_iter().chain(sync.iter().copied()),
-            ));
+            stbl.extend(mp4_table(b"stss", [sync.len() as u32].into_iter().chain(sync.iter().copied())));
         }
-        stbl.extend(mp4_table(
-            b"stsz",
-            [0, n].into_iter().chain(self.sizes.iter().copied()),
-        ));
+        stbl.extend(mp4_table(b"stsz", [0, n].into_iter().chain(self.sizes.iter().copied())));
         let chunks = self.chunk_offsets.len() as u32;
         let last = n - (chunks - 1) * self.samples_per_chunk;
-        stbl.extend(mp4_table(
-            b"stsc",
-            [2, 1, self.samples_per_chunk, 1, chunks, last, 1],
-        ));
-        stbl.extend(mp4_table(
-            b"stco",
-            [chunks]
-                .into_iter()
-                .chain(self.chunk_offsets.iter().copied()),
-        ));
+        stbl.extend(mp4_table(b"stsc", [2, 1, self.samples_per_chunk, 1, chunks, last, 1]));
+        stbl.extend(mp4_table(b"stco", [chunks].into_iter().chain(self.chunk_offsets.iter().copied())));
         let minf = mp4_box(b"minf", &[&mp4_box(b"stbl", &[&stbl])]);
         let mdhd = mp4_table(b"mdhd", [0, 0, self.timescale, n * self.delta, 0x55c4_0000]);
         let hdlr = mp4_box(b"hdlr", &[&[0; 8], self.handler, &[0; 13]]);
@@ -228,10 +198,7 @@ impl Mp4Track {
         tkhd[12..16].copy_from_slice(&id.to_be_bytes());
         tkhd[76..80].copy_from_slice(&(1280u32 << 16).to_be_bytes());
         tkhd[80..84].copy_from_slice(&(720u32 << 16).to_be_bytes());
-        let edts = mp4_box(
-            b"edts",
-            &[&mp4_table(b"elst", [1, 1000, self.media_time, 0x0001_0000])],
-        );
+        let edts = mp4_box(b"edts", &[&mp4_table(b"elst", [1, 1000, self.media_time, 0x0001_0000])]);
         mp4_box(b"trak", &[&mp4_box(b"tkhd", &[&tkhd]), &edts, &mdia])
     }
 }
@@ -249,26 +216,13 @@ fn synthetic_mp4(seconds: u32) -> Mp4Synthetic {
         rng ^= rng << 17;
         (rng % u64::from(range)) as u32
     };
-    let video_sizes: Vec<u32> = (0..frames)
-        .map(|i| {
-            if i % 60 == 0 {
-                60_000
-            } else {
-                2_000 + next(8_000)
-            }
-        })
-        .collect();
+    let video_sizes: Vec<u32> = (0..frames).map(|i| if i % 60 == 0 { 60_000 } else { 2_000 + next(8_000) }).collect();
     let audio_sizes: Vec<u32> = (0..aac_frames).map(|_| 300 + next(150)).collect();
     // Pattern I P B B P B B …: composition offsets of 2, 5, 2, 2, … frames (×512).
-    let ctts = (0..frames)
-        .map(|i| if i % 3 == 1 { 3 * 512 } else { 512 })
-        .collect();
+    let ctts = (0..frames).map(|i| if i % 3 == 1 { 3 * 512 } else { 512 }).collect();
     let sync = (0..frames).step_by(60).map(|i| i + 1).collect();
     let sample_entry = {
-        let avcc = [
-            1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1f, 1, 0, 4, 0x68, 0xee, 0x3c,
-            0x80,
-        ];
+        let avcc = [1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1f, 1, 0, 4, 0x68, 0xee, 0x3c, 0x80];
         let mut fixed = vec![0u8; 78];
         fixed[7] = 1;
         fixed[24..28].copy_from_slice(&[5, 0, 2, 0xd0]);
@@ -281,8 +235,8 @@ fn synthetic_mp4(seconds: u32) -> Mp4Synthetic {
         fixed[19] = 16;
         fixed[24..28].copy_from_slice(&(44100u32 << 16).to_be_bytes());
         let esds = [
-            0, 0, 0, 0, 3, 25, 0, 1, 0, 4, 17, 0x40, 0x15, 0, 0, 0, 0, 1, 0xf4, 0, 0, 1, 0xf4, 0,
-            5, 2, 0x12, 0x10, 6, 1, 2,
+            0, 0, 0, 0, 3, 25, 0, 1, 0, 4, 17, 0x40, 0x15, 0, 0, 0, 0, 1, 0xf4, 0, 0, 1, 0xf4, 0, 5, 2, 0x12, 0x10, 6,
+            1, 2,
         ];
         mp4_box(b"mp4a", &[&fixed, &mp4_box(b"esds", &[&esds])])
     };
@@ -320,28 +274,17 @@ fn synthetic_mp4(seconds: u32) -> Mp4Synthetic {
             let v_time = v as f64 / 30.0;
             let a_time = a as f64 * 1024.0 / 44100.0;
             let is_video = a >= audio.sizes.len() || (v < video.sizes.len() && v_time <= a_time);
-            let (track, first) = if is_video {
-                (&mut *video, &mut v)
-            } else {
-                (&mut *audio, &mut a)
-            };
+            let (track, first) = if is_video { (&mut *video, &mut v) } else { (&mut *audio, &mut a) };
             let end = (*first + track.samples_per_chunk as usize).min(track.sizes.len());
             track.chunk_offsets.push(at as u32);
-            at += track.sizes[*first..end]
-                .iter()
-                .map(|&s| u64::from(s))
-                .sum::<u64>();
+            at += track.sizes[*first..end].iter().map(|&s| u64::from(s)).sum::<u64>();
             *first = end;
         }
         at
     };
     let build = |video: &Mp4Track, audio: &Mp4Track| {
-        let mvhd = mp4_table(
-            b"mvhd",
-            [0, 0, 1000, seconds * 1000, 0x0001_0000, 0x0100_0000]
-                .into_iter()
-                .chain([0; 19]),
-        );
+        let mvhd =
+            mp4_table(b"mvhd", [0, 0, 1000, seconds * 1000, 0x0001_0000, 0x0100_0000].into_iter().chain([0; 19]));
         let moov = mp4_box(b"moov", &[&mvhd, &video.trak(1), &audio.trak(2)]);
         [mp4_box(b"ftyp", &[b"isomiso2avc1mp41"]), moov].concat()
     };
@@ -353,11 +296,7 @@ fn synthetic_mp4(seconds: u32) -> Mp4Synthetic {
     head.extend_from_slice(&((end - head_len + 8) as u32).to_be_bytes());
     head.extend_from_slice(b"mdat");
     assert_eq!(head.len() as u64, head_len);
-    Mp4Synthetic {
-        head: head.into(),
-        size: end,
-        zeros: Bytes::from(vec![0; 65_536]),
-    }
+    Mp4Synthetic { head: head.into(), size: end, zeros: Bytes::from(vec![0; 65_536]) }
 }
 
 fn mp4_benches(c: &mut Criterion) {
@@ -371,12 +310,7 @@ fn mp4_benches(c: &mut Criterion) {
     let mut count = 0u64;
     MemorySource::run(async {
         let mut cursor = index.seek(0);
-        while index
-            .next_tag(&mut cursor, &source)
-            .await
-            .unwrap()
-            .is_some()
-        {
+        while index.next_tag(&mut cursor, &source).await.unwrap().is_some() {
             count += 1;
         }
     });

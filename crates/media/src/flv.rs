@@ -52,11 +52,7 @@ impl FlvTable {
     /// from `MediaInfo` instead (the first `onMetaData` script tag, the codec sequence headers
     /// at the head of the file) and tags of unknown types; later script tags (cue points) and
     /// later sequence headers (a codec change mid-file) are forwarded.
-    pub async fn next_tag<S: ByteSource>(
-        &self,
-        offset: &mut u64,
-        source: &S,
-    ) -> Result<Option<Tag>, MediaError> {
+    pub async fn next_tag<S: ByteSource>(&self, offset: &mut u64, source: &S) -> Result<Option<Tag>, MediaError> {
         let size = source.size();
         for _ in 0..MAX_SKIPPED_TAGS {
             if let Some(&(_, next)) = self.skips.iter().find(|(at, _)| at == offset) {
@@ -66,9 +62,7 @@ impl FlvTable {
             if offset.saturating_add(TAG_HEADER_LEN) > size {
                 return Ok(None);
             }
-            let head = source
-                .read(*offset, TAG_HEADER_LEN + SPECULATIVE_BODY)
-                .await?;
+            let head = source.read(*offset, TAG_HEADER_LEN + SPECULATIVE_BODY).await?;
             let Some(header) = TagHeader::parse(&head) else {
                 return Ok(None);
             };
@@ -101,10 +95,7 @@ impl FlvTable {
                 data,
             }));
         }
-        Err(MediaError::malformed(
-            Format::Flv,
-            "too many consecutive unusable tags",
-        ))
+        Err(MediaError::malformed(Format::Flv, "too many consecutive unusable tags"))
     }
 }
 
@@ -122,22 +113,16 @@ fn tag_kind(kind: u8) -> TagKind {
 pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), MediaError> {
     let size = source.size();
     let header = source.read(0, tag::FILE_HEADER_LEN as u64).await?;
-    let first_tag = tag::first_tag_offset(&header).ok_or_else(|| {
-        MediaError::malformed(Format::Flv, "no FLV signature or header cut short")
-    })?;
+    let first_tag = tag::first_tag_offset(&header)
+        .ok_or_else(|| MediaError::malformed(Format::Flv, "no FLV signature or header cut short"))?;
     if first_tag > size {
-        return Err(MediaError::malformed(
-            Format::Flv,
-            "data offset points past the end of the file",
-        ));
+        return Err(MediaError::malformed(Format::Flv, "data offset points past the end of the file"));
     }
 
     let head = head::read(source, first_tag).await?;
     let file_meta = head.metadata.as_deref().and_then(meta::parse);
     let index = match file_meta.as_ref().and_then(|m| m.keyframes.as_ref()) {
-        Some((times, positions)) => {
-            seek::from_index(source, times, positions, first_tag, !head.saw_video).await?
-        }
+        Some((times, positions)) => seek::from_index(source, times, positions, first_tag, !head.saw_video).await?,
         None => None,
     };
 
@@ -155,11 +140,7 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
                 video_codec: head.video_codec.or(tail.video_codec),
             };
             let last_timestamp = tail.last_timestamp;
-            points.extend(if tracks.video {
-                tail.video_points
-            } else {
-                tail.audio_points
-            });
+            points.extend(if tracks.video { tail.video_points } else { tail.audio_points });
             (points, tracks, last_timestamp)
         }
         None => {
@@ -201,9 +182,7 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
         .encode(),
     };
 
-    let start = head
-        .first_yield
-        .unwrap_or((head.end, points.get(0).map_or(0, |p| p.1)));
+    let start = head.first_yield.unwrap_or((head.end, points.get(0).map_or(0, |p| p.1)));
     let info = MediaInfo {
         format: Format::Flv,
         duration_ms,
@@ -212,14 +191,7 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
         metadata,
         sequence_headers: head.sequence_headers,
     };
-    Ok((
-        info,
-        FlvTable {
-            points,
-            start,
-            skips: head.skips,
-        },
-    ))
+    Ok((info, FlvTable { points, start, skips: head.skips }))
 }
 
 struct Tracks {

@@ -254,11 +254,7 @@ impl MediaIndex {
     }
 
     /// The next tag at the cursor, or `None` at the end of the media.
-    pub async fn next_tag<S: ByteSource>(
-        &self,
-        cursor: &mut Cursor,
-        source: &S,
-    ) -> Result<Option<Tag>, MediaError> {
+    pub async fn next_tag<S: ByteSource>(&self, cursor: &mut Cursor, source: &S) -> Result<Option<Tag>, MediaError> {
         match (&self.table, &mut cursor.position) {
             (Table::Samples(samples), Position::Sample(index)) => {
                 let Some(sample) = samples.get(*index) else { return Ok(None) };

@@ -31,9 +31,7 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, Vec<Sample>),
     let mut audio_bytes: u64 = 0;
     let mut stereo = false;
     while let Some(found) = scanner.next().await? {
-        if std::mem::take(&mut first)
-            && vbr::is_info_frame(&found.header, scanner.frame_bytes(&found))
-        {
+        if std::mem::take(&mut first) && vbr::is_info_frame(&found.header, scanner.frame_bytes(&found)) {
             continue;
         }
         if stream.is_none() {
@@ -114,10 +112,7 @@ impl Metadata {
             ("audiosamplerate", Value::from(self.params.sample_rate)),
             ("audiosamplesize", Value::from(16u32)),
             ("stereo", Value::from(self.stereo)),
-            (
-                "audiochannels",
-                Value::from(if self.stereo { 2u32 } else { 1 }),
-            ),
+            ("audiochannels", Value::from(if self.stereo { 2u32 } else { 1 })),
             ("audiocodecid", Value::from(u32::from(codec))),
         ]);
         if let Some(title) = self.id3.title {
@@ -140,33 +135,21 @@ mod tests {
 
     #[test]
     fn timestamps_are_exact_for_long_files() {
-        let p = StreamParams {
-            version: Version::Mpeg1,
-            layer: 3,
-            sample_rate: 44100,
-        };
+        let p = StreamParams { version: Version::Mpeg1, layer: 3, sample_rate: 44100 };
         assert_eq!(frame_timestamp(0, &p), Some(0));
         assert_eq!(frame_timestamp(1, &p), Some(26));
         // 1225 frames of 1152 samples at 44.1 kHz are exactly 32 s; no drift after an hour.
         assert_eq!(frame_timestamp(1225 * 112, &p), Some(3_584_000));
         // 137_813 frames = 3600.01306 s.
         assert_eq!(frame_timestamp(137_813, &p), Some(3_600_013));
-        let p = StreamParams {
-            version: Version::Mpeg25,
-            layer: 3,
-            sample_rate: 8000,
-        };
+        let p = StreamParams { version: Version::Mpeg25, layer: 3, sample_rate: 8000 };
         assert_eq!(frame_timestamp(3, &p), Some(216));
         assert_eq!(frame_timestamp(u64::MAX, &p), None);
     }
 
     #[test]
     fn sound_bytes() {
-        let p = |rate| StreamParams {
-            version: Version::Mpeg1,
-            layer: 3,
-            sample_rate: rate,
-        };
+        let p = |rate| StreamParams { version: Version::Mpeg1, layer: 3, sample_rate: rate };
         assert_eq!(sound_byte(&p(44100), false).as_slice(), [0x2f]);
         assert_eq!(sound_byte(&p(48000), true).as_slice(), [0x2e]);
         assert_eq!(sound_byte(&p(22050), true).as_slice(), [0x2a]);

@@ -36,55 +36,27 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, Vec<Sample>),
 
 /// Builds the index from the `moov` payload; `moov_offset` is where its box starts and
 /// `file_size` bounds every sample.
-fn index(
-    moov: &[u8],
-    moov_offset: u64,
-    file_size: u64,
-) -> Result<(MediaInfo, Vec<Sample>), MediaError> {
+fn index(moov: &[u8], moov_offset: u64, file_size: u64) -> Result<(MediaInfo, Vec<Sample>), MediaError> {
     let movie = track::parse_movie(moov, file_size)?;
     if movie.video.is_none() && movie.audio.is_none() {
         return Err(no_usable_track(&movie));
     }
-    let video = movie
-        .video
-        .as_ref()
-        .map(|t| prepare(&movie, t))
-        .transpose()?;
-    let audio = movie
-        .audio
-        .as_ref()
-        .map(|t| prepare(&movie, t))
-        .transpose()?;
+    let video = movie.video.as_ref().map(|t| prepare(&movie, t)).transpose()?;
+    let audio = movie.audio.as_ref().map(|t| prepare(&movie, t)).transpose()?;
 
     // Decode times never decrease within a track, so each track's earliest millisecond is
     // its first sent sample's. One shift for all tracks keeps them in sync.
-    let earliest = [&video, &audio]
-        .into_iter()
-        .flatten()
-        .map(|(_, plan, timeline)| plan.earliest_ms(timeline))
-        .min()
-        .unwrap_or(0);
+    let earliest =
+        [&video, &audio].into_iter().flatten().map(|(_, plan, timeline)| plan.earliest_ms(timeline)).min().unwrap_or(0);
     let shift = (-earliest).max(0);
 
-    let mut video = video
-        .map(|(track, plan, timeline)| TrackStream::new(track, &plan, timeline, shift, file_size));
-    let mut audio = audio
-        .map(|(track, plan, timeline)| TrackStream::new(track, &plan, timeline, shift, file_size));
-    let capacity =
-        video.as_ref().map_or(0, TrackStream::len) + audio.as_ref().map_or(0, TrackStream::len);
-    let all = samples::interleave(
-        video.iter_mut().flatten(),
-        audio.iter_mut().flatten(),
-        capacity,
-    )?;
+    let mut video = video.map(|(track, plan, timeline)| TrackStream::new(track, &plan, timeline, shift, file_size));
+    let mut audio = audio.map(|(track, plan, timeline)| TrackStream::new(track, &plan, timeline, shift, file_size));
+    let capacity = video.as_ref().map_or(0, TrackStream::len) + audio.as_ref().map_or(0, TrackStream::len);
+    let all = samples::interleave(video.iter_mut().flatten(), audio.iter_mut().flatten(), capacity)?;
 
     let mut sequence_headers = Vec::new();
-    let mut facts = Facts {
-        duration_ms: 0,
-        moov_offset,
-        video: None,
-        audio: None,
-    };
+    let mut facts = Facts { duration_ms: 0, moov_offset, video: None, audio: None };
     let mut end_ms = 0;
     if let Some(stream) = &video
         && let Some(track) = &movie.video
@@ -123,10 +95,7 @@ fn index(
     Ok((info, all))
 }
 
-fn prepare<'m, 'a>(
-    movie: &Movie<'a>,
-    track: &'m Track<'a>,
-) -> Result<(&'m Track<'a>, Plan, Timeline), MediaError> {
+fn prepare<'m, 'a>(movie: &Movie<'a>, track: &'m Track<'a>) -> Result<(&'m Track<'a>, Plan, Timeline), MediaError> {
     let plan = Plan::new(track);
     let timeline = Timeline::new(track.timescale, movie.timescale, plan.edit)?;
     Ok((track, plan, timeline))
@@ -136,14 +105,8 @@ fn no_usable_track(movie: &Movie<'_>) -> MediaError {
     if movie.fragmented {
         return boxes::unsupported("fragmented MP4 (samples in 'moof' boxes) is not supported");
     }
-    let found = if movie.ignored.is_empty() {
-        "no tracks".to_owned()
-    } else {
-        movie.ignored.join("; ")
-    };
-    boxes::unsupported(format!(
-        "no H.264 video or AAC/MP3 audio track with samples ({found})"
-    ))
+    let found = if movie.ignored.is_empty() { "no tracks".to_owned() } else { movie.ignored.join("; ") };
+    boxes::unsupported(format!("no H.264 video or AAC/MP3 audio track with samples ({found})"))
 }
 
 fn video_facts(track: &Track<'_>, avc: &Avc<'_>, samples: &TrackStream<'_, '_>) -> VideoFacts {
@@ -152,9 +115,8 @@ fn video_facts(track: &Track<'_>, avc: &Avc<'_>, samples: &TrackStream<'_, '_>) 
         (width, height) = (track.display_width, track.display_height);
     }
     let duration = samples.media_duration();
-    let framerate = (duration > 0).then(|| {
-        f64::from(track.tables.sample_count()) * f64::from(track.timescale) / duration as f64
-    });
+    let framerate =
+        (duration > 0).then(|| f64::from(track.tables.sample_count()) * f64::from(track.timescale) / duration as f64);
     VideoFacts {
         width,
         height,
@@ -191,11 +153,7 @@ fn audio_facts(
     AudioFacts {
         codec_id,
         sample_rate: pick(config.sample_rate, stated.sample_rate, track.timescale),
-        channels: if config.channels > 0 {
-            config.channels
-        } else {
-            stated.channels
-        },
+        channels: if config.channels > 0 { config.channels } else { stated.channels },
         bytes: samples.bytes,
     }
 }

@@ -31,7 +31,9 @@ impl MemorySource {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         match future.as_mut().poll(&mut cx) {
             std::task::Poll::Ready(out) => out,
-            std::task::Poll::Pending => panic!("MemorySource::run: the future waits on something that is not a MemorySource"),
+            std::task::Poll::Pending => {
+                panic!("MemorySource::run: the future waits on something that is not a MemorySource")
+            }
         }
     }
 }

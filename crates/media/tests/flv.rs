@@ -8,9 +8,7 @@ mod common;
 use bytes::Bytes;
 use common::play;
 use sf_amf::{Value, amf0};
-use sf_media::{
-    ByteSource, Format, MediaError, MediaIndex, MemorySource, SourceError, Tag, TagKind,
-};
+use sf_media::{ByteSource, Format, MediaError, MediaIndex, MemorySource, SourceError, Tag, TagKind};
 
 const AUDIO: u8 = 8;
 const VIDEO: u8 = 9;
@@ -32,9 +30,7 @@ fn flv(flags: u8, tags: &[Vec<u8>]) -> Vec<u8> {
 fn tag(kind: u8, timestamp: u32, body: &[u8]) -> Vec<u8> {
     let size = (body.len() as u32).to_be_bytes();
     let ts = timestamp.to_be_bytes();
-    let mut out = vec![
-        kind, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0,
-    ];
+    let mut out = vec![kind, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0];
     out.extend_from_slice(body);
     out.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
     out
@@ -89,9 +85,7 @@ async fn open(bytes: &[u8]) -> Result<(MediaIndex, MemorySource), MediaError> {
 }
 
 fn summary(tags: &[Tag]) -> Vec<(TagKind, u32, bool, Vec<u8>)> {
-    tags.iter()
-        .map(|t| (t.kind, t.timestamp, t.keyframe, t.data.to_vec()))
-        .collect()
+    tags.iter().map(|t| (t.kind, t.timestamp, t.keyframe, t.data.to_vec())).collect()
 }
 
 #[tokio::test]
@@ -103,17 +97,11 @@ async fn rejects_what_is_not_flv() {
         (b"FLV\x01\x05\0\0".to_vec(), "header cut short"),
         (b"MP4\x01\x05\0\0\0\x09\0\0\0\0".to_vec(), "wrong signature"),
         (flv(5, &[]), "no tags"),
-        (
-            flv(5, &[tag(SCRIPT, 0, &metadata(1.0, None))]),
-            "no audio or video",
-        ),
+        (flv(5, &[tag(SCRIPT, 0, &metadata(1.0, None))]), "no audio or video"),
         (beyond, "data offset past the end"),
     ] {
         match open(&bytes).await {
-            Err(MediaError::Malformed {
-                format: Format::Flv,
-                ..
-            }) => {}
+            Err(MediaError::Malformed { format: Format::Flv, .. }) => {}
             other => panic!("{why}: {other:?}"),
         }
     }
@@ -128,34 +116,19 @@ async fn honours_the_data_offset() {
     bytes.extend(tag(AUDIO, 26, &[0x2f, 2]));
     let (index, source) = open(&bytes).await.unwrap();
     let (_, tags) = play(&index, &source, 0).await;
-    assert_eq!(
-        summary(&tags),
-        [
-            (TagKind::Audio, 0, true, vec![0x2f, 1]),
-            (TagKind::Audio, 26, true, vec![0x2f, 2])
-        ]
-    );
+    assert_eq!(summary(&tags), [(TagKind::Audio, 0, true, vec![0x2f, 1]), (TagKind::Audio, 26, true, vec![0x2f, 2])]);
 }
 
 #[tokio::test]
 async fn truncated_tail_and_absurd_sizes_end_the_stream_cleanly() {
-    let good = [
-        tag(SCRIPT, 0, &metadata(0.1, None)),
-        tag(VIDEO, 0, &[0x12, 9, 9]),
-        tag(AUDIO, 10, &[0x2f, 7]),
-    ];
+    let good = [tag(SCRIPT, 0, &metadata(0.1, None)), tag(VIDEO, 0, &[0x12, 9, 9]), tag(AUDIO, 10, &[0x2f, 7])];
     let full = flv(5, &good);
     // A last tag claiming 16 MiB in a tiny file, and a cut inside a tag header or body.
     let mut huge = full.clone();
     huge.extend_from_slice(&[VIDEO, 0xff, 0xff, 0xff, 0, 0, 20, 0, 0, 0, 0, 0x12, 1, 2, 3]);
     let cut_in_header = full[..full.len() - 15 + 5].to_vec();
     let cut_in_body = full[..full.len() - 5].to_vec();
-    for (bytes, expect) in [
-        (&full, 2),
-        (&huge, 2),
-        (&cut_in_body, 1),
-        (&cut_in_header, 1),
-    ] {
+    for (bytes, expect) in [(&full, 2), (&huge, 2), (&cut_in_body, 1), (&cut_in_header, 1)] {
         let (index, source) = open(bytes).await.expect("opens");
         let (_, tags) = play(&index, &source, 0).await;
         assert_eq!(tags.len(), expect, "file of {} bytes", bytes.len());
@@ -165,11 +138,7 @@ async fn truncated_tail_and_absurd_sizes_end_the_stream_cleanly() {
 
 #[tokio::test]
 async fn wrong_back_pointers_are_ignored() {
-    let tags = [
-        tag(VIDEO, 0, &[0x12, 1]),
-        tag(VIDEO, 40, &[0x22, 2]),
-        tag(VIDEO, 80, &[0x12, 3]),
-    ];
+    let tags = [tag(VIDEO, 0, &[0x12, 1]), tag(VIDEO, 40, &[0x22, 2]), tag(VIDEO, 80, &[0x12, 3])];
     let good = flv(1, &tags);
     let broken = flv(
         1,
@@ -181,23 +150,13 @@ async fn wrong_back_pointers_are_ignored() {
     );
     let (i1, s1) = open(&good).await.unwrap();
     let (i2, s2) = open(&broken).await.unwrap();
-    assert_eq!(
-        summary(&play(&i1, &s1, 0).await.1),
-        summary(&play(&i2, &s2, 0).await.1)
-    );
+    assert_eq!(summary(&play(&i1, &s1, 0).await.1), summary(&play(&i2, &s2, 0).await.1));
     assert_eq!(play(&i2, &s2, 100).await.0, 80);
 }
 
 #[tokio::test]
 async fn synthesizes_metadata_when_the_file_has_none() {
-    let av = flv(
-        5,
-        &[
-            tag(VIDEO, 0, &[0x12, 0]),
-            tag(AUDIO, 0, &[0x2e, 0]),
-            tag(AUDIO, 2000, &[0x2e, 0]),
-        ],
-    );
+    let av = flv(5, &[tag(VIDEO, 0, &[0x12, 0]), tag(AUDIO, 0, &[0x2e, 0]), tag(AUDIO, 2000, &[0x2e, 0])]);
     let (index, _) = open(&av).await.unwrap();
     assert_eq!(index.info().duration_ms, 2000, "duration from the last tag");
     let values = amf0::decode_all(&index.info().metadata).unwrap();
@@ -209,13 +168,7 @@ async fn synthesizes_metadata_when_the_file_has_none() {
     assert_eq!(values, [Value::from("onMetaData"), expected]);
 
     // Header flags promise video; only audio is there: no videocodecid, has_video false.
-    let audio = flv(
-        5,
-        &[
-            tag(AUDIO, 0, &[0xaf, 0, 0x12, 0x10]),
-            tag(AUDIO, 23, &[0xaf, 1, 5]),
-        ],
-    );
+    let audio = flv(5, &[tag(AUDIO, 0, &[0xaf, 0, 0x12, 0x10]), tag(AUDIO, 23, &[0xaf, 1, 5])]);
     let (index, _) = open(&audio).await.unwrap();
     assert!(index.info().has_audio && !index.info().has_video);
     let values = amf0::decode_all(&index.info().metadata).unwrap();
@@ -228,25 +181,12 @@ async fn metadata_that_does_not_decode_is_replaced() {
     let mut broken = Vec::new();
     amf_string("onMetaData", &mut broken);
     broken.extend_from_slice(&[0x08, 0, 0, 0, 1, 0, 3]); // ECMA array cut short
-    let bytes = flv(
-        4,
-        &[
-            tag(SCRIPT, 0, &broken),
-            tag(AUDIO, 0, &[0x2f, 1]),
-            tag(AUDIO, 26, &[0x2f, 1]),
-        ],
-    );
+    let bytes = flv(4, &[tag(SCRIPT, 0, &broken), tag(AUDIO, 0, &[0x2f, 1]), tag(AUDIO, 26, &[0x2f, 1])]);
     let (index, source) = open(&bytes).await.unwrap();
     assert_ne!(index.info().metadata.as_ref(), broken.as_slice());
-    assert_eq!(
-        amf0::decode_all(&index.info().metadata).unwrap()[1].get("duration"),
-        Some(&Value::Number(0.026))
-    );
+    assert_eq!(amf0::decode_all(&index.info().metadata).unwrap()[1].get("duration"), Some(&Value::Number(0.026)));
     let (_, tags) = play(&index, &source, 0).await;
-    assert!(
-        tags.iter().all(|t| t.kind == TagKind::Audio),
-        "the broken onMetaData is not forwarded"
-    );
+    assert!(tags.iter().all(|t| t.kind == TagKind::Audio), "the broken onMetaData is not forwarded");
 }
 
 #[tokio::test]
@@ -281,10 +221,7 @@ async fn sequence_headers_are_held_back_and_the_rest_forwarded() {
     assert_eq!(info.metadata.as_ref(), meta.as_slice());
     assert_eq!(
         summary(&info.sequence_headers),
-        [
-            (TagKind::Video, 0, true, avc_config.to_vec()),
-            (TagKind::Audio, 0, true, aac_config.to_vec())
-        ]
+        [(TagKind::Video, 0, true, avc_config.to_vec()), (TagKind::Audio, 0, true, aac_config.to_vec())]
     );
     let (start, tags) = play(&index, &source, 0).await;
     assert_eq!(start, 0);
@@ -293,12 +230,7 @@ async fn sequence_headers_are_held_back_and_the_rest_forwarded() {
         [
             (TagKind::Video, 0, true, vec![0x17, 1, 0, 0, 0, 0xaa]),
             (TagKind::Audio, 0, true, vec![0xaf, 1, 0xbb]),
-            (
-                TagKind::Script,
-                40,
-                true,
-                b"\x02\x00\x0aonCuePoint\x05".to_vec()
-            ),
+            (TagKind::Script, 40, true, b"\x02\x00\x0aonCuePoint\x05".to_vec()),
             (TagKind::Video, 40, false, vec![0x27, 1, 0, 0, 0, 0xcc]),
             (TagKind::Video, 80, true, new_config.to_vec()),
             (TagKind::Video, 80, true, vec![0x17, 1, 0, 0, 0, 0xdd]),
@@ -334,16 +266,9 @@ fn tag_offsets(bytes: &[u8]) -> Vec<(u64, u8, u32, u8)> {
 }
 
 async fn assert_av_seeks(index: &MediaIndex, source: &MemorySource) {
-    for (ms, expect) in [
-        (0, 0),
-        (99, 0),
-        (100, 0),
-        (1099, 0),
-        (1100, 1100),
-        (2500, 2100),
-        (4999, 4100),
-        (u32::MAX, 4100),
-    ] {
+    for (ms, expect) in
+        [(0, 0), (99, 0), (100, 0), (1099, 0), (1100, 1100), (2500, 2100), (4999, 4100), (u32::MAX, 4100)]
+    {
         let (start, tags) = play(index, source, ms).await;
         assert_eq!(start, expect, "seek({ms})");
         assert_eq!(tags[0].timestamp, expect);
@@ -372,10 +297,7 @@ async fn bad_keyframe_indexes_fall_back_to_the_scan() {
     let meta_len = |m: &[u8]| (m.len() + 15) as f64;
     type Corruption = Box<dyn Fn(&mut Vec<f64>, &mut Vec<f64>)>;
     let variants: Vec<(&str, Corruption)> = vec![
-        (
-            "positions off by one",
-            Box::new(|_, p| p.iter_mut().for_each(|x| *x += 1.0)),
-        ),
+        ("positions off by one", Box::new(|_, p| p.iter_mut().for_each(|x| *x += 1.0))),
         (
             "lengths differ",
             Box::new(|t, _| {
@@ -383,17 +305,11 @@ async fn bad_keyframe_indexes_fall_back_to_the_scan() {
             }),
         ),
         ("positions not rising", Box::new(|_, p| p.swap(1, 2))),
-        (
-            "position past the end",
-            Box::new(|_, p| *p.last_mut().unwrap() = 1e9),
-        ),
+        ("position past the end", Box::new(|_, p| *p.last_mut().unwrap() = 1e9)),
         ("fractional position", Box::new(|_, p| p[2] += 0.5)),
         ("not a number", Box::new(|t, _| t[1] = f64::NAN)),
         ("times disagree with tags", Box::new(|t, _| t[3] += 0.5)),
-        (
-            "points at a non-key frame",
-            Box::new(|_, p| p[2] += 15.0 + 4.0 + 11.0 + 15.0 + 4.0),
-        ),
+        ("points at a non-key frame", Box::new(|_, p| p[2] += 15.0 + 4.0 + 11.0 + 15.0 + 4.0)),
         (
             "empty",
             Box::new(|t, p| {
@@ -444,15 +360,11 @@ async fn a_sane_index_is_used_with_its_constant_shift_and_extended_by_the_tail()
         b[0] = if key { 0x12 } else { 0x22 };
         b
     };
-    let media: Vec<Vec<u8>> = (0..60u32)
-        .map(|i| tag(VIDEO, 40 + i * 100, &body(i % 3 == 0)))
-        .collect();
+    let media: Vec<Vec<u8>> = (0..60u32).map(|i| tag(VIDEO, 40 + i * 100, &body(i % 3 == 0))).collect();
     let keys: Vec<usize> = (0..57).step_by(3).collect();
     let times: Vec<f64> = keys.iter().map(|i| *i as f64 * 0.1).collect();
     let offsets = |meta_len: usize| -> Vec<f64> {
-        keys.iter()
-            .map(|i| (13 + meta_len + 15 + i * (big.len() + 15)) as f64)
-            .collect()
+        keys.iter().map(|i| (13 + meta_len + 15 + i * (big.len() + 15)) as f64).collect()
     };
     let meta_len = metadata(6.0, Some((&times, &offsets(0)))).len();
     let meta = metadata(6.0, Some((&times, &offsets(meta_len))));
@@ -463,35 +375,18 @@ async fn a_sane_index_is_used_with_its_constant_shift_and_extended_by_the_tail()
     let index = MediaIndex::open(&source, Format::Flv).await.unwrap();
     let read = source.1.load(Ordering::Relaxed);
     // The head window, the spot checks and the tail past the last entry; not the file.
-    assert!(
-        read < 4 << 20,
-        "index used, no full scan: read {read} of {}",
-        bytes.len()
-    );
-    for (ms, expect) in [
-        (0, 40),
-        (339, 40),
-        (340, 340),
-        (5739, 5440),
-        (5740, 5740),
-        (u32::MAX, 5740),
-    ] {
+    assert!(read < 4 << 20, "index used, no full scan: read {read} of {}", bytes.len());
+    for (ms, expect) in [(0, 40), (339, 40), (340, 340), (5739, 5440), (5740, 5740), (u32::MAX, 5740)] {
         let mut cursor = index.seek(ms);
         assert_eq!(cursor.start_ms, expect, "seek({ms})");
-        let first = index
-            .next_tag(&mut cursor, &source.0)
-            .await
-            .unwrap()
-            .unwrap();
+        let first = index.next_tag(&mut cursor, &source.0).await.unwrap().unwrap();
         assert_eq!((first.timestamp, first.keyframe), (expect, true));
     }
 }
 
 #[tokio::test]
 async fn audio_only_files_seek_to_any_tag() {
-    let tags: Vec<Vec<u8>> = (0..100u32)
-        .map(|i| tag(AUDIO, i * 26, &[0x2f, i as u8]))
-        .collect();
+    let tags: Vec<Vec<u8>> = (0..100u32).map(|i| tag(AUDIO, i * 26, &[0x2f, i as u8])).collect();
     let (index, source) = open(&flv(4, &tags)).await.unwrap();
     assert!(!index.info().has_video);
     for ms in [0, 25, 26, 27, 1000, 2573, 2574, 99_999] {
@@ -508,17 +403,8 @@ async fn a_storm_of_unusable_tags_is_an_error_not_a_hang() {
     tags.push(tag(AUDIO, 26, &[0x2f, 1]));
     let (index, source) = open(&flv(4, &tags)).await.unwrap();
     let mut cursor = index.seek(0);
-    assert!(
-        index
-            .next_tag(&mut cursor, &source)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(matches!(
-        index.next_tag(&mut cursor, &source).await,
-        Err(MediaError::Malformed { .. })
-    ));
+    assert!(index.next_tag(&mut cursor, &source).await.unwrap().is_some());
+    assert!(matches!(index.next_tag(&mut cursor, &source).await, Err(MediaError::Malformed { .. })));
 }
 
 #[tokio::test]
@@ -528,11 +414,7 @@ async fn duration_is_the_last_timestamp_so_rtmpdump_sees_a_complete_download() {
     let meta = metadata(1.0, None);
     let bytes = flv(
         5,
-        &[
-            tag(SCRIPT, 0, &meta),
-            tag(VIDEO, 0, &[0x17, 1, 0, 0, 0, 0xaa]),
-            tag(VIDEO, 960, &[0x27, 1, 0, 0, 0, 0xbb]),
-        ],
+        &[tag(SCRIPT, 0, &meta), tag(VIDEO, 0, &[0x17, 1, 0, 0, 0, 0xaa]), tag(VIDEO, 960, &[0x27, 1, 0, 0, 0, 0xbb])],
     );
     let (index, _source) = open(&bytes).await.unwrap();
     let info = index.info();

@@ -33,20 +33,7 @@ fn inputs<'a>(parts: &[&[&'a str]], seconds: &'a str) -> Vec<&'a str> {
 
 /// MD5s of the codec configuration FFmpeg extracted, by stream type (from framemd5).
 fn extradata_md5s(path: &Path) -> Vec<String> {
-    let out = run(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-i",
-            path.to_str().unwrap(),
-            "-c",
-            "copy",
-            "-f",
-            "framemd5",
-            "-",
-        ],
-    );
+    let out = run("ffmpeg", &["-v", "error", "-i", path.to_str().unwrap(), "-c", "copy", "-f", "framemd5", "-"]);
     String::from_utf8(out)
         .unwrap()
         .lines()
@@ -82,33 +69,15 @@ fn is_end_of_sequence(tag: &Tag) -> bool {
 /// one constant offset apart (within 1 ms).
 fn assert_same_packets(tags: &[Tag], packets: &[Packet]) {
     for video in [false, true] {
-        let kind = if video {
-            TagKind::Video
-        } else {
-            TagKind::Audio
-        };
-        let ours: Vec<&Tag> = tags
-            .iter()
-            .filter(|t| t.kind == kind && !is_end_of_sequence(t))
-            .collect();
+        let kind = if video { TagKind::Video } else { TagKind::Audio };
+        let ours: Vec<&Tag> = tags.iter().filter(|t| t.kind == kind && !is_end_of_sequence(t)).collect();
         let theirs: Vec<&Packet> = packets.iter().filter(|p| p.video == video).collect();
         assert_eq!(ours.len(), theirs.len(), "{kind:?} packet count");
-        let offset = theirs
-            .first()
-            .map_or(0, |p| p.dts_ms - i64::from(ours[0].timestamp));
+        let offset = theirs.first().map_or(0, |p| p.dts_ms - i64::from(ours[0].timestamp));
         for (i, (tag, packet)) in ours.iter().zip(&theirs).enumerate() {
-            assert_eq!(
-                md5_hex(&tag.data[framing_len(tag)..]),
-                packet.md5,
-                "{kind:?} packet {i} data"
-            );
+            assert_eq!(md5_hex(&tag.data[framing_len(tag)..]), packet.md5, "{kind:?} packet {i} data");
             let drift = packet.dts_ms - i64::from(tag.timestamp) - offset;
-            assert!(
-                drift.abs() <= 1,
-                "{kind:?} packet {i}: ts {} vs dts {} ms",
-                tag.timestamp,
-                packet.dts_ms
-            );
+            assert!(drift.abs() <= 1, "{kind:?} packet {i}: ts {} vs dts {} ms", tag.timestamp, packet.dts_ms);
             if video {
                 assert_eq!(tag.keyframe, packet.key, "video packet {i} key flag");
             }
@@ -131,34 +100,18 @@ async fn assert_seeks(index: &MediaIndex, source: &impl ByteSource, duration_ms:
     let (_, all) = play(index, source, 0).await;
     let video = index.info().has_video;
     let is_point = |t: &Tag| {
-        if video {
-            t.kind == TagKind::Video && t.keyframe
-        } else {
-            t.kind == TagKind::Audio
-        }
+        if video { t.kind == TagKind::Video && t.keyframe } else { t.kind == TagKind::Audio }
     };
-    let first_point = all
-        .iter()
-        .find(|t| is_point(t))
-        .expect("a seek point")
-        .timestamp;
+    let first_point = all.iter().find(|t| is_point(t)).expect("a seek point").timestamp;
     let mut targets: Vec<u32> = (0..=duration_ms + 500).step_by(97).collect();
     targets.extend([0, 1, 999, 1000, 1001, 2000, u32::MAX]);
     for ms in targets {
         let (start_ms, tags) = play(index, source, ms).await;
-        assert_eq!(
-            Some(start_ms),
-            tags.first().map(|t| t.timestamp),
-            "start_ms for seek({ms})"
-        );
+        assert_eq!(Some(start_ms), tags.first().map(|t| t.timestamp), "start_ms for seek({ms})");
         let mut points = tags.iter().filter(|t| is_point(t));
         let first = points.next().expect("playback reaches a seek point");
         if ms >= first_point {
-            assert!(
-                first.timestamp <= ms,
-                "seek({ms}) starts at key frame {} after it",
-                first.timestamp
-            );
+            assert!(first.timestamp <= ms, "seek({ms}) starts at key frame {} after it", first.timestamp);
         } else {
             assert_eq!(first.timestamp, first_point);
         }
@@ -172,10 +125,7 @@ async fn assert_seeks(index: &MediaIndex, source: &impl ByteSource, duration_ms:
         }
         if video {
             let first_video = tags.iter().find(|t| t.kind == TagKind::Video).unwrap();
-            assert!(
-                first_video.keyframe,
-                "seek({ms}) must start video at a key frame"
-            );
+            assert!(first_video.keyframe, "seek({ms}) must start video at a key frame");
         }
     }
 }
@@ -193,27 +143,18 @@ impl ByteSource for Counting {
 
     async fn read(&self, offset: u64, len: u64) -> Result<Bytes, SourceError> {
         let b = self.inner.read(offset, len).await?;
-        self.bytes
-            .fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.bytes.fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(b)
     }
 }
 
-async fn check_file(
-    path: &Path,
-    expect_audio: bool,
-    expect_video: bool,
-    expect_headers: usize,
-) -> MediaIndex {
+async fn check_file(path: &Path, expect_audio: bool, expect_video: bool, expect_headers: usize) -> MediaIndex {
     let bytes = std::fs::read(path).unwrap();
     let source = MemorySource(Bytes::from(bytes.clone()));
     let index = MediaIndex::open(&source, Format::Flv).await.expect("open");
     let info = index.info();
     assert_eq!(info.format, Format::Flv);
-    assert_eq!(
-        (info.has_audio, info.has_video),
-        (expect_audio, expect_video)
-    );
+    assert_eq!((info.has_audio, info.has_video), (expect_audio, expect_video));
     // onMetaData is the file's, with one change: the duration is the last tag's timestamp
     // (FFmpeg writes the end of the last frame, which fails rtmpdump's 99.9 % check).
     let decode = |body: &[u8]| sf_amf::amf0::decode_all(body).expect("onMetaData decodes");
@@ -228,17 +169,10 @@ async fn check_file(
     assert_eq!((sent_duration * 1000.0).round() as u64, info.duration_ms);
     assert_eq!(info.sequence_headers.len(), expect_headers);
     // The sequence headers are what FFmpeg turned into extradata.
-    let config: Vec<String> = info
-        .sequence_headers
-        .iter()
-        .map(|t| md5_hex(&t.data[framing_len(t)..]))
-        .collect();
+    let config: Vec<String> = info.sequence_headers.iter().map(|t| md5_hex(&t.data[framing_len(t)..])).collect();
     let extradata = extradata_md5s(path);
     for md5 in &config {
-        assert!(
-            extradata.contains(md5),
-            "sequence header {md5} not among FFmpeg's extradata {extradata:?}"
-        );
+        assert!(extradata.contains(md5), "sequence header {md5} not among FFmpeg's extradata {extradata:?}");
     }
     for h in &info.sequence_headers {
         assert_eq!((h.timestamp, h.prefix.as_slice()), (0, &[][..]));
@@ -247,10 +181,7 @@ async fn check_file(
     assert_same_packets(&tags, &probe(path));
     let duration = u32::try_from(info.duration_ms).unwrap();
     let last = tags.iter().map(|t| t.timestamp).max().unwrap();
-    assert!(
-        duration.abs_diff(last) < 100,
-        "duration {duration}, last tag {last}"
-    );
+    assert!(duration.abs_diff(last) < 100, "duration {duration}, last tag {last}");
     assert_seeks(&index, &source, duration).await;
     index
 }
@@ -274,18 +205,7 @@ async fn h264_aac_with_keyframe_index() {
         dir.path(),
         "a.flv",
         &inputs(&[&VIDEO, &AUDIO_44K], "4"),
-        &[
-            "-c:v",
-            "libx264",
-            "-g",
-            "13",
-            "-c:a",
-            "aac",
-            "-flvflags",
-            "add_keyframe_index",
-            "-f",
-            "flv",
-        ],
+        &["-c:v", "libx264", "-g", "13", "-c:a", "aac", "-flvflags", "add_keyframe_index", "-f", "flv"],
     );
     check_file(&path, true, true, 2).await;
 }
@@ -297,16 +217,7 @@ async fn sorenson_and_mp3() {
         dir.path(),
         "a.flv",
         &inputs(&[&VIDEO, &AUDIO_22K], "3"),
-        &[
-            "-c:v",
-            "flv1",
-            "-g",
-            "20",
-            "-c:a",
-            "libmp3lame",
-            "-f",
-            "flv",
-        ],
+        &["-c:v", "flv1", "-g", "20", "-c:a", "libmp3lame", "-f", "flv"],
     );
     check_file(&path, true, true, 0).await;
 }
@@ -314,24 +225,14 @@ async fn sorenson_and_mp3() {
 #[tokio::test]
 async fn audio_only_aac() {
     let dir = tempfile::tempdir().unwrap();
-    let path = make(
-        dir.path(),
-        "a.flv",
-        &inputs(&[&AUDIO_44K], "3"),
-        &["-c:a", "aac", "-f", "flv"],
-    );
+    let path = make(dir.path(), "a.flv", &inputs(&[&AUDIO_44K], "3"), &["-c:a", "aac", "-f", "flv"]);
     check_file(&path, true, false, 1).await;
 }
 
 #[tokio::test]
 async fn audio_only_mp3() {
     let dir = tempfile::tempdir().unwrap();
-    let path = make(
-        dir.path(),
-        "a.flv",
-        &inputs(&[&AUDIO_22K], "3"),
-        &["-c:a", "libmp3lame", "-f", "flv"],
-    );
+    let path = make(dir.path(), "a.flv", &inputs(&[&AUDIO_22K], "3"), &["-c:a", "libmp3lame", "-f", "flv"]);
     check_file(&path, true, false, 0).await;
 }
 
@@ -341,73 +242,30 @@ async fn audio_only_mp3() {
 async fn keyframe_index_spares_the_scan() {
     let dir = tempfile::tempdir().unwrap();
     let noisy = ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"];
-    let args = [
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-b:v",
-        "3M",
-        "-g",
-        "25",
-        "-c:a",
-        "aac",
-        "-f",
-        "flv",
-    ];
-    let plain = make(
-        dir.path(),
-        "plain.flv",
-        &inputs(&[&noisy, &AUDIO_44K], "12"),
-        &args,
-    );
+    let args = ["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "3M", "-g", "25", "-c:a", "aac", "-f", "flv"];
+    let plain = make(dir.path(), "plain.flv", &inputs(&[&noisy, &AUDIO_44K], "12"), &args);
     let mut indexed_args = args.to_vec();
-    indexed_args.splice(
-        indexed_args.len() - 2..,
-        ["-flvflags", "add_keyframe_index", "-f", "flv"],
-    );
-    let indexed = make(
-        dir.path(),
-        "indexed.flv",
-        &inputs(&[&noisy, &AUDIO_44K], "12"),
-        &indexed_args,
-    );
+    indexed_args.splice(indexed_args.len() - 2.., ["-flvflags", "add_keyframe_index", "-f", "flv"]);
+    let indexed = make(dir.path(), "indexed.flv", &inputs(&[&noisy, &AUDIO_44K], "12"), &indexed_args);
 
     let mut starts = Vec::new();
     for (path, scans) in [(&plain, true), (&indexed, false)] {
         let bytes = Bytes::from(std::fs::read(path).unwrap());
         let size = bytes.len() as u64;
         assert!(size > 4 << 20, "test file too small to tell a scan: {size}");
-        let source = Counting {
-            inner: MemorySource(bytes),
-            bytes: 0.into(),
-        };
+        let source = Counting { inner: MemorySource(bytes), bytes: 0.into() };
         let index = MediaIndex::open(&source, Format::Flv).await.unwrap();
         let read = source.bytes.load(std::sync::atomic::Ordering::Relaxed);
         if scans {
-            assert!(
-                read >= size - 64 * 1024,
-                "no index: open scans the file ({read} of {size} bytes)"
-            );
+            assert!(read >= size - 64 * 1024, "no index: open scans the file ({read} of {size} bytes)");
         } else {
             // The head window, the spot checks, and the tail after the last index entry.
-            assert!(
-                read < (2 << 20) + 64 * 1024,
-                "index: open reads head and tail only ({read} of {size} bytes)"
-            );
+            assert!(read < (2 << 20) + 64 * 1024, "index: open reads head and tail only ({read} of {size} bytes)");
         }
         assert_seeks(&index, &source.inner, 12_000).await;
-        starts.push(
-            (0..12_000)
-                .step_by(250)
-                .map(|ms| index.seek(ms).start_ms)
-                .collect::<Vec<_>>(),
-        );
+        starts.push((0..12_000).step_by(250).map(|ms| index.seek(ms).start_ms).collect::<Vec<_>>());
     }
-    assert_eq!(
-        starts[0], starts[1],
-        "index and scan give the same seek points"
-    );
+    assert_eq!(starts[0], starts[1], "index and scan give the same seek points");
 }
 
 /// A file cut in the middle of a tag plays every complete tag and then ends, without error.
@@ -422,22 +280,12 @@ async fn truncated_file_plays_up_to_the_cut() {
     );
     let bytes = std::fs::read(&path).unwrap();
     let packets = probe(&path);
-    for cut in [
-        bytes.len() * 2 / 3,
-        bytes.len() / 2 + 7,
-        bytes.len() - 1,
-        bytes.len() - 4,
-    ] {
+    for cut in [bytes.len() * 2 / 3, bytes.len() / 2 + 7, bytes.len() - 1, bytes.len() - 4] {
         let source = MemorySource(Bytes::copy_from_slice(&bytes[..cut]));
-        let index = MediaIndex::open(&source, Format::Flv)
-            .await
-            .expect("open a truncated file");
+        let index = MediaIndex::open(&source, Format::Flv).await.expect("open a truncated file");
         let (_, tags) = play(&index, &source, 0).await;
         // Tag bodies end 4 bytes before the next tag; FFmpeg's pos is the tag start.
-        let complete = packets
-            .iter()
-            .filter(|p| p.pos + 11 + framing_guess(p) + p.size <= cut as u64)
-            .count();
+        let complete = packets.iter().filter(|p| p.pos + 11 + framing_guess(p) + p.size <= cut as u64).count();
         let tags = tags.iter().filter(|t| !is_end_of_sequence(t)).count();
         assert_eq!(tags, complete, "cut at {cut} of {}", bytes.len());
     }

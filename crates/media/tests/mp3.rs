@@ -23,9 +23,7 @@ fn frame(h: [u8; 4], len: usize, fill: u8) -> Vec<u8> {
 }
 
 fn frames(n: usize) -> Vec<u8> {
-    (0..n)
-        .flat_map(|i| frame(HEADER_44K, 417, i as u8 & 0x7f))
-        .collect()
+    (0..n).flat_map(|i| frame(HEADER_44K, 417, i as u8 & 0x7f)).collect()
 }
 
 /// A Xing/Info/VBRI frame: the tag at its usual place in an otherwise normal frame.
@@ -55,12 +53,7 @@ fn id3v2(major: u8, footer: bool, frames: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
     }
     body.extend_from_slice(&[0; 64]); // padding
     let n = body.len() as u32;
-    let size = [
-        (n >> 21) as u8 & 0x7f,
-        (n >> 14) as u8 & 0x7f,
-        (n >> 7) as u8 & 0x7f,
-        n as u8 & 0x7f,
-    ];
+    let size = [(n >> 21) as u8 & 0x7f, (n >> 14) as u8 & 0x7f, (n >> 7) as u8 & 0x7f, n as u8 & 0x7f];
     let mut tag = b"ID3".to_vec();
     tag.extend_from_slice(&[major, 0, if footer { 0x10 } else { 0 }]);
     tag.extend_from_slice(&size);
@@ -94,28 +87,19 @@ async fn cbr_frames_become_tags() {
     let bytes = frames(40);
     let (index, source) = open(bytes.clone()).await.unwrap();
     let info = index.info();
-    assert_eq!(
-        (info.format, info.has_audio, info.has_video),
-        (Format::Mp3, true, false)
-    );
+    assert_eq!((info.format, info.has_audio, info.has_video), (Format::Mp3, true, false));
     assert!(info.sequence_headers.is_empty());
     let (_, tags) = play(&index, &source, 0).await;
     assert_eq!(tags.len(), 40);
     for (i, t) in tags.iter().enumerate() {
-        assert_eq!(
-            (t.kind, t.keyframe, t.prefix.as_slice()),
-            (TagKind::Audio, true, &[0x2f][..])
-        );
+        assert_eq!((t.kind, t.keyframe, t.prefix.as_slice()), (TagKind::Audio, true, &[0x2f][..]));
         assert_eq!(t.timestamp, ts(i as u64, 1152, 44100));
         assert_eq!(t.data.as_ref(), &bytes[i * 417..(i + 1) * 417]);
     }
     // Duration is the last frame's timestamp (rtmpdump's 99.9 % check).
     assert_eq!(info.duration_ms, u64::from(ts(39, 1152, 44100)));
     let meta = metadata(&index);
-    assert_eq!(
-        meta.get("duration"),
-        Some(&Value::Number(info.duration_ms as f64 / 1000.0))
-    );
+    assert_eq!(meta.get("duration"), Some(&Value::Number(info.duration_ms as f64 / 1000.0)));
     assert_eq!(meta.get("audiocodecid"), Some(&Value::Number(2.0)));
     assert_eq!(meta.get("audiosamplerate"), Some(&Value::Number(44100.0)));
     assert_eq!(meta.get("stereo"), Some(&Value::Boolean(true)));
@@ -128,11 +112,7 @@ async fn cbr_frames_become_tags() {
 async fn tags_before_and_after_the_audio_are_skipped() {
     let title = b"\x03Caf\xc3\xa9";
     for (major, footer) in [(3, false), (4, false), (4, true)] {
-        let mut bytes = id3v2(
-            major,
-            footer,
-            &[(b"TIT2", title), (b"TPE1", b"\x00Artist\x00")],
-        );
+        let mut bytes = id3v2(major, footer, &[(b"TIT2", title), (b"TPE1", b"\x00Artist\x00")]);
         bytes.extend(id3v2(3, false, &[])); // a second tag right after the first
         let start = bytes.len();
         bytes.extend(frames(5));
@@ -196,15 +176,8 @@ async fn garbage_between_frames_is_skipped() {
     let (index, source) = open(bytes).await.unwrap();
     let (_, tags) = play(&index, &source, 0).await;
     assert_eq!(tags.len(), 7);
-    assert!(
-        tags.iter()
-            .all(|t| t.data.len() == 417 && t.data[..4] == HEADER_44K)
-    );
-    assert_eq!(
-        tags[6].timestamp,
-        ts(6, 1152, 44100),
-        "timestamps count frames, not bytes"
-    );
+    assert!(tags.iter().all(|t| t.data.len() == 417 && t.data[..4] == HEADER_44K));
+    assert_eq!(tags[6].timestamp, ts(6, 1152, 44100), "timestamps count frames, not bytes");
 }
 
 #[tokio::test]
@@ -219,18 +192,12 @@ async fn a_cut_last_frame_is_dropped() {
 
 #[tokio::test]
 async fn other_versions_and_rates() {
-    let mono22: Vec<u8> = (0..10)
-        .flat_map(|_| frame(HEADER_22K_MONO, 208, 0))
-        .collect();
+    let mono22: Vec<u8> = (0..10).flat_map(|_| frame(HEADER_22K_MONO, 208, 0)).collect();
     let (index, source) = open(mono22).await.unwrap();
     let (_, tags) = play(&index, &source, 0).await;
     assert_eq!(tags.len(), 10);
     assert_eq!(tags[9].timestamp, ts(9, 576, 22050));
-    assert_eq!(
-        tags[0].prefix.as_slice(),
-        [0x2a],
-        "MP3, 22 kHz, 16-bit, mono"
-    );
+    assert_eq!(tags[0].prefix.as_slice(), [0x2a], "MP3, 22 kHz, 16-bit, mono");
     assert_eq!(metadata(&index).get("stereo"), Some(&Value::Boolean(false)));
 
     let low: Vec<u8> = (0..10).flat_map(|_| frame(HEADER_8K, 72, 0)).collect();
@@ -242,10 +209,7 @@ async fn other_versions_and_rates() {
         [0x22],
         "MP3 8 kHz goes out as format 2, which FFmpeg decodes (it cannot play format 14)"
     );
-    assert_eq!(
-        metadata(&index).get("audiocodecid"),
-        Some(&Value::Number(2.0))
-    );
+    assert_eq!(metadata(&index).get("audiocodecid"), Some(&Value::Number(2.0)));
 }
 
 #[tokio::test]
@@ -253,16 +217,9 @@ async fn seek_lands_on_the_frame_at_or_before() {
     let (index, source) = open(frames(100)).await.unwrap();
     for ms in [0, 25, 26, 27, 1000, 2585, 99_999] {
         let (start, tags) = play(&index, &source, ms).await;
-        assert!(
-            start <= ms && tags[0].timestamp == start,
-            "seek({ms}) -> {start}"
-        );
+        assert!(start <= ms && tags[0].timestamp == start, "seek({ms}) -> {start}");
         if let Some(next) = tags.get(1) {
-            assert!(
-                next.timestamp > ms,
-                "seek({ms}): frame {} also <= target",
-                next.timestamp
-            );
+            assert!(next.timestamp > ms, "seek({ms}): frame {} also <= target", next.timestamp);
         }
     }
 }
@@ -276,20 +233,14 @@ async fn nothing_playable_is_malformed() {
     for (bytes, why) in [
         (Vec::new(), "empty"),
         (vec![0xff; 3000], "sync bytes only"),
-        (
-            (0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect(),
-            "noise",
-        ),
+        ((0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect(), "noise"),
         (id3v2(4, false, &[]), "ID3 only"),
         (huge_id3, "ID3 claiming more than the file"),
         (info_frame(b"Xing", 36), "Xing frame only"),
         (lone, "one frame followed by junk cannot be confirmed"),
     ] {
         match open(bytes).await {
-            Err(MediaError::Malformed {
-                format: Format::Mp3,
-                ..
-            }) => {}
+            Err(MediaError::Malformed { format: Format::Mp3, .. }) => {}
             other => panic!("{why}: {:?}", other.map(|(i, _)| i.info().clone())),
         }
     }

@@ -12,10 +12,7 @@ mod common;
 
 use bytes::Bytes;
 use common::{md5_hex, run};
-use sf_media::{
-    ByteSource, Format, MediaError, MediaIndex, MediaInfo, MemorySource, Sample, SourceError,
-    TagKind,
-};
+use sf_media::{ByteSource, Format, MediaError, MediaIndex, MediaInfo, MemorySource, Sample, SourceError, TagKind};
 
 /// Makes `name` in `dir` with `ffmpeg -v error -y <args> <path>`.
 fn generate(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
@@ -98,16 +95,10 @@ fn probe(path: &Path) -> (Vec<Stream>, Vec<Packet>) {
         let parts: Vec<&str> = key.split('.').collect();
         match parts.as_slice() {
             ["streams", "stream", i, field] => {
-                streams
-                    .entry(i.parse().unwrap())
-                    .or_default()
-                    .insert(field.to_string(), value);
+                streams.entry(i.parse().unwrap()).or_default().insert(field.to_string(), value);
             }
             ["packets", "packet", i, field] => {
-                packets
-                    .entry(i.parse().unwrap())
-                    .or_default()
-                    .insert(field.to_string(), value);
+                packets.entry(i.parse().unwrap()).or_default().insert(field.to_string(), value);
             }
             _ => {}
         }
@@ -150,18 +141,13 @@ fn check(path: &Path) -> (MediaInfo, Vec<Sample>) {
 fn check_against(path: &Path, file: &[u8], info: &MediaInfo, samples: &[Sample]) {
     let (streams, packets) = probe(path);
     let pick = |kind: &str, codecs: &[&str]| {
-        streams
-            .iter()
-            .position(|s| s.codec_type == kind && codecs.contains(&s.codec_name.as_str()))
+        streams.iter().position(|s| s.codec_type == kind && codecs.contains(&s.codec_name.as_str()))
     };
     let video = pick("video", &["h264"]);
     let audio = pick("audio", &["aac", "mp3"]);
     assert_eq!(info.has_video, video.is_some(), "{path:?}");
     assert_eq!(info.has_audio, audio.is_some(), "{path:?}");
-    assert!(
-        samples.windows(2).all(|w| w[0].timestamp <= w[1].timestamp),
-        "samples are not sorted"
-    );
+    assert!(samples.windows(2).all(|w| w[0].timestamp <= w[1].timestamp), "samples are not sorted");
 
     // (ours − FFmpeg's) in ms for every timestamp: one constant offset within rounding.
     let mut diffs: Vec<f64> = Vec::new();
@@ -174,17 +160,9 @@ fn check_against(path: &Path, file: &[u8], info: &MediaInfo, samples: &[Sample])
         let to_ms = |t: i64| (t as f64) * 1000.0 * (num as f64) / (den as f64);
         let theirs: Vec<&Packet> = packets.iter().filter(|p| p.stream == stream).collect();
         let ours: Vec<&Sample> = samples.iter().filter(|s| s.kind == kind).collect();
-        assert_eq!(
-            ours.len(),
-            theirs.len(),
-            "{kind:?} packet count of {path:?}"
-        );
+        assert_eq!(ours.len(), theirs.len(), "{kind:?} packet count of {path:?}");
         for (i, (s, p)) in ours.iter().zip(&theirs).enumerate() {
-            assert_eq!(
-                (s.offset, s.size),
-                (p.pos, p.size),
-                "{kind:?} packet {i} position"
-            );
+            assert_eq!((s.offset, s.size), (p.pos, p.size), "{kind:?} packet {i} position");
             let data = &file[s.offset as usize..s.offset as usize + s.size as usize];
             assert_eq!(md5_hex(data), p.md5, "{kind:?} packet {i} data");
             diffs.push(f64::from(s.timestamp) - to_ms(p.dts));
@@ -198,11 +176,7 @@ fn check_against(path: &Path, file: &[u8], info: &MediaInfo, samples: &[Sample])
                 }
                 _ => {
                     assert!(s.keyframe);
-                    let expected: &[u8] = if streams[stream].codec_name == "aac" {
-                        &[0xaf, 0x01]
-                    } else {
-                        &[]
-                    };
+                    let expected: &[u8] = if streams[stream].codec_name == "aac" { &[0xaf, 0x01] } else { &[] };
                     if !expected.is_empty() {
                         assert_eq!(s.prefix.as_slice(), expected);
                     } else {
@@ -214,13 +188,8 @@ fn check_against(path: &Path, file: &[u8], info: &MediaInfo, samples: &[Sample])
             }
         }
     }
-    let (min, max) = diffs
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
-    assert!(
-        max - min <= 1.0 + 1e-6,
-        "{path:?}: timestamps drift from FFmpeg's by {min}..{max} ms"
-    );
+    let (min, max) = diffs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
+    assert!(max - min <= 1.0 + 1e-6, "{path:?}: timestamps drift from FFmpeg's by {min}..{max} ms");
 
     // Sequence headers: avcC and AudioSpecificConfig verbatim.
     let kinds: Vec<_> = info.sequence_headers.iter().map(|t| t.kind).collect();
@@ -249,11 +218,7 @@ fn check_against(path: &Path, file: &[u8], info: &MediaInfo, samples: &[Sample])
     assert_eq!(num("audiocodecid").is_some(), audio.is_some());
     assert_eq!(num("duration"), Some(info.duration_ms as f64 / 1000.0));
     let last = f64::from(samples.last().unwrap().timestamp);
-    assert!(
-        last / (info.duration_ms as f64) >= 0.9995,
-        "last {last} duration {}",
-        info.duration_ms
-    );
+    assert!(last / (info.duration_ms as f64) >= 0.9995, "last {last} duration {}", info.duration_ms);
     if video.is_some() {
         assert_eq!((num("width"), num("height")), (Some(320.0), Some(240.0)));
     }
@@ -262,33 +227,14 @@ fn check_against(path: &Path, file: &[u8], info: &MediaInfo, samples: &[Sample])
 #[test]
 fn mp4_moov_at_end_with_b_frames() {
     let dir = tempfile::tempdir().unwrap();
-    let path = generate_av(
-        dir.path(),
-        "av.mp4",
-        "25",
-        &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac"],
-    );
+    let path = generate_av(dir.path(), "av.mp4", "25", &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac"]);
     let (info, samples) = check(&path);
     // B-frames: some video samples have a non-zero composition offset.
-    assert!(
-        samples
-            .iter()
-            .any(|s| s.kind == TagKind::Video && s.prefix.as_slice()[2..] != [0, 0, 0])
-    );
+    assert!(samples.iter().any(|s| s.kind == TagKind::Video && s.prefix.as_slice()[2..] != [0, 0, 0]));
     let meta = sf_amf::amf0::decode_all(&info.metadata).unwrap();
-    assert_eq!(
-        meta[1].get("framerate").and_then(|v| v.as_f64()),
-        Some(25.0)
-    );
-    assert_eq!(
-        meta[1].get("audiosamplerate").and_then(|v| v.as_f64()),
-        Some(44100.0)
-    );
-    assert!(
-        (3900..=4100).contains(&info.duration_ms),
-        "{}",
-        info.duration_ms
-    );
+    assert_eq!(meta[1].get("framerate").and_then(|v| v.as_f64()), Some(25.0));
+    assert_eq!(meta[1].get("audiosamplerate").and_then(|v| v.as_f64()), Some(44100.0));
+    assert!((3900..=4100).contains(&info.duration_ms), "{}", info.duration_ms);
 }
 
 #[test]
@@ -298,18 +244,7 @@ fn mp4_faststart_reads_only_the_head() {
         dir.path(),
         "fast.mp4",
         "25",
-        &[
-            "-c:v",
-            "libx264",
-            "-g",
-            "25",
-            "-bf",
-            "2",
-            "-c:a",
-            "aac",
-            "-movflags",
-            "+faststart",
-        ],
+        &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac", "-movflags", "+faststart"],
     );
     check(&path);
     let file = Bytes::from(std::fs::read(&path).unwrap());
@@ -324,12 +259,7 @@ fn mp4_faststart_reads_only_the_head() {
 #[test]
 fn mp4_video_only() {
     let dir = tempfile::tempdir().unwrap();
-    let path = generate_av(
-        dir.path(),
-        "v.mp4",
-        "25",
-        &["-an", "-c:v", "libx264", "-g", "50", "-bf", "3"],
-    );
+    let path = generate_av(dir.path(), "v.mp4", "25", &["-an", "-c:v", "libx264", "-g", "50", "-bf", "3"]);
     let (info, _) = check(&path);
     assert_eq!(info.sequence_headers.len(), 1);
 }
@@ -337,12 +267,7 @@ fn mp4_video_only() {
 #[test]
 fn mp4_audio_only_m4a() {
     let dir = tempfile::tempdir().unwrap();
-    let path = generate_av(
-        dir.path(),
-        "a.m4a",
-        "25",
-        &["-vn", "-c:a", "aac", "-b:a", "96k"],
-    );
+    let path = generate_av(dir.path(), "a.m4a", "25", &["-vn", "-c:a", "aac", "-b:a", "96k"]);
     let (info, samples) = check(&path);
     assert!(!info.has_video);
     assert_eq!(samples[0].timestamp, 0);
@@ -351,32 +276,19 @@ fn mp4_audio_only_m4a() {
 #[test]
 fn mp4_quicktime_mov() {
     let dir = tempfile::tempdir().unwrap();
-    let path = generate_av(
-        dir.path(),
-        "q.mov",
-        "25",
-        &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac"],
-    );
+    let path = generate_av(dir.path(), "q.mov", "25", &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac"]);
     check(&path);
 }
 
 #[test]
 fn mp4_mp3_in_mp4() {
     let dir = tempfile::tempdir().unwrap();
-    let path = generate_av(
-        dir.path(),
-        "mp3.mp4",
-        "25",
-        &["-c:v", "libx264", "-c:a", "libmp3lame", "-ac", "2"],
-    );
+    let path = generate_av(dir.path(), "mp3.mp4", "25", &["-c:v", "libx264", "-c:a", "libmp3lame", "-ac", "2"]);
     let (info, samples) = check(&path);
     let audio = samples.iter().find(|s| s.kind == TagKind::Audio).unwrap();
     assert_eq!(audio.prefix.as_slice(), &[0x2f]); // MP3, 44 kHz, 16-bit, stereo
     let meta = sf_amf::amf0::decode_all(&info.metadata).unwrap();
-    assert_eq!(
-        meta[1].get("audiocodecid").and_then(|v| v.as_f64()),
-        Some(2.0)
-    );
+    assert_eq!(meta[1].get("audiocodecid").and_then(|v| v.as_f64()), Some(2.0));
 }
 
 #[test]
@@ -386,9 +298,7 @@ fn mp4_ntsc_frame_rate_and_long_gop() {
         dir.path(),
         "ntsc.mp4",
         "30000/1001",
-        &[
-            "-c:v", "libx264", "-g", "60", "-bf", "3", "-c:a", "aac", "-ar", "48000",
-        ],
+        &["-c:v", "libx264", "-g", "60", "-bf", "3", "-c:a", "aac", "-ar", "48000"],
     );
     let (info, _) = check(&path);
     let meta = sf_amf::amf0::decode_all(&info.metadata).unwrap();
@@ -399,54 +309,23 @@ fn mp4_ntsc_frame_rate_and_long_gop() {
 #[test]
 fn mp4_delayed_audio_uses_the_empty_edit() {
     let dir = tempfile::tempdir().unwrap();
-    let src = generate_av(
-        dir.path(),
-        "src.mp4",
-        "25",
-        &["-c:v", "libx264", "-bf", "2", "-c:a", "aac"],
-    );
+    let src = generate_av(dir.path(), "src.mp4", "25", &["-c:v", "libx264", "-bf", "2", "-c:a", "aac"]);
     let s = src.to_str().unwrap();
     let path = generate(
         dir.path(),
         "delayed.mp4",
-        &[
-            "-i",
-            s,
-            "-itsoffset",
-            "1",
-            "-i",
-            s,
-            "-map",
-            "0:v",
-            "-map",
-            "1:a",
-            "-c",
-            "copy",
-        ],
+        &["-i", s, "-itsoffset", "1", "-i", s, "-map", "0:v", "-map", "1:a", "-c", "copy"],
     );
     let (_, samples) = check(&path);
-    let first_audio = samples
-        .iter()
-        .find(|s| s.kind == TagKind::Audio)
-        .unwrap()
-        .timestamp;
+    let first_audio = samples.iter().find(|s| s.kind == TagKind::Audio).unwrap().timestamp;
     assert!((1050..=1060).contains(&first_audio), "{first_audio}"); // 1000 − 23.2 + 80 ms
 }
 
 #[test]
 fn mp4_cut_with_edit_list_into_the_gop() {
     let dir = tempfile::tempdir().unwrap();
-    let src = generate_av(
-        dir.path(),
-        "src.mp4",
-        "25",
-        &["-c:v", "libx264", "-g", "50", "-bf", "2", "-c:a", "aac"],
-    );
-    let path = generate(
-        dir.path(),
-        "cut.mp4",
-        &["-ss", "1.5", "-i", src.to_str().unwrap(), "-c", "copy"],
-    );
+    let src = generate_av(dir.path(), "src.mp4", "25", &["-c:v", "libx264", "-g", "50", "-bf", "2", "-c:a", "aac"]);
+    let path = generate(dir.path(), "cut.mp4", &["-ss", "1.5", "-i", src.to_str().unwrap(), "-c", "copy"]);
     check(&path);
 }
 
@@ -457,16 +336,7 @@ fn mp4_negative_composition_offsets() {
         dir.path(),
         "neg.mp4",
         "25",
-        &[
-            "-c:v",
-            "libx264",
-            "-bf",
-            "2",
-            "-c:a",
-            "aac",
-            "-movflags",
-            "+negative_cts_offsets",
-        ],
+        &["-c:v", "libx264", "-bf", "2", "-c:a", "aac", "-movflags", "+negative_cts_offsets"],
     );
     let (_, samples) = check(&path);
     // Decode times are moved earlier instead: composition times stay ≥ 0.
@@ -483,16 +353,7 @@ fn mp4_without_edit_list() {
         dir.path(),
         "noedit.mp4",
         "25",
-        &[
-            "-c:v",
-            "libx264",
-            "-bf",
-            "2",
-            "-c:a",
-            "aac",
-            "-use_editlist",
-            "0",
-        ],
+        &["-c:v", "libx264", "-bf", "2", "-c:a", "aac", "-use_editlist", "0"],
     );
     check(&path);
 }
@@ -502,11 +363,7 @@ fn mp4_text_only_file_is_unsupported() {
     let dir = tempfile::tempdir().unwrap();
     let srt = dir.path().join("s.srt");
     std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:01,000\nhello\n").unwrap();
-    let path = generate(
-        dir.path(),
-        "t.mp4",
-        &["-i", srt.to_str().unwrap(), "-c:s", "mov_text"],
-    );
+    let path = generate(dir.path(), "t.mp4", &["-i", srt.to_str().unwrap(), "-c:s", "mov_text"]);
     let file = Bytes::from(std::fs::read(&path).unwrap());
     let err = MemorySource::run(sf_media::mp4::open(&MemorySource(file))).unwrap_err();
     assert!(matches!(err, MediaError::Unsupported { .. }), "{err}");
@@ -515,22 +372,13 @@ fn mp4_text_only_file_is_unsupported() {
 #[test]
 fn mp4_through_the_media_index() {
     let dir = tempfile::tempdir().unwrap();
-    let path = generate_av(
-        dir.path(),
-        "av.mp4",
-        "25",
-        &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac"],
-    );
+    let path = generate_av(dir.path(), "av.mp4", "25", &["-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "aac"]);
     let source = MemorySource(Bytes::from(std::fs::read(&path).unwrap()));
     let index = MemorySource::run(MediaIndex::open(&source, Format::Mp4)).unwrap();
     assert_eq!(index.info().format, Format::Mp4);
     // Seek to 2.1 s: starts at a key frame at or before it (GOPs are 1 s long).
     let mut cursor = index.seek(2100);
-    assert!(
-        (1000..=2100).contains(&cursor.start_ms),
-        "{}",
-        cursor.start_ms
-    );
+    assert!((1000..=2100).contains(&cursor.start_ms), "{}", cursor.start_ms);
     let mut count = 0;
     while let Some(tag) = MemorySource::run(index.next_tag(&mut cursor, &source)).unwrap() {
         if count == 0 {
@@ -546,21 +394,11 @@ fn mp4_through_the_media_index() {
 #[test]
 fn mp4_huge_file_with_moov_at_end() {
     let dir = tempfile::tempdir().unwrap();
-    let path = generate_av(
-        dir.path(),
-        "av.mp4",
-        "25",
-        &["-c:v", "libx264", "-bf", "2", "-c:a", "aac"],
-    );
+    let path = generate_av(dir.path(), "av.mp4", "25", &["-c:v", "libx264", "-bf", "2", "-c:a", "aac"]);
     let file = std::fs::read(&path).unwrap();
     // FFmpeg writes ftyp, an 8-byte `free` box, mdat, moov. Replacing `free` + the mdat header
     // by a 64-bit mdat header keeps every sample offset; the mdat then grows by PAD bytes.
-    let box_at = |at: usize| {
-        (
-            u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize,
-            &file[at + 4..at + 8],
-        )
-    };
+    let box_at = |at: usize| (u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize, &file[at + 4..at + 8]);
     let (ftyp_len, _) = box_at(0);
     assert_eq!(box_at(ftyp_len), (8, &b"free"[..]));
     let (mdat_len, kind) = box_at(ftyp_len + 8);
@@ -573,11 +411,7 @@ fn mp4_huge_file_with_moov_at_end() {
     head.extend((16 + payload.len() as u64 + PAD).to_be_bytes());
     head.extend(&file[payload.clone()]);
     let moov = file[payload.end..].to_vec();
-    let sparse = Sparse {
-        head: head.into(),
-        zeros: PAD,
-        tail: moov.clone().into(),
-    };
+    let sparse = Sparse { head: head.into(), zeros: PAD, tail: moov.clone().into() };
     let source = Counting::new(sparse);
     let (info, samples) = MemorySource::run(sf_media::mp4::open(&source)).unwrap();
     let reads = source.reads();
@@ -587,14 +421,12 @@ fn mp4_huge_file_with_moov_at_end() {
     for (offset, len) in &reads {
         let end = offset + len;
         assert!(
-            end <= payload.start as u64
-                || *offset >= (payload.start as u64) + payload.len() as u64 + PAD,
+            end <= payload.start as u64 || *offset >= (payload.start as u64) + payload.len() as u64 + PAD,
             "{reads:?}"
         );
     }
     // Same samples as the real file (whose moov offset differs).
-    let (real_info, real_samples) =
-        MemorySource::run(sf_media::mp4::open(&MemorySource(file.into()))).unwrap();
+    let (real_info, real_samples) = MemorySource::run(sf_media::mp4::open(&MemorySource(file.into()))).unwrap();
     assert_eq!(samples, real_samples);
     assert_eq!(info.sequence_headers, real_info.sequence_headers);
     assert_eq!(info.duration_ms, real_info.duration_ms);
@@ -637,10 +469,7 @@ struct Counting<S> {
 
 impl<S> Counting<S> {
     fn new(inner: S) -> Self {
-        Counting {
-            inner,
-            reads: Mutex::new(Vec::new()),
-        }
+        Counting { inner, reads: Mutex::new(Vec::new()) }
     }
 
     fn reads(&self) -> Vec<(u64, u64)> {

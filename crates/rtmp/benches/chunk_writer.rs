@@ -16,21 +16,11 @@ const AUDIO_LEN: usize = 200;
 const AUDIO_BATCH: usize = 100;
 
 fn video_header(timestamp: u32) -> MessageHeader {
-    MessageHeader {
-        csid: 7,
-        timestamp,
-        type_id: type_id::VIDEO,
-        stream_id: 1,
-    }
+    MessageHeader { csid: 7, timestamp, type_id: type_id::VIDEO, stream_id: 1 }
 }
 
 fn audio_header(timestamp: u32) -> MessageHeader {
-    MessageHeader {
-        csid: 6,
-        timestamp,
-        type_id: type_id::AUDIO,
-        stream_id: 1,
-    }
+    MessageHeader { csid: 6, timestamp, type_id: type_id::AUDIO, stream_id: 1 }
 }
 
 fn writer(c: &mut Criterion) {
@@ -71,11 +61,7 @@ fn writer(c: &mut Criterion) {
             out.clear();
             for _ in 0..AUDIO_BATCH {
                 timestamp += 23;
-                writer.write(
-                    &audio_header(timestamp),
-                    &[&audio[..2], &audio[2..]],
-                    &mut out,
-                );
+                writer.write(&audio_header(timestamp), &[&audio[..2], &audio[2..]], &mut out);
             }
             black_box(out.len())
         });
@@ -85,23 +71,11 @@ fn writer(c: &mut Criterion) {
 
 fn reader(c: &mut Criterion) {
     let mut group = c.benchmark_group("chunk_reader");
-    let limits = ReaderLimits {
-        max_message_len: 1 << 20,
-        max_chunk_streams: 64,
-        max_buffered: 4 << 20,
-    };
-    for (name, chunk_size) in [
-        ("video_64KiB_chunk_4096", 4096u32),
-        ("video_64KiB_chunk_128", 128),
-    ] {
+    let limits = ReaderLimits { max_message_len: 1 << 20, max_chunk_streams: 64, max_buffered: 4 << 20 };
+    for (name, chunk_size) in [("video_64KiB_chunk_4096", 4096u32), ("video_64KiB_chunk_128", 128)] {
         let mut writer = ChunkWriter::new();
         let mut stream = BytesMut::new();
-        let set_chunk_size = MessageHeader {
-            csid: 2,
-            timestamp: 0,
-            type_id: type_id::SET_CHUNK_SIZE,
-            stream_id: 0,
-        };
+        let set_chunk_size = MessageHeader { csid: 2, timestamp: 0, type_id: type_id::SET_CHUNK_SIZE, stream_id: 0 };
         writer.write(&set_chunk_size, &[&chunk_size.to_be_bytes()], &mut stream);
         writer.set_chunk_size(chunk_size);
         let preamble = stream.split().freeze();

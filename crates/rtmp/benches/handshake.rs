@@ -27,10 +27,7 @@ fn client_messages(kind: ClientKind) -> (Vec<u8>, Vec<u8>) {
 
 fn server_handshake(c: &mut Criterion) {
     let mut group = c.benchmark_group("server_handshake");
-    for (name, kind) in [
-        ("digest", ClientKind::Digest),
-        ("rtmpe", ClientKind::Encrypted { version: 6 }),
-    ] {
+    for (name, kind) in [("digest", ClientKind::Digest), ("rtmpe", ClientKind::Encrypted { version: 6 })] {
         let (c0c1, c2) = client_messages(kind);
         let mut seed = 0;
         group.bench_function(BenchmarkId::from_parameter(name), |b| {

@@ -101,9 +101,7 @@ fn yardstick(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(LEN as u64));
     let mut stream = Yardstick::new(b"0123456789abcdef");
     let mut buf = vec![0x5au8; LEN];
-    group.bench_function("one_stream_u32", |b| {
-        b.iter(|| one_stream(&mut stream, black_box(&mut buf)))
-    });
+    group.bench_function("one_stream_u32", |b| b.iter(|| one_stream(&mut stream, black_box(&mut buf))));
     // Four streams of LEN / 4 bytes each: the same bytes per iteration as above.
     let mut streams: [Yardstick; 4] = std::array::from_fn(|k| Yardstick::new(&[k as u8 + 1; 16]));
     let mut bufs: [Vec<u8>; 4] = std::array::from_fn(|_| vec![0x5au8; LEN / 4]);

@@ -39,11 +39,7 @@ pub struct ReaderLimits {
 
 impl Default for ReaderLimits {
     fn default() -> Self {
-        ReaderLimits {
-            max_message_len: 1 << 20,
-            max_chunk_streams: 64,
-            max_buffered: 4 << 20,
-        }
+        ReaderLimits { max_message_len: 1 << 20, max_chunk_streams: 64, max_buffered: 4 << 20 }
     }
 }
 

@@ -173,9 +173,7 @@ impl ServerHandshake {
         match c0 {
             VERSION_PLAIN => Ok(()),
             VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH if self.allow_encrypted => Ok(()),
-            VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH => {
-                Err(HandshakeError::EncryptionDisabled)
-            }
+            VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH => Err(HandshakeError::EncryptionDisabled),
             other => Err(HandshakeError::BadVersion(other)),
         }
     }
@@ -190,9 +188,7 @@ impl ServerHandshake {
         self.kind = response.kind;
         self.encryption = response.encryption;
         self.transmit = Some(response.bytes);
-        self.stage = Stage::ReadingC2 {
-            remaining: BLOCK_LEN,
-        };
+        self.stage = Stage::ReadingC2 { remaining: BLOCK_LEN };
         Ok(())
     }
 
@@ -211,15 +207,8 @@ impl ServerHandshake {
     /// # Panics
     /// If the handshake is not complete.
     pub fn into_outcome(self) -> HandshakeOutcome {
-        assert!(
-            self.is_complete(),
-            "ServerHandshake::into_outcome before the handshake completed"
-        );
-        HandshakeOutcome {
-            kind: self.kind,
-            client_version: self.client_version,
-            encryption: self.encryption,
-        }
+        assert!(self.is_complete(), "ServerHandshake::into_outcome before the handshake completed");
+        HandshakeOutcome { kind: self.kind, client_version: self.client_version, encryption: self.encryption }
     }
 }
 

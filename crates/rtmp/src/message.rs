@@ -82,21 +82,14 @@ pub enum ControlError {
     /// `expected` is the minimum length; longer payloads are accepted with the excess
     /// ignored, as FFmpeg and librtmp do.
     #[error("control message of type {type_id} has {len} bytes, expected {expected}")]
-    BadLength {
-        type_id: u8,
-        len: usize,
-        expected: usize,
-    },
+    BadLength { type_id: u8, len: usize, expected: usize },
 }
 
 impl UserControl {
     /// Parses a type-4 payload: a big-endian u16 event id, then the event data.
     pub fn parse(payload: &[u8]) -> Result<UserControl, ControlError> {
-        let short = |expected: usize| ControlError::BadLength {
-            type_id: type_id::USER_CONTROL,
-            len: payload.len(),
-            expected,
-        };
+        let short =
+            |expected: usize| ControlError::BadLength { type_id: type_id::USER_CONTROL, len: payload.len(), expected };
         let Some((&[hi, lo], data)) = payload.split_first_chunk::<2>() else {
             return Err(short(2));
         };
@@ -112,10 +105,7 @@ impl UserControl {
             STREAM_BEGIN => UserControl::StreamBegin(word(0)?),
             STREAM_EOF => UserControl::StreamEof(word(0)?),
             STREAM_DRY => UserControl::StreamDry(word(0)?),
-            SET_BUFFER_LENGTH => UserControl::SetBufferLength {
-                stream_id: word(0)?,
-                millis: word(1)?,
-            },
+            SET_BUFFER_LENGTH => UserControl::SetBufferLength { stream_id: word(0)?, millis: word(1)? },
             STREAM_IS_RECORDED => UserControl::StreamIsRecorded(word(0)?),
             PING_REQUEST => UserControl::PingRequest(word(0)?),
             PING_RESPONSE => UserControl::PingResponse(word(0)?),
@@ -132,9 +122,7 @@ impl UserControl {
             UserControl::StreamBegin(v) => (STREAM_BEGIN, Some(v), None),
             UserControl::StreamEof(v) => (STREAM_EOF, Some(v), None),
             UserControl::StreamDry(v) => (STREAM_DRY, Some(v), None),
-            UserControl::SetBufferLength { stream_id, millis } => {
-                (SET_BUFFER_LENGTH, Some(stream_id), Some(millis))
-            }
+            UserControl::SetBufferLength { stream_id, millis } => (SET_BUFFER_LENGTH, Some(stream_id), Some(millis)),
             UserControl::StreamIsRecorded(v) => (STREAM_IS_RECORDED, Some(v), None),
             UserControl::PingRequest(v) => (PING_REQUEST, Some(v), None),
             UserControl::PingResponse(v) => (PING_RESPONSE, Some(v), None),
@@ -156,11 +144,7 @@ impl UserControl {
 pub fn parse_u32(type_id: u8, payload: &[u8]) -> Result<u32, ControlError> {
     match payload.first_chunk::<4>() {
         Some(bytes) => Ok(u32::from_be_bytes(*bytes)),
-        None => Err(ControlError::BadLength {
-            type_id,
-            len: payload.len(),
-            expected: 4,
-        }),
+        None => Err(ControlError::BadLength { type_id, len: payload.len(), expected: 4 }),
     }
 }
 
@@ -185,10 +169,7 @@ mod tests {
             UserControl::StreamBegin(1),
             UserControl::StreamEof(0xdead_beef),
             UserControl::StreamDry(3),
-            UserControl::SetBufferLength {
-                stream_id: 1,
-                millis: 3000,
-            },
+            UserControl::SetBufferLength { stream_id: 1, millis: 3000 },
             UserControl::StreamIsRecorded(1),
             UserControl::PingRequest(123_456),
             UserControl::PingResponse(7),
@@ -205,35 +186,19 @@ mod tests {
     fn user_control_known_bytes() {
         assert_eq!(UserControl::StreamBegin(1).encode(), [0, 0, 0, 0, 0, 1]);
         assert_eq!(
-            UserControl::SetBufferLength {
-                stream_id: 1,
-                millis: 3000
-            }
-            .encode(),
+            UserControl::SetBufferLength { stream_id: 1, millis: 3000 }.encode(),
             [0, 3, 0, 0, 0, 1, 0, 0, 0x0b, 0xb8]
         );
         assert_eq!(UserControl::BufferReady(2).encode(), [0, 32, 0, 0, 0, 2]);
         // SWF verification request (26) carries no data we keep.
-        assert_eq!(
-            UserControl::parse(&[0, 26]),
-            Ok(UserControl::Other { event: 26 })
-        );
+        assert_eq!(UserControl::parse(&[0, 26]), Ok(UserControl::Other { event: 26 }));
         // Trailing bytes are ignored.
-        assert_eq!(
-            UserControl::parse(&[0, 6, 0, 0, 0, 9, 0xff]),
-            Ok(UserControl::PingRequest(9))
-        );
+        assert_eq!(UserControl::parse(&[0, 6, 0, 0, 0, 9, 0xff]), Ok(UserControl::PingRequest(9)));
     }
 
     #[test]
     fn user_control_too_short() {
-        let err = |len, expected| {
-            Err(ControlError::BadLength {
-                type_id: 4,
-                len,
-                expected,
-            })
-        };
+        let err = |len, expected| Err(ControlError::BadLength { type_id: 4, len, expected });
         assert_eq!(UserControl::parse(&[]), err(0, 2));
         assert_eq!(UserControl::parse(&[0]), err(1, 2));
         assert_eq!(UserControl::parse(&[0, 0, 0, 0, 1]), err(5, 6));
@@ -245,17 +210,7 @@ mod tests {
         assert_eq!(parse_u32(1, &[0, 0, 0x10, 0]), Ok(4096));
         assert_eq!(parse_u32(1, &u32_payload(0x7fff_ffff)), Ok(0x7fff_ffff));
         assert_eq!(parse_u32(5, &[0, 0, 1, 0, 9]), Ok(256));
-        assert_eq!(
-            parse_u32(3, &[0, 0, 1]),
-            Err(ControlError::BadLength {
-                type_id: 3,
-                len: 3,
-                expected: 4
-            })
-        );
-        assert_eq!(
-            set_peer_bandwidth(2_500_000, 2),
-            [0x00, 0x26, 0x25, 0xa0, 2]
-        );
+        assert_eq!(parse_u32(3, &[0, 0, 1]), Err(ControlError::BadLength { type_id: 3, len: 3, expected: 4 }));
+        assert_eq!(set_peer_bandwidth(2_500_000, 2), [0x00, 0x26, 0x25, 0xa0, 2]);
     }
 }

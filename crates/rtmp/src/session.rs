@@ -75,19 +75,46 @@ pub enum Event {
     Connect(ConnectRequest),
     /// `play(name, start, duration, reset)`; start and duration in milliseconds as sent
     /// (negative start means live-or-recorded: treat as 0; negative duration means to the end).
-    Play { stream_id: u32, name: String, start: f64, duration: f64, reset: bool },
+    Play {
+        stream_id: u32,
+        name: String,
+        start: f64,
+        duration: f64,
+        reset: bool,
+    },
     /// `seek(ms)`.
-    Seek { stream_id: u32, position_ms: f64 },
+    Seek {
+        stream_id: u32,
+        position_ms: f64,
+    },
     /// `pause(pause, ms)` / `pauseRaw`.
-    Pause { stream_id: u32, pause: bool, position_ms: f64 },
-    ReceiveAudio { stream_id: u32, enabled: bool },
-    ReceiveVideo { stream_id: u32, enabled: bool },
+    Pause {
+        stream_id: u32,
+        pause: bool,
+        position_ms: f64,
+    },
+    ReceiveAudio {
+        stream_id: u32,
+        enabled: bool,
+    },
+    ReceiveVideo {
+        stream_id: u32,
+        enabled: bool,
+    },
     /// `closeStream` or `deleteStream`: stop playback on that stream.
-    CloseStream { stream_id: u32 },
+    CloseStream {
+        stream_id: u32,
+    },
     /// Answer with [`ServerSession::stream_length`].
-    GetStreamLength { transaction_id: f64, name: String },
+    GetStreamLength {
+        transaction_id: f64,
+        name: String,
+    },
     /// The client's buffer length (User Control SetBufferLength).
-    BufferLength { stream_id: u32, millis: u32 },
+    BufferLength {
+        stream_id: u32,
+        millis: u32,
+    },
 }
 
 /// Why the session cannot go on (close the connection).
@@ -210,10 +237,7 @@ impl ServerSession {
                 ("code", Value::from("NetConnection.Connect.Success")),
                 ("description", Value::from("Connection succeeded.")),
                 ("objectEncoding", Value::Number(self.object_encoding)),
-                (
-                    "data",
-                    Value::ecma_array([("version", Value::from(version.trim_start_matches("FMS/")))]),
-                ),
+                ("data", Value::ecma_array([("version", Value::from(version.trim_start_matches("FMS/")))])),
                 ("clientid", Value::from(self.client_id)),
             ]),
         ];
@@ -246,7 +270,13 @@ impl ServerSession {
         self.write_user_control(UserControl::StreamIsRecorded(stream_id));
         self.write_user_control(UserControl::StreamBegin(stream_id));
         if reset {
-            self.write_status(stream_id, "status", "NetStream.Play.Reset", &format!("Playing and resetting {name}."), name);
+            self.write_status(
+                stream_id,
+                "status",
+                "NetStream.Play.Reset",
+                &format!("Playing and resetting {name}."),
+                name,
+            );
         }
         self.write_status(stream_id, "status", "NetStream.Play.Start", &format!("Started playing {name}."), name);
         self.write_play_preamble(stream_id);
@@ -450,10 +480,14 @@ impl ServerSession {
                 self.events.push_back(Event::ReceiveVideo { stream_id, enabled });
             }
             "getStreamLength" => match args.first().and_then(Value::as_str) {
-                Some(stream_name) => self
-                    .events
-                    .push_back(Event::GetStreamLength { transaction_id, name: stream_name.to_owned() }),
-                None => self.write_error(transaction_id, "NetConnection.Call.Failed", "getStreamLength needs a stream name."),
+                Some(stream_name) => {
+                    self.events.push_back(Event::GetStreamLength { transaction_id, name: stream_name.to_owned() })
+                }
+                None => self.write_error(
+                    transaction_id,
+                    "NetConnection.Call.Failed",
+                    "getStreamLength needs a stream name.",
+                ),
             },
             // Bandwidth check: clients only look for an answer, any answer.
             "_checkbw" => self.write_command(
@@ -465,7 +499,11 @@ impl ServerSession {
             "_result" | "_error" | "onBWDone" => {}
             "FCSubscribe" | "FCUnsubscribe" => {}
             "releaseStream" | "FCPublish" | "FCUnpublish" | "publish" => {
-                self.write_error(transaction_id, "NetStream.Publish.Denied", "This server does not accept published streams.");
+                self.write_error(
+                    transaction_id,
+                    "NetStream.Publish.Denied",
+                    "This server does not accept published streams.",
+                );
             }
             _ => {
                 let description = format!("Method not found ({name}).");
@@ -475,7 +513,12 @@ impl ServerSession {
         Ok(())
     }
 
-    fn handle_connect(&mut self, transaction_id: f64, command_object: &Value, args: &[Value]) -> Result<(), SessionError> {
+    fn handle_connect(
+        &mut self,
+        transaction_id: f64,
+        command_object: &Value,
+        args: &[Value],
+    ) -> Result<(), SessionError> {
         if self.state != ConnectState::AwaitingConnect {
             self.write_error(transaction_id, "NetConnection.Call.Failed", "Already connected.");
             return Ok(());
@@ -747,19 +790,35 @@ mod tests {
             server.poll_event()
         };
         assert_eq!(
-            send(&mut server, &mut client, &[Value::from("seek"), Value::Number(0.0), Value::Null, Value::Number(3000.0)]),
+            send(
+                &mut server,
+                &mut client,
+                &[Value::from("seek"), Value::Number(0.0), Value::Null, Value::Number(3000.0)]
+            ),
             Some(Event::Seek { stream_id: 1, position_ms: 3000.0 })
         );
         assert_eq!(
-            send(&mut server, &mut client, &[Value::from("pause"), Value::Number(0.0), Value::Null, Value::Boolean(true), Value::Number(10.0)]),
+            send(
+                &mut server,
+                &mut client,
+                &[Value::from("pause"), Value::Number(0.0), Value::Null, Value::Boolean(true), Value::Number(10.0)]
+            ),
             Some(Event::Pause { stream_id: 1, pause: true, position_ms: 10.0 })
         );
         assert_eq!(
-            send(&mut server, &mut client, &[Value::from("receiveVideo"), Value::Number(0.0), Value::Null, Value::Boolean(false)]),
+            send(
+                &mut server,
+                &mut client,
+                &[Value::from("receiveVideo"), Value::Number(0.0), Value::Null, Value::Boolean(false)]
+            ),
             Some(Event::ReceiveVideo { stream_id: 1, enabled: false })
         );
         assert_eq!(
-            send(&mut server, &mut client, &[Value::from("getStreamLength"), Value::Number(3.0), Value::Null, Value::from("a")]),
+            send(
+                &mut server,
+                &mut client,
+                &[Value::from("getStreamLength"), Value::Number(3.0), Value::Null, Value::from("a")]
+            ),
             Some(Event::GetStreamLength { transaction_id: 3.0, name: "a".into() })
         );
         assert_eq!(
@@ -767,7 +826,11 @@ mod tests {
             Some(Event::CloseStream { stream_id: 1 })
         );
         assert_eq!(
-            send(&mut server, &mut client, &[Value::from("deleteStream"), Value::Number(0.0), Value::Null, Value::Number(1.0)]),
+            send(
+                &mut server,
+                &mut client,
+                &[Value::from("deleteStream"), Value::Number(0.0), Value::Null, Value::Number(1.0)]
+            ),
             Some(Event::CloseStream { stream_id: 1 })
         );
         assert!(!server.has_stream(1));
@@ -793,13 +856,15 @@ mod tests {
         let replies = client.receive(&mut server);
         assert_eq!(UserControl::parse(&replies[0].payload).unwrap(), UserControl::PingResponse(42));
 
-        let buffer = client.control(type_id::USER_CONTROL, &UserControl::SetBufferLength { stream_id: 1, millis: 3000 }.encode());
+        let buffer = client
+            .control(type_id::USER_CONTROL, &UserControl::SetBufferLength { stream_id: 1, millis: 3000 }.encode());
         server.handle_input(&buffer).unwrap();
         assert_eq!(server.poll_event(), Some(Event::BufferLength { stream_id: 1, millis: 3000 }));
 
         let window = client.control(type_id::WINDOW_ACK_SIZE, &100u32.to_be_bytes());
         server.handle_input(&window).unwrap();
-        let filler = client.command(0, &[Value::from("_checkbw"), Value::Number(9.0), Value::Null, Value::from("x".repeat(120))]);
+        let filler = client
+            .command(0, &[Value::from("_checkbw"), Value::Number(9.0), Value::Null, Value::from("x".repeat(120))]);
         server.handle_input(&filler).unwrap();
         let replies = client.receive(&mut server);
         assert!(replies.iter().any(|m| m.type_id == type_id::ACKNOWLEDGEMENT), "no acknowledgement sent");
@@ -808,12 +873,17 @@ mod tests {
     #[test]
     fn media_and_completion() {
         let (mut server, mut client) = connected();
-        server.send_data(1, 0, &amf0::encode_all(&[Value::from("onMetaData"), Value::ecma_array([("duration", Value::Number(1.0))])]));
+        server.send_data(
+            1,
+            0,
+            &amf0::encode_all(&[Value::from("onMetaData"), Value::ecma_array([("duration", Value::Number(1.0))])]),
+        );
         server.send_media(1, type_id::VIDEO, 0, &[&[0x17, 0x01, 0, 0, 0], &[1, 2, 3]]);
         server.send_media(1, type_id::AUDIO, 23, &[&[0xAF, 0x01], &vec![9u8; 5000]]);
         server.play_complete(1, "a", 23, 1.0, 5010);
         let messages = client.receive(&mut server);
-        let media: Vec<_> = messages.iter().filter(|m| m.type_id == type_id::VIDEO || m.type_id == type_id::AUDIO).collect();
+        let media: Vec<_> =
+            messages.iter().filter(|m| m.type_id == type_id::VIDEO || m.type_id == type_id::AUDIO).collect();
         assert_eq!(media[0].payload, Bytes::from_static(&[0x17, 0x01, 0, 0, 0, 1, 2, 3]));
         assert_eq!(media[1].timestamp, 23);
         assert_eq!(media[1].payload.len(), 5002);
@@ -829,7 +899,11 @@ mod tests {
         // A well-formed chunk carrying a command body that is not AMF.
         let mut out = BytesMut::new();
         let mut writer = ChunkWriter::new();
-        writer.write(&MessageHeader { csid: 3, timestamp: 0, type_id: type_id::COMMAND_AMF0, stream_id: 0 }, &[&[0xFF, 0x00]], &mut out);
+        writer.write(
+            &MessageHeader { csid: 3, timestamp: 0, type_id: type_id::COMMAND_AMF0, stream_id: 0 },
+            &[&[0xFF, 0x00]],
+            &mut out,
+        );
         assert!(server.handle_input(&out).is_err());
     }
 }

@@ -38,13 +38,8 @@ impl ClientProcess {
         ));
         let out = File::create(&log).expect("create client log");
         let err = out.try_clone().expect("clone client log");
-        let child = Command::new(tool)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| {
+        let child =
+            Command::new(tool).args(args).stdin(Stdio::null()).stdout(out).stderr(err).spawn().unwrap_or_else(|e| {
                 let _ = std::fs::remove_file(&log);
                 panic!("cannot run `{tool}` ({e}): this test needs ffmpeg and rtmpdump installed")
             });
@@ -58,10 +53,7 @@ impl ClientProcess {
     /// Panics with the client's output if it has exited.
     fn check_running(&mut self, what: &str) {
         if let Ok(Some(status)) = self.child.try_wait() {
-            panic!(
-                "client exited ({status}) while {what}; its output:\n{}",
-                self.log()
-            );
+            panic!("client exited ({status}) while {what}; its output:\n{}", self.log());
         }
     }
 }
@@ -81,18 +73,12 @@ fn accept(listener: &TcpListener, client: &mut ClientProcess) -> TcpStream {
         match listener.accept() {
             Ok((stream, _)) => {
                 stream.set_nonblocking(false).unwrap();
-                stream
-                    .set_read_timeout(Some(Duration::from_millis(200)))
-                    .unwrap();
+                stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
                 return stream;
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 client.check_running("we waited for its connection");
-                assert!(
-                    Instant::now() < deadline,
-                    "no connection; client output:\n{}",
-                    client.log()
-                );
+                assert!(Instant::now() < deadline, "no connection; client output:\n{}", client.log());
                 thread::sleep(Duration::from_millis(20));
             }
             Err(e) => panic!("accept: {e}"),
@@ -101,26 +87,14 @@ fn accept(listener: &TcpListener, client: &mut ClientProcess) -> TcpStream {
 }
 
 /// Reads some bytes; `None` on a read timeout (the client may still be thinking).
-fn read_some(
-    stream: &mut TcpStream,
-    client: &mut ClientProcess,
-    deadline: Instant,
-    what: &str,
-) -> Option<Vec<u8>> {
+fn read_some(stream: &mut TcpStream, client: &mut ClientProcess, deadline: Instant, what: &str) -> Option<Vec<u8>> {
     let mut buf = [0u8; 16 * 1024];
     match stream.read(&mut buf) {
-        Ok(0) => panic!(
-            "client closed the connection while {what}; its output:\n{}",
-            client.log()
-        ),
+        Ok(0) => panic!("client closed the connection while {what}; its output:\n{}", client.log()),
         Ok(n) => Some(buf[..n].to_vec()),
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
             client.check_running(what);
-            assert!(
-                Instant::now() < deadline,
-                "timed out while {what}; client output:\n{}",
-                client.log()
-            );
+            assert!(Instant::now() < deadline, "timed out while {what}; client output:\n{}", client.log());
             None
         }
         Err(e) => panic!("read while {what}: {e}; client output:\n{}", client.log()),
@@ -149,9 +123,7 @@ fn first_message(
             }
             first_byte = false;
         }
-        let used = handshake
-            .handle_input(&bytes)
-            .unwrap_or_else(|e| panic!("handshake: {e}"));
+        let used = handshake.handle_input(&bytes).unwrap_or_else(|e| panic!("handshake: {e}"));
         if let Some(response) = handshake.poll_transmit() {
             stream.write_all(&response).unwrap();
         }
@@ -190,11 +162,7 @@ fn assert_connect(message: &Message) {
 }
 
 /// Runs `tool` against a fresh listener and checks its handshake kind and `connect`.
-fn run_case(
-    tool: &str,
-    args: impl Fn(u16) -> Vec<String>,
-    c0_override: Option<u8>,
-) -> HandshakeOutcome {
+fn run_case(tool: &str, args: impl Fn(u16) -> Vec<String>, c0_override: Option<u8>) -> HandshakeOutcome {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut client = ClientProcess::spawn(tool, &args(port));
@@ -214,19 +182,7 @@ fn ffmpeg_digest_handshake_scheme_0() {
         "ffmpeg",
         |port| {
             let url = format!("rtmp://127.0.0.1:{port}/cfx/st/x");
-            strings(&[
-                "-nostdin",
-                "-hide_banner",
-                "-loglevel",
-                "verbose",
-                "-i",
-                &url,
-                "-t",
-                "1",
-                "-f",
-                "null",
-                "-",
-            ])
+            strings(&["-nostdin", "-hide_banner", "-loglevel", "verbose", "-i", &url, "-t", "1", "-f", "null", "-"])
         },
         None,
     );
@@ -239,15 +195,7 @@ fn ffmpeg_digest_handshake_scheme_0() {
 fn rtmpdump_simple_handshake() {
     let outcome = run_case(
         "rtmpdump",
-        |port| {
-            strings(&[
-                "-V",
-                "-r",
-                &format!("rtmp://127.0.0.1:{port}/cfx/st/x"),
-                "-o",
-                "/dev/null",
-            ])
-        },
+        |port| strings(&["-V", "-r", &format!("rtmp://127.0.0.1:{port}/cfx/st/x"), "-o", "/dev/null"]),
         None,
     );
     assert_eq!(outcome.kind, HandshakeKind::Simple);
@@ -262,17 +210,7 @@ fn rtmpdump_digest_handshake_with_swf_verification_data() {
         "rtmpdump",
         |port| {
             let url = format!("rtmp://127.0.0.1:{port}/cfx/st/x");
-            strings(&[
-                "-V",
-                "-r",
-                &url,
-                "-w",
-                hash,
-                "-x",
-                "12345",
-                "-o",
-                "/dev/null",
-            ])
+            strings(&["-V", "-r", &url, "-w", hash, "-x", "12345", "-o", "/dev/null"])
         },
         None,
     );
@@ -282,15 +220,7 @@ fn rtmpdump_digest_handshake_with_swf_verification_data() {
 fn rtmpdump_rtmpe(c0_override: Option<u8>) -> HandshakeOutcome {
     run_case(
         "rtmpdump",
-        |port| {
-            strings(&[
-                "-V",
-                "-r",
-                &format!("rtmpe://127.0.0.1:{port}/cfx/st/x"),
-                "-o",
-                "/dev/null",
-            ])
-        },
+        |port| strings(&["-V", "-r", &format!("rtmpe://127.0.0.1:{port}/cfx/st/x"), "-o", "/dev/null"]),
         c0_override,
     )
 }
@@ -298,13 +228,7 @@ fn rtmpdump_rtmpe(c0_override: Option<u8>) -> HandshakeOutcome {
 #[test]
 fn rtmpdump_rtmpe_type_6_scheme_1() {
     let outcome = rtmpdump_rtmpe(None);
-    assert_eq!(
-        outcome.kind,
-        HandshakeKind::Encrypted {
-            scheme: 1,
-            version: 6
-        }
-    );
+    assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: 1, version: 6 });
     assert_eq!(outcome.client_version, [128, 0, 3, 2]);
     assert!(outcome.encryption.is_some());
 }
@@ -312,23 +236,11 @@ fn rtmpdump_rtmpe_type_6_scheme_1() {
 #[test]
 fn rtmpdump_rtmpe_answered_as_type_8_xtea() {
     let outcome = rtmpdump_rtmpe(Some(8));
-    assert_eq!(
-        outcome.kind,
-        HandshakeKind::Encrypted {
-            scheme: 1,
-            version: 8
-        }
-    );
+    assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: 1, version: 8 });
 }
 
 #[test]
 fn rtmpdump_rtmpe_answered_as_type_9_blowfish() {
     let outcome = rtmpdump_rtmpe(Some(9));
-    assert_eq!(
-        outcome.kind,
-        HandshakeKind::Encrypted {
-            scheme: 1,
-            version: 9
-        }
-    );
+    assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: 1, version: 9 });
 }

@@ -43,7 +43,8 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 
@@ -62,7 +63,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         None => match sample::unpack(&settings.data_dir) {
             Ok(dir) => Origin::Local(LocalOrigin::new(dir)),
             Err(message) => {
-                eprintln!("streamfront: --data-dir {}: cannot unpack the sample library: {message}", settings.data_dir.display());
+                eprintln!(
+                    "streamfront: --data-dir {}: cannot unpack the sample library: {message}",
+                    settings.data_dir.display()
+                );
                 return ExitCode::FAILURE;
             }
         },
@@ -72,8 +76,13 @@ fn serve(args: ServeArgs) -> ExitCode {
     let cache_config = CacheConfig {
         block_size: settings.cache_block_kb * 1024,
         memory_bytes: settings.cache_memory_mb << 20,
-        disk: (settings.cache_disk_mb > 0).then(|| DiskConfig::under_data_dir(&settings.data_dir, settings.cache_disk_mb << 20)),
-        freshness: Freshness { default_ttl: ttl, stale_if_error: Duration::from_secs(settings.stale_if_error), ..Freshness::default() },
+        disk: (settings.cache_disk_mb > 0)
+            .then(|| DiskConfig::under_data_dir(&settings.data_dir, settings.cache_disk_mb << 20)),
+        freshness: Freshness {
+            default_ttl: ttl,
+            stale_if_error: Duration::from_secs(settings.stale_if_error),
+            ..Freshness::default()
+        },
         ..CacheConfig::default()
     };
     let cache = match EdgeCache::try_new(origin, cache_config) {

@@ -228,7 +228,8 @@ mod tests {
     }
 
     fn resolve(argv: &[&str], toml: &str) -> Result<Settings, String> {
-        let cli = Cli::try_parse_from(std::iter::once("serve").chain(argv.iter().copied())).map_err(|e| e.to_string())?;
+        let cli =
+            Cli::try_parse_from(std::iter::once("serve").chain(argv.iter().copied())).map_err(|e| e.to_string())?;
         let file: FileConfig = toml::from_str(toml).map_err(|e| e.to_string())?;
         Settings::resolve(cli.args, file)
     }

@@ -16,11 +16,7 @@ fn port_in_use(flag: &str) {
     let taken_addr = taken.local_addr().unwrap().to_string();
     let data = TempDir::new("data");
     let addr = |f: &str| {
-        if f == flag {
-            taken_addr.clone()
-        } else {
-            format!("127.0.0.1:{}", free_port())
-        }
+        if f == flag { taken_addr.clone() } else { format!("127.0.0.1:{}", free_port()) }
     };
     let mut cmd = Command::new(binary());
     cmd.arg("serve")
@@ -35,30 +31,11 @@ fn port_in_use(flag: &str) {
         .arg("--admin-listen")
         .arg(addr("--admin-listen"));
     let r = run(cmd, Duration::from_secs(15));
-    assert!(
-        !r.timed_out,
-        "streamfront kept running although {flag} {taken_addr} is taken: {}",
-        r.describe()
-    );
-    assert!(
-        !r.success(),
-        "streamfront exited 0 although {flag} {taken_addr} is taken: {}",
-        r.describe()
-    );
-    let line = r
-        .stderr
-        .lines()
-        .find(|l| l.contains(flag) && l.contains(&taken_addr));
-    let line = line.unwrap_or_else(|| {
-        panic!(
-            "no stderr line names both {flag} and {taken_addr}:\n{}",
-            r.stderr
-        )
-    });
-    assert!(
-        line.to_lowercase().contains("in use"),
-        "the error line should say the address is in use: {line:?}"
-    );
+    assert!(!r.timed_out, "streamfront kept running although {flag} {taken_addr} is taken: {}", r.describe());
+    assert!(!r.success(), "streamfront exited 0 although {flag} {taken_addr} is taken: {}", r.describe());
+    let line = r.stderr.lines().find(|l| l.contains(flag) && l.contains(&taken_addr));
+    let line = line.unwrap_or_else(|| panic!("no stderr line names both {flag} and {taken_addr}:\n{}", r.stderr));
+    assert!(line.to_lowercase().contains("in use"), "the error line should say the address is in use: {line:?}");
     drop(taken);
 }
 
@@ -88,17 +65,8 @@ fn healthz_answers_ok() {
 fn sigterm_when_idle_exits_zero() {
     let mut server = Server::start(&media().origin);
     let status = server.terminate(Duration::from_secs(10));
-    let status = status.unwrap_or_else(|| {
-        panic!(
-            "still running 10s after SIGTERM\n{}",
-            tail(&server.log(), 30)
-        )
-    });
-    assert!(
-        status.success(),
-        "exit status after SIGTERM: {status}\n{}",
-        tail(&server.log(), 30)
-    );
+    let status = status.unwrap_or_else(|| panic!("still running 10s after SIGTERM\n{}", tail(&server.log(), 30)));
+    assert!(status.success(), "exit status after SIGTERM: {status}\n{}", tail(&server.log(), 30));
 }
 
 #[test]
@@ -108,29 +76,12 @@ fn sigterm_while_playing_exits_zero() {
     let url = server.url("sample.mp4");
     let player = std::thread::spawn(move || ffmpeg_framemd5(&url, &[], &[], CLIENT_LIMIT));
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(
-        server.log().contains("sample.mp4"),
-        "the play has not started after 2.5s:\n{}",
-        server.log()
-    );
+    assert!(server.log().contains("sample.mp4"), "the play has not started after 2.5s:\n{}", server.log());
     let status = server.terminate(Duration::from_secs(15));
-    let status = status.unwrap_or_else(|| {
-        panic!(
-            "still running 15s after SIGTERM\n{}",
-            tail(&server.log(), 30)
-        )
-    });
-    assert!(
-        status.success(),
-        "exit status after SIGTERM during a play: {status}\n{}",
-        tail(&server.log(), 30)
-    );
+    let status = status.unwrap_or_else(|| panic!("still running 15s after SIGTERM\n{}", tail(&server.log(), 30)));
+    assert!(status.success(), "exit status after SIGTERM during a play: {status}\n{}", tail(&server.log(), 30));
     let r = player.join().unwrap();
-    assert!(
-        !r.timed_out,
-        "the player hung after the server stopped: {}",
-        r.describe()
-    );
+    assert!(!r.timed_out, "the player hung after the server stopped: {}", r.describe());
 }
 
 /// Finds `127.0.0.1:PORT` tokens in a line.
@@ -151,44 +102,21 @@ fn client_addrs(line: &str) -> Vec<String> {
 /// Whether `line` has `word` as a word of its own (so "connect" does not match
 /// "disconnect" or "connection").
 fn has_word(line: &str, word: &str) -> bool {
-    line.to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .any(|w| w == word)
+    line.to_lowercase().split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| w == word)
 }
 
 fn numbers(line: &str) -> Vec<u64> {
-    line.split(|c: char| !c.is_ascii_digit())
-        .filter_map(|s| s.parse().ok())
-        .collect()
+    line.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect()
 }
 
 #[test]
 fn logs_connect_play_seek_stop_disconnect_with_client_and_bytes() {
     let server = Server::start(&media().origin);
-    eprintln!(
-        "{}",
-        check_ffmpeg(
-            &server.url("clip_bframes.mp4"),
-            "clip_bframes.mp4",
-            &Expect::Whole,
-            &[],
-            &[]
-        )
-    );
-    let expect_seek = Expect::From {
-        target_ms: 3000.0,
-        stop: None,
-        truncated: false,
-    };
+    eprintln!("{}", check_ffmpeg(&server.url("clip_bframes.mp4"), "clip_bframes.mp4", &Expect::Whole, &[], &[]));
+    let expect_seek = Expect::From { target_ms: 3000.0, stop: None, truncated: false };
     let _ = std::panic::catch_unwind(|| {
         // The seek log line is what matters here; the seek itself is checked in seek.rs.
-        check_ffmpeg(
-            &server.url("clip.flv"),
-            "clip.flv",
-            &expect_seek,
-            &["-ss", "3"],
-            &["-copypriorss", "1"],
-        )
+        check_ffmpeg(&server.url("clip.flv"), "clip.flv", &expect_seek, &["-ss", "3"], &["-copypriorss", "1"])
     });
     std::thread::sleep(Duration::from_millis(500));
     let log = server.log();
@@ -203,40 +131,21 @@ fn logs_connect_play_seek_stop_disconnect_with_client_and_bytes() {
         .next()
         .unwrap_or_else(|| panic!("the play line has no client address: {play:?}"));
     let lines_of = |word: &str| -> Vec<&str> {
-        log.lines()
-            .filter(|l| has_word(l, word) && client_addrs(l).contains(&addr))
-            .collect()
+        log.lines().filter(|l| has_word(l, word) && client_addrs(l).contains(&addr)).collect()
     };
     for word in ["connect", "play", "stop", "disconnect"] {
-        assert!(
-            !lines_of(word).is_empty(),
-            "no `{word}` line for client {addr} in the log:\n{log}"
-        );
+        assert!(!lines_of(word).is_empty(), "no `{word}` line for client {addr} in the log:\n{log}");
     }
     // Bytes sent: at least the media payload of the file, in the stop or disconnect line.
-    let payload: u64 = source("clip_bframes.mp4")
-        .frames
-        .packets
-        .iter()
-        .map(|p| p.size)
-        .sum();
+    let payload: u64 = source("clip_bframes.mp4").frames.packets.iter().map(|p| p.size).sum();
     for word in ["stop", "disconnect"] {
-        let ok = lines_of(word).iter().any(|l| {
-            l.to_lowercase().contains("bytes")
-                && numbers(l).iter().any(|&n| n >= payload && n < payload * 3)
-        });
-        assert!(
-            ok,
-            "no `{word}` line for {addr} reports the bytes sent (>= {payload} payload bytes):\n{log}"
-        );
+        let ok = lines_of(word)
+            .iter()
+            .any(|l| l.to_lowercase().contains("bytes") && numbers(l).iter().any(|&n| n >= payload && n < payload * 3));
+        assert!(ok, "no `{word}` line for {addr} reports the bytes sent (>= {payload} payload bytes):\n{log}");
     }
 
     // The seek on clip.flv.
-    let seek = log
-        .lines()
-        .find(|l| has_word(l, "seek") && client_addrs(l).len() == 1);
-    assert!(
-        seek.is_some(),
-        "no `seek` line with a client address in the log:\n{log}"
-    );
+    let seek = log.lines().find(|l| has_word(l, "seek") && client_addrs(l).len() == 1);
+    assert!(seek.is_some(), "no `seek` line with a client address in the log:\n{log}");
 }

@@ -32,11 +32,7 @@ fn twenty_simultaneous_viewers_all_exact() {
             let (file, ff, rd) = files[i % files.len()];
             let use_ffmpeg = i % 2 == 0;
             // Shift the pairing so every file gets both clients.
-            let (file, ff, rd) = if (i / files.len()) % 2 == 1 {
-                files[(i + 1) % files.len()]
-            } else {
-                (file, ff, rd)
-            };
+            let (file, ff, rd) = if (i / files.len()) % 2 == 1 { files[(i + 1) % files.len()] } else { (file, ff, rd) };
             let url = server.url(if use_ffmpeg { ff } else { rd });
             (file.to_string(), url, use_ffmpeg)
         })

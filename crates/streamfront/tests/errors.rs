@@ -17,16 +17,7 @@ const REJECTED: &str = "NetConnection.Connect.Rejected";
 /// After an abuse test: the server still plays a normal stream exactly and is healthy.
 fn still_serves(server: &mut Server) {
     server.assert_healthy();
-    eprintln!(
-        "{}",
-        check_ffmpeg(
-            &server.url("clip.flv"),
-            "clip.flv",
-            &Expect::Whole,
-            &[],
-            &[]
-        )
-    );
+    eprintln!("{}", check_ffmpeg(&server.url("clip.flv"), "clip.flv", &Expect::Whole, &[], &[]));
     server.assert_healthy();
 }
 
@@ -37,60 +28,37 @@ fn contains_ci(text: &str, needle: &str) -> bool {
 #[test]
 fn missing_file_ffmpeg_fails_fast_with_stream_not_found() {
     let server = Server::start(&media().origin);
-    check_each(
-        &[
-            "no-such-file.mp4",
-            "no-such-file",
-            "mp3:no-such-file",
-            "dir/missing.mp4",
-        ],
-        |path| {
-            let r = ffmpeg_framemd5(&server.url(path), &[], &[], Duration::from_secs(20));
-            if r.success() || r.timed_out {
-                return Err(format!("ffmpeg should fail: {}", r.describe()));
-            }
-            if r.elapsed >= Duration::from_secs(2) {
-                return Err(format!(
-                    "ffmpeg took {:.2}s to fail",
-                    r.elapsed.as_secs_f64()
-                ));
-            }
-            if !contains_ci(&r.stderr, "StreamNotFound") {
-                return Err(format!(
-                    "no \"StreamNotFound\" in ffmpeg's stderr: {:?}",
-                    r.stderr.trim()
-                ));
-            }
-            Ok(())
-        },
-    );
+    check_each(&["no-such-file.mp4", "no-such-file", "mp3:no-such-file", "dir/missing.mp4"], |path| {
+        let r = ffmpeg_framemd5(&server.url(path), &[], &[], Duration::from_secs(20));
+        if r.success() || r.timed_out {
+            return Err(format!("ffmpeg should fail: {}", r.describe()));
+        }
+        if r.elapsed >= Duration::from_secs(2) {
+            return Err(format!("ffmpeg took {:.2}s to fail", r.elapsed.as_secs_f64()));
+        }
+        if !contains_ci(&r.stderr, "StreamNotFound") {
+            return Err(format!("no \"StreamNotFound\" in ffmpeg's stderr: {:?}", r.stderr.trim()));
+        }
+        Ok(())
+    });
 }
 
 #[test]
 fn missing_file_rtmpdump_fails_fast() {
     let server = Server::start(&media().origin);
-    check_each(
-        &["no-such-file.mp4", "no-such-file.flv", "mp3:no-such-file"],
-        |path| {
-            let (r, _dir) = rtmpdump(&server.url(path), &[], Duration::from_secs(20));
-            if r.success() || r.timed_out {
-                return Err(format!("rtmpdump should fail: {}", r.describe()));
-            }
-            if r.elapsed >= Duration::from_secs(3) {
-                return Err(format!(
-                    "rtmpdump took {:.2}s to fail",
-                    r.elapsed.as_secs_f64()
-                ));
-            }
-            if !contains_ci(&r.stderr, NOT_FOUND) {
-                return Err(format!(
-                    "no {NOT_FOUND} in rtmpdump's stderr: {}",
-                    tail(&r.stderr, 5)
-                ));
-            }
-            Ok(())
-        },
-    );
+    check_each(&["no-such-file.mp4", "no-such-file.flv", "mp3:no-such-file"], |path| {
+        let (r, _dir) = rtmpdump(&server.url(path), &[], Duration::from_secs(20));
+        if r.success() || r.timed_out {
+            return Err(format!("rtmpdump should fail: {}", r.describe()));
+        }
+        if r.elapsed >= Duration::from_secs(3) {
+            return Err(format!("rtmpdump took {:.2}s to fail", r.elapsed.as_secs_f64()));
+        }
+        if !contains_ci(&r.stderr, NOT_FOUND) {
+            return Err(format!("no {NOT_FOUND} in rtmpdump's stderr: {}", tail(&r.stderr, 5)));
+        }
+        Ok(())
+    });
 }
 
 /// Plays `name` with the raw client and expects the last onStatus code to be `want` within
@@ -99,12 +67,7 @@ fn raw_play_gets(server: &Server, name: &str, want: &str) -> Result<(), String> 
     let (codes, took) = RawClient::play_until(
         server.rtmp_addr(),
         name,
-        &[
-            NOT_FOUND,
-            "NetStream.Play.Start",
-            "NetStream.Play.Failed",
-            "NetStream.Failed",
-        ],
+        &[NOT_FOUND, "NetStream.Play.Start", "NetStream.Play.Failed", "NetStream.Failed"],
         Duration::from_secs(5),
     )?;
     if codes.last().map(String::as_str) != Some(want) {
@@ -120,13 +83,7 @@ fn raw_play_gets(server: &Server, name: &str, want: &str) -> Result<(), String> 
 fn missing_file_gets_stream_not_found_within_a_second() {
     let server = Server::start(&media().origin);
     check_each(
-        &[
-            "nothing-here",
-            "mp4:nothing-here.mp4",
-            "mp3:nothing-here",
-            "mp4:nothing-here",
-            "dir/nothing",
-        ],
+        &["nothing-here", "mp4:nothing-here.mp4", "mp3:nothing-here", "mp4:nothing-here", "dir/nothing"],
         |name| raw_play_gets(&server, name, NOT_FOUND),
     );
 }
@@ -136,16 +93,7 @@ fn raw_client_can_play_a_real_file() {
     // Control for the raw-client tests: the same client gets Play.Start for files that exist.
     let server = Server::start(&media().origin);
     check_each(
-        &[
-            "clip",
-            "mp4:clip.mp4",
-            "clip.mp4",
-            "mp3:cbr",
-            "dir/clip",
-            "mp4:dir/sub/movie.mp4",
-            "movie.mp4",
-            "mp4:movie",
-        ],
+        &["clip", "mp4:clip.mp4", "clip.mp4", "mp3:cbr", "dir/clip", "mp4:dir/sub/movie.mp4", "movie.mp4", "mp4:movie"],
         |name| raw_play_gets(&server, name, "NetStream.Play.Start"),
     );
 }
@@ -186,17 +134,8 @@ fn names_escaping_the_origin_are_not_found() {
     ];
     check_each(&names, |name| raw_play_gets(&server, name, NOT_FOUND));
     // ffmpeg with a `../` URL path (it sends mp4:../outside.mp4).
-    let r = ffmpeg_framemd5(
-        &server.url("../outside.mp4"),
-        &[],
-        &[],
-        Duration::from_secs(20),
-    );
-    assert!(
-        !r.success(),
-        "ffmpeg must not play ../outside.mp4: {}",
-        r.describe()
-    );
+    let r = ffmpeg_framemd5(&server.url("../outside.mp4"), &[], &[], Duration::from_secs(20));
+    assert!(!r.success(), "ffmpeg must not play ../outside.mp4: {}", r.describe());
 }
 
 #[test]
@@ -205,36 +144,20 @@ fn wrong_application_is_rejected() {
     let connect = |app: &str| -> Result<raw::Message, String> {
         let mut c = RawClient::connect(server.rtmp_addr()).map_err(|e| e.to_string())?;
         c.handshake().map_err(|e| format!("handshake: {e}"))?;
-        c.connect_app(app, server.rtmp_port())
-            .map_err(|e| format!("connect: {e}"))
+        c.connect_app(app, server.rtmp_port()).map_err(|e| format!("connect: {e}"))
     };
-    check_each(
-        &[
-            "vod", "cfx", "cfx/stx", "cfxst", "live/st", "cfx/st2", "", "st/cfx",
-        ],
-        |app| {
-            let reply = connect(app)?;
-            if reply.name().as_deref() != Some("_error")
-                || reply.code().as_deref() != Some(REJECTED)
-            {
-                return Err(format!(
-                    "expected _error {REJECTED}, got {:?} {:?}",
-                    reply.name(),
-                    reply.code()
-                ));
-            }
-            Ok(())
-        },
-    );
+    check_each(&["vod", "cfx", "cfx/stx", "cfxst", "live/st", "cfx/st2", "", "st/cfx"], |app| {
+        let reply = connect(app)?;
+        if reply.name().as_deref() != Some("_error") || reply.code().as_deref() != Some(REJECTED) {
+            return Err(format!("expected _error {REJECTED}, got {:?} {:?}", reply.name(), reply.code()));
+        }
+        Ok(())
+    });
     // The right app, also with extra folders, is accepted.
     check_each(&["cfx/st", "cfx/st/dir", "cfx/st/dir/sub"], |app| {
         let reply = connect(app)?;
         if reply.name().as_deref() != Some("_result") {
-            return Err(format!(
-                "expected _result, got {:?} {:?}",
-                reply.name(),
-                reply.code()
-            ));
+            return Err(format!("expected _result, got {:?} {:?}", reply.name(), reply.code()));
         }
         Ok(())
     });
@@ -245,27 +168,11 @@ fn wrong_application_real_clients_fail_fast() {
     let server = Server::start(&media().origin);
     let url = format!("rtmp://127.0.0.1:{}/vod/clip.mp4", server.rtmp_port());
     let r = ffmpeg_framemd5(&url, &[], &[], Duration::from_secs(20));
-    assert!(
-        !r.success() && !r.timed_out,
-        "ffmpeg should fail for app vod: {}",
-        r.describe()
-    );
-    assert!(
-        r.elapsed < Duration::from_secs(3),
-        "ffmpeg took {:.2}s to fail",
-        r.elapsed.as_secs_f64()
-    );
+    assert!(!r.success() && !r.timed_out, "ffmpeg should fail for app vod: {}", r.describe());
+    assert!(r.elapsed < Duration::from_secs(3), "ffmpeg took {:.2}s to fail", r.elapsed.as_secs_f64());
     let (r, _dir) = rtmpdump(&url, &[], Duration::from_secs(20));
-    assert!(
-        !r.success() && !r.timed_out,
-        "rtmpdump should fail for app vod: {}",
-        r.describe()
-    );
-    assert!(
-        r.elapsed < Duration::from_secs(5),
-        "rtmpdump took {:.2}s to fail",
-        r.elapsed.as_secs_f64()
-    );
+    assert!(!r.success() && !r.timed_out, "rtmpdump should fail for app vod: {}", r.describe());
+    assert!(r.elapsed < Duration::from_secs(5), "rtmpdump took {:.2}s to fail", r.elapsed.as_secs_f64());
 }
 
 fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
@@ -307,10 +214,7 @@ fn garbage_after_the_handshake_gets_the_connection_closed() {
     c.send(3, 20, 0, &pseudo_random(300, 7)).unwrap();
     let _ = c.stream.write_all(&pseudo_random(8192, 99));
     let closed = wait_closed(&mut c.stream, Duration::from_secs(10));
-    assert!(
-        closed.is_some(),
-        "connection still open 10s after garbage chunks"
-    );
+    assert!(closed.is_some(), "connection still open 10s after garbage chunks");
     still_serves(&mut server);
 }
 
@@ -323,10 +227,7 @@ fn half_handshake_then_eof_gets_the_connection_closed() {
     s.write_all(&c0c1).unwrap();
     s.shutdown(Shutdown::Write).unwrap();
     let closed = wait_closed(&mut s, Duration::from_secs(10));
-    assert!(
-        closed.is_some(),
-        "connection still open 10s after C0 + half a C1 and EOF"
-    );
+    assert!(closed.is_some(), "connection still open 10s after C0 + half a C1 and EOF");
     still_serves(&mut server);
 }
 
@@ -334,10 +235,7 @@ fn half_handshake_then_eof_gets_the_connection_closed() {
 fn stalled_half_handshake_is_dropped_and_does_not_block_others() {
     let mut server = Server::start_with(
         &media().origin,
-        ServerOptions {
-            args: vec!["--idle-timeout".into(), "3".into()],
-            ..Default::default()
-        },
+        ServerOptions { args: vec!["--idle-timeout".into(), "3".into()], ..Default::default() },
     );
     let mut stalled = Vec::new();
     for n in [0usize, 1, 700, 1536] {
@@ -394,14 +292,8 @@ fn oversized_chunk_gets_the_connection_closed() {
     let closed = wait_closed(&mut c.stream, Duration::from_secs(15));
     let _ = c.stream.shutdown(Shutdown::Both);
     let sent = feeder.join().unwrap();
-    assert!(
-        closed.is_some(),
-        "connection still open 15s into a 16 MiB command message ({sent} bytes sent)"
-    );
-    eprintln!(
-        "closed after {:.3}s, {sent} bytes of the 16 MiB message written",
-        closed.unwrap().as_secs_f64()
-    );
+    assert!(closed.is_some(), "connection still open 15s into a 16 MiB command message ({sent} bytes sent)");
+    eprintln!("closed after {:.3}s, {sent} bytes of the 16 MiB message written", closed.unwrap().as_secs_f64());
 
     // And a message announced larger than any sane command in default 128-byte chunks.
     let mut c = RawClient::connect(server.rtmp_addr()).unwrap();
@@ -413,12 +305,7 @@ fn oversized_chunk_gets_the_connection_closed() {
     let feeder = std::thread::spawn(move || {
         let mut chunk = vec![0xC3u8];
         chunk.extend(vec![0u8; 128]);
-        let many: Vec<u8> = chunk
-            .iter()
-            .cycle()
-            .take(chunk.len() * 512)
-            .cloned()
-            .collect();
+        let many: Vec<u8> = chunk.iter().cycle().take(chunk.len() * 512).cloned().collect();
         let mut sent = 0usize;
         while sent < 0xFF_FFFF + 0xFF_FFFF / 128 {
             if writer.write_all(&many).is_err() {
@@ -430,9 +317,6 @@ fn oversized_chunk_gets_the_connection_closed() {
     let closed = wait_closed(&mut c.stream, Duration::from_secs(15));
     let _ = c.stream.shutdown(Shutdown::Both);
     feeder.join().unwrap();
-    assert!(
-        closed.is_some(),
-        "connection still open 15s into a 16 MiB command message in 128-byte chunks"
-    );
+    assert!(closed.is_some(), "connection still open 15s into a 16 MiB command message in 128-byte chunks");
     still_serves(&mut server);
 }

@@ -15,10 +15,7 @@ fn remux_to_flv(name: &str) -> FrameMd5 {
     let dir = TempDir::new("remux");
     let out = dir.path().join("out.flv");
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-v", "error", "-i"])
-        .arg(&src.path)
-        .args(["-c", "copy", "-f", "flv"])
-        .arg(&out);
+    cmd.args(["-nostdin", "-v", "error", "-i"]).arg(&src.path).args(["-c", "copy", "-f", "flv"]).arg(&out);
     let r = run(cmd, Duration::from_secs(60));
     assert!(r.success(), "{}", r.describe());
     framemd5_file(&out).unwrap()
@@ -43,27 +40,13 @@ fn media_files_have_the_expected_streams() {
     ];
     for (name, streams) in expect {
         let tracks = source(name).frames.tracks().unwrap();
-        let got: Vec<(String, String)> = tracks
-            .values()
-            .map(|t| (t.media_type.clone(), t.codec.clone()))
-            .collect();
-        let want: Vec<(String, String)> = streams
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let got: Vec<(String, String)> = tracks.values().map(|t| (t.media_type.clone(), t.codec.clone())).collect();
+        let want: Vec<(String, String)> = streams.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         assert_eq!(got, want, "{name}");
         for t in tracks.values() {
             let secs = t.pkts.last().unwrap().pts_ms / 1000.0;
-            let want = if *name == "sample.mp4" {
-                10.0
-            } else {
-                CLIP_SECONDS
-            };
-            assert!(
-                (secs - want).abs() < 0.5,
-                "{name}: {} track ends at {secs} s",
-                t.media_type
-            );
+            let want = if *name == "sample.mp4" { 10.0 } else { CLIP_SECONDS };
+            assert!((secs - want).abs() < 0.5, "{name}: {} track ends at {secs} s", t.media_type);
         }
     }
     let bf = source("clip_bframes.mp4").frames.tracks().unwrap();
@@ -77,11 +60,7 @@ fn media_files_have_the_expected_streams() {
         .filter(|p| p.key)
         .map(|p| (p.pts_ms / 100.0).round() / 10.0)
         .collect();
-    assert_eq!(
-        keys,
-        vec![0.0, 1.2, 2.4, 3.6, 4.8],
-        "key frames of clip.mp4"
-    );
+    assert_eq!(keys, vec![0.0, 1.2, 2.4, 3.6, 4.8], "key frames of clip.mp4");
 }
 
 #[test]
@@ -117,8 +96,7 @@ fn a_remux_to_flv_compares_equal() {
         "vbr.mp3",
     ] {
         let flv = remux_to_flv(name);
-        let summary =
-            compare(&flv, &source(name), &Expect::Whole).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let summary = compare(&flv, &source(name), &Expect::Whole).unwrap_or_else(|e| panic!("{name}: {e}"));
         eprintln!("{name}: {summary}");
     }
 }
@@ -127,26 +105,10 @@ fn a_remux_to_flv_compares_equal() {
 fn damaged_copies_are_rejected_with_the_first_differing_packet() {
     let src = source("clip_bframes.mp4");
     let good = remux_to_flv("clip_bframes.mp4");
-    let video = good
-        .streams
-        .iter()
-        .find(|s| s.media_type == "video")
-        .unwrap()
-        .index;
-    let audio = good
-        .streams
-        .iter()
-        .find(|s| s.media_type == "audio")
-        .unwrap()
-        .index;
+    let video = good.streams.iter().find(|s| s.media_type == "video").unwrap().index;
+    let audio = good.streams.iter().find(|s| s.media_type == "audio").unwrap().index;
     let nth = |fm: &FrameMd5, stream: usize, n: usize| {
-        fm.packets
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.stream == stream)
-            .nth(n)
-            .unwrap()
-            .0
+        fm.packets.iter().enumerate().filter(|(_, p)| p.stream == stream).nth(n).unwrap().0
     };
 
     let mut dropped = good.clone();
@@ -164,9 +126,7 @@ fn damaged_copies_are_rejected_with_the_first_differing_packet() {
 
     let mut truncated = good.clone();
     let last = nth(&good, audio, 100);
-    truncated
-        .packets
-        .retain(|p| p.stream != audio || p.dts < good.packets[last].dts);
+    truncated.packets.retain(|p| p.stream != audio || p.dts < good.packets[last].dts);
     let e = compare(&truncated, &src, &Expect::Whole).unwrap_err();
     assert!(e.contains("audio: only 100 of"), "{e}");
 
@@ -176,10 +136,7 @@ fn damaged_copies_are_rejected_with_the_first_differing_packet() {
         p.pts += 5;
     }
     let e = compare(&shifted, &src, &Expect::Whole).unwrap_err();
-    assert!(
-        e.contains("timestamps are not the source's plus one constant offset"),
-        "{e}"
-    );
+    assert!(e.contains("timestamps are not the source's plus one constant offset"), "{e}");
 
     let mut one_off = good.clone();
     let i = nth(&good, video, 30);
@@ -202,48 +159,19 @@ fn seek_expectation_starts_at_the_key_frame_before_the_target() {
     let src = source("clip.mp4");
     let tracks = src.frames.tracks().unwrap();
     let mut fm = src.frames.clone();
-    let vstream = fm
-        .streams
-        .iter()
-        .find(|s| s.media_type == "video")
-        .unwrap()
-        .index;
-    let astream = fm
-        .streams
-        .iter()
-        .find(|s| s.media_type == "audio")
-        .unwrap()
-        .index;
-    let kf_ms = tracks["video"]
-        .pkts
-        .iter()
-        .rfind(|p| p.key && p.pts_ms <= 2000.0)
-        .unwrap()
-        .pts_ms;
+    let vstream = fm.streams.iter().find(|s| s.media_type == "video").unwrap().index;
+    let astream = fm.streams.iter().find(|s| s.media_type == "audio").unwrap().index;
+    let kf_ms = tracks["video"].pkts.iter().rfind(|p| p.key && p.pts_ms <= 2000.0).unwrap().pts_ms;
     let tb_ms = |s: usize| 1000.0 * fm.streams[s].tb.0 as f64 / fm.streams[s].tb.1 as f64;
     let (vt, at) = (tb_ms(vstream), tb_ms(astream));
     fm.packets.retain(|p| {
-        if p.stream == vstream {
-            p.dts as f64 * vt >= kf_ms - 1.0
-        } else {
-            p.dts as f64 * at >= kf_ms - 20.0
-        }
+        if p.stream == vstream { p.dts as f64 * vt >= kf_ms - 1.0 } else { p.dts as f64 * at >= kf_ms - 20.0 }
     });
-    let expect = Expect::From {
-        target_ms: 2000.0,
-        stop: None,
-        truncated: false,
-    };
+    let expect = Expect::From { target_ms: 2000.0, stop: None, truncated: false };
     compare(&fm, &src, &expect).unwrap();
     // Starting at the next key frame (2.4 s) instead is wrong.
     let mut late = fm.clone();
-    late.packets.retain(|p| {
-        if p.stream == vstream {
-            p.dts as f64 * vt >= 2399.0
-        } else {
-            true
-        }
-    });
+    late.packets.retain(|p| if p.stream == vstream { p.dts as f64 * vt >= 2399.0 } else { true });
     let e = compare(&late, &src, &expect).unwrap_err();
     assert!(e.contains("video: packet #0 differs"), "{e}");
 }
@@ -253,23 +181,12 @@ fn clients_fail_against_a_closed_port() {
     let port = free_port();
     let url = format!("rtmp://127.0.0.1:{port}/cfx/st/clip.mp4");
     let r = ffmpeg_framemd5(&url, &[], &[], Duration::from_secs(20));
-    assert!(
-        !r.success() && !r.timed_out,
-        "ffmpeg should fail at once: {}",
-        r.describe()
-    );
+    assert!(!r.success() && !r.timed_out, "ffmpeg should fail at once: {}", r.describe());
     let (r, _dir) = rtmpdump(&url, &["-m", "5"], Duration::from_secs(20));
-    assert!(
-        !r.success() && !r.timed_out,
-        "rtmpdump should fail at once: {}",
-        r.describe()
-    );
+    assert!(!r.success() && !r.timed_out, "rtmpdump should fail at once: {}", r.describe());
 }
 
 #[test]
 fn url_encoding_for_rtmpdump() {
-    assert_eq!(
-        url_encode("My Videos/Café 日.mp4"),
-        "My%20Videos/Caf%C3%A9%20%E6%97%A5.mp4"
-    );
+    assert_eq!(url_encode("My Videos/Café 日.mp4"), "My%20Videos/Caf%C3%A9%20%E6%97%A5.mp4");
 }

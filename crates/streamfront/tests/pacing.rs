@@ -16,13 +16,7 @@ const FFMPEG_BUFFER_SECONDS: f64 = 3.0;
 #[test]
 fn rtmpdump_with_a_huge_buffer_downloads_faster_than_real_time() {
     let server = Server::start(&media().origin);
-    let checked = check_rtmpdump(
-        &server.url("sample.mp4"),
-        "sample.mp4",
-        &Expect::Whole,
-        &[],
-        &[0],
-    );
+    let checked = check_rtmpdump(&server.url("sample.mp4"), "sample.mp4", &Expect::Whole, &[], &[0]);
     eprintln!("{checked}");
     assert!(
         checked.elapsed < Duration::from_secs(3),
@@ -40,10 +34,7 @@ fn ffmpeg_with_a_3s_buffer_is_paced_in_real_time() {
     compare(&fm, &source("sample.mp4"), &Expect::Whole).unwrap_or_else(|e| panic!("{e}"));
     // Burst = buffer + up to 1 s, then real time: at least clip - buffer - 1 s, less 1 s slack.
     let min = SAMPLE_SECONDS - FFMPEG_BUFFER_SECONDS - 1.0 - 1.0;
-    eprintln!(
-        "ffmpeg received the {SAMPLE_SECONDS}s sample in {:.2}s",
-        r.elapsed.as_secs_f64()
-    );
+    eprintln!("ffmpeg received the {SAMPLE_SECONDS}s sample in {:.2}s", r.elapsed.as_secs_f64());
     assert!(
         r.elapsed.as_secs_f64() >= min,
         "ffmpeg (3 s buffer) received a {SAMPLE_SECONDS}s clip in {:.2}s (< {min}s): the server does not pace",

@@ -84,7 +84,12 @@ fn pause_and_unpause(addr: SocketAddr) {
 enum Upstream {
     Tcp(TcpStream),
     /// An RTMPT session: bytes to send wait for the next request.
-    Tunnel { port: u16, id: String, seq: u64, outgoing: Vec<u8> },
+    Tunnel {
+        port: u16,
+        id: String,
+        seq: u64,
+        outgoing: Vec<u8>,
+    },
 }
 
 impl Upstream {

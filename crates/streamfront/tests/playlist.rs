@@ -53,7 +53,8 @@ fn reset_false_queues_the_next_item_with_a_continuous_timeline() {
     let messages = play_playlist(&server, "clip", "mp4:clip.mp4");
 
     let codes: Vec<String> = messages.iter().filter_map(|m| m.code()).collect();
-    let position = |code: &str| codes.iter().position(|c| c == code).unwrap_or_else(|| panic!("no {code} in {codes:?}"));
+    let position =
+        |code: &str| codes.iter().position(|c| c == code).unwrap_or_else(|| panic!("no {code} in {codes:?}"));
     assert_eq!(codes.iter().filter(|c| *c == "NetStream.Play.Reset").count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| *c == "NetStream.Play.Start").count(), 2, "{codes:?}");
     assert!(position("NetStream.Play.Switch") < position("NetStream.Play.Complete"), "{codes:?}");

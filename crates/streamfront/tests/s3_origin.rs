@@ -47,11 +47,7 @@ impl Origin {
     /// The requests for object `vod/<name>` so far.
     fn requests_for(&self, name: &str) -> Vec<Request> {
         let key = key(name);
-        self.s3
-            .requests()
-            .into_iter()
-            .filter(|r| r.is_for(&key))
-            .collect()
+        self.s3.requests().into_iter().filter(|r| r.is_for(&key)).collect()
     }
 
     /// The ranges of the GETs for `vod/<name>` so far.
@@ -59,11 +55,7 @@ impl Origin {
         self.requests_for(name)
             .into_iter()
             .filter(|r| r.method == "GET")
-            .map(|r| {
-                r.range
-                    .clone()
-                    .unwrap_or_else(|| panic!("a GET without a bounded range: {r:?}"))
-            })
+            .map(|r| r.range.clone().unwrap_or_else(|| panic!("a GET without a bounded range: {r:?}")))
             .collect()
     }
 
@@ -146,10 +138,7 @@ fn assert_distinct_blocks(ranges: &[Range<u64>], block: u64, size: u64) -> Vec<u
         *seen.entry(r.start / block).or_default() += 1;
     }
     let dupes: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(
-        dupes.is_empty(),
-        "blocks fetched more than once (block: times): {dupes:?}; all GETs: {ranges:?}"
-    );
+    assert!(dupes.is_empty(), "blocks fetched more than once (block: times): {dupes:?}; all GETs: {ranges:?}");
     let mut blocks: Vec<u64> = seen.into_keys().collect();
     blocks.sort();
     blocks
@@ -196,16 +185,9 @@ fn mp4_flv_and_mp3_play_exactly_from_s3() {
     let m = metrics(&server);
     let ranges = metric(&m, "streamfront_origin_requests_total{kind=\"range\"}");
     assert!(ranges > 0, "no ranged origin reads in /metrics");
-    assert_eq!(
-        ranges as usize,
-        origin.s3.gets(),
-        "/metrics and the S3 server disagree on GETs"
-    );
+    assert_eq!(ranges as usize, origin.s3.gets(), "/metrics and the S3 server disagree on GETs");
     for f in files {
-        assert!(
-            !origin.get_ranges(f).is_empty(),
-            "the S3 server saw no GET for {f}"
-        );
+        assert!(!origin.get_ranges(f).is_empty(), "the S3 server saw no GET for {f}");
     }
     server.assert_healthy();
 }
@@ -223,16 +205,8 @@ fn a_wrong_secret_fails_cleanly() {
     }
     let mut server = start_with_env(&[], None, env);
     let r = ffmpeg_framemd5(&server.url("clip.flv"), &[], &[], Duration::from_secs(20));
-    assert!(
-        !r.success() && !r.timed_out,
-        "ffmpeg should fail: {}",
-        r.describe()
-    );
-    assert!(
-        r.elapsed < Duration::from_secs(5),
-        "took {:?} to fail",
-        r.elapsed
-    );
+    assert!(!r.success() && !r.timed_out, "ffmpeg should fail: {}", r.describe());
+    assert!(r.elapsed < Duration::from_secs(5), "took {:?} to fail", r.elapsed);
     assert_contains_ci(&r.stderr, "Play.Failed", "ffmpeg stderr");
     assert_contains_ci(&server.log(), "access denied", "server log");
     assert!(origin.s3.heads() >= 1, "the S3 server was never asked");
@@ -246,9 +220,7 @@ fn twelve_cold_viewers_fetch_each_block_once() {
     let origin = Origin::new();
     origin.add_as("crowd.mp4", "sample.mp4");
     source("sample.mp4");
-    let size = fs::metadata(media().origin.join("sample.mp4"))
-        .unwrap()
-        .len();
+    let size = fs::metadata(media().origin.join("sample.mp4")).unwrap().len();
     let block = 64 * 1024;
     let mut server = start(&origin, &["--cache-block-kb", "64"], None);
     let barrier = Arc::new(Barrier::new(12));
@@ -272,12 +244,7 @@ fn twelve_cold_viewers_fetch_each_block_once() {
     let ranges = origin.get_ranges("crowd.mp4");
     let blocks = assert_distinct_blocks(&ranges, block, size);
     let all: Vec<u64> = (0..size.div_ceil(block)).collect();
-    assert_eq!(
-        blocks,
-        all,
-        "every block of the {size}-byte object once ({} GETs)",
-        ranges.len()
-    );
+    assert_eq!(blocks, all, "every block of the {size}-byte object once ({} GETs)", ranges.len());
     let heads = origin.requests_for("crowd.mp4").len() - ranges.len();
     let m = metrics(&server);
     eprintln!(
@@ -346,24 +313,16 @@ fn big_mp4() -> &'static Path {
         };
         let tag: u64 = format!("{args:?}{}", version.lines().next().unwrap_or(""))
             .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            });
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
         let path = base.join(format!("big-{tag:016x}.mp4"));
         if !path.exists() {
             fs::create_dir_all(&base).unwrap();
             let tmp = base.join(format!("big-{tag:016x}.tmp-{}.mp4", std::process::id()));
             let started = Instant::now();
             let mut cmd = Command::new("ffmpeg");
-            cmd.args(["-nostdin", "-v", "error", "-y"])
-                .args(&args)
-                .arg(&tmp);
+            cmd.args(["-nostdin", "-v", "error", "-y"]).args(&args).arg(&tmp);
             let r = run(cmd, Duration::from_secs(120));
-            assert!(
-                r.success(),
-                "generating the large MP4 failed: {}",
-                r.describe()
-            );
+            assert!(r.success(), "generating the large MP4 failed: {}", r.describe());
             eprintln!(
                 "generated {} ({} bytes) in {:.1}s",
                 path.display(),
@@ -396,38 +355,20 @@ fn a_seek_into_a_200_mb_object_fetches_a_small_fraction() {
         stop: Some((120_000.0 + 2_000.0 - 250.0, 122_500.0 + 250.0)),
         truncated: false,
     };
-    let (r, dir) = rtmpdump(
-        &server.url("big.mp4"),
-        &["-A", "120.5", "-B", "122.5"],
-        CLIENT_LIMIT,
-    );
-    assert!(
-        matches!(r.code(), Some(0 | 2)),
-        "rtmpdump: {}",
-        r.describe()
-    );
+    let (r, dir) = rtmpdump(&server.url("big.mp4"), &["-A", "120.5", "-B", "122.5"], CLIENT_LIMIT);
+    assert!(matches!(r.code(), Some(0 | 2)), "rtmpdump: {}", r.describe());
     let got = framemd5_file(&dir.path().join("out.flv")).unwrap();
-    let summary = compare(&got, &reference, &expect)
-        .unwrap_or_else(|e| panic!("rtmpdump seek into big.mp4: {e}"));
+    let summary = compare(&got, &reference, &expect).unwrap_or_else(|e| panic!("rtmpdump seek into big.mp4: {e}"));
     eprintln!("rtmpdump -A 120.5 -B 122.5: {summary}");
     let after_rtmpdump = origin.s3.get_bytes_asked();
 
     // ffmpeg: -ss 180.5 (key frame 180.0 s), 1.5 s of it.
-    let r = ffmpeg_framemd5(
-        &server.url("big.mp4"),
-        &["-ss", "180.5"],
-        &["-copypriorss", "1", "-t", "1.5"],
-        CLIENT_LIMIT,
-    );
+    let r =
+        ffmpeg_framemd5(&server.url("big.mp4"), &["-ss", "180.5"], &["-copypriorss", "1", "-t", "1.5"], CLIENT_LIMIT);
     assert!(r.success(), "ffmpeg -ss 180.5: {}", r.describe());
     let got = FrameMd5::parse(&r.stdout_text()).unwrap();
-    let expect = Expect::From {
-        target_ms: 180_500.0,
-        stop: None,
-        truncated: true,
-    };
-    let summary = compare(&got, &reference, &expect)
-        .unwrap_or_else(|e| panic!("ffmpeg -ss 180.5 into big.mp4: {e}"));
+    let expect = Expect::From { target_ms: 180_500.0, stop: None, truncated: true };
+    let summary = compare(&got, &reference, &expect).unwrap_or_else(|e| panic!("ffmpeg -ss 180.5 into big.mp4: {e}"));
     eprintln!("ffmpeg -ss 180.5 -t 1.5: {summary}");
     // Let read-ahead started by the last reads finish before counting.
     std::thread::sleep(Duration::from_millis(500));
@@ -443,10 +384,7 @@ fn a_seek_into_a_200_mb_object_fetches_a_small_fraction() {
         asked as f64 * 100.0 / size as f64
     );
     assert_distinct_blocks(&ranges, 1 << 20, size);
-    assert!(
-        asked <= size / 10,
-        "asked for {asked} of {size} bytes for two 2-second plays"
-    );
+    assert!(asked <= size / 10, "asked for {asked} of {size} bytes for two 2-second plays");
     assert!(fetched <= asked, "fetched {fetched} > asked {asked}");
     server.assert_healthy();
 }
@@ -460,16 +398,7 @@ fn origin_outage_cached_plays_uncached_fails_fast_then_recovers() {
     source("clip.flv");
     source("cbr.mp3");
     let mut server = start(&origin, &[], None);
-    eprintln!(
-        "{}",
-        check_rtmpdump(
-            &server.url("clip.flv"),
-            "clip.flv",
-            &Expect::Whole,
-            &[],
-            &[0]
-        )
-    );
+    eprintln!("{}", check_rtmpdump(&server.url("clip.flv"), "clip.flv", &Expect::Whole, &[], &[0]));
     let before = origin.reads();
 
     origin.s3.stop();
@@ -477,11 +406,7 @@ fn origin_outage_cached_plays_uncached_fails_fast_then_recovers() {
     assert_eq!(origin.reads(), before);
 
     let r = ffmpeg_framemd5(&server.url("mp3:cbr"), &[], &[], Duration::from_secs(30));
-    assert!(
-        !r.success() && !r.timed_out,
-        "ffmpeg should fail: {}",
-        r.describe()
-    );
+    assert!(!r.success() && !r.timed_out, "ffmpeg should fail: {}", r.describe());
     assert!(
         r.elapsed < Duration::from_secs(5),
         "ffmpeg took {:.2}s to fail: {}",
@@ -515,16 +440,10 @@ fn a_restart_keeps_the_disk_cache() {
         source(f);
     }
     let data = TempDir::new("s3-data");
-    let cached: u64 = files
-        .iter()
-        .map(|f| fs::metadata(media().origin.join(f)).unwrap().len())
-        .sum();
+    let cached: u64 = files.iter().map(|f| fs::metadata(media().origin.join(f)).unwrap().len()).sum();
     let mut first = start(&origin, &["--cache-block-kb", "64"], Some(data.path()));
     for (file, path) in [("clip.mp4", "clip.mp4"), ("cbr.mp3", "mp3:cbr")] {
-        eprintln!(
-            "{}",
-            check_rtmpdump(&first.url(path), file, &Expect::Whole, &[], &[0])
-        );
+        eprintln!("{}", check_rtmpdump(&first.url(path), file, &Expect::Whole, &[], &[0]));
     }
     // Disk writes happen behind the reads: wait until every block is there.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -533,41 +452,18 @@ fn a_restart_keeps_the_disk_cache() {
         if on_disk >= cached {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "disk tier holds {on_disk} bytes, want at least {cached}"
-        );
+        assert!(Instant::now() < deadline, "disk tier holds {on_disk} bytes, want at least {cached}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(
-        first
-            .terminate(Duration::from_secs(10))
-            .is_some_and(|s| s.success())
-    );
+    assert!(first.terminate(Duration::from_secs(10)).is_some_and(|s| s.success()));
     let before = origin.reads();
 
     let mut second = start(&origin, &["--cache-block-kb", "64"], Some(data.path()));
-    play_both_exact(
-        &second,
-        &[
-            ("clip.mp4", "clip.mp4", "clip.mp4"),
-            ("cbr.mp3", "mp3:cbr", "mp3:cbr"),
-        ],
-    );
-    assert_eq!(
-        origin.reads(),
-        before,
-        "(GETs, HEADs) after the restart: the origin was asked"
-    );
+    play_both_exact(&second, &[("clip.mp4", "clip.mp4", "clip.mp4"), ("cbr.mp3", "mp3:cbr", "mp3:cbr")]);
+    assert_eq!(origin.reads(), before, "(GETs, HEADs) after the restart: the origin was asked");
     let m = metrics(&second);
-    assert_eq!(
-        metric(&m, "streamfront_origin_requests_total{kind=\"range\"}"),
-        0
-    );
-    assert_eq!(
-        metric(&m, "streamfront_origin_requests_total{kind=\"head\"}"),
-        0
-    );
+    assert_eq!(metric(&m, "streamfront_origin_requests_total{kind=\"range\"}"), 0);
+    assert_eq!(metric(&m, "streamfront_origin_requests_total{kind=\"head\"}"), 0);
     assert!(metric(&m, "streamfront_cache_hits_total{tier=\"disk\"}") > 0);
     second.assert_healthy();
 }
@@ -590,14 +486,9 @@ fn a_replaced_object_plays_in_its_new_version_and_never_mixed() {
     let r = ffmpeg_framemd5(&server.url("swap.mp4"), &[], &["-t", "1"], CLIENT_LIMIT);
     assert!(r.success(), "ffmpeg -t 1: {}", r.describe());
     // From the first key frame (the next is at 7 s), any prefix.
-    let old_prefix = Expect::From {
-        target_ms: 3_500.0,
-        stop: None,
-        truncated: true,
-    };
+    let old_prefix = Expect::From { target_ms: 3_500.0, stop: None, truncated: true };
     let got = FrameMd5::parse(&r.stdout_text()).unwrap();
-    compare(&got, &source("long.mp4"), &old_prefix)
-        .unwrap_or_else(|e| panic!("first play of the old version: {e}"));
+    compare(&got, &source("long.mp4"), &old_prefix).unwrap_or_else(|e| panic!("first play of the old version: {e}"));
     let old_gets = origin.get_ranges("swap.mp4").len();
 
     // Replace it (atomically, as S3 does).
@@ -609,11 +500,7 @@ fn a_replaced_object_plays_in_its_new_version_and_never_mixed() {
     let out = dir.path().join("out.flv");
     let delivered = fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     eprintln!("play while the old version is fresh: {}", r.describe());
-    assert_ne!(
-        r.code(),
-        Some(0),
-        "the whole old version cannot have played"
-    );
+    assert_ne!(r.code(), Some(0), "the whole old version cannot have played");
     // Whatever arrived (beyond the 13-byte FLV header) is a prefix of the old version.
     let got = if delivered > 13 {
         framemd5_file(&out).unwrap_or_else(|e| panic!("the partial play: {e}"))
@@ -624,36 +511,12 @@ fn a_replaced_object_plays_in_its_new_version_and_never_mixed() {
         compare(&got, &source("long.mp4"), &old_prefix)
             .unwrap_or_else(|e| panic!("a play after the replacement mixed in other bytes: {e}"));
     }
-    eprintln!(
-        "old-version prefix of {} packets, exact",
-        got.packet_count()
-    );
-    assert!(
-        origin.get_ranges("swap.mp4").len() > old_gets,
-        "no block of the new object was fetched"
-    );
+    eprintln!("old-version prefix of {} packets, exact", got.packet_count());
+    assert!(origin.get_ranges("swap.mp4").len() > old_gets, "no block of the new object was fetched");
 
     // Revalidated: the new version, exactly.
-    eprintln!(
-        "{}",
-        check_rtmpdump(
-            &server.url("swap.mp4"),
-            "sample.mp4",
-            &Expect::Whole,
-            &[],
-            &[0]
-        )
-    );
-    eprintln!(
-        "{}",
-        check_ffmpeg(
-            &server.url("swap.mp4"),
-            "sample.mp4",
-            &Expect::Whole,
-            &[],
-            &[]
-        )
-    );
+    eprintln!("{}", check_rtmpdump(&server.url("swap.mp4"), "sample.mp4", &Expect::Whole, &[], &[0]));
+    eprintln!("{}", check_ffmpeg(&server.url("swap.mp4"), "sample.mp4", &Expect::Whole, &[], &[]));
     let m = metrics(&server);
     assert!(metric(&m, "streamfront_cache_revalidations_total") >= 1);
     assert_contains_ci(&server.log(), "changed", "server log");
@@ -674,47 +537,22 @@ fn the_cache_stays_within_its_bounds_under_a_stream_of_distinct_files() {
     let (memory, disk) = (1u64 << 20, 2u64 << 20);
     let mut server = start(
         &origin,
-        &[
-            "--cache-block-kb",
-            "64",
-            "--cache-memory-mb",
-            "1",
-            "--cache-disk-mb",
-            "2",
-        ],
+        &["--cache-block-kb", "64", "--cache-memory-mb", "1", "--cache-disk-mb", "2"],
         Some(data.path()),
     );
     let mut peak = (0, 0, 0);
     for i in 0..n {
-        check_rtmpdump(
-            &server.url(&format!("many/{i}.mp4")),
-            "sample.mp4",
-            &Expect::Whole,
-            &[],
-            &[0],
-        );
+        check_rtmpdump(&server.url(&format!("many/{i}.mp4")), "sample.mp4", &Expect::Whole, &[], &[0]);
         let m = metrics(&server);
         let mem = metric(&m, "streamfront_cache_bytes{tier=\"memory\"}");
         let on_disk = metric(&m, "streamfront_cache_bytes{tier=\"disk\"}");
         let (dir_all, dir_blocks) = dir_size(&data.path().join("cache"), "blk");
         peak = (peak.0.max(mem), peak.1.max(on_disk), peak.2.max(dir_all));
-        assert!(
-            mem <= memory,
-            "after file {i}: memory tier {mem} > {memory}"
-        );
-        assert!(
-            on_disk <= disk,
-            "after file {i}: disk tier {on_disk} > {disk}"
-        );
-        assert!(
-            dir_blocks <= disk,
-            "after file {i}: block files hold {dir_blocks} > {disk}"
-        );
+        assert!(mem <= memory, "after file {i}: memory tier {mem} > {memory}");
+        assert!(on_disk <= disk, "after file {i}: disk tier {on_disk} > {disk}");
+        assert!(dir_blocks <= disk, "after file {i}: block files hold {dir_blocks} > {disk}");
         // Object records and temporary files: a few KiB at most beyond the blocks.
-        assert!(
-            dir_all <= disk + (64 << 10),
-            "after file {i}: the cache dir holds {dir_all} bytes"
-        );
+        assert!(dir_all <= disk + (64 << 10), "after file {i}: the cache dir holds {dir_all} bytes");
     }
     let m = metrics(&server);
     eprintln!(

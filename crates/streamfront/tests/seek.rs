@@ -16,18 +16,8 @@ use common::*;
 fn ffmpeg_seek(path: &str, file: &str, secs: f64) {
     let server = Server::start(&media().origin);
     let ss = secs.to_string();
-    let expect = Expect::From {
-        target_ms: secs * 1000.0,
-        stop: None,
-        truncated: false,
-    };
-    let summary = check_ffmpeg(
-        &server.url(path),
-        file,
-        &expect,
-        &["-ss", &ss],
-        &["-copypriorss", "1"],
-    );
+    let expect = Expect::From { target_ms: secs * 1000.0, stop: None, truncated: false };
+    let summary = check_ffmpeg(&server.url(path), file, &expect, &["-ss", &ss], &["-copypriorss", "1"]);
     eprintln!("{summary}");
 }
 
@@ -85,19 +75,9 @@ fn rtmpdump_start_stop(path: &str, file: &str, start: f64, stop: f64, key_before
     let len_ms = (stop - start) * 1000.0;
     let lo = key_before_start * 1000.0 + len_ms - 250.0;
     let hi = stop * 1000.0 + 250.0;
-    let expect = Expect::From {
-        target_ms: start * 1000.0,
-        stop: Some((lo, hi)),
-        truncated: false,
-    };
+    let expect = Expect::From { target_ms: start * 1000.0, stop: Some((lo, hi)), truncated: false };
     let (a, b) = (start.to_string(), stop.to_string());
-    let summary = check_rtmpdump(
-        &server.url(path),
-        file,
-        &expect,
-        &["-A", &a, "-B", &b],
-        &[0, 2],
-    );
+    let summary = check_rtmpdump(&server.url(path), file, &expect, &["-A", &a, "-B", &b], &[0, 2]);
     eprintln!("{summary}");
 }
 
@@ -119,16 +99,9 @@ fn rtmpdump_start_and_stop_mp3() {
 /// `rtmpdump --start SECS`: from the key frame at or before SECS to the end; exit 0.
 fn rtmpdump_start(path: &str, file: &str, secs: f64) {
     let server = Server::start(&media().origin);
-    let expect = Expect::From {
-        target_ms: secs * 1000.0,
-        stop: None,
-        truncated: false,
-    };
+    let expect = Expect::From { target_ms: secs * 1000.0, stop: None, truncated: false };
     let s = secs.to_string();
-    eprintln!(
-        "{}",
-        check_rtmpdump(&server.url(path), file, &expect, &["--start", &s], &[0])
-    );
+    eprintln!("{}", check_rtmpdump(&server.url(path), file, &expect, &["--start", &s], &[0]));
 }
 
 #[test]
@@ -175,13 +148,8 @@ fn seek_far_into_a_long_file_is_fast() {
     );
     // The delivered packets are the source's from the key frame at 294 s.
     let fm = FrameMd5::parse(&r.stdout_text()).unwrap();
-    let expect = Expect::From {
-        target_ms: 300_000.0,
-        stop: None,
-        truncated: true,
-    };
-    compare(&fm, &source("long.mp4"), &expect)
-        .unwrap_or_else(|e| panic!("ffmpeg -ss 300 long.mp4: {e}"));
+    let expect = Expect::From { target_ms: 300_000.0, stop: None, truncated: true };
+    compare(&fm, &source("long.mp4"), &expect).unwrap_or_else(|e| panic!("ffmpeg -ss 300 long.mp4: {e}"));
     assert!(
         seek < Duration::from_secs(3) && seek < base + Duration::from_secs(1),
         "first packet {:.3}s after starting ffmpeg -ss 300 (from the start: {:.3}s)",

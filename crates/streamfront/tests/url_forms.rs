@@ -13,18 +13,12 @@ use common::*;
 
 fn ffmpeg_plays(path: &str, file: &str) {
     let server = Server::start(&media().origin);
-    eprintln!(
-        "{}",
-        check_ffmpeg(&server.url(path), file, &Expect::Whole, &[], &[])
-    );
+    eprintln!("{}", check_ffmpeg(&server.url(path), file, &Expect::Whole, &[], &[]));
 }
 
 fn rtmpdump_plays(path: &str, file: &str) {
     let server = Server::start(&media().origin);
-    eprintln!(
-        "{}",
-        check_rtmpdump(&server.url(path), file, &Expect::Whole, &[], &[0])
-    );
+    eprintln!("{}", check_rtmpdump(&server.url(path), file, &Expect::Whole, &[], &[0]));
 }
 
 #[test]
@@ -75,10 +69,7 @@ fn ffmpeg_plain_mp3_extension() {
 #[test]
 fn ffmpeg_query_string_is_stripped() {
     // ffmpeg sends `movie.mp4?Expires=...` without a prefix (the query defeats its extension test).
-    ffmpeg_plays(
-        "movie.mp4?Expires=2145916800&Signature=abc~def&Key-Pair-Id=APKAEXAMPLE",
-        "movie.mp4",
-    );
+    ffmpeg_plays("movie.mp4?Expires=2145916800&Signature=abc~def&Key-Pair-Id=APKAEXAMPLE", "movie.mp4");
 }
 
 #[test]
@@ -146,10 +137,7 @@ fn ffmpeg_spaces_and_non_ascii_with_rtmp_playpath() {
     let path = format!("{UNICODE_DIR}/{UNICODE_FILE}");
     let playpath = format!("mp4:{path}");
     let opts = ["-rtmp_app", "cfx/st", "-rtmp_playpath", playpath.as_str()];
-    eprintln!(
-        "{}",
-        check_ffmpeg(&server.url("x"), &path, &Expect::Whole, &opts, &[])
-    );
+    eprintln!("{}", check_ffmpeg(&server.url("x"), &path, &Expect::Whole, &opts, &[]));
 }
 
 #[test]
@@ -163,55 +151,19 @@ fn rtmpdump_spaces_and_non_ascii_url_encoded() {
 #[test]
 fn ffmpeg_on_the_http_listener() {
     let server = Server::start(&media().origin);
-    eprintln!(
-        "{}",
-        check_ffmpeg(
-            &server.http_port_url("movie.mp4"),
-            "movie.mp4",
-            &Expect::Whole,
-            &[],
-            &[]
-        )
-    );
+    eprintln!("{}", check_ffmpeg(&server.http_port_url("movie.mp4"), "movie.mp4", &Expect::Whole, &[], &[]));
 }
 
 #[test]
 fn rtmpdump_on_the_http_listener() {
     let server = Server::start(&media().origin);
-    eprintln!(
-        "{}",
-        check_rtmpdump(
-            &server.http_port_url("movie.mp4"),
-            "movie.mp4",
-            &Expect::Whole,
-            &[],
-            &[0]
-        )
-    );
+    eprintln!("{}", check_rtmpdump(&server.http_port_url("movie.mp4"), "movie.mp4", &Expect::Whole, &[], &[0]));
 }
 
 #[test]
 fn every_rtmp_listener_serves() {
-    let server = Server::start_with(
-        &media().origin,
-        ServerOptions {
-            extra_rtmp_listeners: 1,
-            ..Default::default()
-        },
-    );
+    let server = Server::start_with(&media().origin, ServerOptions { extra_rtmp_listeners: 1, ..Default::default() });
     let second = format!("rtmp://127.0.0.1:{}/cfx/st/movie.mp4", server.rtmp_ports[1]);
-    eprintln!(
-        "{}",
-        check_ffmpeg(
-            &server.url("movie.mp4"),
-            "movie.mp4",
-            &Expect::Whole,
-            &[],
-            &[]
-        )
-    );
-    eprintln!(
-        "{}",
-        check_rtmpdump(&second, "movie.mp4", &Expect::Whole, &[], &[0])
-    );
+    eprintln!("{}", check_ffmpeg(&server.url("movie.mp4"), "movie.mp4", &Expect::Whole, &[], &[]));
+    eprintln!("{}", check_rtmpdump(&second, "movie.mp4", &Expect::Whole, &[], &[0]));
 }

@@ -75,7 +75,13 @@ fn seek_through_rtmpe_rtmpt_and_rtmpte() {
         eprintln!("{summary}");
     }
     // ffmpeg sends a seek command after starting.
-    let summary = check_ffmpeg(&url("rtmpt", server.http_port, CLIP), CLIP, &Expect::From { target_ms: 2000.0, stop: None, truncated: false }, &["-ss", "2"], &[]);
+    let summary = check_ffmpeg(
+        &url("rtmpt", server.http_port, CLIP),
+        CLIP,
+        &Expect::From { target_ms: 2000.0, stop: None, truncated: false },
+        &["-ss", "2"],
+        &[],
+    );
     eprintln!("{summary}");
 }
 

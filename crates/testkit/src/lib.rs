@@ -49,10 +49,7 @@ pub struct Request {
 impl Request {
     /// Bytes the request asked for, if its range was bounded.
     pub fn range_len(&self) -> Option<u64> {
-        self.range
-            .as_ref()
-            .filter(|r| r.end != u64::MAX)
-            .map(|r| r.end - r.start)
+        self.range.as_ref().filter(|r| r.end != u64::MAX).map(|r| r.end - r.start)
     }
 
     /// Whether this request was for object `key` of [`BUCKET`] (`key` as stored, with any
@@ -141,12 +138,11 @@ impl S3Server {
                 let service = service.clone();
                 let log = Arc::clone(&log);
                 let conn = tokio::spawn(async move {
-                    let handler =
-                        service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                            log.lock().unwrap().push(describe(&request));
-                            let service = service.clone();
-                            async move { hyper::service::Service::call(&service, request).await }
-                        });
+                    let handler = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        log.lock().unwrap().push(describe(&request));
+                        let service = service.clone();
+                        async move { hyper::service::Service::call(&service, request).await }
+                    });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), handler)
                         .await;
@@ -225,12 +221,7 @@ impl S3Server {
 
     /// Requests received so far with `method` (`"GET"`, `"HEAD"`).
     pub fn count(&self, method: &str) -> usize {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.method == method)
-            .count()
+        self.log.lock().unwrap().iter().filter(|r| r.method == method).count()
     }
 
     /// GET requests so far.
@@ -245,13 +236,7 @@ impl S3Server {
 
     /// Bytes asked for by bounded ranged GETs so far.
     pub fn get_bytes_asked(&self) -> u64 {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.method == "GET")
-            .filter_map(Request::range_len)
-            .sum()
+        self.log.lock().unwrap().iter().filter(|r| r.method == "GET").filter_map(Request::range_len).sum()
     }
 
     /// Uploads `data` as `key` with a signed PUT (so the server records its ETag).
@@ -266,9 +251,7 @@ impl S3Server {
         let payload = PutPayload::from(data.to_vec());
         let mut options = PutOptions::default();
         if let Some(cc) = cache_control {
-            options
-                .attributes
-                .insert(object_store::Attribute::CacheControl, cc.to_owned().into());
+            options.attributes.insert(object_store::Attribute::CacheControl, cc.to_owned().into());
         }
         let (done, result) = mpsc::channel();
         // On the server's runtime, so this works from async and sync tests alike.
@@ -303,11 +286,8 @@ impl S3Server {
     pub fn write_file(&self, key: &str, data: &[u8]) {
         let path = self.bucket_dir().join(key);
         std::fs::create_dir_all(path.parent().expect("a parent")).unwrap();
-        let tmp = path.with_file_name(format!(
-            ".{}.tmp-{}",
-            path.file_name().unwrap().to_string_lossy(),
-            std::process::id()
-        ));
+        let tmp =
+            path.with_file_name(format!(".{}.tmp-{}", path.file_name().unwrap().to_string_lossy(), std::process::id()));
         std::fs::write(&tmp, data).unwrap_or_else(|e| panic!("{}: {e}", tmp.display()));
         self.forget_attributes(key);
         std::fs::rename(&tmp, &path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -321,8 +301,7 @@ impl S3Server {
         let _ = std::fs::remove_file(&path);
         self.forget_attributes(key);
         if std::fs::hard_link(from, &path).is_err() {
-            std::fs::copy(from, &path)
-                .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), path.display()));
+            std::fs::copy(from, &path).unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), path.display()));
         }
     }
 
@@ -361,11 +340,7 @@ impl S3Server {
 /// s3s-fs keeps an object's ETag and attributes next to the bucket, in
 /// `.bucket-<b64url(bucket)>.object-<b64url(key)>.<kind>.json`.
 fn sidecar_path(root: &Path, key: &str, kind: &str) -> PathBuf {
-    root.join(format!(
-        ".bucket-{}.object-{}.{kind}.json",
-        base64url(BUCKET.as_bytes()),
-        base64url(key.as_bytes())
-    ))
+    root.join(format!(".bucket-{}.object-{}.{kind}.json", base64url(BUCKET.as_bytes()), base64url(key.as_bytes())))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (days to civil date: the usual
@@ -408,10 +383,7 @@ impl Drop for S3Server {
 }
 
 fn describe(request: &hyper::Request<hyper::body::Incoming>) -> Request {
-    let header = request
-        .headers()
-        .get(hyper::header::RANGE)
-        .and_then(|v| v.to_str().ok());
+    let header = request.headers().get(hyper::header::RANGE).and_then(|v| v.to_str().ok());
     let range = header.and_then(|r| {
         let (a, b) = r.trim().strip_prefix("bytes=")?.split_once('-')?;
         let start = a.trim().parse::<u64>().ok()?;
@@ -435,9 +407,7 @@ fn bind(addr: SocketAddr, patience: Duration) -> std::net::TcpListener {
     loop {
         match std::net::TcpListener::bind(addr) {
             Ok(listener) => {
-                listener
-                    .set_nonblocking(true)
-                    .expect("non-blocking listener");
+                listener.set_nonblocking(true).expect("non-blocking listener");
                 return listener;
             }
             Err(e) if Instant::now() < deadline => {
@@ -454,10 +424,7 @@ fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
         for i in 0..=chunk.len() {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
         }

@@ -50,9 +50,7 @@ pub(super) fn video_codec_id(body: &[u8]) -> Option<u8> {
 
 /// `onMetaData.audiocodecid` for an audio body (the sound format).
 pub(super) fn audio_codec_id(body: &[u8]) -> Option<u8> {
-    body.first()
-        .map(|b| b >> 4)
-        .filter(|f| *f != SOUND_FORMAT_EX_HEADER)
+    body.first().map(|b| b >> 4).filter(|f| *f != SOUND_FORMAT_EX_HEADER)
 }
 
 #[cfg(test)]

@@ -56,10 +56,7 @@ pub(super) async fn read<S: ByteSource>(source: &S, first_tag: u64) -> Result<He
         let skip = (found.offset, header.next_offset(found.offset));
         match header.kind {
             // Only the name is read from other script tags: a cue point may be large.
-            SCRIPT
-                if head.metadata.is_none()
-                    && is_metadata(&walker.body_prefix(&found, METADATA_NAME_LEN).await?) =>
-            {
+            SCRIPT if head.metadata.is_none() && is_metadata(&walker.body_prefix(&found, METADATA_NAME_LEN).await?) => {
                 head.metadata = Some(walker.body(&found).await?);
                 head.skips.push(skip);
                 continue;
@@ -94,8 +91,7 @@ pub(super) async fn read<S: ByteSource>(source: &S, first_tag: u64) -> Result<He
             }
             _ => {}
         }
-        head.first_yield
-            .get_or_insert((found.offset, header.timestamp));
+        head.first_yield.get_or_insert((found.offset, header.timestamp));
     }
     head.end = walker.position();
     Ok(head)

@@ -31,17 +31,10 @@ pub(super) fn parse(body: &[u8]) -> Option<FileMetadata> {
     amf0::decode(&mut input).ok()?;
     let value = amf0::decode(&mut input).ok()?;
     value.properties()?;
-    let duration_ms = value
-        .get("duration")
-        .and_then(Value::as_f64)
-        .and_then(seconds_to_ms);
-    let keyframes = value
-        .get("keyframes")
-        .and_then(|k| Some((numbers(k.get("times")?)?, numbers(k.get("filepositions")?)?)));
-    Some(FileMetadata {
-        duration_ms,
-        keyframes,
-    })
+    let duration_ms = value.get("duration").and_then(Value::as_f64).and_then(seconds_to_ms);
+    let keyframes =
+        value.get("keyframes").and_then(|k| Some((numbers(k.get("times")?)?, numbers(k.get("filepositions")?)?)));
+    Some(FileMetadata { duration_ms, keyframes })
 }
 
 /// The same `onMetaData` body with `duration` set to `duration_ms` (added if absent). `None`
@@ -69,8 +62,7 @@ pub(super) fn with_duration(body: &[u8], duration_ms: u64) -> Option<Bytes> {
 /// Milliseconds from a positive, finite number of seconds (rounded).
 pub(crate) fn seconds_to_ms(seconds: f64) -> Option<u64> {
     // The upper bound keeps the float-to-int conversion exact and meaningful.
-    (seconds.is_finite() && seconds > 0.0 && seconds < 1e12)
-        .then(|| (seconds * 1000.0).round() as u64)
+    (seconds.is_finite() && seconds > 0.0 && seconds < 1e12).then(|| (seconds * 1000.0).round() as u64)
 }
 
 /// The numbers of a strict array (`None` if any element is not a number).

@@ -27,11 +27,7 @@ pub(super) struct Scan {
 impl Scan {
     /// The seek points of a file these are all the tags of.
     pub fn into_points(self) -> SeekPoints {
-        if self.has_video {
-            self.video_points
-        } else {
-            self.audio_points
-        }
+        if self.has_video { self.video_points } else { self.audio_points }
     }
 }
 
@@ -43,10 +39,7 @@ pub(super) async fn scan<S: ByteSource>(source: &S, from: u64) -> Result<Scan, M
         if !header.is_known() || header.size == 0 {
             continue;
         }
-        scan.last_timestamp = Some(
-            scan.last_timestamp
-                .map_or(header.timestamp, |t| t.max(header.timestamp)),
-        );
+        scan.last_timestamp = Some(scan.last_timestamp.map_or(header.timestamp, |t| t.max(header.timestamp)));
         let config = is_sequence_header(header.kind, found.peek());
         match header.kind {
             VIDEO => {

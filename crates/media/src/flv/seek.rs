@@ -77,10 +77,7 @@ pub(super) async fn from_index<S: ByteSource>(
         return Ok(None);
     }
     let size = source.size();
-    let mut points = SeekPoints {
-        times: Vec::with_capacity(times.len()),
-        offsets: Vec::with_capacity(times.len()),
-    };
+    let mut points = SeekPoints { times: Vec::with_capacity(times.len()), offsets: Vec::with_capacity(times.len()) };
     for (&time, &position) in times.iter().zip(positions) {
         let (Some(ms), Some(offset)) = (to_ms(time), to_offset(position)) else {
             return Ok(None);
@@ -94,9 +91,7 @@ pub(super) async fn from_index<S: ByteSource>(
         points.offsets.push(offset);
     }
     let n = points.len();
-    let mut checked: Vec<usize> = (0..SPOT_CHECKS)
-        .map(|k| k * (n - 1) / (SPOT_CHECKS - 1))
-        .collect();
+    let mut checked: Vec<usize> = (0..SPOT_CHECKS).map(|k| k * (n - 1) / (SPOT_CHECKS - 1)).collect();
     checked.dedup();
     let mut shift = None;
     for i in checked {

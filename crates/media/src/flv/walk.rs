@@ -40,13 +40,7 @@ pub(super) struct Walker<'a, S> {
 
 impl<'a, S: ByteSource> Walker<'a, S> {
     pub fn new(source: &'a S, first_tag: u64) -> Self {
-        Walker {
-            source,
-            size: source.size(),
-            window: Bytes::new(),
-            window_start: 0,
-            next: first_tag,
-        }
+        Walker { source, size: source.size(), window: Bytes::new(), window_start: 0, next: first_tag }
     }
 
     /// Offset of the next tag the walk will look at.
@@ -67,18 +61,11 @@ impl<'a, S: ByteSource> Walker<'a, S> {
         if header.body_end(offset) > size {
             return Ok(None);
         }
-        let peek_len = (header.size as usize)
-            .min(PEEK as usize)
-            .min(bytes.len() - TAG_HEADER_LEN as usize);
+        let peek_len = (header.size as usize).min(PEEK as usize).min(bytes.len() - TAG_HEADER_LEN as usize);
         let mut peek = [0; PEEK as usize];
         peek[..peek_len].copy_from_slice(&bytes[TAG_HEADER_LEN as usize..][..peek_len]);
         self.next = header.next_offset(offset);
-        Ok(Some(Found {
-            offset,
-            header,
-            peek,
-            peek_len,
-        }))
+        Ok(Some(Found { offset, header, peek, peek_len }))
     }
 
     /// The whole body of a tag the walk returned (a slice of the window when it is inside).
@@ -90,8 +77,7 @@ impl<'a, S: ByteSource> Walker<'a, S> {
     pub async fn body_prefix(&self, found: &Found, max_len: u64) -> Result<Bytes, MediaError> {
         let start = found.offset + TAG_HEADER_LEN;
         let len = u64::from(found.header.size).min(max_len);
-        if start >= self.window_start && start + len <= self.window_start + self.window.len() as u64
-        {
+        if start >= self.window_start && start + len <= self.window_start + self.window.len() as u64 {
             let from = (start - self.window_start) as usize;
             return Ok(self.window.slice(from..from + len as usize));
         }

@@ -34,18 +34,10 @@ pub(super) struct FrameHeader {
 /// Kilobits per second by bitrate index 1..=14, for MPEG-1 layers I, II, III and for
 /// MPEG-2/2.5 layer I and layers II/III.
 const BITRATES: [[u16; 14]; 5] = [
-    [
-        32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
-    ],
-    [
-        32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
-    ],
-    [
-        32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-    ],
-    [
-        32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
-    ],
+    [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+    [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+    [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+    [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
     [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
 ];
 
@@ -99,23 +91,14 @@ impl FrameHeader {
                 Version::Mpeg25 => 2,
             };
         let padding = u32::from((b[2] >> 1) & 1);
-        let params = StreamParams {
-            version,
-            layer,
-            sample_rate,
-        };
+        let params = StreamParams { version, layer, sample_rate };
         let bits = bitrate_kbps * 1000;
         let len = match layer {
             1 => (12 * bits / sample_rate + padding) * 4,
             // A frame holds samples_per_frame / 8 bytes per bit/s of rate.
             _ => params.samples_per_frame() / 8 * bits / sample_rate + padding,
         };
-        Some(FrameHeader {
-            params,
-            bitrate_kbps,
-            mono: b[3] >> 6 == 3,
-            len: len as usize,
-        })
+        Some(FrameHeader { params, bitrate_kbps, mono: b[3] >> 6 == 3, len: len as usize })
     }
 
     /// Bytes of layer III side information after the header (where a Xing/Info tag sits).
@@ -135,23 +118,13 @@ mod tests {
     #[test]
     fn mpeg1_layer3_128k_44100() {
         let h = FrameHeader::parse(&[0xff, 0xfb, 0x90, 0x64]).unwrap();
-        assert_eq!(
-            h.params,
-            StreamParams {
-                version: Version::Mpeg1,
-                layer: 3,
-                sample_rate: 44100
-            }
-        );
+        assert_eq!(h.params, StreamParams { version: Version::Mpeg1, layer: 3, sample_rate: 44100 });
         assert_eq!(h.bitrate_kbps, 128);
         assert_eq!(h.len, 417);
         assert!(!h.mono);
         assert_eq!(h.params.samples_per_frame(), 1152);
         // Padding bit adds one byte.
-        assert_eq!(
-            FrameHeader::parse(&[0xff, 0xfb, 0x92, 0x64]).unwrap().len,
-            418
-        );
+        assert_eq!(FrameHeader::parse(&[0xff, 0xfb, 0x92, 0x64]).unwrap().len, 418);
     }
 
     #[test]

@@ -37,15 +37,7 @@ pub(super) struct Scanner<'a, S> {
 
 impl<'a, S: ByteSource> Scanner<'a, S> {
     pub fn new(source: &'a S, start: u64, end: u64) -> Self {
-        Scanner {
-            source,
-            end,
-            window: Bytes::new(),
-            window_start: 0,
-            pos: start,
-            locked: None,
-            expected: None,
-        }
+        Scanner { source, end, window: Bytes::new(), window_start: 0, pos: start, locked: None, expected: None }
     }
 
     /// The next frame, or `None` at the end of the audio (or after too much garbage, or at
@@ -86,10 +78,7 @@ impl<'a, S: ByteSource> Scanner<'a, S> {
                 self.pos += 1;
                 continue;
             }
-            let frame = Frame {
-                offset: self.pos,
-                header,
-            };
+            let frame = Frame { offset: self.pos, header };
             self.locked = Some(header.params);
             self.expected = Some(frame_end);
             self.pos = frame_end;
@@ -101,9 +90,7 @@ impl<'a, S: ByteSource> Scanner<'a, S> {
     /// The bytes of a frame just returned (within the window, which always holds it whole).
     pub fn frame_bytes(&self, frame: &Frame) -> &[u8] {
         let at = (frame.offset - self.window_start) as usize;
-        self.window
-            .get(at..at + frame.header.len)
-            .unwrap_or_default()
+        self.window.get(at..at + frame.header.len).unwrap_or_default()
     }
 
     fn matches(&self, header: &FrameHeader) -> bool {
@@ -117,10 +104,7 @@ impl<'a, S: ByteSource> Scanner<'a, S> {
         if frame_end == self.end {
             return true;
         }
-        self.window
-            .get(at + header.len..)
-            .and_then(FrameHeader::parse)
-            .is_some_and(|next| next.params == header.params)
+        self.window.get(at + header.len..).and_then(FrameHeader::parse).is_some_and(|next| next.params == header.params)
     }
 
     /// Makes the window hold the longest possible frame at `pos` plus the next header (or

@@ -30,9 +30,7 @@ pub(super) async fn leading<S: ByteSource>(source: &S) -> Result<(u64, Id3Text),
             break;
         };
         if i == 0 {
-            let body = source
-                .read(start + ID3V2_HEADER_LEN, tag.body_len.min(MAX_ID3V2_PARSED))
-                .await?;
+            let body = source.read(start + ID3V2_HEADER_LEN, tag.body_len.min(MAX_ID3V2_PARSED)).await?;
             text = tag.text(&body);
         }
         start += tag.total_len;
@@ -64,11 +62,7 @@ fn ape_len(footer: &[u8]) -> Option<u64> {
     }
     let size = u32::from_le_bytes(footer[12..16].try_into().ok()?);
     let flags = u32::from_le_bytes(footer[20..24].try_into().ok()?);
-    let header = if flags & (1 << 31) != 0 {
-        APE_FOOTER_LEN
-    } else {
-        0
-    };
+    let header = if flags & (1 << 31) != 0 { APE_FOOTER_LEN } else { 0 };
     Some(u64::from(size) + header)
 }
 
@@ -83,23 +77,13 @@ struct Id3v2Header {
 
 impl Id3v2Header {
     fn parse(b: &[u8]) -> Option<Id3v2Header> {
-        if b.len() < ID3V2_HEADER_LEN as usize || &b[..3] != b"ID3" || b[3] == 0xff || b[4] == 0xff
-        {
+        if b.len() < ID3V2_HEADER_LEN as usize || &b[..3] != b"ID3" || b[3] == 0xff || b[4] == 0xff {
             return None;
         }
         let body_len = syncsafe(&b[6..10])?;
         // Version 2.4 may end with a copy of the header (footer flag).
-        let footer = if b[3] >= 4 && b[5] & 0x10 != 0 {
-            ID3V2_HEADER_LEN
-        } else {
-            0
-        };
-        Some(Id3v2Header {
-            major: b[3],
-            flags: b[5],
-            body_len,
-            total_len: ID3V2_HEADER_LEN + body_len + footer,
-        })
+        let footer = if b[3] >= 4 && b[5] & 0x10 != 0 { ID3V2_HEADER_LEN } else { 0 };
+        Some(Id3v2Header { major: b[3], flags: b[5], body_len, total_len: ID3V2_HEADER_LEN + body_len + footer })
     }
 
     /// Title and artist, when stored without unsynchronisation, extended header or
@@ -116,9 +100,7 @@ impl Id3v2Header {
             let size = match self.major {
                 2 => u32::from_be_bytes([0, size_bytes[0], size_bytes[1], size_bytes[2]]) as usize,
                 3 => u32::from_be_bytes(size_bytes.try_into().unwrap_or_default()) as usize,
-                _ => syncsafe(size_bytes)
-                    .unwrap_or(u64::MAX)
-                    .min(usize::MAX as u64) as usize,
+                _ => syncsafe(size_bytes).unwrap_or(u64::MAX).min(usize::MAX as u64) as usize,
             };
             let plain = match self.major {
                 2 => true,
@@ -156,11 +138,7 @@ fn syncsafe(b: &[u8]) -> Option<u64> {
 fn decode_text(content: &[u8]) -> Option<String> {
     let (&encoding, data) = content.split_first()?;
     let text: String = match encoding {
-        0 => data
-            .iter()
-            .take_while(|b| **b != 0)
-            .map(|b| char::from(*b))
-            .collect(),
+        0 => data.iter().take_while(|b| **b != 0).map(|b| char::from(*b)).collect(),
         1 | 2 => {
             let (big_endian, data) = match data {
                 [0xfe, 0xff, rest @ ..] => (true, rest),
@@ -170,17 +148,9 @@ fn decode_text(content: &[u8]) -> Option<String> {
             };
             let units = data
                 .chunks_exact(2)
-                .map(|c| {
-                    if big_endian {
-                        u16::from_be_bytes([c[0], c[1]])
-                    } else {
-                        u16::from_le_bytes([c[0], c[1]])
-                    }
-                })
+                .map(|c| if big_endian { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) })
                 .take_while(|u| *u != 0);
-            char::decode_utf16(units)
-                .collect::<Result<String, _>>()
-                .ok()?
+            char::decode_utf16(units).collect::<Result<String, _>>().ok()?
         }
         3 => {
             let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
@@ -225,26 +195,10 @@ mod tests {
     fn title_and_artist_in_every_encoding() {
         let mut body = frame(b"TIT2", b"\x00Caf\xe9\x00");
         body.extend(frame(b"TPE1", b"\x01\xff\xfeA\x00B\x00"));
-        let h = Id3v2Header {
-            major: 3,
-            flags: 0,
-            body_len: body.len() as u64,
-            total_len: 0,
-        };
-        assert_eq!(
-            h.text(&body),
-            Id3Text {
-                title: Some("Café".into()),
-                artist: Some("AB".into())
-            }
-        );
+        let h = Id3v2Header { major: 3, flags: 0, body_len: body.len() as u64, total_len: 0 };
+        assert_eq!(h.text(&body), Id3Text { title: Some("Café".into()), artist: Some("AB".into()) });
         let body = frame(b"TIT2", "\u{3}ü".as_bytes());
-        let h = Id3v2Header {
-            major: 3,
-            flags: 0,
-            body_len: 0,
-            total_len: 0,
-        };
+        let h = Id3v2Header { major: 3, flags: 0, body_len: 0, total_len: 0 };
         assert_eq!(h.text(&body).title.as_deref(), Some("ü"));
     }
 
@@ -252,12 +206,7 @@ mod tests {
     fn oversized_frame_stops_parsing() {
         let mut body = frame(b"TIT2", b"\x00x");
         body[7] = 200; // claims more bytes than there are
-        let h = Id3v2Header {
-            major: 3,
-            flags: 0,
-            body_len: 0,
-            total_len: 0,
-        };
+        let h = Id3v2Header { major: 3, flags: 0, body_len: 0, total_len: 0 };
         assert_eq!(h.text(&body), Id3Text::default());
     }
 

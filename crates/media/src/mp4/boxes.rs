@@ -18,15 +18,7 @@ pub(super) fn unsupported(reason: impl Into<String>) -> MediaError {
 /// Printable form of a box type for error messages (box types from hostile input may be any
 /// bytes).
 pub(super) fn fourcc_str(kind: FourCc) -> String {
-    kind.iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                char::from(b)
-            } else {
-                '?'
-            }
-        })
-        .collect()
+    kind.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { char::from(b) } else { '?' }).collect()
 }
 
 /// A cursor over a box payload. Every read checks the remaining length, and a short payload
@@ -162,16 +154,9 @@ pub(super) fn parse_header(buf: &[u8]) -> Result<Option<BoxHeader>, MediaError> 
     if let BoxSize::Exact(size) = size
         && size < header_len
     {
-        return Err(malformed(format!(
-            "'{}' box has size {size}, smaller than its header",
-            fourcc_str(kind)
-        )));
+        return Err(malformed(format!("'{}' box has size {size}, smaller than its header", fourcc_str(kind))));
     }
-    Ok(Some(BoxHeader {
-        kind,
-        header_len,
-        size,
-    }))
+    Ok(Some(BoxHeader { kind, header_len, size }))
 }
 
 /// The child boxes of a container payload, as `(type, payload)`. Stops at the first error
@@ -231,13 +216,8 @@ pub(super) fn find_child(payload: &[u8], kind: FourCc) -> Result<Option<&[u8]>, 
 }
 
 /// Payload of the first child of type `kind`, or `Malformed` naming what is missing.
-pub(super) fn require_child<'a>(
-    payload: &'a [u8],
-    kind: FourCc,
-    parent: &str,
-) -> Result<&'a [u8], MediaError> {
-    find_child(payload, kind)?
-        .ok_or_else(|| malformed(format!("'{parent}' box has no '{}' box", fourcc_str(kind))))
+pub(super) fn require_child<'a>(payload: &'a [u8], kind: FourCc, parent: &str) -> Result<&'a [u8], MediaError> {
+    find_child(payload, kind)?.ok_or_else(|| malformed(format!("'{parent}' box has no '{}' box", fourcc_str(kind))))
 }
 
 #[cfg(test)]
@@ -269,17 +249,8 @@ mod tests {
 
     #[test]
     fn header_sizes() {
-        let h = parse_header(&[0, 0, 0, 8, b'f', b'r', b'e', b'e'])
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            h,
-            BoxHeader {
-                kind: *b"free",
-                header_len: 8,
-                size: BoxSize::Exact(8)
-            }
-        );
+        let h = parse_header(&[0, 0, 0, 8, b'f', b'r', b'e', b'e']).unwrap().unwrap();
+        assert_eq!(h, BoxHeader { kind: *b"free", header_len: 8, size: BoxSize::Exact(8) });
 
         let mut big = vec![0, 0, 0, 1, b'm', b'd', b'a', b't'];
         big.extend_from_slice(&(5u64 << 32).to_be_bytes());
@@ -287,9 +258,7 @@ mod tests {
         assert_eq!(h.header_len, 16);
         assert_eq!(h.size, BoxSize::Exact(5 << 32));
 
-        let h = parse_header(&[0, 0, 0, 0, b'm', b'd', b'a', b't'])
-            .unwrap()
-            .unwrap();
+        let h = parse_header(&[0, 0, 0, 0, b'm', b'd', b'a', b't']).unwrap().unwrap();
         assert_eq!(h.size, BoxSize::ToEnd);
     }
 
@@ -297,11 +266,7 @@ mod tests {
     fn header_too_short_or_too_small() {
         assert!(parse_header(&[0, 0, 0]).unwrap().is_none());
         // 64-bit size announced but missing.
-        assert!(
-            parse_header(&[0, 0, 0, 1, b'm', b'd', b'a', b't', 0])
-                .unwrap()
-                .is_none()
-        );
+        assert!(parse_header(&[0, 0, 0, 1, b'm', b'd', b'a', b't', 0]).unwrap().is_none());
         assert!(parse_header(&[0, 0, 0, 7, b'f', b'r', b'e', b'e']).is_err());
         let mut big = vec![0, 0, 0, 1, b'm', b'd', b'a', b't'];
         big.extend_from_slice(&15u64.to_be_bytes());

@@ -67,9 +67,7 @@ pub(super) fn parse_stsd(stsd: &[u8]) -> Result<SampleDescription<'_>, MediaErro
     if entry_count == 0 {
         return Err(malformed("'stsd' box has no sample entries"));
     }
-    let (format, entry) = children(r.rest())
-        .next()
-        .ok_or_else(|| malformed("'stsd' box has no sample entries"))??;
+    let (format, entry) = children(r.rest()).next().ok_or_else(|| malformed("'stsd' box has no sample entries"))??;
     let codec = match &format {
         b"avc1" | b"avc3" => Codec::Avc(parse_avc(entry)?),
         b"mp4a" => parse_mp4a(entry)?,
@@ -91,20 +89,13 @@ fn parse_avc(entry: &[u8]) -> Result<Avc<'_>, MediaError> {
     let width = r.u16()?;
     let height = r.u16()?;
     r.skip(VISUAL_ENTRY_LEN - 28)?;
-    let config = find_child(r.rest(), *b"avcC")?
-        .ok_or_else(|| malformed("'avc1' sample entry has no 'avcC' box"))?;
+    let config = find_child(r.rest(), *b"avcC")?.ok_or_else(|| malformed("'avc1' sample entry has no 'avcC' box"))?;
     // configurationVersion, profile, compatibility, level, lengthSizeMinusOne, numOfSPS: the
     // least a decoder needs to look at; profile and level feed onMetaData.
     if config.len() < 6 || config[0] != 1 {
-        return Err(malformed(
-            "'avcC' box is not an AVC decoder configuration record (version 1)",
-        ));
+        return Err(malformed("'avcC' box is not an AVC decoder configuration record (version 1)"));
     }
-    Ok(Avc {
-        config,
-        width,
-        height,
-    })
+    Ok(Avc { config, width, height })
 }
 
 /// Reads an AudioSampleEntry (ISO, or QuickTime sound description versions 0-2): the format
@@ -125,25 +116,13 @@ fn audio_entry(entry: &[u8]) -> Result<(AudioFormat, &[u8]), MediaError> {
             let rate = f64::from_bits(r.u64()?);
             channels = u16::try_from(r.u32()?).unwrap_or(0);
             r.skip(20)?;
-            sample_rate = if (1.0..=1e6).contains(&rate) {
-                rate as u32
-            } else {
-                0
-            };
+            sample_rate = if (1.0..=1e6).contains(&rate) { rate as u32 } else { 0 };
         }
         v => {
-            return Err(malformed(format!(
-                "audio sample entry has unknown version {v}"
-            )));
+            return Err(malformed(format!("audio sample entry has unknown version {v}")));
         }
     }
-    Ok((
-        AudioFormat {
-            sample_rate,
-            channels,
-        },
-        r.rest(),
-    ))
+    Ok((AudioFormat { sample_rate, channels }, r.rest()))
 }
 
 fn parse_mp4a(entry: &[u8]) -> Result<Codec<'_>, MediaError> {
@@ -157,9 +136,7 @@ fn parse_mp4a(entry: &[u8]) -> Result<Codec<'_>, MediaError> {
         },
     };
     let Some(esds) = esds else {
-        return Ok(Codec::Other(
-            "'mp4a' sample entry without 'esds'".to_owned(),
-        ));
+        return Ok(Codec::Other("'mp4a' sample entry without 'esds'".to_owned()));
     };
     let decoder = parse_esds(esds)?;
     Ok(match decoder.object_type {
@@ -198,9 +175,7 @@ fn descriptor<'a>(r: &mut Reader<'a>) -> Result<(u8, &'a [u8]), MediaError> {
         }
     }
     if len > r.remaining() {
-        return Err(malformed(format!(
-            "'esds' descriptor 0x{tag:02x} of {len} bytes runs past its box"
-        )));
+        return Err(malformed(format!("'esds' descriptor 0x{tag:02x} of {len} bytes runs past its box")));
     }
     Ok((tag, r.bytes(len)?))
 }
@@ -230,16 +205,12 @@ fn parse_esds(esds: &[u8]) -> Result<DecoderConfig<'_>, MediaError> {
         DECODER_CONFIG_DESCRIPTOR => Some(body),
         _ => None,
     };
-    let body =
-        decoder_config.ok_or_else(|| malformed("'esds' box has no DecoderConfigDescriptor"))?;
+    let body = decoder_config.ok_or_else(|| malformed("'esds' box has no DecoderConfigDescriptor"))?;
     let mut dc = Reader::new(body, "esds");
     let object_type = dc.u8()?;
     dc.skip(12)?; // stream type, buffer size, max and average bitrate
     let specific_info = find_descriptor(dc, DECODER_SPECIFIC_INFO)?;
-    Ok(DecoderConfig {
-        object_type,
-        specific_info,
-    })
+    Ok(DecoderConfig { object_type, specific_info })
 }
 
 fn find_descriptor(mut r: Reader<'_>, wanted: u8) -> Result<Option<&[u8]>, MediaError> {
@@ -260,9 +231,7 @@ pub(super) fn audio_specific_config_format(asc: &[u8]) -> Option<AudioFormat> {
     if object_type == 31 {
         bits.read(6)?;
     }
-    const RATES: [u32; 13] = [
-        96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
-    ];
+    const RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
     let sample_rate = match bits.read(4)? {
         15 => bits.read(24)?,
         i => *RATES.get(i as usize)?,
@@ -271,10 +240,7 @@ pub(super) fn audio_specific_config_format(asc: &[u8]) -> Option<AudioFormat> {
         7 => 8,
         c => c as u16,
     };
-    Some(AudioFormat {
-        sample_rate,
-        channels,
-    })
+    Some(AudioFormat { sample_rate, channels })
 }
 
 struct BitReader<'a> {
@@ -293,7 +259,6 @@ impl BitReader<'_> {
         Some(v)
     }
 }
-
 
 /// The FLV sound byte of an MP3 track.
 pub(super) fn mp3_sound_byte(format: AudioFormat) -> u8 {
@@ -316,12 +281,7 @@ pub(crate) mod tests {
     }
 
     fn esds(object_type: u8, dsi: &[u8]) -> Vec<u8> {
-        let mut dc = vec![
-            DECODER_CONFIG_DESCRIPTOR,
-            13 + 2 + dsi.len() as u8,
-            object_type,
-            0x15,
-        ];
+        let mut dc = vec![DECODER_CONFIG_DESCRIPTOR, 13 + 2 + dsi.len() as u8, object_type, 0x15];
         dc.extend([0; 11]);
         dc.extend([DECODER_SPECIFIC_INFO, dsi.len() as u8]);
         dc.extend(dsi);
@@ -366,9 +326,7 @@ pub(crate) mod tests {
         let desc = stsd(&[avc1_entry(&avcc, 320, 240)]);
         let d = parse_stsd(&desc).unwrap();
         assert_eq!(d.entry_count, 1);
-        let Codec::Avc(avc) = d.codec else {
-            panic!("{:?}", d.codec)
-        };
+        let Codec::Avc(avc) = d.codec else { panic!("{:?}", d.codec) };
         assert_eq!((avc.config, avc.width, avc.height), (&avcc[..], 320, 240));
         assert_eq!((avc.profile(), avc.level()), (0x64, 0x1f));
 
@@ -385,27 +343,13 @@ pub(crate) mod tests {
         for (version, in_wave) in [(0, false), (1, true), (1, false)] {
             let desc = stsd(&[mp4a_entry(version, 0x40, &[0x12, 0x10], in_wave)]);
             let d = parse_stsd(&desc).unwrap();
-            let Codec::Aac(aac) = d.codec else {
-                panic!("{:?}", d.codec)
-            };
+            let Codec::Aac(aac) = d.codec else { panic!("{:?}", d.codec) };
             assert_eq!(aac.config, &[0x12, 0x10]);
-            assert_eq!(
-                aac.format,
-                AudioFormat {
-                    sample_rate: 44100,
-                    channels: 2
-                }
-            );
+            assert_eq!(aac.format, AudioFormat { sample_rate: 44100, channels: 2 });
         }
         let desc = stsd(&[mp4a_entry(0, 0x6b, &[], false)]);
         let d = parse_stsd(&desc).unwrap();
-        assert_eq!(
-            d.codec,
-            Codec::Mp3(AudioFormat {
-                sample_rate: 44100,
-                channels: 2
-            })
-        );
+        assert_eq!(d.codec, Codec::Mp3(AudioFormat { sample_rate: 44100, channels: 2 }));
         let desc = stsd(&[mp4a_entry(0, 0xa5, &[], false)]);
         let d = parse_stsd(&desc).unwrap();
         assert!(matches!(d.codec, Codec::Other(_)));
@@ -426,13 +370,7 @@ pub(crate) mod tests {
         let mut bare = vec![DECODER_CONFIG_DESCRIPTOR, 13, 0x40];
         bare.extend([0; 12]);
         let bare = full(b"esds", 0, &bare);
-        assert_eq!(
-            parse_esds(&bare[8..]).unwrap(),
-            DecoderConfig {
-                object_type: 0x40,
-                specific_info: None
-            }
-        );
+        assert_eq!(parse_esds(&bare[8..]).unwrap(), DecoderConfig { object_type: 0x40, specific_info: None });
     }
 
     #[test]
@@ -447,27 +385,10 @@ pub(crate) mod tests {
 
     #[test]
     fn asc_and_sound_byte() {
-        assert_eq!(
-            audio_specific_config_format(&[0x12, 0x10]),
-            Some(AudioFormat {
-                sample_rate: 44100,
-                channels: 2
-            })
-        );
-        assert_eq!(
-            audio_specific_config_format(&[0x11, 0x88]),
-            Some(AudioFormat {
-                sample_rate: 48000,
-                channels: 1
-            })
-        );
+        assert_eq!(audio_specific_config_format(&[0x12, 0x10]), Some(AudioFormat { sample_rate: 44100, channels: 2 }));
+        assert_eq!(audio_specific_config_format(&[0x11, 0x88]), Some(AudioFormat { sample_rate: 48000, channels: 1 }));
         assert_eq!(audio_specific_config_format(&[0x12]), None);
-        let byte = |sample_rate, channels| {
-            mp3_sound_byte(AudioFormat {
-                sample_rate,
-                channels,
-            })
-        };
+        let byte = |sample_rate, channels| mp3_sound_byte(AudioFormat { sample_rate, channels });
         assert_eq!(byte(44100, 2), 0x2f);
         assert_eq!(byte(48000, 1), 0x2e);
         assert_eq!(byte(22050, 1), 0x2a);

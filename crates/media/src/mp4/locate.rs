@@ -33,14 +33,9 @@ pub(super) async fn read_moov<S: ByteSource>(source: &S) -> Result<Moov, MediaEr
             return Err(boxes::malformed("no 'moov' box"));
         }
         let head = source.read(offset, MAX_HEADER_LEN).await?;
-        let header = boxes::parse_header(&head)?.ok_or_else(|| {
-            boxes::malformed(format!("box header at offset {offset} is truncated"))
-        })?;
-        if !header
-            .kind
-            .iter()
-            .all(|b| b.is_ascii_graphic() || *b == b' ')
-        {
+        let header = boxes::parse_header(&head)?
+            .ok_or_else(|| boxes::malformed(format!("box header at offset {offset} is truncated")))?;
+        if !header.kind.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
             // Top-level box types are plain ASCII: this is not an ISO media file (or we lost
             // track of the box structure).
             return Err(boxes::malformed(format!(
@@ -61,11 +56,7 @@ pub(super) async fn read_moov<S: ByteSource>(source: &S) -> Result<Moov, MediaEr
             }
             let len = size - header.header_len;
             if len > MAX_MOOV_LEN {
-                return Err(MediaError::TooLarge {
-                    what: "moov box",
-                    size: len,
-                    limit: MAX_MOOV_LEN,
-                });
+                return Err(MediaError::TooLarge { what: "moov box", size: len, limit: MAX_MOOV_LEN });
             }
             let payload = source.read(offset + header.header_len, len).await?;
             if payload.len() as u64 != len {
@@ -80,9 +71,7 @@ pub(super) async fn read_moov<S: ByteSource>(source: &S) -> Result<Moov, MediaEr
         }
         offset += size;
     }
-    Err(boxes::unsupported(format!(
-        "no 'moov' box within the first {MAX_TOP_LEVEL_BOXES} top-level boxes"
-    )))
+    Err(boxes::unsupported(format!("no 'moov' box within the first {MAX_TOP_LEVEL_BOXES} top-level boxes")))
 }
 
 #[cfg(test)]
@@ -131,10 +120,7 @@ mod tests {
     fn missing_or_broken_moov() {
         let mut file = boxed(b"ftyp", b"isom");
         file.extend(boxed(b"mdat", &[0; 10]));
-        assert!(matches!(
-            read(file.clone()),
-            Err(MediaError::Malformed { .. })
-        ));
+        assert!(matches!(read(file.clone()), Err(MediaError::Malformed { .. })));
         // Truncated moov.
         let mut truncated = file.clone();
         truncated.extend(boxed(b"moov", &[1; 20]));
@@ -149,14 +135,8 @@ mod tests {
             read(b"\x00\x00\x00\x10\xff\xfe\xfd\xfc garbage".to_vec()),
             Err(MediaError::Malformed { .. })
         ));
-        assert!(matches!(
-            read(Vec::new()),
-            Err(MediaError::Malformed { .. })
-        ));
-        assert!(matches!(
-            read(vec![0, 0, 0, 4, b'f', b'r', b'e', b'e']),
-            Err(MediaError::Malformed { .. })
-        ));
+        assert!(matches!(read(Vec::new()), Err(MediaError::Malformed { .. })));
+        assert!(matches!(read(vec![0, 0, 0, 4, b'f', b'r', b'e', b'e']), Err(MediaError::Malformed { .. })));
     }
 
     #[test]

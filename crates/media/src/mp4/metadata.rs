@@ -45,17 +45,14 @@ pub(super) struct Facts {
 /// announced duration is capped at `last_timestamp / 0.9995`, which also absorbs the
 /// floating-point rounding of its check.
 pub(super) fn announced_duration_ms(end_ms: u64, last_timestamp_ms: u64) -> u64 {
-    end_ms
-        .min(last_timestamp_ms * 10_000 / 9_995)
-        .max(last_timestamp_ms)
+    end_ms.min(last_timestamp_ms * 10_000 / 9_995).max(last_timestamp_ms)
 }
 
 /// Body of the `onMetaData` message: AMF0 `"onMetaData"` and an ECMA array (FFmpeg only
 /// ends its header probing on an ECMA array). Codec ids appear only for tracks that exist,
 /// since FFmpeg waits for a track that `videocodecid`/`audiocodecid` promise.
 pub(super) fn on_metadata(facts: &Facts) -> Bytes {
-    let mut props: Vec<(&str, Value)> =
-        vec![("duration", Value::Number(facts.duration_ms as f64 / 1000.0))];
+    let mut props: Vec<(&str, Value)> = vec![("duration", Value::Number(facts.duration_ms as f64 / 1000.0))];
     let seconds = facts.duration_ms as f64 / 1000.0;
     let kbps = |bytes: u64| (seconds > 0.0).then(|| bytes as f64 * 8.0 / seconds / 1000.0);
     if let Some(v) = &facts.video {
@@ -111,13 +108,7 @@ fn sequence_header(kind: TagKind, head: &[u8], config: &[u8]) -> Tag {
     let mut data = Vec::with_capacity(head.len() + config.len());
     data.extend_from_slice(head);
     data.extend_from_slice(config);
-    Tag {
-        kind,
-        timestamp: 0,
-        keyframe: true,
-        prefix: Prefix::EMPTY,
-        data: data.into(),
-    }
+    Tag { kind, timestamp: 0, keyframe: true, prefix: Prefix::EMPTY, data: data.into() }
 }
 
 #[cfg(test)]
@@ -133,13 +124,7 @@ mod tests {
             let percent = f64::from((percent * 10.0) as i32) / 10.0;
             percent >= 99.9
         };
-        for (end, last) in [
-            (5000, 4960),
-            (12000, 11977),
-            (4000, 3980),
-            (1000, 960),
-            (40, 0),
-        ] {
+        for (end, last) in [(5000, 4960), (12000, 11977), (4000, 3980), (1000, 960), (40, 0)] {
             let d = announced_duration_ms(end, last);
             assert!(d <= end && d >= last, "{end} {last} {d}");
             assert!(d == 0 || rtmpdump_ok(last, d), "{end} {last} {d}");
@@ -148,35 +133,19 @@ mod tests {
         assert_eq!(announced_duration_ms(3_600_040, 3_600_000), 3_600_040);
         // Every last timestamp up to 20 minutes passes rtmpdump's check.
         for last in 1..1_200_000 {
-            assert!(
-                rtmpdump_ok(last, announced_duration_ms(last + 40, last)),
-                "{last}"
-            );
+            assert!(rtmpdump_ok(last, announced_duration_ms(last + 40, last)), "{last}");
         }
     }
 
     #[test]
     fn sequence_headers() {
         let config = [1, 0x64, 0, 0x1f, 0xff, 0xe1];
-        let tag = avc_sequence_header(&Avc {
-            config: &config,
-            width: 2,
-            height: 2,
-        });
+        let tag = avc_sequence_header(&Avc { config: &config, width: 2, height: 2 });
         assert_eq!(tag.kind, TagKind::Video);
         assert_eq!(tag.prefix, Prefix::EMPTY);
-        assert_eq!(
-            &tag.data[..],
-            &[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1]
-        );
-        let tag = aac_sequence_header(&Aac {
-            config: &[0x12, 0x10],
-            format: Default::default(),
-        });
-        assert_eq!(
-            (tag.kind, tag.timestamp, tag.keyframe),
-            (TagKind::Audio, 0, true)
-        );
+        assert_eq!(&tag.data[..], &[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1]);
+        let tag = aac_sequence_header(&Aac { config: &[0x12, 0x10], format: Default::default() });
+        assert_eq!((tag.kind, tag.timestamp, tag.keyframe), (TagKind::Audio, 0, true));
         assert_eq!(&tag.data[..], &[0xaf, 0, 0x12, 0x10]);
     }
 }

@@ -57,10 +57,9 @@ impl Sizes<'_> {
         match *self {
             Sizes::Constant(size) => size,
             Sizes::Table { data, bits: 32 } => be_u32(data, i * 4),
-            Sizes::Table { data, bits: 16 } => u32::from(u16::from_be_bytes([
-                byte(data, i * 2),
-                byte(data, i * 2 + 1),
-            ])),
+            Sizes::Table { data, bits: 16 } => {
+                u32::from(u16::from_be_bytes([byte(data, i * 2), byte(data, i * 2 + 1)]))
+            }
             Sizes::Table { data, bits: 8 } => u32::from(byte(data, i)),
             Sizes::Table { data, .. } => {
                 let b = byte(data, i / 2);
@@ -120,12 +119,7 @@ struct Runs<'a> {
 
 impl<'a> Runs<'a> {
     fn new(data: &'a [u8]) -> Self {
-        Runs {
-            data,
-            next_entry: 0,
-            left: 0,
-            value: 0,
-        }
+        Runs { data, next_entry: 0, left: 0, value: 0 }
     }
 
     /// The value for the next sample (0 past the end, which validation rules out).
@@ -145,48 +139,24 @@ impl<'a> Runs<'a> {
 
 /// Sum of the counts of a run-length table.
 fn run_total(data: &[u8]) -> u64 {
-    (0..data.len() / 8)
-        .map(|i| u64::from(field(data, i, 2, 0)))
-        .sum()
+    (0..data.len() / 8).map(|i| u64::from(field(data, i, 2, 0))).sum()
 }
 
 impl<'a> SampleTables<'a> {
     /// Parses and cross-checks the tables in `stbl`. `stsd_entries` is the number of sample
     /// descriptions (chunks refer to them by index); `file_size` bounds what they may claim.
-    pub(super) fn parse(
-        stbl: &'a [u8],
-        stsd_entries: u32,
-        file_size: u64,
-    ) -> Result<Self, MediaError> {
+    pub(super) fn parse(stbl: &'a [u8], stsd_entries: u32, file_size: u64) -> Result<Self, MediaError> {
         let (sizes, sample_count) = parse_sizes(stbl)?;
         let stts = count_table(require_child(stbl, *b"stts", "stbl")?, "stts", 8)?;
-        let ctts = find_child(stbl, *b"ctts")?
-            .map(|b| count_table(b, "ctts", 8))
-            .transpose()?;
-        let stss = find_child(stbl, *b"stss")?
-            .map(|b| count_table(b, "stss", 4))
-            .transpose()?;
+        let ctts = find_child(stbl, *b"ctts")?.map(|b| count_table(b, "ctts", 8)).transpose()?;
+        let stss = find_child(stbl, *b"stss")?.map(|b| count_table(b, "stss", 4)).transpose()?;
         let stsc = count_table(require_child(stbl, *b"stsc", "stbl")?, "stsc", 12)?;
         let chunks = match (find_child(stbl, *b"stco")?, find_child(stbl, *b"co64")?) {
-            (Some(stco), _) => ChunkOffsets {
-                data: count_table(stco, "stco", 4)?,
-                wide: false,
-            },
-            (None, Some(co64)) => ChunkOffsets {
-                data: count_table(co64, "co64", 8)?,
-                wide: true,
-            },
+            (Some(stco), _) => ChunkOffsets { data: count_table(stco, "stco", 4)?, wide: false },
+            (None, Some(co64)) => ChunkOffsets { data: count_table(co64, "co64", 8)?, wide: true },
             (None, None) => return Err(malformed("'stbl' box has no 'stco' or 'co64' box")),
         };
-        let tables = SampleTables {
-            sample_count,
-            stts,
-            ctts,
-            stss,
-            sizes,
-            stsc,
-            chunks,
-        };
+        let tables = SampleTables { sample_count, stts, ctts, stss, sizes, stsc, chunks };
         tables.validate(stsd_entries, file_size)?;
         Ok(tables)
     }
@@ -200,10 +170,7 @@ impl<'a> SampleTables<'a> {
     /// composition time ≥ 0, which FLV players expect, without moving presentation times.
     pub(super) fn composition_shift(&self) -> u64 {
         let Some(ctts) = self.ctts else { return 0 };
-        let min = (0..ctts.len() / 8)
-            .map(|i| field(ctts, i, 2, 1) as i32)
-            .min()
-            .unwrap_or(0);
+        let min = (0..ctts.len() / 8).map(|i| field(ctts, i, 2, 1) as i32).min().unwrap_or(0);
         u64::from(min.min(0).unsigned_abs())
     }
 
@@ -283,16 +250,12 @@ impl<'a> SampleTables<'a> {
         let count = u64::from(self.sample_count);
         let stts_total = run_total(self.stts);
         if stts_total != count {
-            return Err(malformed(format!(
-                "'stts' describes {stts_total} samples, 'stsz' {count}"
-            )));
+            return Err(malformed(format!("'stts' describes {stts_total} samples, 'stsz' {count}")));
         }
         if let Some(ctts) = self.ctts {
             let total = run_total(ctts);
             if total != count {
-                return Err(malformed(format!(
-                    "'ctts' describes {total} samples, 'stsz' {count}"
-                )));
+                return Err(malformed(format!("'ctts' describes {total} samples, 'stsz' {count}")));
             }
         }
         if let Some(stss) = self.stss {
@@ -300,9 +263,7 @@ impl<'a> SampleTables<'a> {
             for i in 0..stss.len() / 4 {
                 let n = be_u32(stss, i * 4);
                 if n <= previous || u64::from(n) > count {
-                    return Err(malformed(format!(
-                        "'stss' entry {n} is out of order or beyond the {count} samples"
-                    )));
+                    return Err(malformed(format!("'stss' entry {n} is out of order or beyond the {count} samples")));
                 }
                 previous = n;
             }
@@ -338,15 +299,9 @@ impl<'a> SampleTables<'a> {
             let first = u64::from(field(self.stsc, run, 3, 0));
             let per_chunk = u64::from(field(self.stsc, run, 3, 1));
             let description = field(self.stsc, run, 3, 2);
-            let end = if run + 1 < runs {
-                u64::from(field(self.stsc, run + 1, 3, 0))
-            } else {
-                chunk_count + 1
-            };
+            let end = if run + 1 < runs { u64::from(field(self.stsc, run + 1, 3, 0)) } else { chunk_count + 1 };
             if (run == 0 && first != 1) || first == 0 || end <= first || end > chunk_count + 1 {
-                return Err(malformed(format!(
-                    "'stsc' entry {run} covers chunks {first}..{end} of {chunk_count}"
-                )));
+                return Err(malformed(format!("'stsc' entry {run} covers chunks {first}..{end} of {chunk_count}")));
             }
             if description == 0 || description > stsd_entries {
                 return Err(malformed(format!(
@@ -397,24 +352,16 @@ impl Timing<'_> {
         // The validated `ctts` is 32-bit; version 0 is unsigned by the spec, but a value of
         // 2^31 or more only ever comes from a writer meaning a negative offset (read as
         // signed by FFmpeg and Apple's players).
-        let composition = self
-            .ctts
-            .as_mut()
-            .map_or(0, |c| i64::from(c.next_value() as i32));
+        let composition = self.ctts.as_mut().map_or(0, |c| i64::from(c.next_value() as i32));
         let sync = self.all_sync || {
-            let is_sync = self.next_sync * 4 < self.stss.len()
-                && be_u32(self.stss, self.next_sync * 4) == self.number;
+            let is_sync = self.next_sync * 4 < self.stss.len() && be_u32(self.stss, self.next_sync * 4) == self.number;
             self.next_sync += usize::from(is_sync);
             is_sync
         };
         let dts = self.dts;
         self.dts = dts.saturating_add(self.stts.next_value().into());
         self.number = self.number.wrapping_add(1);
-        SampleTiming {
-            dts,
-            composition,
-            sync,
-        }
+        SampleTiming { dts, composition, sync }
     }
 }
 
@@ -463,11 +410,7 @@ impl SampleIter<'_, '_> {
             self.next_run += 1;
             self.chunk = field(t.stsc, run, 3, 0) as usize;
             self.per_chunk = field(t.stsc, run, 3, 1);
-            self.chunk_end = if run + 1 < runs {
-                field(t.stsc, run + 1, 3, 0) as usize
-            } else {
-                t.chunks.count() + 1
-            };
+            self.chunk_end = if run + 1 < runs { field(t.stsc, run + 1, 3, 0) as usize } else { t.chunks.count() + 1 };
         }
         // Validation guarantees 1 ≤ chunk < chunk_end ≤ count + 1.
         self.offset = t.chunks.get(self.chunk.saturating_sub(1));
@@ -491,10 +434,7 @@ impl Iterator for SampleIter<'_, '_> {
             }
             let (index, offset) = (self.index, self.offset);
             let size = self.tables.sizes.get(index as usize);
-            let Some(end) = offset
-                .checked_add(size.into())
-                .filter(|&e| e <= self.file_size)
-            else {
+            let Some(end) = offset.checked_add(size.into()).filter(|&e| e <= self.file_size) else {
                 self.failed = true;
                 return Some(Err(malformed(format!(
                     "sample {} ({size} bytes at {offset}) lies past the end of the file",
@@ -506,24 +446,14 @@ impl Iterator for SampleIter<'_, '_> {
             self.offset = end;
             self.index += 1;
             if index >= self.first {
-                return Some(Ok(RawSample {
-                    offset,
-                    size,
-                    dts: t.dts,
-                    composition: t.composition,
-                    sync: t.sync,
-                }));
+                return Some(Ok(RawSample { offset, size, dts: t.dts, composition: t.composition, sync: t.sync }));
             }
         }
     }
 }
 
 /// Full box header, entry count, and the entries (count × `entry_size` bytes).
-fn count_table<'a>(
-    payload: &'a [u8],
-    what: &'static str,
-    entry_size: usize,
-) -> Result<&'a [u8], MediaError> {
+fn count_table<'a>(payload: &'a [u8], what: &'static str, entry_size: usize) -> Result<&'a [u8], MediaError> {
     let mut r = Reader::new(payload, what);
     r.full_box()?;
     let count = r.u32()?;
@@ -539,16 +469,9 @@ fn parse_sizes(stbl: &[u8]) -> Result<(Sizes<'_>, u32), MediaError> {
         if size != 0 {
             return Ok((Sizes::Constant(size), count));
         }
-        return Ok((
-            Sizes::Table {
-                data: r.table(count, 4)?,
-                bits: 32,
-            },
-            count,
-        ));
+        return Ok((Sizes::Table { data: r.table(count, 4)?, bits: 32 }, count));
     }
-    let stz2 = find_child(stbl, *b"stz2")?
-        .ok_or_else(|| malformed("'stbl' box has no 'stsz' or 'stz2' box"))?;
+    let stz2 = find_child(stbl, *b"stz2")?.ok_or_else(|| malformed("'stbl' box has no 'stsz' or 'stz2' box"))?;
     let mut r = Reader::new(stz2, "stz2");
     r.full_box()?;
     r.skip(3)?;
@@ -559,9 +482,7 @@ fn parse_sizes(stbl: &[u8]) -> Result<(Sizes<'_>, u32), MediaError> {
         4 => r.table(count / 2 + count % 2, 1)?,
         8 | 16 => r.table(count, usize::from(bits / 8))?,
         _ => {
-            return Err(malformed(format!(
-                "'stz2' field size {bits} is not 4, 8 or 16"
-            )));
+            return Err(malformed(format!("'stz2' field size {bits} is not 4, 8 or 16")));
         }
     };
     Ok((Sizes::Table { data, bits }, count))
@@ -594,28 +515,16 @@ pub(crate) mod tests {
                 out.extend(full(b"ctts", 0, &pairs(ctts)));
             }
             if let Some(stss) = &self.stss {
-                out.extend(full(
-                    b"stss",
-                    0,
-                    &[u32s(&[stss.len() as u32]), u32s(stss)].concat(),
-                ));
+                out.extend(full(b"stss", 0, &[u32s(&[stss.len() as u32]), u32s(stss)].concat()));
             }
             let (size, sizes) = &self.stsz;
-            let count = if *size == 0 {
-                sizes.len() as u32
-            } else {
-                sizes.first().copied().unwrap_or(0)
-            };
+            let count = if *size == 0 { sizes.len() as u32 } else { sizes.first().copied().unwrap_or(0) };
             let table = if *size == 0 { u32s(sizes) } else { Vec::new() };
             out.extend(full(b"stsz", 0, &[u32s(&[*size, count]), table].concat()));
             let mut stsc = u32s(&[self.stsc.len() as u32]);
             stsc.extend(self.stsc.iter().flat_map(|&(a, b, c)| u32s(&[a, b, c])));
             out.extend(full(b"stsc", 0, &stsc));
-            out.extend(full(
-                b"stco",
-                0,
-                &[u32s(&[self.stco.len() as u32]), u32s(&self.stco)].concat(),
-            ));
+            out.extend(full(b"stco", 0, &[u32s(&[self.stco.len() as u32]), u32s(&self.stco)].concat()));
             out
         }
     }
@@ -643,21 +552,10 @@ pub(crate) mod tests {
         let t = SampleTables::parse(&stbl, 1, 1000).unwrap();
         assert_eq!(t.sample_count(), 4);
         let (samples, end) = collect(&t, 1000).unwrap();
-        let s = |offset, size, dts, composition, sync| RawSample {
-            offset,
-            size,
-            dts,
-            composition,
-            sync,
-        };
+        let s = |offset, size, dts, composition, sync| RawSample { offset, size, dts, composition, sync };
         assert_eq!(
             samples,
-            vec![
-                s(100, 5, 0, 20, true),
-                s(105, 6, 10, -10, false),
-                s(200, 7, 20, 0, true),
-                s(300, 8, 30, 0, false)
-            ]
+            vec![s(100, 5, 0, 20, true), s(105, 6, 10, -10, false), s(200, 7, 20, 0, true), s(300, 8, 30, 0, false)]
         );
         assert_eq!(end, 50);
         // The last sample must fit in the file.
@@ -701,11 +599,7 @@ pub(crate) mod tests {
         let stbl = t.encode();
         let tables = SampleTables::parse(&stbl, 1, 1000).unwrap();
         let (samples, _) = collect(&tables, 1000).unwrap();
-        assert!(
-            samples
-                .iter()
-                .all(|s| s.size == 4 && s.sync && s.composition == 0)
-        );
+        assert!(samples.iter().all(|s| s.size == 4 && s.sync && s.composition == 0));
         assert_eq!(samples[1].offset, 104);
         // More sample bytes than the file has are refused before expansion.
         assert!(SampleTables::parse(&stbl, 1, 15).is_err());
@@ -726,10 +620,7 @@ pub(crate) mod tests {
         let tables = SampleTables::parse(&stbl, 1, 1 << 34).unwrap();
         let (samples, _) = collect(&tables, 1 << 34).unwrap();
         let layout: Vec<_> = samples.iter().map(|s| (s.offset, s.size)).collect();
-        assert_eq!(
-            layout,
-            vec![((1 << 33), 1), ((1 << 33) + 1, 2), (200, 3), (300, 15)]
-        );
+        assert_eq!(layout, vec![((1 << 33), 1), ((1 << 33) + 1, 2), (200, 3), (300, 15)]);
     }
 
     fn parse_err(t: Stbl) -> String {
@@ -798,12 +689,7 @@ pub(crate) mod tests {
         let mut stbl = simple().encode();
         let at = stbl.windows(4).position(|w| w == b"stts").unwrap() + 8;
         stbl[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert!(
-            SampleTables::parse(&stbl, 1, 1000)
-                .unwrap_err()
-                .to_string()
-                .contains("claims")
-        );
+        assert!(SampleTables::parse(&stbl, 1, 1000).unwrap_err().to_string().contains("claims"));
         let mut stbl = simple().encode();
         let at = stbl.windows(4).position(|w| w == b"stsz").unwrap() + 12;
         stbl[at..at + 4].copy_from_slice(&0x4000_0000u32.to_be_bytes());
@@ -824,31 +710,16 @@ pub(crate) mod tests {
             out
         };
         for kind in [b"stts", b"stsz", b"stsc", b"stco"] {
-            assert!(
-                SampleTables::parse(&without(kind), 1, 1000).is_err(),
-                "{kind:?}"
-            );
+            assert!(SampleTables::parse(&without(kind), 1, 1000).is_err(), "{kind:?}");
         }
         let mut stz2 = without(b"stsz");
         stz2.extend(full(b"stz2", 0, &[0, 0, 0, 5, 0, 0, 0, 1, 0]));
-        assert!(
-            SampleTables::parse(&stz2, 1, 1000)
-                .unwrap_err()
-                .to_string()
-                .contains("field size")
-        );
+        assert!(SampleTables::parse(&stz2, 1, 1000).unwrap_err().to_string().contains("field size"));
     }
 
     #[test]
     fn empty_track() {
-        let t = Stbl {
-            stts: vec![],
-            ctts: None,
-            stss: None,
-            stsz: (0, vec![]),
-            stsc: vec![],
-            stco: vec![],
-        };
+        let t = Stbl { stts: vec![], ctts: None, stss: None, stsz: (0, vec![]), stsc: vec![], stco: vec![] };
         let stbl = t.encode();
         let tables = SampleTables::parse(&stbl, 1, 1000).unwrap();
         assert_eq!(tables.sample_count(), 0);

@@ -30,11 +30,7 @@ impl Plan {
     pub(super) fn new(track: &Track<'_>) -> Plan {
         let media_time = track.edit.media_time.max(0).unsigned_abs();
         let is_video = matches!(track.codec, Codec::Avc(_));
-        let target = if is_video {
-            media_time
-        } else {
-            media_time.saturating_sub(track.timescale.into())
-        };
+        let target = if is_video { media_time } else { media_time.saturating_sub(track.timescale.into()) };
         let (first, first_dts) = track.tables.first_needed(target);
         let mut edit = track.edit;
         if is_video
@@ -43,12 +39,7 @@ impl Plan {
         {
             edit.media_time = i64::try_from(start).unwrap_or(i64::MAX);
         }
-        Plan {
-            first,
-            first_dts,
-            dts_shift: track.tables.composition_shift(),
-            edit,
-        }
+        Plan { first, first_dts, dts_shift: track.tables.composition_shift(), edit }
     }
 
     /// The track's earliest delivered time, in ms before the file-wide shift.
@@ -71,13 +62,7 @@ pub(super) struct TrackStream<'t, 'a> {
 }
 
 impl<'t, 'a> TrackStream<'t, 'a> {
-    pub(super) fn new(
-        track: &'t Track<'a>,
-        plan: &Plan,
-        timeline: Timeline,
-        shift: i128,
-        file_size: u64,
-    ) -> Self {
+    pub(super) fn new(track: &'t Track<'a>, plan: &Plan, timeline: Timeline, shift: i128, file_size: u64) -> Self {
         TrackStream {
             track,
             raw: track.tables.samples(file_size, plan.first),
@@ -90,10 +75,7 @@ impl<'t, 'a> TrackStream<'t, 'a> {
 
     /// How many samples this stream yields.
     pub(super) fn len(&self) -> usize {
-        self.track
-            .tables
-            .sample_count()
-            .saturating_sub(self.raw.first()) as usize
+        self.track.tables.sample_count().saturating_sub(self.raw.first()) as usize
     }
 
     /// Track duration in media units (sum of the `stts` deltas); valid once exhausted.
@@ -103,8 +85,7 @@ impl<'t, 'a> TrackStream<'t, 'a> {
 
     /// Milliseconds (file-wide timeline) at the end of the last sample; valid once exhausted.
     pub(super) fn end_ms(&self) -> Result<u64, MediaError> {
-        self.to_u32(self.timeline.ms(self.raw.end_dts().into()))
-            .map(u64::from)
+        self.to_u32(self.timeline.ms(self.raw.end_dts().into())).map(u64::from)
     }
 
     fn to_u32(&self, ms: i128) -> Result<u32, MediaError> {
@@ -125,31 +106,16 @@ impl<'t, 'a> TrackStream<'t, 'a> {
                 let pts = i128::from(raw.dts) + i128::from(raw.composition);
                 let cts = composition_ms(&self.timeline, dts, pts).to_be_bytes();
                 let frame = if raw.sync { 0x17 } else { 0x27 };
-                (
-                    TagKind::Video,
-                    raw.sync,
-                    Prefix::new(&[frame, 0x01, cts[1], cts[2], cts[3]]),
-                )
+                (TagKind::Video, raw.sync, Prefix::new(&[frame, 0x01, cts[1], cts[2], cts[3]]))
             }
             Codec::Aac(_) => (TagKind::Audio, true, Prefix::new(&[0xaf, 0x01])),
-            Codec::Mp3(format) => (
-                TagKind::Audio,
-                true,
-                Prefix::new(&[mp3_sound_byte(*format)]),
-            ),
+            Codec::Mp3(format) => (TagKind::Audio, true, Prefix::new(&[mp3_sound_byte(*format)])),
             // Never chosen as a track to stream.
             Codec::Other(_) => {
                 return Err(malformed("internal: unsupported codec in a streamed track"));
             }
         };
-        Ok(Sample {
-            offset: raw.offset,
-            size: raw.size,
-            timestamp,
-            kind,
-            keyframe,
-            prefix,
-        })
+        Ok(Sample { offset: raw.offset, size: raw.size, timestamp, kind, keyframe, prefix })
     }
 }
 
@@ -169,11 +135,7 @@ impl Iterator for TrackStream<'_, '_> {
 /// Merges two streams sorted by timestamp into one list sorted by timestamp, keeping each
 /// stream's order; on equal timestamps the first stream (video) goes first. Built in one
 /// pass into one allocation: for long files this list is the bulk of the index.
-pub(super) fn interleave<A, B>(
-    mut first: A,
-    mut second: B,
-    capacity: usize,
-) -> Result<Vec<Sample>, MediaError>
+pub(super) fn interleave<A, B>(mut first: A, mut second: B, capacity: usize) -> Result<Vec<Sample>, MediaError>
 where
     A: Iterator<Item = Result<Sample, MediaError>>,
     B: Iterator<Item = Result<Sample, MediaError>>,
@@ -205,48 +167,21 @@ mod tests {
     use super::*;
 
     fn s(kind: TagKind, timestamp: u32) -> Sample {
-        Sample {
-            offset: 0,
-            size: 0,
-            timestamp,
-            kind,
-            keyframe: true,
-            prefix: Prefix::EMPTY,
-        }
+        Sample { offset: 0, size: 0, timestamp, kind, keyframe: true, prefix: Prefix::EMPTY }
     }
 
     #[test]
     fn interleave_is_stable() {
-        let v = vec![
-            s(TagKind::Video, 0),
-            s(TagKind::Video, 40),
-            s(TagKind::Video, 40),
-            s(TagKind::Video, 80),
-        ];
-        let a = vec![
-            s(TagKind::Audio, 0),
-            s(TagKind::Audio, 23),
-            s(TagKind::Audio, 46),
-            s(TagKind::Audio, 100),
-        ];
-        let merge = |x: &[Sample], y: &[Sample]| {
-            interleave(x.iter().copied().map(Ok), y.iter().copied().map(Ok), 0).unwrap()
-        };
+        let v = vec![s(TagKind::Video, 0), s(TagKind::Video, 40), s(TagKind::Video, 40), s(TagKind::Video, 80)];
+        let a = vec![s(TagKind::Audio, 0), s(TagKind::Audio, 23), s(TagKind::Audio, 46), s(TagKind::Audio, 100)];
+        let merge =
+            |x: &[Sample], y: &[Sample]| interleave(x.iter().copied().map(Ok), y.iter().copied().map(Ok), 0).unwrap();
         let merged = merge(&v, &a);
         let got: Vec<_> = merged.iter().map(|s| (s.kind, s.timestamp)).collect();
         use TagKind::*;
         assert_eq!(
             got,
-            vec![
-                (Video, 0),
-                (Audio, 0),
-                (Audio, 23),
-                (Video, 40),
-                (Video, 40),
-                (Audio, 46),
-                (Video, 80),
-                (Audio, 100)
-            ]
+            vec![(Video, 0), (Audio, 0), (Audio, 23), (Video, 40), (Video, 40), (Audio, 46), (Video, 80), (Audio, 100)]
         );
         assert_eq!(merge(&v, &[]), v);
         assert_eq!(merge(&[], &a), a);

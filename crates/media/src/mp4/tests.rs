@@ -50,14 +50,7 @@ fn video_trak(id: u32) -> Vec<u8> {
         stsc: vec![(1, 4, 1)],
         stco: vec![MDAT_DATA],
     };
-    trak(
-        id,
-        b"vide",
-        12800,
-        Some(elst(&[(160, 1024)])),
-        stsd(&[avc1_entry(&AVCC, 320, 240)]),
-        &stbl,
-    )
+    trak(id, b"vide", 12800, Some(elst(&[(160, 1024)])), stsd(&[avc1_entry(&AVCC, 320, 240)]), &stbl)
 }
 
 /// 5 AAC frames at 44.1 kHz with 1024 samples of priming, in two chunks after the video.
@@ -70,14 +63,7 @@ fn audio_trak(id: u32) -> Vec<u8> {
         stsc: vec![(1, 3, 1), (2, 2, 1)],
         stco: vec![MDAT_DATA + 46, MDAT_DATA + 100],
     };
-    trak(
-        id,
-        b"soun",
-        44100,
-        Some(elst(&[(93, 1024)])),
-        stsd(&[mp4a_entry(0, 0x40, &ASC, false)]),
-        &stbl,
-    )
+    trak(id, b"soun", 44100, Some(elst(&[(93, 1024)])), stsd(&[mp4a_entry(0, 0x40, &ASC, false)]), &stbl)
 }
 
 #[test]
@@ -85,17 +71,7 @@ fn video_and_audio_on_one_timeline() {
     let f = file(&[video_trak(1), audio_trak(2)], 200);
     let (info, samples) = open(&f).unwrap();
     assert!(info.has_video && info.has_audio);
-    let got: Vec<_> = samples
-        .iter()
-        .map(|s| {
-            (
-                s.kind,
-                s.timestamp,
-                s.keyframe,
-                s.prefix.as_slice().to_vec(),
-            )
-        })
-        .collect();
+    let got: Vec<_> = samples.iter().map(|s| (s.kind, s.timestamp, s.keyframe, s.prefix.as_slice().to_vec())).collect();
     use TagKind::{Audio, Video};
     let aac = vec![0xaf, 0x01];
     // Video dts −80, −40, 0, 40 ms and audio −23.2, 0, 23.2, … ms, all shifted by 80 ms.
@@ -113,22 +89,9 @@ fn video_and_audio_on_one_timeline() {
             (Audio, 150, true, aac.clone()),
         ]
     );
-    let layout: Vec<_> = samples
-        .iter()
-        .filter(|s| s.kind == Audio)
-        .map(|s| (s.offset, s.size))
-        .collect();
+    let layout: Vec<_> = samples.iter().filter(|s| s.kind == Audio).map(|s| (s.offset, s.size)).collect();
     let base = u64::from(MDAT_DATA);
-    assert_eq!(
-        layout,
-        vec![
-            (base + 46, 5),
-            (base + 51, 5),
-            (base + 56, 5),
-            (base + 100, 5),
-            (base + 105, 6)
-        ]
-    );
+    assert_eq!(layout, vec![(base + 46, 5), (base + 51, 5), (base + 56, 5), (base + 100, 5), (base + 105, 6)]);
 
     assert_eq!(info.sequence_headers.len(), 2);
     assert_eq!(&info.sequence_headers[0].data[..5], &[0x17, 0, 0, 0, 0]);
@@ -183,16 +146,7 @@ fn picks_first_supported_tracks() {
             stco: vec![MDAT_DATA],
         },
     );
-    let f = file(
-        &[
-            text.clone(),
-            hevc.clone(),
-            audio_trak(3),
-            video_trak(4),
-            video_trak(5),
-        ],
-        200,
-    );
+    let f = file(&[text.clone(), hevc.clone(), audio_trak(3), video_trak(4), video_trak(5)], 200);
     let (info, samples) = open(&f).unwrap();
     assert!(info.has_video && info.has_audio);
     assert_eq!(samples.len(), 9);
@@ -209,10 +163,7 @@ fn picks_first_supported_tracks() {
     let f = file(&[text, hevc], 200);
     match open(&f) {
         Err(MediaError::Unsupported { reason, .. }) => {
-            assert!(
-                reason.contains("text") && reason.contains("HEVC"),
-                "{reason}"
-            )
+            assert!(reason.contains("text") && reason.contains("HEVC"), "{reason}")
         }
         other => panic!("{other:?}"),
     }
@@ -220,22 +171,8 @@ fn picks_first_supported_tracks() {
 
 #[test]
 fn fragmented_files_are_unsupported() {
-    let empty = Stbl {
-        stts: vec![],
-        ctts: None,
-        stss: None,
-        stsz: (0, vec![]),
-        stsc: vec![],
-        stco: vec![],
-    };
-    let t = trak(
-        1,
-        b"vide",
-        12800,
-        None,
-        stsd(&[avc1_entry(&AVCC, 320, 240)]),
-        &empty,
-    );
+    let empty = Stbl { stts: vec![], ctts: None, stss: None, stsz: (0, vec![]), stsc: vec![], stco: vec![] };
+    let t = trak(1, b"vide", 12800, None, stsd(&[avc1_entry(&AVCC, 320, 240)]), &empty);
     let mut moov = mvhd(1000);
     moov.extend(t);
     moov.extend(boxed(b"mvex", &[]));
@@ -275,11 +212,7 @@ fn leading_empty_edit_delays_one_track() {
     let len = audio.len() as u32;
     audio[..4].copy_from_slice(&len.to_be_bytes());
     let (_, samples) = open(&file(&[video, audio], 200)).unwrap();
-    let audio_ts: Vec<_> = samples
-        .iter()
-        .filter(|s| s.kind == TagKind::Audio)
-        .map(|s| s.timestamp)
-        .collect();
+    let audio_ts: Vec<_> = samples.iter().filter(|s| s.kind == TagKind::Audio).map(|s| s.timestamp).collect();
     assert_eq!(audio_ts, vec![977, 1000, 1023, 1046, 1070]);
     assert_eq!(samples[0].timestamp, 0);
     assert!(samples.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
@@ -297,10 +230,7 @@ fn samples_past_the_end_and_bad_timescale() {
     let mut t = video_trak(1);
     let at = t.windows(4).position(|w| w == b"mdhd").unwrap() + 16;
     t[at..at + 4].copy_from_slice(&0u32.to_be_bytes());
-    assert!(matches!(
-        open(&file(&[t], 200)),
-        Err(MediaError::Malformed { .. })
-    ));
+    assert!(matches!(open(&file(&[t], 200)), Err(MediaError::Malformed { .. })));
 }
 
 #[test]
@@ -313,23 +243,13 @@ fn mp3_in_mp4() {
         stsc: vec![(1, 2, 1)],
         stco: vec![MDAT_DATA],
     };
-    let t = trak(
-        1,
-        b"soun",
-        44100,
-        None,
-        stsd(&[mp4a_entry(0, 0x6b, &[], false)]),
-        &stbl,
-    );
+    let t = trak(1, b"soun", 44100, None, stsd(&[mp4a_entry(0, 0x6b, &[], false)]), &stbl);
     let (info, samples) = open(&file(&[t], 200)).unwrap();
     assert!(info.sequence_headers.is_empty());
     assert_eq!(samples[0].prefix.as_slice(), &[0x2f]);
     assert_eq!(samples[1].timestamp, 26);
     let meta = sf_amf::amf0::decode_all(&info.metadata).unwrap();
-    assert_eq!(
-        meta[1].get("audiocodecid").and_then(|v| v.as_f64()),
-        Some(2.0)
-    );
+    assert_eq!(meta[1].get("audiocodecid").and_then(|v| v.as_f64()), Some(2.0));
 }
 
 #[test]
@@ -352,11 +272,7 @@ fn truncations_and_corruptions_never_panic() {
         }
         if let Ok((_, samples)) = open(&g) {
             assert!(samples.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
-            assert!(
-                samples
-                    .iter()
-                    .all(|s| s.offset + u64::from(s.size) <= g.len() as u64)
-            );
+            assert!(samples.iter().all(|s| s.offset + u64::from(s.size) <= g.len() as u64));
         }
     }
 }
@@ -378,23 +294,12 @@ fn sixty_four_bit_boxes_and_co64() {
         let mut co64 = u32s(&[1]);
         co64.extend(mdat_data.to_be_bytes());
         tables.extend(full(b"co64", 0, &co64));
-        let stbl = boxed(
-            b"stbl",
-            &[boxed(b"stsd", &stsd(&[avc1_entry(&AVCC, 2, 2)])), tables].concat(),
-        );
+        let stbl = boxed(b"stbl", &[boxed(b"stsd", &stsd(&[avc1_entry(&AVCC, 2, 2)])), tables].concat());
         let mdia = boxed(
             b"mdia",
-            &[
-                super::track::tests::mdhd(12800),
-                super::track::tests::hdlr(b"vide"),
-                boxed(b"minf", &stbl),
-            ]
-            .concat(),
+            &[super::track::tests::mdhd(12800), super::track::tests::hdlr(b"vide"), boxed(b"minf", &stbl)].concat(),
         );
-        boxed(
-            b"trak",
-            &[super::track::tests::tkhd(1, 2, 2), mdia].concat(),
-        )
+        boxed(b"trak", &[super::track::tests::tkhd(1, 2, 2), mdia].concat())
     };
     let probe = build(0);
     moov.extend(&probe);
@@ -408,10 +313,7 @@ fn sixty_four_bit_boxes_and_co64() {
     f.extend([1, 2, 3, 4, 5, 6, 7]);
     let (_, samples) = open(&f).unwrap();
     assert_eq!(
-        samples
-            .iter()
-            .map(|s| (s.offset, s.size))
-            .collect::<Vec<_>>(),
+        samples.iter().map(|s| (s.offset, s.size)).collect::<Vec<_>>(),
         vec![(mdat_data, 3), (mdat_data + 3, 4)]
     );
 }

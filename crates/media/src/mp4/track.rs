@@ -61,22 +61,13 @@ pub(super) fn parse_movie(moov: &[u8], file_size: u64) -> Result<Movie<'_>, Medi
                 continue;
             }
             _ => {
-                note(
-                    &mut movie.ignored,
-                    format!(
-                        "track {}: another track of the same kind comes first",
-                        header.id
-                    ),
-                );
+                note(&mut movie.ignored, format!("track {}: another track of the same kind comes first", header.id));
                 continue;
             }
         };
         let tables = SampleTables::parse(header.stbl, header.stsd_entries, file_size)?;
         if tables.sample_count() == 0 {
-            note(
-                &mut movie.ignored,
-                format!("track {}: no samples", header.id),
-            );
+            note(&mut movie.ignored, format!("track {}: no samples", header.id));
             continue;
         }
         *slot = Some(Track {
@@ -146,10 +137,7 @@ fn parse_trak(trak: &[u8]) -> Result<TrakHeader<'_>, MediaError> {
     header.codec = if kind_matches {
         description.codec
     } else {
-        Codec::Other(format!(
-            "codec does not match the '{}' handler",
-            fourcc_str(handler)
-        ))
+        Codec::Other(format!("codec does not match the '{}' handler", fourcc_str(handler)))
     };
     header.stsd_entries = description.entry_count;
     header.stbl = stbl;
@@ -242,19 +230,11 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn mdhd(timescale: u32) -> Vec<u8> {
-        full(
-            b"mdhd",
-            0,
-            &[u32s(&[0, 0, timescale, 0]), vec![0; 4]].concat(),
-        )
+        full(b"mdhd", 0, &[u32s(&[0, 0, timescale, 0]), vec![0; 4]].concat())
     }
 
     pub(crate) fn hdlr(kind: &[u8; 4]) -> Vec<u8> {
-        full(
-            b"hdlr",
-            0,
-            &[vec![0; 4], kind.to_vec(), vec![0; 13]].concat(),
-        )
+        full(b"hdlr", 0, &[vec![0; 4], kind.to_vec(), vec![0; 13]].concat())
     }
 
     pub(crate) fn elst(entries: &[(u32, i32)]) -> Vec<u8> {
@@ -266,11 +246,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn mvhd(timescale: u32) -> Vec<u8> {
-        full(
-            b"mvhd",
-            0,
-            &[u32s(&[0, 0, timescale, 0]), vec![0; 80]].concat(),
-        )
+        full(b"mvhd", 0, &[u32s(&[0, 0, timescale, 0]), vec![0; 80]].concat())
     }
 
     /// A `trak` box.
@@ -285,31 +261,17 @@ pub(crate) mod tests {
         let stbl = boxed(b"stbl", &[boxed(b"stsd", &stsd), stbl.encode()].concat());
         let minf = boxed(b"minf", &stbl);
         let mdia = boxed(b"mdia", &[mdhd(timescale), hdlr(handler), minf].concat());
-        boxed(
-            b"trak",
-            &[tkhd(id, 320, 240), edts.unwrap_or_default(), mdia].concat(),
-        )
+        boxed(b"trak", &[tkhd(id, 320, 240), edts.unwrap_or_default(), mdia].concat())
     }
 
     #[test]
     fn edit_lists() {
         let parse = |e: &[(u32, i32)]| parse_elst(&elst(e)[16..]);
         assert_eq!(parse(&[]).unwrap(), Edit::default());
-        assert_eq!(
-            parse(&[(100, 1024)]).unwrap(),
-            Edit {
-                empty: 0,
-                media_time: 1024,
-                explicit: true
-            }
-        );
+        assert_eq!(parse(&[(100, 1024)]).unwrap(), Edit { empty: 0, media_time: 1024, explicit: true });
         assert_eq!(
             parse(&[(500, -1), (500, -1), (100, 7), (5, 9)]).unwrap(),
-            Edit {
-                empty: 1000,
-                media_time: 7,
-                explicit: true
-            }
+            Edit { empty: 1000, media_time: 7, explicit: true }
         );
         assert!(parse(&[(100, -2)]).is_err());
         let mut huge = elst(&[(1, 0)]);
@@ -320,14 +282,7 @@ pub(crate) mod tests {
         p.extend(5u64.to_be_bytes());
         p.extend((-1i64).to_be_bytes());
         p.extend(u32s(&[0x0001_0000]));
-        assert_eq!(
-            parse_elst(&full(b"elst", 1, &p)[8..]).unwrap(),
-            Edit {
-                empty: 5,
-                media_time: 0,
-                explicit: false
-            }
-        );
+        assert_eq!(parse_elst(&full(b"elst", 1, &p)[8..]).unwrap(), Edit { empty: 5, media_time: 0, explicit: false });
     }
 
     #[test]

@@ -14,12 +14,7 @@ pub fn run(program: &str, args: &[&str]) -> Vec<u8> {
     let out = Command::new(program).args(args).output().unwrap_or_else(|e| {
         panic!("cannot run `{program}` ({e}): these tests need FFmpeg installed (apt-get install ffmpeg)")
     });
-    assert!(
-        out.status.success(),
-        "`{program} {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "`{program} {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
 

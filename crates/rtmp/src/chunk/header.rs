@@ -85,11 +85,7 @@ pub(crate) fn decode_basic_header(input: &[u8]) -> Option<(Format, u32, usize)> 
         0 => Some((format, 64 + u32::from(*input.get(1)?), 2)),
         1 => {
             let bytes = input.get(1..3)?;
-            Some((
-                format,
-                64 + u32::from(u16::from_le_bytes([bytes[0], bytes[1]])),
-                3,
-            ))
+            Some((format, 64 + u32::from(u16::from_le_bytes([bytes[0], bytes[1]])), 3))
         }
         csid => Some((format, u32::from(csid), 1)),
     }

@@ -260,10 +260,7 @@ impl ChunkReader {
             header.length = read_u24(&fields[3..]);
             header.type_id = fields[6];
             if header.length > self.limits.max_message_len {
-                return Err(ChunkError::MessageTooLarge {
-                    len: header.length,
-                    limit: self.limits.max_message_len,
-                });
+                return Err(ChunkError::MessageTooLarge { len: header.length, limit: self.limits.max_message_len });
             }
         }
         if fields_len == 11 {
@@ -280,15 +277,10 @@ impl ChunkReader {
         let slot = match header.slot {
             Some(slot) => slot,
             None if self.streams.len() >= self.limits.max_chunk_streams => {
-                return Err(ChunkError::TooManyChunkStreams(
-                    self.limits.max_chunk_streams,
-                ));
+                return Err(ChunkError::TooManyChunkStreams(self.limits.max_chunk_streams));
             }
             None => {
-                self.streams.push(StreamState {
-                    csid: header.csid,
-                    ..StreamState::default()
-                });
+                self.streams.push(StreamState { csid: header.csid, ..StreamState::default() });
                 self.slots.insert(header.csid, self.streams.len() - 1);
                 self.streams.len() - 1
             }
@@ -299,10 +291,7 @@ impl ChunkReader {
             if let Some(partial) = &state.partial {
                 let remaining = state.length as usize - partial.len();
                 let size = remaining.min(self.chunk_size as usize);
-                self.payload = Some(PendingPayload {
-                    slot,
-                    remaining: size,
-                });
+                self.payload = Some(PendingPayload { slot, remaining: size });
                 return Ok(None);
             }
             state.timestamp = state.timestamp.wrapping_add(state.delta);
@@ -340,10 +329,7 @@ impl ChunkReader {
         }
         self.buffered += length;
         state.partial = Some(BytesMut::with_capacity(length));
-        self.payload = Some(PendingPayload {
-            slot,
-            remaining: size,
-        });
+        self.payload = Some(PendingPayload { slot, remaining: size });
         Ok(None)
     }
 }
@@ -371,15 +357,10 @@ fn message(state: &StreamState, payload: bytes::Bytes) -> Message {
 /// timestamp (for peers that repeat that instead). `None` while the available bytes
 /// cannot tell: a prefix of a candidate and fewer than 4 bytes.
 fn extended_timestamp_follows(state: &StreamState, after: &[u8]) -> Option<bool> {
-    let timestamp = if state.partial.is_some() {
-        state.timestamp
-    } else {
-        state.timestamp.wrapping_add(state.delta)
-    };
+    let timestamp = if state.partial.is_some() { state.timestamp } else { state.timestamp.wrapping_add(state.delta) };
     let available = after.len().min(4);
-    let matches = [state.delta, timestamp]
-        .iter()
-        .any(|candidate| candidate.to_be_bytes()[..available] == after[..available]);
+    let matches =
+        [state.delta, timestamp].iter().any(|candidate| candidate.to_be_bytes()[..available] == after[..available]);
     match (matches, available) {
         (false, _) => Some(false),
         (true, 4) => Some(true),

@@ -9,12 +9,7 @@ use super::*;
 use crate::message::{Message, MessageHeader, type_id};
 
 fn header(csid: u32, timestamp: u32, type_id: u8, stream_id: u32) -> MessageHeader {
-    MessageHeader {
-        csid,
-        timestamp,
-        type_id,
-        stream_id,
-    }
+    MessageHeader { csid, timestamp, type_id, stream_id }
 }
 
 fn write(writer: &mut ChunkWriter, header: MessageHeader, body: &[u8]) -> Vec<u8> {
@@ -34,19 +29,11 @@ fn message(header: MessageHeader, payload: &[u8]) -> Message {
 }
 
 fn big_limits() -> ReaderLimits {
-    ReaderLimits {
-        max_message_len: MAX_MESSAGE_LEN,
-        max_chunk_streams: 1 << 20,
-        max_buffered: 1 << 30,
-    }
+    ReaderLimits { max_message_len: MAX_MESSAGE_LEN, max_chunk_streams: 1 << 20, max_buffered: 1 << 30 }
 }
 
 /// Pushes `input` in pieces of `split` bytes, collecting messages until the first error.
-fn read_split(
-    input: &[u8],
-    split: usize,
-    limits: ReaderLimits,
-) -> (Vec<Message>, Option<ChunkError>) {
+fn read_split(input: &[u8], split: usize, limits: ReaderLimits) -> (Vec<Message>, Option<ChunkError>) {
     let mut reader = ChunkReader::new(limits);
     let mut messages = Vec::new();
     for piece in input.chunks(split.max(1)) {
@@ -91,15 +78,9 @@ fn concat(parts: &[&[u8]]) -> Vec<u8> {
 fn writer_first_message_is_fmt0_then_fmt2_or_fmt1() {
     let mut writer = ChunkWriter::new();
     let h = header(3, 0, type_id::COMMAND_AMF0, 0);
-    assert_eq!(
-        write(&mut writer, h, b"hello"),
-        concat(&[&[0x03, 0, 0, 0, 0, 0, 5, 0x14, 0, 0, 0, 0], b"hello"])
-    );
+    assert_eq!(write(&mut writer, h, b"hello"), concat(&[&[0x03, 0, 0, 0, 0, 0, 5, 0x14, 0, 0, 0, 0], b"hello"]));
     // Same length and type: fmt 2, delta 40.
-    assert_eq!(
-        write(&mut writer, header(3, 40, 20, 0), b"world"),
-        concat(&[&[0x83, 0, 0, 0x28], b"world"])
-    );
+    assert_eq!(write(&mut writer, header(3, 40, 20, 0), b"world"), concat(&[&[0x83, 0, 0, 0x28], b"world"]));
     // Other length: fmt 1 with delta 0.
     assert_eq!(
         write(&mut writer, header(3, 40, 20, 0), b"hello!"),
@@ -121,10 +102,7 @@ fn writer_first_message_is_fmt0_then_fmt2_or_fmt1() {
         concat(&[&[0x03, 0, 0, 20, 0, 0, 6, 0x12, 4, 3, 2, 1], b"hello!"])
     );
     // Another chunk stream starts with fmt 0 of its own.
-    assert_eq!(
-        write(&mut writer, header(5, 20, 18, 0), b""),
-        [0x05, 0, 0, 20, 0, 0, 0, 0x12, 0, 0, 0, 0]
-    );
+    assert_eq!(write(&mut writer, header(5, 20, 18, 0), b""), [0x05, 0, 0, 20, 0, 0, 0, 0x12, 0, 0, 0, 0]);
 }
 
 #[test]
@@ -142,15 +120,8 @@ fn writer_splits_into_fmt3_continuations() {
     ]);
     assert_eq!(out, expected);
     // Exactly one chunk's worth: no trailing continuation header.
-    let out = write(
-        &mut writer,
-        header(4, 1040, type_id::VIDEO, 1),
-        &payload[..128],
-    );
-    assert_eq!(
-        out,
-        concat(&[&[0x44, 0, 0, 40, 0, 0, 128, 9], &payload[..128]])
-    );
+    let out = write(&mut writer, header(4, 1040, type_id::VIDEO, 1), &payload[..128]);
+    assert_eq!(out, concat(&[&[0x44, 0, 0, 40, 0, 0, 128, 9], &payload[..128]]));
 }
 
 #[test]
@@ -158,21 +129,10 @@ fn writer_parts_are_concatenated_across_chunk_boundaries() {
     let mut writer = ChunkWriter::new();
     writer.set_chunk_size(4);
     let mut out = BytesMut::new();
-    writer.write(
-        &header(6, 0, type_id::AUDIO, 1),
-        &[b"ab", b"", b"cdefg", b"hij"],
-        &mut out,
-    );
+    writer.write(&header(6, 0, type_id::AUDIO, 1), &[b"ab", b"", b"cdefg", b"hij"], &mut out);
     assert_eq!(
         out.to_vec(),
-        concat(&[
-            &[0x06, 0, 0, 0, 0, 0, 10, 8, 1, 0, 0, 0],
-            b"abcd",
-            &[0xc6],
-            b"efgh",
-            &[0xc6],
-            b"ij"
-        ])
+        concat(&[&[0x06, 0, 0, 0, 0, 0, 10, 8, 1, 0, 0, 0], b"abcd", &[0xc6], b"efgh", &[0xc6], b"ij"])
     );
 }
 
@@ -183,9 +143,7 @@ fn writer_extended_timestamp_is_repeated_on_continuations() {
     let ts = 0x0100_0000;
     let out = write(&mut writer, header(4, ts, type_id::VIDEO, 1), &payload);
     let expected = concat(&[
-        &[
-            0x04, 0xff, 0xff, 0xff, 0x00, 0x00, 0xc8, 0x09, 1, 0, 0, 0, 0x01, 0, 0, 0,
-        ],
+        &[0x04, 0xff, 0xff, 0xff, 0x00, 0x00, 0xc8, 0x09, 1, 0, 0, 0, 0x01, 0, 0, 0],
         &payload[..128],
         &[0xc4, 0x01, 0, 0, 0],
         &payload[128..],
@@ -196,15 +154,9 @@ fn writer_extended_timestamp_is_repeated_on_continuations() {
     let expected = concat(&[&[0x84, 0, 0, 33], &payload[..128], &[0xc4], &payload[128..]]);
     assert_eq!(out, expected);
     // A delta of 0xFFFFFF or more is extended too (fmt 1 here), and repeated.
-    let out = write(
-        &mut writer,
-        header(4, ts + 33 + 0xff_ffff, type_id::AUDIO, 1),
-        &payload,
-    );
+    let out = write(&mut writer, header(4, ts + 33 + 0xff_ffff, type_id::AUDIO, 1), &payload);
     let expected = concat(&[
-        &[
-            0x44, 0xff, 0xff, 0xff, 0x00, 0x00, 0xc8, 0x08, 0x00, 0xff, 0xff, 0xff,
-        ],
+        &[0x44, 0xff, 0xff, 0xff, 0x00, 0x00, 0xc8, 0x08, 0x00, 0xff, 0xff, 0xff],
         &payload[..128],
         &[0xc4, 0x00, 0xff, 0xff, 0xff],
         &payload[128..],
@@ -217,16 +169,12 @@ fn writer_timestamp_field_boundary() {
     let mut writer = ChunkWriter::new();
     assert_eq!(
         write(&mut writer, header(2, 0xff_fffe, 1, 0), &[0, 0, 0x10, 0]),
-        [
-            0x02, 0xff, 0xff, 0xfe, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0x10, 0
-        ]
+        [0x02, 0xff, 0xff, 0xfe, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0x10, 0]
     );
     let mut writer = ChunkWriter::new();
     assert_eq!(
         write(&mut writer, header(2, 0xff_ffff, 1, 0), &[0, 0, 0x10, 0]),
-        [
-            0x02, 0xff, 0xff, 0xff, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0, 0, 0x10, 0
-        ]
+        [0x02, 0xff, 0xff, 0xff, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0, 0, 0x10, 0]
     );
 }
 
@@ -243,13 +191,7 @@ fn writer_long_basic_headers() {
     ];
     for (csid, first, continuation) in cases {
         let out = write(&mut writer, header(csid, 0, 8, 0), b"xy");
-        let expected = concat(&[
-            first,
-            &[0, 0, 0, 0, 0, 2, 8, 0, 0, 0, 0],
-            b"x",
-            continuation,
-            b"y",
-        ]);
+        let expected = concat(&[first, &[0, 0, 0, 0, 0, 2, 8, 0, 0, 0, 0], b"x", continuation, b"y"]);
         assert_eq!(out, expected, "csid {csid}");
         assert_eq!(read_split(&out, 1, ReaderLimits::default()).0[0].csid, csid);
     }
@@ -305,12 +247,7 @@ fn reader_decodes_all_formats() {
 #[test]
 fn reader_fmt3_after_fmt0_adds_the_absolute_timestamp() {
     // 2012 spec, FFmpeg, librtmp: after a type 0 the "delta" is the absolute timestamp.
-    let input = concat(&[
-        &[0x04, 0, 0, 100, 0, 0, 1, 8, 0, 0, 0, 0],
-        b"a",
-        &[0xc4],
-        b"b",
-    ]);
+    let input = concat(&[&[0x04, 0, 0, 100, 0, 0, 1, 8, 0, 0, 0, 0], b"a", &[0xc4], b"b"]);
     let messages = read_ok(&input);
     assert_eq!(messages[0].timestamp, 100);
     assert_eq!(messages[1].timestamp, 200);
@@ -330,29 +267,16 @@ fn reader_continuations_and_interleaving() {
         &[0xc6],
         &b[128..],
     ]);
-    assert_eq!(
-        read_ok(&input),
-        [
-            message(header(4, 1, 9, 1), &a),
-            message(header(6, 2, 8, 1), &b)
-        ]
-    );
+    assert_eq!(read_ok(&input), [message(header(4, 1, 9, 1), &a), message(header(6, 2, 8, 1), &b)]);
 }
 
 #[test]
 fn reader_extended_timestamp_on_continuations_present_or_absent() {
     let payload = body(200);
-    let first = [
-        0x04, 0xff, 0xff, 0xff, 0, 0, 200, 9, 1, 0, 0, 0, 0x01, 0x02, 0x03, 0x04,
-    ];
+    let first = [0x04, 0xff, 0xff, 0xff, 0, 0, 200, 9, 1, 0, 0, 0, 0x01, 0x02, 0x03, 0x04];
     let expected = [message(header(4, 0x0102_0304, 9, 1), &payload)];
     // FFmpeg / librtmp ≥ 2014 style: the 4 bytes follow the fmt-3 basic header.
-    let with = concat(&[
-        &first,
-        &payload[..128],
-        &[0xc4, 1, 2, 3, 4],
-        &payload[128..],
-    ]);
+    let with = concat(&[&first, &payload[..128], &[0xc4, 1, 2, 3, 4], &payload[128..]]);
     assert_eq!(read_ok(&with), expected);
     // 2009-spec style: nothing follows.
     let without = concat(&[&first, &payload[..128], &[0xc4], &payload[128..]]);
@@ -361,18 +285,13 @@ fn reader_extended_timestamp_on_continuations_present_or_absent() {
     let mut tricky = payload.clone();
     tricky[128..131].copy_from_slice(&[1, 2, 3]);
     let without = concat(&[&first, &tricky[..128], &[0xc4], &tricky[128..]]);
-    assert_eq!(
-        read_ok(&without),
-        [message(header(4, 0x0102_0304, 9, 1), &tricky)]
-    );
+    assert_eq!(read_ok(&without), [message(header(4, 0x0102_0304, 9, 1), &tricky)]);
 }
 
 #[test]
 fn reader_extended_timestamp_on_fmt3_new_message() {
     let input = concat(&[
-        &[
-            0x05, 0xff, 0xff, 0xff, 0, 0, 2, 8, 0, 0, 0, 0, 0x01, 0, 0, 0,
-        ],
+        &[0x05, 0xff, 0xff, 0xff, 0, 0, 2, 8, 0, 0, 0, 0, 0x01, 0, 0, 0],
         b"ab",
         // fmt 3 new message repeating the extended field: timestamp 2 × 0x01000000
         &[0xc5, 0x01, 0, 0, 0],
@@ -403,9 +322,7 @@ fn reader_extended_delta_on_fmt1() {
 #[test]
 fn reader_timestamps_wrap() {
     let input = concat(&[
-        &[
-            0x05, 0xff, 0xff, 0xff, 0, 0, 1, 8, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xf0,
-        ],
+        &[0x05, 0xff, 0xff, 0xff, 0, 0, 1, 8, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xf0],
         b"a",
         &[0x85, 0, 0, 0x20],
         b"b",
@@ -415,11 +332,7 @@ fn reader_timestamps_wrap() {
 
 #[test]
 fn reader_zero_length_messages() {
-    let input = concat(&[
-        &[0x03, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0],
-        &[0xc3],
-        &[0x83, 0, 0, 1],
-    ]);
+    let input = concat(&[&[0x03, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0], &[0xc3], &[0x83, 0, 0, 1]]);
     let messages = read_ok(&input);
     assert_eq!(messages.len(), 3);
     assert!(messages.iter().all(|m| m.payload.is_empty()));
@@ -449,36 +362,15 @@ fn reader_applies_set_chunk_size_and_returns_it() {
 fn reader_rejects_bad_chunk_sizes() {
     for (payload, error) in [
         (vec![0, 0, 0, 0], ChunkError::InvalidChunkSize(0)),
-        (
-            vec![0x80, 0, 0, 0],
-            ChunkError::InvalidChunkSize(0x8000_0000),
-        ),
-        (
-            vec![0xff, 0xff, 0xff, 0xff],
-            ChunkError::InvalidChunkSize(u32::MAX),
-        ),
-        (
-            vec![0, 1],
-            ChunkError::Control(crate::message::ControlError::BadLength {
-                type_id: 1,
-                len: 2,
-                expected: 4,
-            }),
-        ),
+        (vec![0x80, 0, 0, 0], ChunkError::InvalidChunkSize(0x8000_0000)),
+        (vec![0xff, 0xff, 0xff, 0xff], ChunkError::InvalidChunkSize(u32::MAX)),
+        (vec![0, 1], ChunkError::Control(crate::message::ControlError::BadLength { type_id: 1, len: 2, expected: 4 })),
     ] {
-        let input = concat(&[
-            &[0x02, 0, 0, 0, 0, 0, payload.len() as u8, 1, 0, 0, 0, 0],
-            &payload,
-        ]);
-        assert_eq!(
-            read_both(&input, ReaderLimits::default()),
-            (vec![], Some(error))
-        );
+        let input = concat(&[&[0x02, 0, 0, 0, 0, 0, payload.len() as u8, 1, 0, 0, 0, 0], &payload]);
+        assert_eq!(read_both(&input, ReaderLimits::default()), (vec![], Some(error)));
     }
     // The largest valid size works.
-    let input = [
-        0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff,
-    ];
+    let input = [0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff];
     assert_eq!(read_ok(&input).len(), 1);
 }
 
@@ -540,34 +432,14 @@ fn reader_errors_are_sticky() {
 
 #[test]
 fn reader_rejects_long_messages_before_buffering() {
-    let limits = ReaderLimits {
-        max_message_len: 1000,
-        ..ReaderLimits::default()
-    };
+    let limits = ReaderLimits { max_message_len: 1000, ..ReaderLimits::default() };
     let input = [0x03, 0, 0, 0, 0x00, 0x03, 0xe9, 20, 0, 0, 0, 0];
-    assert_eq!(
-        read_both(&input, limits),
-        (
-            vec![],
-            Some(ChunkError::MessageTooLarge {
-                len: 1001,
-                limit: 1000
-            })
-        )
-    );
+    assert_eq!(read_both(&input, limits), (vec![], Some(ChunkError::MessageTooLarge { len: 1001, limit: 1000 })));
     // fmt 1 is checked too.
-    let input = [
-        0x03, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0x43, 0, 0, 0, 0xff, 0xff, 0xff, 9,
-    ];
+    let input = [0x03, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0x43, 0, 0, 0, 0xff, 0xff, 0xff, 9];
     let (messages, error) = read_both(&input, limits);
     assert_eq!(messages.len(), 1);
-    assert_eq!(
-        error,
-        Some(ChunkError::MessageTooLarge {
-            len: 0xff_ffff,
-            limit: 1000
-        })
-    );
+    assert_eq!(error, Some(ChunkError::MessageTooLarge { len: 0xff_ffff, limit: 1000 }));
     // At the limit is fine.
     let payload = body(1000);
     let mut writer = ChunkWriter::new();
@@ -577,10 +449,7 @@ fn reader_rejects_long_messages_before_buffering() {
 
 #[test]
 fn reader_limits_chunk_streams() {
-    let limits = ReaderLimits {
-        max_chunk_streams: 3,
-        ..ReaderLimits::default()
-    };
+    let limits = ReaderLimits { max_chunk_streams: 3, ..ReaderLimits::default() };
     let mut input = Vec::new();
     for csid in [3u8, 4, 5, 3, 6] {
         input.extend_from_slice(&[csid, 0, 0, 0, 0, 0, 1, 8, 0, 0, 0, 0, b'x']);
@@ -592,21 +461,14 @@ fn reader_limits_chunk_streams() {
 
 #[test]
 fn reader_limits_buffered_bytes() {
-    let limits = ReaderLimits {
-        max_message_len: 1000,
-        max_chunk_streams: 64,
-        max_buffered: 1500,
-    };
+    let limits = ReaderLimits { max_message_len: 1000, max_chunk_streams: 64, max_buffered: 1500 };
     // Two 800-byte messages started on two chunk streams: 1600 > 1500.
     let input = concat(&[
         &[0x04, 0, 0, 0, 0, 0x03, 0x20, 9, 1, 0, 0, 0],
         &body(128),
         &[0x05, 0, 0, 0, 0, 0x03, 0x20, 9, 1, 0, 0, 0],
     ]);
-    assert_eq!(
-        read_both(&input, limits),
-        (vec![], Some(ChunkError::TooMuchBuffered(1500)))
-    );
+    assert_eq!(read_both(&input, limits), (vec![], Some(ChunkError::TooMuchBuffered(1500))));
     // One after the other is fine: completed messages no longer count.
     let mut writer = ChunkWriter::new();
     let mut input = write(&mut writer, header(4, 0, 9, 1), &body(800));
@@ -614,18 +476,11 @@ fn reader_limits_buffered_bytes() {
     input.extend(write(&mut writer, header(4, 0, 9, 1), &body(800)));
     assert_eq!(read_both(&input, limits).0.len(), 3);
     // Single-chunk messages count as well, whether or not they arrive in one piece.
-    let limits = ReaderLimits {
-        max_message_len: 1000,
-        max_chunk_streams: 64,
-        max_buffered: 500,
-    };
+    let limits = ReaderLimits { max_message_len: 1000, max_chunk_streams: 64, max_buffered: 500 };
     let mut writer = ChunkWriter::new();
     writer.set_chunk_size(1000);
     let input = write(&mut writer, header(4, 0, 9, 1), &body(800));
-    assert_eq!(
-        read_both(&input, limits),
-        (vec![], Some(ChunkError::TooMuchBuffered(500)))
-    );
+    assert_eq!(read_both(&input, limits), (vec![], Some(ChunkError::TooMuchBuffered(500))));
 }
 
 #[test]
@@ -641,11 +496,7 @@ fn reader_consumes_what_it_parses() {
             while let Some(message) = reader.next_message().unwrap() {
                 assert_eq!(message.timestamp, i * 23);
             }
-            assert!(
-                reader.unparsed_len() < 18 + 17,
-                "{} bytes held",
-                reader.unparsed_len()
-            );
+            assert!(reader.unparsed_len() < 18 + 17, "{} bytes held", reader.unparsed_len());
         }
     }
 }
@@ -694,11 +545,7 @@ fn random_stream(rng: &mut StdRng, count: usize, chunk_sizes: &[u32]) -> (Vec<u8
         let a = rng.random_range(0..=len);
         let b = rng.random_range(a..=len);
         let h = header(csid, *clock, type_id, stream_id);
-        writer.write(
-            &h,
-            &[&payload[..a], &payload[a..b], &payload[b..]],
-            &mut out,
-        );
+        writer.write(&h, &[&payload[..a], &payload[a..b], &payload[b..]], &mut out);
         expected.push(message(h, &payload));
     }
     (out.to_vec(), expected)
@@ -706,26 +553,14 @@ fn random_stream(rng: &mut StdRng, count: usize, chunk_sizes: &[u32]) -> (Vec<u8
 
 #[test]
 fn round_trip_random_sequences() {
-    let size_sets: [&[u32]; 4] = [
-        &[128],
-        &[1, 2, 7],
-        &[128, 4096, 60_000],
-        &[3, 128, 1000, 65_536],
-    ];
-    for (seed, sizes) in size_sets
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| (0..5).map(move |k| (i * 10 + k, s)))
-    {
+    let size_sets: [&[u32]; 4] = [&[128], &[1, 2, 7], &[128, 4096, 60_000], &[3, 128, 1000, 65_536]];
+    for (seed, sizes) in size_sets.iter().enumerate().flat_map(|(i, s)| (0..5).map(move |k| (i * 10 + k, s))) {
         let mut rng = StdRng::seed_from_u64(seed as u64);
         let (bytes, expected) = random_stream(&mut rng, 120, sizes);
         for split in [bytes.len(), 1, 2, 3, 17, 128, 4097] {
             let (messages, error) = read_split(&bytes, split, big_limits());
             assert_eq!(error, None, "seed {seed} split {split}");
-            assert!(
-                messages == expected,
-                "seed {seed} split {split}: messages differ"
-            );
+            assert!(messages == expected, "seed {seed} split {split}: messages differ");
         }
         // Random splits.
         let mut reader = ChunkReader::new(big_limits());
@@ -756,10 +591,7 @@ fn round_trip_large_media_message() {
     let mut reader = ChunkReader::new(ReaderLimits::default());
     reader.push(&[0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0x10, 0]);
     reader.push(&out);
-    assert_eq!(
-        reader.next_message().unwrap().unwrap().type_id,
-        type_id::SET_CHUNK_SIZE
-    );
+    assert_eq!(reader.next_message().unwrap().unwrap().type_id, type_id::SET_CHUNK_SIZE);
     assert_eq!(reader.next_message().unwrap(), Some(message(h, &payload)));
     assert_eq!(reader.next_message().unwrap(), None);
 }
@@ -775,11 +607,7 @@ fn garbage_never_panics_and_splits_agree() {
         if len > 0 && rng.random_ratio(1, 2) {
             input[0] &= 0x3f;
         }
-        let limits = ReaderLimits {
-            max_message_len: 5000,
-            max_chunk_streams: 8,
-            max_buffered: 20_000,
-        };
+        let limits = ReaderLimits { max_message_len: 5000, max_chunk_streams: 8, max_buffered: 20_000 };
         read_both(&input, limits);
     }
 }

@@ -2,10 +2,7 @@
 
 use bytes::BytesMut;
 
-use super::header::{
-    EXTENDED_TIMESTAMP, Format, MAX_CSID, MIN_CSID, basic_header_len, encode_basic_header,
-    u24_bytes,
-};
+use super::header::{EXTENDED_TIMESTAMP, Format, MAX_CSID, MIN_CSID, basic_header_len, encode_basic_header, u24_bytes};
 use super::{DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_MESSAGE_LEN};
 use crate::message::MessageHeader;
 
@@ -32,10 +29,7 @@ pub struct ChunkWriter {
 impl ChunkWriter {
     /// A writer with the default chunk size of 128.
     pub fn new() -> Self {
-        ChunkWriter {
-            chunk_size: DEFAULT_CHUNK_SIZE,
-            streams: Vec::new(),
-        }
+        ChunkWriter { chunk_size: DEFAULT_CHUNK_SIZE, streams: Vec::new() }
     }
 
     /// Changes the outgoing chunk size. Call right after writing the Set Chunk Size message
@@ -44,10 +38,7 @@ impl ChunkWriter {
     /// # Panics
     /// If `size` is 0 or over 0x7FFFFFFF (not expressible in Set Chunk Size).
     pub fn set_chunk_size(&mut self, size: u32) {
-        assert!(
-            (1..=MAX_CHUNK_SIZE).contains(&size),
-            "invalid chunk size {size}"
-        );
+        assert!((1..=MAX_CHUNK_SIZE).contains(&size), "invalid chunk size {size}");
         self.chunk_size = size;
     }
 
@@ -67,23 +58,14 @@ impl ChunkWriter {
     /// # Panics
     /// If `header.csid` is outside 2..=65599 or the body is longer than 0xFFFFFF bytes.
     pub fn write(&mut self, header: &MessageHeader, parts: &[&[u8]], out: &mut BytesMut) {
-        assert!(
-            (MIN_CSID..=MAX_CSID).contains(&header.csid),
-            "chunk stream id {} out of range",
-            header.csid
-        );
+        assert!((MIN_CSID..=MAX_CSID).contains(&header.csid), "chunk stream id {} out of range", header.csid);
         let length: usize = parts.iter().map(|part| part.len()).sum();
-        assert!(
-            length <= MAX_MESSAGE_LEN as usize,
-            "message of {length} bytes is too long"
-        );
+        assert!(length <= MAX_MESSAGE_LEN as usize, "message of {length} bytes is too long");
         let length = length as u32;
 
         let previous = self.streams.iter_mut().find(|s| s.csid == header.csid);
         let (format, timestamp_field) = match previous.as_deref() {
-            Some(last)
-                if last.stream_id == header.stream_id && header.timestamp >= last.timestamp =>
-            {
+            Some(last) if last.stream_id == header.stream_id && header.timestamp >= last.timestamp => {
                 let delta = header.timestamp - last.timestamp;
                 if last.length == length && last.type_id == header.type_id {
                     (Format::TimestampOnly, delta)
@@ -125,11 +107,7 @@ impl ChunkWriter {
         let mut head = [0u8; 3 + 11 + 4];
         let mut n = encode_basic_header(format, header.csid, &mut basic);
         head[..n].copy_from_slice(&basic[..n]);
-        let field = if extended {
-            EXTENDED_TIMESTAMP
-        } else {
-            timestamp_field
-        };
+        let field = if extended { EXTENDED_TIMESTAMP } else { timestamp_field };
         head[n..n + 3].copy_from_slice(&u24_bytes(field));
         n += 3;
         if format != Format::TimestampOnly {

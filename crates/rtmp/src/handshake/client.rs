@@ -13,8 +13,7 @@ use rand::{Rng, SeedableRng};
 
 use super::dh::{self, KEY_LEN, KeyPair};
 use super::digest::{
-    self, BLOCK_LEN, Block, DIGEST_LEN, Digest, FMS_KEY, FMS_PARTIAL_KEY, FP_KEY, FP_PARTIAL_KEY,
-    SIGNATURE_POS, Scheme,
+    self, BLOCK_LEN, Block, DIGEST_LEN, Digest, FMS_KEY, FMS_PARTIAL_KEY, FP_KEY, FP_PARTIAL_KEY, SIGNATURE_POS, Scheme,
 };
 use super::rc4::{Rc4Pair, unpadded_secret};
 use super::respond::{RESPONSE_LEN, VERSION_PLAIN, VERSION_RTMPE};
@@ -134,10 +133,7 @@ impl ClientHandshake {
             ClientKind::Encrypted { version } => (version, Scheme::One),
         };
         let scheme = scheme.unwrap_or(usual_scheme);
-        let supported = matches!(
-            c0,
-            VERSION_PLAIN | VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH
-        );
+        let supported = matches!(c0, VERSION_PLAIN | VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH);
 
         // C1: time 0, version, random bytes, then the DH key and the digest (§1.3–§1.4).
         let mut c1 = [0u8; BLOCK_LEN];
@@ -170,10 +166,7 @@ impl ClientHandshake {
             c0c1.extend_from_slice(&c1);
             (Stage::ReadingResponse, Some(c0c1))
         } else {
-            (
-                Stage::Failed(ClientHandshakeError::UnsupportedVersion(c0)),
-                None,
-            )
+            (Stage::Failed(ClientHandshakeError::UnsupportedVersion(c0)), None)
         };
         ClientHandshake {
             c0,
@@ -236,14 +229,7 @@ impl ClientHandshake {
 
     /// S0 echoes C0 (clients pick the signature cipher from it, §2.7).
     fn check_s0(&self, s0: u8) -> Result<(), ClientHandshakeError> {
-        if s0 == self.c0 {
-            Ok(())
-        } else {
-            Err(ClientHandshakeError::BadVersion {
-                sent: self.c0,
-                received: s0,
-            })
-        }
+        if s0 == self.c0 { Ok(()) } else { Err(ClientHandshakeError::BadVersion { sent: self.c0, received: s0 }) }
     }
 
     /// Checks S0+S1+S2 and builds C2.
@@ -264,8 +250,8 @@ impl ClientHandshake {
             }
             return Ok(s1.to_vec());
         }
-        let (scheme, server_digest) = digest::find_digest(&s1, FMS_PARTIAL_KEY)
-            .ok_or(ClientHandshakeError::NoServerDigest)?;
+        let (scheme, server_digest) =
+            digest::find_digest(&s1, FMS_PARTIAL_KEY).ok_or(ClientHandshakeError::NoServerDigest)?;
         self.server_scheme = Some(scheme.number());
 
         let key = digest::signature_key(&FMS_KEY, &own_digest);
@@ -313,10 +299,7 @@ impl ClientHandshake {
     /// # Panics
     /// If the handshake is not complete.
     pub fn into_outcome(self) -> ClientHandshakeOutcome {
-        assert!(
-            self.is_complete(),
-            "ClientHandshake::into_outcome before the handshake completed"
-        );
+        assert!(self.is_complete(), "ClientHandshake::into_outcome before the handshake completed");
         ClientHandshakeOutcome {
             server_version: self.server_version,
             server_scheme: self.server_scheme,
@@ -327,8 +310,6 @@ impl ClientHandshake {
 
 impl std::fmt::Debug for ClientHandshake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientHandshake")
-            .field("c0", &self.c0)
-            .finish_non_exhaustive()
+        f.debug_struct("ClientHandshake").field("c0", &self.c0).finish_non_exhaustive()
     }
 }

@@ -112,11 +112,7 @@ impl KeyPair {
             return None;
         }
         let public = group.g.pow_bounded_exp(&private, private_bits).retrieve();
-        Some(KeyPair {
-            private,
-            private_bits,
-            public: to_key_bytes(&public),
-        })
+        Some(KeyPair { private, private_bits, public: to_key_bytes(&public) })
     }
 
     pub(crate) fn public_key(&self) -> &[u8; KEY_LEN] {

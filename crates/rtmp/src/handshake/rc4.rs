@@ -47,10 +47,7 @@ impl Rc4Stream {
     /// # Panics
     /// If `key` is empty or longer than 256 bytes.
     pub fn new(key: &[u8]) -> Rc4Stream {
-        Rc4Stream {
-            cipher: keystream(key),
-            fallback: None,
-        }
+        Rc4Stream { cipher: keystream(key), fallback: None }
     }
 
     /// Encrypts or decrypts `buf` in place.
@@ -65,12 +62,7 @@ impl Rc4Stream {
     /// Applies the first non-empty buffer of a stream with a [`Fallback`], choosing (or
     /// following the choice of) the secret's form.
     fn settle(&mut self, buf: &mut [u8]) {
-        let Some(Fallback {
-            mut alternate,
-            decides,
-            choice,
-        }) = self.fallback.take()
-        else {
+        let Some(Fallback { mut alternate, decides, choice }) = self.fallback.take() else {
             return self.cipher.apply_keystream(buf);
         };
         let decided = match (choice.load(Ordering::Acquire), decides) {
@@ -88,12 +80,8 @@ impl Rc4Stream {
                 return;
             }
             // Sending before anything arrived: commit to the left-padded form.
-            (UNDECIDED, false) => match choice.compare_exchange(
-                UNDECIDED,
-                PADDED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            (UNDECIDED, false) => match choice.compare_exchange(UNDECIDED, PADDED, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => PADDED,
                 Err(current) => current,
             },
@@ -153,10 +141,7 @@ pub(crate) fn unpadded_secret(secret: &[u8; KEY_LEN]) -> Option<[u8; KEY_LEN]> {
 
 /// The RC4 key of the direction whose *receiver* owns `receiver_public_key`:
 /// `HMAC-SHA256(secret, receiver's public key)[..16]` (§2.5's table).
-pub(crate) fn rc4_key(
-    secret: &[u8; KEY_LEN],
-    receiver_public_key: &[u8; KEY_LEN],
-) -> [u8; RC4_KEY_LEN] {
+pub(crate) fn rc4_key(secret: &[u8; KEY_LEN], receiver_public_key: &[u8; KEY_LEN]) -> [u8; RC4_KEY_LEN] {
     let mac = hmac_sha256(secret, &[receiver_public_key]);
     let mut key = [0u8; RC4_KEY_LEN];
     key.copy_from_slice(&mac[..RC4_KEY_LEN]);

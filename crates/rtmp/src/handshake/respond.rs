@@ -3,9 +3,7 @@
 use rand::Rng;
 
 use super::dh::{self, KEY_LEN, KeyPair};
-use super::digest::{
-    self, BLOCK_LEN, Block, Digest, FMS_KEY, FMS_PARTIAL_KEY, FP_PARTIAL_KEY, SIGNATURE_POS, Scheme,
-};
+use super::digest::{self, BLOCK_LEN, Block, Digest, FMS_KEY, FMS_PARTIAL_KEY, FP_PARTIAL_KEY, SIGNATURE_POS, Scheme};
 use super::rc4::Rc4Pair;
 use super::sig;
 use super::{HandshakeError, HandshakeKind};
@@ -56,11 +54,7 @@ fn simple(c1: &Block, rng: &mut impl Rng) -> Response {
     rng.fill_bytes(&mut s1[8..]);
     bytes.extend_from_slice(&s1);
     bytes.extend_from_slice(c1);
-    Response {
-        bytes,
-        kind: HandshakeKind::Simple,
-        encryption: None,
-    }
+    Response { bytes, kind: HandshakeKind::Simple, encryption: None }
 }
 
 /// The FP9 handshake, encrypted or not, answered in the client's own scheme.
@@ -107,17 +101,8 @@ fn digest_response(
     bytes.extend_from_slice(&s1);
     bytes.extend_from_slice(&s2);
     let kind = match c0 {
-        VERSION_PLAIN => HandshakeKind::Digest {
-            scheme: scheme.number(),
-        },
-        version => HandshakeKind::Encrypted {
-            scheme: scheme.number(),
-            version,
-        },
+        VERSION_PLAIN => HandshakeKind::Digest { scheme: scheme.number() },
+        version => HandshakeKind::Encrypted { scheme: scheme.number(), version },
     };
-    Ok(Response {
-        bytes,
-        kind,
-        encryption,
-    })
+    Ok(Response { bytes, kind, encryption })
 }

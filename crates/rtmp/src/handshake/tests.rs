@@ -7,19 +7,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::dh::{self, KEY_LEN, KeyPair};
-use super::digest::{
-    self, BLOCK_LEN, Block, Digest, FMS_PARTIAL_KEY, FP_PARTIAL_KEY, SIGNATURE_POS, Scheme,
-};
+use super::digest::{self, BLOCK_LEN, Block, Digest, FMS_PARTIAL_KEY, FP_PARTIAL_KEY, SIGNATURE_POS, Scheme};
 use super::rc4::{Rc4Pair, Rc4Stream, rc4_key, unpadded_secret};
 use super::sig;
 use super::*;
 
 fn hex(text: &str) -> Vec<u8> {
     assert!(text.len().is_multiple_of(2));
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit")).collect()
 }
 
 fn array<const N: usize>(text: &str) -> [u8; N] {
@@ -65,10 +60,7 @@ fn digest_offsets_digest_and_signature_known_answers() {
         digest::write_digest(&mut c1, scheme, FP_PARTIAL_KEY);
         let want_digest: Digest = array(want_digest);
         assert_eq!(c1[digest_at..digest_at + 32], want_digest);
-        assert_eq!(
-            digest::find_digest(&c1, FP_PARTIAL_KEY),
-            Some((scheme, want_digest))
-        );
+        assert_eq!(digest::find_digest(&c1, FP_PARTIAL_KEY), Some((scheme, want_digest)));
         assert_eq!(digest::find_digest(&c1, FMS_PARTIAL_KEY), None);
         let key = digest::signature_key(&digest::FMS_KEY, &want_digest);
         assert_eq!(key, array::<32>(want_key));
@@ -83,23 +75,12 @@ fn signature_encryption_known_answers() {
     // Blowfish from `cryptography` with each 4-byte word byte-swapped in and out.
     let key: Digest = pattern(29, 3);
     let plain: Digest = pattern(71, 200);
-    assert_eq!(
-        plain,
-        array::<32>("c80f569de42b72b900478ed51c63aaf1387fc60d549be22970b7fe458cd31a61")
-    );
+    assert_eq!(plain, array::<32>("c80f569de42b72b900478ed51c63aaf1387fc60d549be22970b7fe458cd31a61"));
     let cases = [
         (3, plain, plain),
         (6, plain, plain),
-        (
-            8,
-            plain,
-            array("f49be7122086d2559fe26a86255fa1f370da8306dd05a2f1dfca20b0bd7c40a8"),
-        ),
-        (
-            9,
-            plain,
-            array("bc5714a28f2412a0150dabaae237b80a2716316ccc9647f69c3f5f4e91f12299"),
-        ),
+        (8, plain, array("f49be7122086d2559fe26a86255fa1f370da8306dd05a2f1dfca20b0bd7c40a8")),
+        (9, plain, array("bc5714a28f2412a0150dabaae237b80a2716316ccc9647f69c3f5f4e91f12299")),
     ];
     for (version, mut signature, want) in cases {
         sig::encrypt_signature(version, &key, &mut signature);
@@ -140,14 +121,8 @@ fn check_dh_case(case: &DhCase) {
     assert_eq!(secret[..], hex(case.secret));
     assert_eq!(client.shared_secret(server.public_key()), secret);
 
-    assert_eq!(
-        rc4_key(&secret, client.public_key())[..],
-        hex(case.encrypt_key)
-    );
-    assert_eq!(
-        rc4_key(&secret, server.public_key())[..],
-        hex(case.decrypt_key)
-    );
+    assert_eq!(rc4_key(&secret, client.public_key())[..], hex(case.encrypt_key));
+    assert_eq!(rc4_key(&secret, server.public_key())[..], hex(case.decrypt_key));
     // XOR with zeros shows the keystream right after the 1536 dropped bytes.
     let mut pair = Rc4Pair::for_server(&secret, server.public_key(), client.public_key());
     let mut out = [0u8; 16];
@@ -188,18 +163,12 @@ fn shared_secret_with_a_zero_top_byte_is_left_padded() {
 /// The client side of the padded-secret case above, in either 128-byte form of the secret.
 fn zero_top_byte_pairs(client_form_unpadded: bool) -> (Rc4Pair, Rc4Pair) {
     let server = KeyPair::from_private(&hex(SERVER_PRIVATE)).unwrap();
-    let client = KeyPair::from_private(&hex(
-        "dd868d3815cf927147f110690eac3747d0a8e48f6d6e0617efb326cc5e8c049e",
-    ))
-    .unwrap();
+    let client =
+        KeyPair::from_private(&hex("dd868d3815cf927147f110690eac3747d0a8e48f6d6e0617efb326cc5e8c049e")).unwrap();
     let secret = server.shared_secret(client.public_key());
     assert_eq!(secret[0], 0);
     let server_pair = Rc4Pair::for_server(&secret, server.public_key(), client.public_key());
-    let client_secret = if client_form_unpadded {
-        unpadded_secret(&secret).expect("leading zero")
-    } else {
-        secret
-    };
+    let client_secret = if client_form_unpadded { unpadded_secret(&secret).expect("leading zero") } else { secret };
     let client_pair = Rc4Pair::for_client(&client_secret, server.public_key(), client.public_key());
     (server_pair, client_pair)
 }
@@ -215,19 +184,11 @@ fn unpadded_secret_form_known_answers() {
     let alternate = unpadded_secret(&secret).expect("leading zero");
     assert_eq!(alternate[..127], secret[1..]);
     assert_eq!(alternate[127], 0);
-    let client = KeyPair::from_private(&hex(
-        "dd868d3815cf927147f110690eac3747d0a8e48f6d6e0617efb326cc5e8c049e",
-    ))
-    .unwrap();
+    let client =
+        KeyPair::from_private(&hex("dd868d3815cf927147f110690eac3747d0a8e48f6d6e0617efb326cc5e8c049e")).unwrap();
     let server_public: [u8; KEY_LEN] = array(SERVER_PUBLIC);
-    assert_eq!(
-        rc4_key(&alternate, client.public_key()),
-        array::<16>("0d67b5d6672fc9447bd174c4696ae27f")
-    );
-    assert_eq!(
-        rc4_key(&alternate, &server_public),
-        array::<16>("e74f267f48ee9d77d373c2c0c9f8779b")
-    );
+    assert_eq!(rc4_key(&alternate, client.public_key()), array::<16>("0d67b5d6672fc9447bd174c4696ae27f"));
+    assert_eq!(rc4_key(&alternate, &server_public), array::<16>("e74f267f48ee9d77d373c2c0c9f8779b"));
     assert_eq!(unpadded_secret(&[1; KEY_LEN]), None);
     assert_eq!(unpadded_secret(&[0; KEY_LEN]), None);
 }
@@ -336,10 +297,7 @@ fn generated_key_pairs_agree_on_the_secret() {
     let ours = KeyPair::generate(&mut rng);
     let theirs = KeyPair::generate(&mut rng);
     assert_ne!(ours.public_key(), theirs.public_key());
-    assert_eq!(
-        ours.shared_secret(theirs.public_key()),
-        theirs.shared_secret(ours.public_key())
-    );
+    assert_eq!(ours.shared_secret(theirs.public_key()), theirs.shared_secret(ours.public_key()));
 }
 
 // ----- client against server ----------------------------------------------------------------
@@ -363,10 +321,7 @@ fn exchange(client: &mut ClientHandshake, server: &mut ServerHandshake) {
 }
 
 /// [`exchange`], then both outcomes.
-fn run(
-    mut client: ClientHandshake,
-    mut server: ServerHandshake,
-) -> (HandshakeOutcome, ClientHandshakeOutcome) {
+fn run(mut client: ClientHandshake, mut server: ServerHandshake) -> (HandshakeOutcome, ClientHandshakeOutcome) {
     exchange(&mut client, &mut server);
     (server.into_outcome(), client.into_outcome())
 }
@@ -401,11 +356,7 @@ fn digest_handshake_in_both_schemes() {
             assert_eq!(outcome.client_version, [9, 0, 124, 2]);
             // FFmpeg only verifies when S1[4] ≥ 3 (§1.6); we insist it does.
             assert!(client_outcome.server_version[0] >= 3);
-            assert_eq!(
-                client_outcome.server_scheme,
-                Some(number),
-                "S1 answers in the client's scheme"
-            );
+            assert_eq!(client_outcome.server_scheme, Some(number), "S1 answers in the client's scheme");
             assert!(outcome.encryption.is_none() && client_outcome.encryption.is_none());
         }
     }
@@ -419,13 +370,7 @@ fn rtmpe_handshakes_types_6_8_9_in_both_schemes() {
             let client = ClientHandshake::with_scheme(kind, scheme, u64::from(version) * 10 + 1);
             let server = ServerHandshake::with_rng_seed(true, 7);
             let (outcome, client_outcome) = run(client, server);
-            assert_eq!(
-                outcome.kind,
-                HandshakeKind::Encrypted {
-                    scheme: number,
-                    version
-                }
-            );
+            assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: number, version });
             assert_eq!(outcome.client_version, [128, 0, 3, 2]);
             assert_eq!(client_outcome.server_scheme, Some(number));
             let mut server_rc4 = outcome.encryption.expect("server RC4");
@@ -438,34 +383,18 @@ fn rtmpe_handshakes_types_6_8_9_in_both_schemes() {
 #[test]
 fn default_client_kinds_are_what_ffmpeg_and_rtmpdump_send() {
     // Simple: C1 without a version, so the server echoes it.
-    let (outcome, client_outcome) = run(
-        ClientHandshake::with_rng_seed(ClientKind::Simple, 1),
-        ServerHandshake::with_rng_seed(true, 1),
-    );
+    let (outcome, client_outcome) =
+        run(ClientHandshake::with_rng_seed(ClientKind::Simple, 1), ServerHandshake::with_rng_seed(true, 1));
     assert_eq!(outcome.kind, HandshakeKind::Simple);
     assert_eq!(client_outcome.server_version, [0; 4]);
     assert_eq!(client_outcome.server_scheme, None);
     // Digest: scheme 0 (FFmpeg rtmp://); RTMPE: scheme 1 (FFmpeg and rtmpdump rtmpe://).
-    let (outcome, _) = run(
-        ClientHandshake::new(ClientKind::Digest),
-        ServerHandshake::new(true),
-    );
+    let (outcome, _) = run(ClientHandshake::new(ClientKind::Digest), ServerHandshake::new(true));
     assert_eq!(outcome.kind, HandshakeKind::Digest { scheme: 0 });
-    let (outcome, client_outcome) = run(
-        ClientHandshake::new(ClientKind::Encrypted { version: 6 }),
-        ServerHandshake::new(true),
-    );
-    assert_eq!(
-        outcome.kind,
-        HandshakeKind::Encrypted {
-            scheme: 1,
-            version: 6
-        }
-    );
-    check_encryption_both_ways(
-        &mut outcome.encryption.unwrap(),
-        &mut client_outcome.encryption.unwrap(),
-    );
+    let (outcome, client_outcome) =
+        run(ClientHandshake::new(ClientKind::Encrypted { version: 6 }), ServerHandshake::new(true));
+    assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: 1, version: 6 });
+    check_encryption_both_ways(&mut outcome.encryption.unwrap(), &mut client_outcome.encryption.unwrap());
 }
 
 /// Many RTMPE handshakes, so that about 1 in 256 has a shared secret with a zero top byte,
@@ -477,8 +406,7 @@ fn rtmpe_many_handshakes_both_secret_forms() {
     let mut zero_top_byte = 0;
     for seed in 0..2000 {
         for unpadded_secret in [false, true] {
-            let mut client =
-                ClientHandshake::with_rng_seed(ClientKind::Encrypted { version: 6 }, seed);
+            let mut client = ClientHandshake::with_rng_seed(ClientKind::Encrypted { version: 6 }, seed);
             if unpadded_secret {
                 client = client.with_unpadded_secret();
             }
@@ -493,10 +421,7 @@ fn rtmpe_many_handshakes_both_secret_forms() {
             check_encryption_both_ways(&mut server_rc4, &mut client_rc4);
         }
     }
-    assert!(
-        zero_top_byte > 0,
-        "no secret with a zero top byte in 2000 seeds"
-    );
+    assert!(zero_top_byte > 0, "no secret with a zero top byte in 2000 seeds");
 }
 
 // ----- the client on its own ---------------------------------------------------------------
@@ -505,37 +430,24 @@ fn rtmpe_many_handshakes_both_secret_forms() {
 fn server_response(kind: ClientKind, seed: u64) -> (ClientHandshake, Vec<u8>) {
     let mut client = ClientHandshake::with_rng_seed(kind, seed);
     let mut server = ServerHandshake::with_rng_seed(true, seed);
-    server
-        .handle_input(&client.poll_transmit().unwrap())
-        .unwrap();
+    server.handle_input(&client.poll_transmit().unwrap()).unwrap();
     (client, server.poll_transmit().unwrap())
 }
 
 #[test]
 fn client_reads_byte_at_a_time_and_stops_after_s2() {
-    for kind in [
-        ClientKind::Simple,
-        ClientKind::Digest,
-        ClientKind::Encrypted { version: 8 },
-    ] {
+    for kind in [ClientKind::Simple, ClientKind::Digest, ClientKind::Encrypted { version: 8 }] {
         let (mut client, mut response) = server_response(kind, 3);
         let s2_end = response.len();
         response.extend_from_slice(b"first chunk");
         for (i, byte) in response.iter().enumerate() {
             let used = client.handle_input(std::slice::from_ref(byte)).unwrap();
             assert_eq!(used, usize::from(i < s2_end), "{kind:?} byte {i}");
-            assert_eq!(
-                client.poll_transmit().is_some(),
-                i == s2_end - 1,
-                "C2 exactly after S2"
-            );
+            assert_eq!(client.poll_transmit().is_some(), i == s2_end - 1, "C2 exactly after S2");
         }
         assert!(client.is_complete());
         assert_eq!(client.handle_input(b"more"), Ok(0));
-        assert_eq!(
-            client.into_outcome().encryption.is_some(),
-            matches!(kind, ClientKind::Encrypted { .. })
-        );
+        assert_eq!(client.into_outcome().encryption.is_some(), matches!(kind, ClientKind::Encrypted { .. }));
     }
 }
 
@@ -544,17 +456,13 @@ fn client_rejects_a_bad_server() {
     let kind = ClientKind::Encrypted { version: 9 };
     // S0 not echoing C0: at once, and for good.
     let (mut client, _) = server_response(kind, 4);
-    let error = ClientHandshakeError::BadVersion {
-        sent: 9,
-        received: 3,
-    };
+    let error = ClientHandshakeError::BadVersion { sent: 9, received: 3 };
     assert_eq!(client.handle_input(&[3]), Err(error.clone()));
     assert_eq!(client.handle_input(&[9]), Err(error));
     // A changed byte in S1 breaks its digest; in S2, the signature.
-    for (at, error) in [
-        (1 + 100, ClientHandshakeError::NoServerDigest),
-        (1 + 2 * BLOCK_LEN - 1, ClientHandshakeError::BadSignature),
-    ] {
+    for (at, error) in
+        [(1 + 100, ClientHandshakeError::NoServerDigest), (1 + 2 * BLOCK_LEN - 1, ClientHandshakeError::BadSignature)]
+    {
         let (mut client, mut response) = server_response(kind, 4);
         response[at] ^= 0x40;
         assert_eq!(client.handle_input(&response), Err(error));
@@ -563,16 +471,10 @@ fn client_rejects_a_bad_server() {
     // An RTMPE server must answer with a digest and a DH key.
     let (mut client, mut response) = server_response(kind, 4);
     response[5..9].copy_from_slice(&[0; 4]);
-    assert_eq!(
-        client.handle_input(&response),
-        Err(ClientHandshakeError::NoServerDigest)
-    );
+    assert_eq!(client.handle_input(&response), Err(ClientHandshakeError::NoServerDigest));
     let mut client = ClientHandshake::new(ClientKind::Encrypted { version: 7 });
     assert!(client.poll_transmit().is_none());
-    assert_eq!(
-        client.handle_input(&[7]),
-        Err(ClientHandshakeError::UnsupportedVersion(7))
-    );
+    assert_eq!(client.handle_input(&[7]), Err(ClientHandshakeError::UnsupportedVersion(7)));
 }
 
 #[test]
@@ -584,11 +486,7 @@ fn digest_client_accepts_an_echo_server() {
     response.extend_from_slice(&[0; BLOCK_LEN]);
     response.extend_from_slice(&c0c1[1..]);
     assert_eq!(client.handle_input(&response), Ok(response.len()));
-    assert_eq!(
-        client.poll_transmit().unwrap(),
-        vec![0; BLOCK_LEN],
-        "C2 echoes S1"
-    );
+    assert_eq!(client.poll_transmit().unwrap(), vec![0; BLOCK_LEN], "C2 echoes S1");
     assert_eq!(client.into_outcome().server_scheme, None);
 }
 
@@ -603,16 +501,9 @@ fn simple_handshake_echoes_c1() {
     assert_eq!(server.handle_input(&c0c1), Ok(c0c1.len()));
     let response = server.poll_transmit().unwrap();
     assert_eq!(response[0], 3);
-    assert_eq!(
-        response[5..9],
-        [0; 4],
-        "S1 version zero: FFmpeg must not verify"
-    );
+    assert_eq!(response[5..9], [0; 4], "S1 version zero: FFmpeg must not verify");
     assert_eq!(response[1 + BLOCK_LEN..], c1[..], "S2 = C1");
-    assert_eq!(
-        server.handle_input(&response[1..1 + BLOCK_LEN]),
-        Ok(BLOCK_LEN)
-    );
+    assert_eq!(server.handle_input(&response[1..1 + BLOCK_LEN]), Ok(BLOCK_LEN));
     let outcome = server.into_outcome();
     assert_eq!(outcome.kind, HandshakeKind::Simple);
     assert_eq!(outcome.client_version, [0; 4]);
@@ -644,18 +535,10 @@ fn byte_at_a_time_stops_after_c2() {
     for (i, byte) in c0c1.iter().enumerate() {
         assert_eq!(server.handle_input(std::slice::from_ref(byte)), Ok(1));
         let transmit = server.poll_transmit();
-        assert_eq!(
-            transmit.is_some(),
-            i == c0c1.len() - 1,
-            "S0+S1+S2 exactly after C1"
-        );
+        assert_eq!(transmit.is_some(), i == c0c1.len() - 1, "S0+S1+S2 exactly after C1");
         if let Some(response) = transmit {
             reference.handle_input(&c0c1).unwrap();
-            assert_eq!(
-                Some(response.clone()),
-                reference.poll_transmit(),
-                "split-independent"
-            );
+            assert_eq!(Some(response.clone()), reference.poll_transmit(), "split-independent");
             assert_eq!(client.handle_input(&response), Ok(response.len()));
             let c2 = client.poll_transmit().expect("C2");
             let client_rc4 = client.into_outcome().encryption;
@@ -680,12 +563,8 @@ fn byte_at_a_time_stops_after_c2() {
 fn c2_and_following_bytes_in_one_read() {
     let mut client = ClientHandshake::with_rng_seed(ClientKind::Digest, 9);
     let mut server = ServerHandshake::with_rng_seed(false, 9);
-    server
-        .handle_input(&client.poll_transmit().unwrap())
-        .unwrap();
-    client
-        .handle_input(&server.poll_transmit().unwrap())
-        .unwrap();
+    server.handle_input(&client.poll_transmit().unwrap()).unwrap();
+    client.handle_input(&server.poll_transmit().unwrap()).unwrap();
     let mut c2 = client.poll_transmit().unwrap();
     c2.extend_from_slice(&[0x03, 0, 0, 0]);
     assert_eq!(server.handle_input(&c2), Ok(BLOCK_LEN));
@@ -694,9 +573,8 @@ fn c2_and_following_bytes_in_one_read() {
 
 #[test]
 fn same_seed_same_response() {
-    let c0c1 = ClientHandshake::with_scheme(ClientKind::Encrypted { version: 9 }, Scheme::Zero, 3)
-        .poll_transmit()
-        .unwrap();
+    let c0c1 =
+        ClientHandshake::with_scheme(ClientKind::Encrypted { version: 9 }, Scheme::Zero, 3).poll_transmit().unwrap();
     let respond = |seed| {
         let mut server = ServerHandshake::with_rng_seed(true, seed);
         server.handle_input(&c0c1).unwrap();
@@ -710,23 +588,14 @@ fn same_seed_same_response() {
 fn rejected_versions() {
     for c0 in [0u8, 1, 2, 4, 5, 7, 10, 0x16, 0x47, 0xff] {
         let mut server = ServerHandshake::new(true);
-        assert_eq!(
-            server.handle_input(&[c0]),
-            Err(HandshakeError::BadVersion(c0))
-        );
+        assert_eq!(server.handle_input(&[c0]), Err(HandshakeError::BadVersion(c0)));
         // Failure is sticky.
-        assert_eq!(
-            server.handle_input(&[3]),
-            Err(HandshakeError::BadVersion(c0))
-        );
+        assert_eq!(server.handle_input(&[3]), Err(HandshakeError::BadVersion(c0)));
         assert!(server.poll_transmit().is_none());
     }
     for c0 in [6u8, 8, 9] {
         let mut server = ServerHandshake::new(false);
-        assert_eq!(
-            server.handle_input(&[c0, 0, 0]),
-            Err(HandshakeError::EncryptionDisabled)
-        );
+        assert_eq!(server.handle_input(&[c0, 0, 0]), Err(HandshakeError::EncryptionDisabled));
     }
     let mut server = ServerHandshake::new(false);
     assert_eq!(server.handle_input(&[]), Ok(0));
@@ -738,10 +607,7 @@ fn rtmpe_without_digest_fails() {
     let mut c0c1 = vec![6u8];
     c0c1.extend_from_slice(&pattern::<BLOCK_LEN>(3, 1));
     let mut server = ServerHandshake::new(true);
-    assert_eq!(
-        server.handle_input(&c0c1),
-        Err(HandshakeError::NoClientDigest)
-    );
+    assert_eq!(server.handle_input(&c0c1), Err(HandshakeError::NoClientDigest));
     assert!(server.poll_transmit().is_none());
 }
 
@@ -757,10 +623,7 @@ fn rtmpe_with_bad_public_key_fails() {
         let mut c0c1 = vec![8u8];
         c0c1.extend_from_slice(&c1);
         let mut server = ServerHandshake::new(true);
-        assert_eq!(
-            server.handle_input(&c0c1),
-            Err(HandshakeError::BadPublicKey)
-        );
+        assert_eq!(server.handle_input(&c0c1), Err(HandshakeError::BadPublicKey));
     }
 }
 

@@ -12,12 +12,7 @@ use super::{Run, TempDir, command_line, require_tool, run, tail};
 pub const CLIENT_LIMIT: Duration = Duration::from_secs(60);
 
 /// `ffmpeg -nostdin -v error [input_opts] -i URL -c copy [output_opts] -f framemd5 -`
-pub fn ffmpeg_framemd5(
-    url: &str,
-    input_opts: &[&str],
-    output_opts: &[&str],
-    limit: Duration,
-) -> Run {
+pub fn ffmpeg_framemd5(url: &str, input_opts: &[&str], output_opts: &[&str], limit: Duration) -> Run {
     run(framemd5_command(url, input_opts, output_opts), limit)
 }
 
@@ -40,27 +35,17 @@ pub fn rtmpdump(url: &str, args: &[&str], limit: Duration) -> (Run, TempDir) {
     require_tool("rtmpdump");
     let dir = TempDir::new("rtmpdump");
     let mut cmd = Command::new("rtmpdump");
-    cmd.arg("-r")
-        .arg(url)
-        .arg("-o")
-        .arg(dir.path().join("out.flv"))
-        .args(args);
+    cmd.arg("-r").arg(url).arg("-o").arg(dir.path().join("out.flv")).args(args);
     (run(cmd, limit), dir)
 }
 
 /// framemd5 of a local file (e.g. what rtmpdump wrote).
 pub fn framemd5_file(path: &std::path::Path) -> Result<FrameMd5, String> {
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-v", "error", "-i"])
-        .arg(path)
-        .args(["-c", "copy", "-f", "framemd5", "-"]);
+    cmd.args(["-nostdin", "-v", "error", "-i"]).arg(path).args(["-c", "copy", "-f", "framemd5", "-"]);
     let r = run(cmd, Duration::from_secs(60));
     if !r.success() {
-        return Err(format!(
-            "ffmpeg could not read {}: {}",
-            path.display(),
-            r.describe()
-        ));
+        return Err(format!("ffmpeg could not read {}: {}", path.display(), r.describe()));
     }
     FrameMd5::parse(&r.stdout_text())
 }
@@ -79,22 +64,11 @@ impl std::fmt::Display for Checked {
 
 /// Plays `url` with ffmpeg and checks the packets against source file `name`; the client must
 /// exit 0.
-pub fn check_ffmpeg(
-    url: &str,
-    name: &str,
-    expect: &Expect,
-    input_opts: &[&str],
-    output_opts: &[&str],
-) -> Checked {
+pub fn check_ffmpeg(url: &str, name: &str, expect: &Expect, input_opts: &[&str], output_opts: &[&str]) -> Checked {
     let src = source(name);
     let r = ffmpeg_framemd5(url, input_opts, output_opts, CLIENT_LIMIT);
-    assert!(
-        r.success(),
-        "ffmpeg playing {url} (source {name}) failed: {}",
-        r.describe()
-    );
-    let fm = FrameMd5::parse(&r.stdout_text())
-        .unwrap_or_else(|e| panic!("ffmpeg output for {url}: {e}"));
+    assert!(r.success(), "ffmpeg playing {url} (source {name}) failed: {}", r.describe());
+    let fm = FrameMd5::parse(&r.stdout_text()).unwrap_or_else(|e| panic!("ffmpeg output for {url}: {e}"));
     match compare(&fm, &src, expect) {
         Ok(summary) => Checked {
             summary: format!("ffmpeg {url}: {summary} in {:.2}s", r.elapsed.as_secs_f64()),
@@ -110,13 +84,7 @@ pub fn check_ffmpeg(
 
 /// Plays `url` with rtmpdump (plus `args`), then compares the FLV it wrote with source file
 /// `name`. `ok_codes`: accepted exit codes (normally just 0).
-pub fn check_rtmpdump(
-    url: &str,
-    name: &str,
-    expect: &Expect,
-    args: &[&str],
-    ok_codes: &[i32],
-) -> Checked {
+pub fn check_rtmpdump(url: &str, name: &str, expect: &Expect, args: &[&str], ok_codes: &[i32]) -> Checked {
     let src = source(name);
     let (r, dir) = rtmpdump(url, args, CLIENT_LIMIT);
     assert!(
@@ -125,14 +93,10 @@ pub fn check_rtmpdump(
         r.describe()
     );
     let out = dir.path().join("out.flv");
-    let fm = framemd5_file(&out)
-        .unwrap_or_else(|e| panic!("rtmpdump {url}: {e}\nclient: {}", r.describe()));
+    let fm = framemd5_file(&out).unwrap_or_else(|e| panic!("rtmpdump {url}: {e}\nclient: {}", r.describe()));
     match compare(&fm, &src, expect) {
         Ok(summary) => Checked {
-            summary: format!(
-                "rtmpdump {url}: {summary} in {:.2}s",
-                r.elapsed.as_secs_f64()
-            ),
+            summary: format!("rtmpdump {url}: {summary} in {:.2}s", r.elapsed.as_secs_f64()),
             elapsed: r.elapsed,
         },
         Err(e) => panic!(
@@ -169,13 +133,9 @@ pub fn ffmpeg_time_to_first_packet(
     let err_path = dir.path().join("stderr");
     let mut cmd = framemd5_command(url, input_opts, output_opts);
     let what = command_line(&cmd);
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&err_path).unwrap());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(std::fs::File::create(&err_path).unwrap());
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         let mut all = Vec::new();
@@ -191,16 +151,8 @@ pub fn ffmpeg_time_to_first_packet(
     });
     let (status, timed_out) = super::wait_deadline(&mut child, start + limit);
     let (first, out) = reader.join().unwrap();
-    let stderr =
-        String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned();
-    let r = Run {
-        status,
-        stdout: out.into_bytes(),
-        stderr,
-        elapsed: start.elapsed(),
-        timed_out,
-        what,
-    };
+    let stderr = String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned();
+    let r = Run { status, stdout: out.into_bytes(), stderr, elapsed: start.elapsed(), timed_out, what };
     (first, r)
 }
 

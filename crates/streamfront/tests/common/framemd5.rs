@@ -81,9 +81,7 @@ impl FrameMd5 {
                 let value = value.trim();
                 match name {
                     "tb" => {
-                        let (n, d) = value
-                            .split_once('/')
-                            .ok_or_else(|| format!("bad line {line:?}"))?;
+                        let (n, d) = value.split_once('/').ok_or_else(|| format!("bad line {line:?}"))?;
                         stream(&mut fm, idx).tb = (
                             n.parse().map_err(|_| format!("bad line {line:?}"))?,
                             d.parse().map_err(|_| format!("bad line {line:?}"))?,
@@ -102,10 +100,7 @@ impl FrameMd5 {
             if f.len() < 6 {
                 return Err(format!("unexpected framemd5 line {line:?}"));
             }
-            let num = |s: &str| {
-                s.parse::<i64>()
-                    .map_err(|_| format!("bad number in {line:?}"))
-            };
+            let num = |s: &str| s.parse::<i64>().map_err(|_| format!("bad number in {line:?}"));
             let stream_idx = num(f[0])? as usize;
             stream(&mut fm, stream_idx);
             fm.packets.push(Packet {
@@ -224,13 +219,8 @@ const AUDIO_START_SLACK_MS: f64 = 150.0;
 /// Compares `delivered` with `source` and returns a one-line summary, or a failure message
 /// that shows the first differing packet.
 pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result<String, String> {
-    let src = source
-        .frames
-        .tracks()
-        .map_err(|e| format!("source {}: {e}", source.name))?;
-    let got = delivered
-        .tracks()
-        .map_err(|e| format!("delivered stream: {e}"))?;
+    let src = source.frames.tracks().map_err(|e| format!("source {}: {e}", source.name))?;
+    let got = delivered.tracks().map_err(|e| format!("delivered stream: {e}"))?;
     let src_types: Vec<&String> = src.keys().collect();
     let got_types: Vec<&String> = got.keys().collect();
     if src_types != got_types {
@@ -238,10 +228,7 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
             "stream types differ: source {} has {src_types:?}, the client received {got_types:?} \
              (delivered packets per type: {})",
             source.name,
-            got.values()
-                .map(|t| format!("{} {}", t.media_type, t.pkts.len()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            got.values().map(|t| format!("{} {}", t.media_type, t.pkts.len())).collect::<Vec<_>>().join(", ")
         ));
     }
 
@@ -251,9 +238,7 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
     if let Expect::From { target_ms, .. } = expect {
         let target = *target_ms;
         if let Some(video) = src.get("video") {
-            let keys: Vec<usize> = (0..video.pkts.len())
-                .filter(|&i| video.pkts[i].key)
-                .collect();
+            let keys: Vec<usize> = (0..video.pkts.len()).filter(|&i| video.pkts[i].key).collect();
             for &k in &keys {
                 assert!(
                     (video.pkts[k].pts_ms - target).abs() > 150.0,
@@ -263,20 +248,15 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
                     video.pkts[k]
                 );
             }
-            let k = keys
-                .iter()
-                .copied()
-                .rfind(|&k| video.pkts[k].pts_ms <= target)
-                .unwrap_or(0);
+            let k = keys.iter().copied().rfind(|&k| video.pkts[k].pts_ms <= target).unwrap_or(0);
             starts.insert("video".into(), k);
             let kf = &video.pkts[k];
             anchor_note = format!("restart at the key frame #{k} ({kf}) for target {target} ms");
             if let Some(audio) = src.get("audio") {
                 let lo = kf.dts_ms.min(kf.pts_ms) - AUDIO_START_SLACK_MS;
                 let hi = kf.dts_ms.max(kf.pts_ms) + AUDIO_START_SLACK_MS;
-                let a = locate_start(&audio.pkts, &got["audio"].pkts, lo, hi).map_err(|e| {
-                    format!("audio after seeking to {target} ms ({anchor_note}): {e}")
-                })?;
+                let a = locate_start(&audio.pkts, &got["audio"].pkts, lo, hi)
+                    .map_err(|e| format!("audio after seeking to {target} ms ({anchor_note}): {e}"))?;
                 starts.insert("audio".into(), a);
             }
         } else if let Some(audio) = src.get("audio") {
@@ -284,10 +264,7 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
             let hi = target + 30.0;
             let a = locate_start(&audio.pkts, &got["audio"].pkts, lo, hi)
                 .map_err(|e| format!("audio after seeking to {target} ms: {e}"))?;
-            anchor_note = format!(
-                "restart at audio packet #{a} ({}) for target {target} ms",
-                audio.pkts[a]
-            );
+            anchor_note = format!("restart at audio packet #{a} ({}) for target {target} ms", audio.pkts[a]);
             starts.insert("audio".into(), a);
         }
     }
@@ -297,17 +274,12 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
     for (ty, s) in &src {
         let g = &got[ty];
         if s.codec != g.codec {
-            return Err(format!(
-                "{ty}: codec {} in the source, {} delivered",
-                s.codec, g.codec
-            ));
+            return Err(format!("{ty}: codec {} in the source, {} delivered", s.codec, g.codec));
         }
         if let (Some(a), Some(b)) = (&s.extradata, &g.extradata)
             && a != b
         {
-            return Err(format!(
-                "{ty}: codec extradata (sequence header) md5 differs: source {a}, delivered {b}"
-            ));
+            return Err(format!("{ty}: codec extradata (sequence header) md5 differs: source {a}, delivered {b}"));
         }
         let start = starts.get(ty).copied().unwrap_or(0);
         let expected = &s.pkts[start..];
@@ -324,11 +296,7 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
                 return Err(format!(
                     "{ty}: packet #{i} differs (source packet #{}): expected {e}, delivered {d}{}\n{}",
                     start + i,
-                    if anchor_note.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; {anchor_note}")
-                    },
+                    if anchor_note.is_empty() { String::new() } else { format!("; {anchor_note}") },
                     context(expected, &g.pkts, i)
                 ));
             }
@@ -336,38 +304,24 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
         }
         // How many packets must have arrived.
         match expect {
-            Expect::Whole
-            | Expect::From {
-                stop: None,
-                truncated: false,
-                ..
-            } => {
+            Expect::Whole | Expect::From { stop: None, truncated: false, .. } => {
                 if g.pkts.len() < expected.len() {
                     return Err(format!(
                         "{ty}: only {} of {} packets delivered{}; first missing source packet #{}: {}",
                         g.pkts.len(),
                         expected.len(),
-                        if start > 0 {
-                            format!(" (counting from source packet #{start})")
-                        } else {
-                            String::new()
-                        },
+                        if start > 0 { format!(" (counting from source packet #{start})") } else { String::new() },
                         start + g.pkts.len(),
                         expected[g.pkts.len()]
                     ));
                 }
             }
-            Expect::From {
-                truncated: true, ..
-            } => {
+            Expect::From { truncated: true, .. } => {
                 if g.pkts.is_empty() {
                     return Err(format!("{ty}: no packets delivered"));
                 }
             }
-            Expect::From {
-                stop: Some((lo, hi)),
-                ..
-            } => {
+            Expect::From { stop: Some((lo, hi)), .. } => {
                 let Some(last) = g.pkts.len().checked_sub(1).map(|i| &expected[i]) else {
                     return Err(format!("{ty}: no packets delivered"));
                 };
@@ -381,10 +335,7 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
                     return Err(format!(
                         "{ty}: stopped too early: last delivered packet (source time) {last}, \
                          expected packets up to dts >= {lo} ms; next source packet: {}",
-                        expected
-                            .get(g.pkts.len())
-                            .map(|p| p.to_string())
-                            .unwrap_or_default()
+                        expected.get(g.pkts.len()).map(|p| p.to_string()).unwrap_or_default()
                     ));
                 }
             }
@@ -393,11 +344,7 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
             summary,
             "{ty} {} pkts{}; ",
             g.pkts.len(),
-            if start > 0 {
-                format!(" from #{start}")
-            } else {
-                String::new()
-            }
+            if start > 0 { format!(" from #{start}") } else { String::new() }
         );
     }
 
@@ -433,31 +380,16 @@ pub fn compare(delivered: &FrameMd5, source: &Source, expect: &Expect) -> Result
 
 /// Finds where in `src` the delivered packets `got` start: the source index whose packet and
 /// followers match `got` and whose dts lies in [lo, hi].
-fn locate_start(
-    src: &[TrackPacket],
-    got: &[TrackPacket],
-    lo: f64,
-    hi: f64,
-) -> Result<usize, String> {
+fn locate_start(src: &[TrackPacket], got: &[TrackPacket], lo: f64, hi: f64) -> Result<usize, String> {
     let Some(first) = got.first() else {
         return Err("no packets delivered".into());
     };
-    let candidates: Vec<usize> = (0..src.len())
-        .filter(|&i| src[i].md5 == first.md5)
-        .collect();
-    let window: Vec<usize> = (0..src.len())
-        .filter(|&i| src[i].dts_ms >= lo && src[i].dts_ms <= hi)
-        .collect();
-    if let Some(&i) = candidates
-        .iter()
-        .find(|&&i| src[i].dts_ms >= lo && src[i].dts_ms <= hi)
-    {
+    let candidates: Vec<usize> = (0..src.len()).filter(|&i| src[i].md5 == first.md5).collect();
+    let window: Vec<usize> = (0..src.len()).filter(|&i| src[i].dts_ms >= lo && src[i].dts_ms <= hi).collect();
+    if let Some(&i) = candidates.iter().find(|&&i| src[i].dts_ms >= lo && src[i].dts_ms <= hi) {
         return Ok(i);
     }
-    let near = window
-        .first()
-        .map(|&w| src[w].to_string())
-        .unwrap_or_default();
+    let near = window.first().map(|&w| src[w].to_string()).unwrap_or_default();
     Err(match candidates.first() {
         Some(&i) => format!(
             "the first delivered packet ({first}) is source packet #{i} ({}), outside the expected \
@@ -474,9 +406,7 @@ fn locate_start(
 /// A few packets around index `i` of both sequences, side by side.
 fn context(expected: &[TrackPacket], got: &[TrackPacket], i: usize) -> String {
     let from = i.saturating_sub(2);
-    let mut s = String::from(
-        "  #     source                                                     | delivered\n",
-    );
+    let mut s = String::from("  #     source                                                     | delivered\n");
     // One packet as a table cell: dts, pts, size, the start of its md5.
     let row = |p: Option<&TrackPacket>| {
         p.map_or_else(
@@ -486,12 +416,7 @@ fn context(expected: &[TrackPacket], got: &[TrackPacket], i: usize) -> String {
     };
     for j in from..(i + 3) {
         let (e, d) = (row(expected.get(j)), row(got.get(j)));
-        let _ = writeln!(
-            s,
-            "{}{:<4} {e:<60} | {d}",
-            if j == i { ">" } else { " " },
-            j
-        );
+        let _ = writeln!(s, "{}{:<4} {e:<60} | {d}", if j == i { ">" } else { " " }, j);
     }
     s
 }

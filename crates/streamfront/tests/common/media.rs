@@ -39,23 +39,13 @@ pub const UNICODE_FILE: &str = "Café Ünïcode 日本.mp4";
 pub const NON_ASCII_PATH: &str = "Vidéos/日本語.mp4";
 
 fn video_input(size: &str, fps: u32, secs: f64) -> Vec<String> {
-    strings(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("testsrc2=size={size}:rate={fps}:duration={secs}"),
-    ])
+    strings(&["-f", "lavfi", "-i", &format!("testsrc2=size={size}:rate={fps}:duration={secs}")])
 }
 
 /// A chirp, so consecutive audio frames differ (a plain sine gives repeated packets, which
 /// would hide reordering or off-by-one errors).
 fn audio_input(rate: u32, sweep: u32, secs: f64) -> Vec<String> {
-    strings(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("aevalsrc=sin(2*PI*(300+{sweep}*t)*t):s={rate}:d={secs}"),
-    ])
+    strings(&["-f", "lavfi", "-i", &format!("aevalsrc=sin(2*PI*(300+{sweep}*t)*t):s={rate}:d={secs}")])
 }
 
 fn h264(gop: u32, bframes: u32) -> Vec<String> {
@@ -109,10 +99,7 @@ fn recipes() -> Vec<(&'static str, Vec<String>)> {
         ("clip.mov", av(&["-f", "mov"], 0)),
         ("clip.f4v", av(&["-f", "f4v"], 0)),
         ("clip.flv", av(&["-f", "flv"], 0)),
-        (
-            "clip_index.flv",
-            av(&["-f", "flv", "-flvflags", "add_keyframe_index"], 0),
-        ),
+        ("clip_index.flv", av(&["-f", "flv", "-flvflags", "add_keyframe_index"], 0)),
     ];
     out.push(("audio.m4a", {
         let mut a = audio_input(44100, 200, s);
@@ -132,16 +119,7 @@ fn recipes() -> Vec<(&'static str, Vec<String>)> {
         let mut a = video_input("160x120", 25, s);
         a.extend(audio_input(44100, 200, s));
         a.extend(strings(&["-c:v", "flv1", "-q:v", "6", "-g", "30"]));
-        a.extend(strings(&[
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            "64k",
-            "-ar",
-            "44100",
-            "-ac",
-            "1",
-        ]));
+        a.extend(strings(&["-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100", "-ac", "1"]));
         a.extend(strings(BITEXACT));
         a.extend(strings(&["-f", "flv"]));
         a
@@ -151,14 +129,7 @@ fn recipes() -> Vec<(&'static str, Vec<String>)> {
         let mut a = audio_input(44100, 200, s);
         a.extend(strings(&["-c:a", "libmp3lame", "-b:a", "64k", "-ac", "1"]));
         a.extend(strings(BITEXACT));
-        a.extend(strings(&[
-            "-id3v2_version",
-            "0",
-            "-write_id3v1",
-            "1",
-            "-metadata",
-            "title=CBR test",
-        ]));
+        a.extend(strings(&["-id3v2_version", "0", "-write_id3v1", "1", "-metadata", "title=CBR test"]));
         a
     }));
     out.push(("vbr.mp3", {
@@ -166,14 +137,7 @@ fn recipes() -> Vec<(&'static str, Vec<String>)> {
         let mut a = audio_input(44100, 200, s);
         a.extend(strings(&["-c:a", "libmp3lame", "-q:a", "4", "-ac", "1"]));
         a.extend(strings(BITEXACT));
-        a.extend(strings(&[
-            "-id3v2_version",
-            "3",
-            "-metadata",
-            "title=VBR test",
-            "-metadata",
-            "artist=streamfront",
-        ]));
+        a.extend(strings(&["-id3v2_version", "3", "-metadata", "title=VBR test", "-metadata", "artist=streamfront"]));
         a
     }));
     out.push(("long.mp4", {
@@ -224,11 +188,7 @@ fn ffmpeg_version() -> String {
         },
         Duration::from_secs(30),
     );
-    r.stdout_text()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    r.stdout_text().lines().next().unwrap_or_default().to_string()
 }
 
 fn build_media() -> Media {
@@ -264,25 +224,17 @@ fn build_media() -> Media {
         let origin = tmp.join("origin");
         fs::create_dir_all(&origin).unwrap();
         // Generate two at a time: ffmpeg is single-threaded here and the machine small.
-        let chunks: Vec<Vec<(&'static str, Vec<String>)>> = recipes
-            .chunks(recipes.len().div_ceil(2))
-            .map(|c| c.to_vec())
-            .collect();
+        let chunks: Vec<Vec<(&'static str, Vec<String>)>> =
+            recipes.chunks(recipes.len().div_ceil(2)).map(|c| c.to_vec()).collect();
         std::thread::scope(|scope| {
             for chunk in chunks {
                 let origin = origin.clone();
                 scope.spawn(move || {
                     for (name, args) in chunk {
                         let mut cmd = Command::new("ffmpeg");
-                        cmd.args(["-nostdin", "-v", "error", "-y"])
-                            .args(&args)
-                            .arg(origin.join(name));
+                        cmd.args(["-nostdin", "-v", "error", "-y"]).args(&args).arg(origin.join(name));
                         let r = run(cmd, Duration::from_secs(300));
-                        assert!(
-                            r.success(),
-                            "generating {name} failed: {}\n{INSTALL_HINT}",
-                            r.describe()
-                        );
+                        assert!(r.success(), "generating {name} failed: {}\n{INSTALL_HINT}", r.describe());
                     }
                 });
             }
@@ -312,30 +264,18 @@ fn build_media() -> Media {
         if fs::rename(&tmp, &root).is_err() {
             let _ = fs::remove_dir_all(&tmp);
         }
-        assert!(
-            root.join("complete").exists(),
-            "media cache {} incomplete",
-            root.display()
-        );
+        assert!(root.join("complete").exists(), "media cache {} incomplete", root.display());
         // Drop sets made by older recipes or ffmpeg versions a day ago or more (not newer
         // ones: another checkout's tests may be using them right now).
         for entry in fs::read_dir(&base).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let age = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok());
-            if name != format!("{key:016x}") && age.is_some_and(|a| a > Duration::from_secs(86_400))
-            {
+            let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            if name != format!("{key:016x}") && age.is_some_and(|a| a > Duration::from_secs(86_400)) {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
     }
-    Media {
-        origin: root.join("origin"),
-        outside_dir: root.clone(),
-    }
+    Media { origin: root.join("origin"), outside_dir: root.clone() }
 }
 
 /// The reference for one source file: what `ffmpeg -i FILE -c copy -f framemd5 -` prints,
@@ -356,11 +296,7 @@ pub fn source(name: &str) -> Arc<Source> {
     let path = media().origin.join(name);
     assert!(path.exists(), "no such test file {}", path.display());
     let frames = framemd5_of_file(&path);
-    let src = Arc::new(Source {
-        name: name.to_string(),
-        path,
-        frames,
-    });
+    let src = Arc::new(Source { name: name.to_string(), path, frames });
     cache.lock().unwrap().insert(name.to_string(), src.clone());
     src
 }
@@ -369,47 +305,23 @@ pub fn source(name: &str) -> Arc<Source> {
 /// the name `name` in failure messages. Not cached: compute it once.
 pub fn source_at(name: &str, path: &Path) -> Arc<Source> {
     let frames = framemd5_of_file(path);
-    Arc::new(Source {
-        name: name.to_string(),
-        path: path.to_path_buf(),
-        frames,
-    })
+    Arc::new(Source { name: name.to_string(), path: path.to_path_buf(), frames })
 }
 
 fn framemd5_of_file(path: &Path) -> FrameMd5 {
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-v", "error", "-i"])
-        .arg(path)
-        .args(["-c", "copy", "-f", "framemd5", "-"]);
+    cmd.args(["-nostdin", "-v", "error", "-i"]).arg(path).args(["-c", "copy", "-f", "framemd5", "-"]);
     let r = run(cmd, Duration::from_secs(120));
-    assert!(
-        r.success(),
-        "framemd5 of {} failed: {}",
-        path.display(),
-        r.describe()
-    );
-    let mut fm = FrameMd5::parse(&r.stdout_text())
-        .unwrap_or_else(|e| panic!("framemd5 of {}: {e}", path.display()));
+    assert!(r.success(), "framemd5 of {} failed: {}", path.display(), r.describe());
+    let mut fm = FrameMd5::parse(&r.stdout_text()).unwrap_or_else(|e| panic!("framemd5 of {}: {e}", path.display()));
 
     // Key-frame flags per media type, in demux order (the per-stream order framemd5 keeps;
     // its stream numbering is ffmpeg's output order, so match streams by media type).
     let mut cmd = Command::new("ffprobe");
-    cmd.args([
-        "-v",
-        "error",
-        "-show_entries",
-        "stream=index,codec_type:packet=stream_index,flags",
-        "-of",
-        "csv=p=1",
-    ])
-    .arg(path);
+    cmd.args(["-v", "error", "-show_entries", "stream=index,codec_type:packet=stream_index,flags", "-of", "csv=p=1"])
+        .arg(path);
     let r = run(cmd, Duration::from_secs(120));
-    assert!(
-        r.success(),
-        "ffprobe of {} failed: {}",
-        path.display(),
-        r.describe()
-    );
+    assert!(r.success(), "ffprobe of {} failed: {}", path.display(), r.describe());
     let text = r.stdout_text();
     let mut types: std::collections::HashMap<String, String> = Default::default();
     for line in text.lines() {
@@ -422,25 +334,15 @@ fn framemd5_of_file(path: &Path) -> FrameMd5 {
     for line in text.lines() {
         let f: Vec<&str> = line.split(',').collect();
         if f.len() >= 3 && f[0] == "packet" {
-            let ty = types.get(f[1]).unwrap_or_else(|| {
-                panic!("ffprobe {}: unknown stream in {line:?}", path.display())
-            });
-            flags
-                .entry(ty.clone())
-                .or_default()
-                .push(f[2].starts_with('K'));
+            let ty =
+                types.get(f[1]).unwrap_or_else(|| panic!("ffprobe {}: unknown stream in {line:?}", path.display()));
+            flags.entry(ty.clone()).or_default().push(f[2].starts_with('K'));
         }
     }
     for st in &fm.streams {
         let n = fm.packets.iter().filter(|p| p.stream == st.index).count();
         let k = flags.get(&st.media_type).map_or(0, |f| f.len());
-        assert_eq!(
-            k,
-            n,
-            "{}: ffprobe lists {k} {} packets, framemd5 {n}",
-            path.display(),
-            st.media_type
-        );
+        assert_eq!(k, n, "{}: ffprobe lists {k} {} packets, framemd5 {n}", path.display(), st.media_type);
     }
     let mut seen: std::collections::HashMap<usize, usize> = Default::default();
     for p in &mut fm.packets {

@@ -38,18 +38,8 @@ pub fn require_tool(tool: &str) {
     if checked.lock().unwrap().contains(tool) {
         return;
     }
-    let probe_arg = if tool == "rtmpdump" {
-        "--help"
-    } else {
-        "-version"
-    };
-    match Command::new(tool)
-        .arg(probe_arg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-    {
+    let probe_arg = if tool == "rtmpdump" { "--help" } else { "-version" };
+    match Command::new(tool).arg(probe_arg).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status() {
         Ok(_) => {
             checked.lock().unwrap().insert(tool.to_string());
         }
@@ -68,15 +58,8 @@ impl TempDir {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sf-it");
         fs::create_dir_all(&base).unwrap();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let path = base.join(format!(
-            "{label}-{}-{}-{nanos}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let path = base.join(format!("{label}-{}-{}-{nanos}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
         fs::create_dir_all(&path).unwrap();
         TempDir { path }
     }
@@ -137,17 +120,9 @@ impl Run {
         let status = if self.timed_out {
             format!("KILLED after the {:.1}s limit", self.elapsed.as_secs_f64())
         } else {
-            format!(
-                "exit {:?} after {:.2}s",
-                self.code(),
-                self.elapsed.as_secs_f64()
-            )
+            format!("exit {:?} after {:.2}s", self.code(), self.elapsed.as_secs_f64())
         };
-        format!(
-            "`{}`: {status}\n--- stderr (tail) ---\n{}",
-            self.what,
-            tail(&self.stderr, 40)
-        )
+        format!("`{}`: {status}\n--- stderr (tail) ---\n{}", self.what, tail(&self.stderr, 40))
     }
 }
 
@@ -180,25 +155,14 @@ pub fn run(mut cmd: Command, limit: Duration) -> Run {
     let dir = TempDir::new("run");
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
-    cmd.stdin(Stdio::null())
-        .stdout(File::create(&out_path).unwrap())
-        .stderr(File::create(&err_path).unwrap());
+    cmd.stdin(Stdio::null()).stdout(File::create(&out_path).unwrap()).stderr(File::create(&err_path).unwrap());
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start `{what}`: {e}; {INSTALL_HINT}"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start `{what}`: {e}; {INSTALL_HINT}"));
     let (status, timed_out) = wait_deadline(&mut child, start + limit);
     let elapsed = start.elapsed();
     let stdout = fs::read(&out_path).unwrap_or_default();
     let stderr = String::from_utf8_lossy(&fs::read(&err_path).unwrap_or_default()).into_owned();
-    Run {
-        status,
-        stdout,
-        stderr,
-        elapsed,
-        timed_out,
-        what,
-    }
+    Run { status, stdout, stderr, elapsed, timed_out, what }
 }
 
 /// Waits for `child` until `deadline`; kills it if it is still running then.
@@ -234,10 +198,7 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf).into_owned();
@@ -277,7 +238,9 @@ pub fn read_next_response(stream: &mut TcpStream, pending: &mut Vec<u8>) -> (u16
             let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
             let length = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+                })
                 .unwrap_or(0);
             while pending.len() < end + 4 + length {
                 match stream.read(&mut buf) {
@@ -367,9 +330,7 @@ impl Server {
     fn try_start(origin: &Path, opts: &ServerOptions) -> Result<Server, (String, bool)> {
         let data_dir = TempDir::new("data");
         let stderr_path = data_dir.path().join("server-stderr.log");
-        let rtmp_ports: Vec<u16> = (0..=opts.extra_rtmp_listeners)
-            .map(|_| free_port())
-            .collect();
+        let rtmp_ports: Vec<u16> = (0..=opts.extra_rtmp_listeners).map(|_| free_port()).collect();
         let http_port = free_port();
         let admin_port = free_port();
         let mut cmd = Command::new(binary());
@@ -378,15 +339,12 @@ impl Server {
             Some(spec) => cmd.arg(spec),
             None => cmd.arg(origin),
         };
-        cmd.arg("--data-dir")
-            .arg(opts.data_dir.as_deref().unwrap_or(data_dir.path()));
+        cmd.arg("--data-dir").arg(opts.data_dir.as_deref().unwrap_or(data_dir.path()));
         for p in &rtmp_ports {
             cmd.arg("--rtmp-listen").arg(format!("127.0.0.1:{p}"));
         }
-        cmd.arg("--http-listen")
-            .arg(format!("127.0.0.1:{http_port}"));
-        cmd.arg("--admin-listen")
-            .arg(format!("127.0.0.1:{admin_port}"));
+        cmd.arg("--http-listen").arg(format!("127.0.0.1:{http_port}"));
+        cmd.arg("--admin-listen").arg(format!("127.0.0.1:{admin_port}"));
         cmd.args(&opts.args);
         // The developer's own AWS settings (a session token, a profile) must not reach a
         // server pointed at the test's S3 server.
@@ -402,9 +360,7 @@ impl Server {
         cmd.stdin(Stdio::null())
             .stdout(File::create(data_dir.path().join("server-stdout.log")).unwrap())
             .stderr(File::create(&stderr_path).unwrap());
-        let child = cmd
-            .spawn()
-            .map_err(|e| (format!("cannot start `{what}`: {e}"), false))?;
+        let child = cmd.spawn().map_err(|e| (format!("cannot start `{what}`: {e}"), false))?;
         let mut server = Server {
             child: Some(child),
             origin: origin.to_path_buf(),
@@ -430,8 +386,7 @@ impl Server {
                     retry,
                 ));
             }
-            if let Ok((200, body)) =
-                http_get(server.admin_addr(), "/healthz", Duration::from_secs(1))
+            if let Ok((200, body)) = http_get(server.admin_addr(), "/healthz", Duration::from_secs(1))
                 && body.trim() == "ok"
             {
                 return Ok(server);
@@ -491,10 +446,7 @@ impl Server {
         if let Some(child) = self.child.as_mut()
             && let Some(status) = child.try_wait().unwrap()
         {
-            panic!(
-                "server died: {status}\n--- server stderr ---\n{}",
-                tail(&self.log(), 60)
-            );
+            panic!("server died: {status}\n--- server stderr ---\n{}", tail(&self.log(), 60));
         }
         match self.healthz() {
             Ok((200, body)) if body.trim() == "ok" => {}
@@ -529,21 +481,11 @@ impl Drop for Server {
 }
 
 /// Runs `check` on every item and panics listing every failure (not just the first).
-pub fn check_each<T: std::fmt::Debug>(
-    items: &[T],
-    mut check: impl FnMut(&T) -> Result<(), String>,
-) {
-    let failures: Vec<String> = items
-        .iter()
-        .filter_map(|item| check(item).err().map(|e| format!("- {item:?}: {e}")))
-        .collect();
+pub fn check_each<T: std::fmt::Debug>(items: &[T], mut check: impl FnMut(&T) -> Result<(), String>) {
+    let failures: Vec<String> =
+        items.iter().filter_map(|item| check(item).err().map(|e| format!("- {item:?}: {e}"))).collect();
     if !failures.is_empty() {
-        panic!(
-            "{} of {} cases failed:\n{}",
-            failures.len(),
-            items.len(),
-            failures.join("\n")
-        );
+        panic!("{} of {} cases failed:\n{}", failures.len(), items.len(), failures.join("\n"));
     }
 }
 
@@ -567,11 +509,7 @@ pub fn parallel<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send + 'sta
         }
     }
     if !failures.is_empty() {
-        panic!(
-            "{} of the parallel jobs failed:\n{}",
-            failures.len(),
-            failures.join("\n\n")
-        );
+        panic!("{} of the parallel jobs failed:\n{}", failures.len(), failures.join("\n\n"));
     }
     out
 }

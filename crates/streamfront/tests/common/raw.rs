@@ -21,9 +21,7 @@ pub enum Amf {
 impl Amf {
     pub fn get(&self, key: &str) -> Option<&Amf> {
         match self {
-            Amf::Obj(props) | Amf::Ecma(props) => {
-                props.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-            }
+            Amf::Obj(props) | Amf::Ecma(props) => props.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -161,25 +159,17 @@ pub struct Message {
 impl Message {
     /// For command (20) and data (18) messages: the decoded AMF0 values.
     pub fn values(&self) -> Vec<Amf> {
-        if self.type_id == 20 || self.type_id == 18 {
-            amf_decode_all(&self.payload)
-        } else {
-            Vec::new()
-        }
+        if self.type_id == 20 || self.type_id == 18 { amf_decode_all(&self.payload) } else { Vec::new() }
     }
 
     /// The command or data name (first AMF value), if any.
     pub fn name(&self) -> Option<String> {
-        self.values()
-            .first()
-            .and_then(|v| v.as_str().map(str::to_string))
+        self.values().first().and_then(|v| v.as_str().map(str::to_string))
     }
 
     /// The `code` of an info object anywhere in the command (onStatus, _result, _error).
     pub fn code(&self) -> Option<String> {
-        self.values()
-            .iter()
-            .find_map(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string))
+        self.values().iter().find_map(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string))
     }
 }
 
@@ -246,28 +236,16 @@ impl RawClient {
         while self.buf.len() < n {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "timed out reading from server",
-                ));
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out reading from server"));
             }
             self.stream.set_read_timeout(Some(left))?;
             match self.stream.read(&mut tmp) {
                 Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "server closed the connection",
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
                 }
                 Ok(k) => self.buf.extend_from_slice(&tmp[..k]),
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.kind() == io::ErrorKind::TimedOut =>
-                {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "timed out reading from server",
-                    ));
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out reading from server"));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -277,13 +255,7 @@ impl RawClient {
     }
 
     /// Sends one message in 128-byte chunks.
-    pub fn send(
-        &mut self,
-        csid: u8,
-        type_id: u8,
-        stream_id: u32,
-        payload: &[u8],
-    ) -> io::Result<()> {
+    pub fn send(&mut self, csid: u8, type_id: u8, stream_id: u32, payload: &[u8]) -> io::Result<()> {
         assert!((2..64).contains(&csid));
         let mut out = vec![csid]; // fmt 0
         out.extend_from_slice(&[0, 0, 0]);
@@ -372,15 +344,9 @@ impl RawClient {
             self.headers.insert(csid, h.clone());
             if part.len() >= h.length {
                 let payload = self.partial.remove(&csid).unwrap();
-                let msg = Message {
-                    type_id: h.type_id,
-                    stream_id: h.stream_id,
-                    timestamp: h.timestamp,
-                    payload,
-                };
+                let msg = Message { type_id: h.type_id, stream_id: h.stream_id, timestamp: h.timestamp, payload };
                 if msg.type_id == 1 && msg.payload.len() >= 4 {
-                    self.in_chunk = (u32::from_be_bytes(msg.payload[..4].try_into().unwrap())
-                        & 0x7fff_ffff) as usize;
+                    self.in_chunk = (u32::from_be_bytes(msg.payload[..4].try_into().unwrap()) & 0x7fff_ffff) as usize;
                 }
                 return Ok(msg);
             }
@@ -416,10 +382,7 @@ impl RawClient {
         let cmd = Amf::Obj(vec![
             ("app".into(), Amf::Str(app.into())),
             ("flashVer".into(), Amf::Str("LNX 9,0,124,2".into())),
-            (
-                "tcUrl".into(),
-                Amf::Str(format!("rtmp://127.0.0.1:{port}/{app}")),
-            ),
+            ("tcUrl".into(), Amf::Str(format!("rtmp://127.0.0.1:{port}/{app}"))),
             ("fpad".into(), Amf::Bool(false)),
             ("capabilities".into(), Amf::Num(15.0)),
             ("audioCodecs".into(), Amf::Num(4071.0)),
@@ -428,41 +391,27 @@ impl RawClient {
         ]);
         self.send_command(3, 0, &[Amf::Str("connect".into()), Amf::Num(txn), cmd])?;
         let deadline = Instant::now() + Duration::from_secs(5);
-        let msgs = self.read_until(deadline, |m| {
-            matches!(m.name().as_deref(), Some("_result") | Some("_error"))
-        })?;
+        let msgs = self.read_until(deadline, |m| matches!(m.name().as_deref(), Some("_result") | Some("_error")))?;
         Ok(msgs.last().unwrap().clone())
     }
 
     /// `createStream`; returns the stream id.
     pub fn create_stream(&mut self) -> io::Result<u32> {
         let txn = self.next_txn();
-        self.send_command(
-            3,
-            0,
-            &[Amf::Str("createStream".into()), Amf::Num(txn), Amf::Null],
-        )?;
+        self.send_command(3, 0, &[Amf::Str("createStream".into()), Amf::Num(txn), Amf::Null])?;
         let deadline = Instant::now() + Duration::from_secs(5);
         let msgs = self.read_until(deadline, |m| {
-            m.name().as_deref() == Some("_result")
-                && matches!(m.values().get(1), Some(Amf::Num(t)) if *t == txn)
+            m.name().as_deref() == Some("_result") && matches!(m.values().get(1), Some(Amf::Num(t)) if *t == txn)
         })?;
         match msgs.last().unwrap().values().get(3) {
             Some(Amf::Num(id)) => Ok(*id as u32),
-            other => Err(io::Error::other(format!(
-                "createStream result without a stream id: {other:?}"
-            ))),
+            other => Err(io::Error::other(format!("createStream result without a stream id: {other:?}"))),
         }
     }
 
     /// `play(name[, start])` on stream `sid` (chunk stream 8, as librtmp does).
     pub fn play(&mut self, sid: u32, name: &str, start: Option<f64>) -> io::Result<()> {
-        let mut v = vec![
-            Amf::Str("play".into()),
-            Amf::Num(0.0),
-            Amf::Null,
-            Amf::Str(name.into()),
-        ];
+        let mut v = vec![Amf::Str("play".into()), Amf::Num(0.0), Amf::Null, Amf::Str(name.into())];
         if let Some(s) = start {
             v.push(Amf::Num(s));
         }
@@ -479,19 +428,11 @@ impl RawClient {
     ) -> Result<(Vec<String>, Duration), String> {
         let mut c = RawClient::connect(addr).map_err(|e| format!("connect: {e}"))?;
         c.handshake().map_err(|e| format!("handshake: {e}"))?;
-        let r = c
-            .connect_app("cfx/st", addr.port())
-            .map_err(|e| format!("connect(cfx/st): {e}"))?;
+        let r = c.connect_app("cfx/st", addr.port()).map_err(|e| format!("connect(cfx/st): {e}"))?;
         if r.name().as_deref() != Some("_result") {
-            return Err(format!(
-                "connect(cfx/st) answered {:?} {:?}",
-                r.name(),
-                r.code()
-            ));
+            return Err(format!("connect(cfx/st) answered {:?} {:?}", r.name(), r.code()));
         }
-        let sid = c
-            .create_stream()
-            .map_err(|e| format!("createStream: {e}"))?;
+        let sid = c.create_stream().map_err(|e| format!("createStream: {e}"))?;
         let sent = Instant::now();
         c.play(sid, name, None).map_err(|e| format!("play: {e}"))?;
         let mut codes = Vec::new();
@@ -507,9 +448,7 @@ impl RawClient {
         });
         match res {
             Ok(_) => Ok((codes, sent.elapsed())),
-            Err(e) => Err(format!(
-                "play({name:?}): {e}; onStatus codes so far: {codes:?}"
-            )),
+            Err(e) => Err(format!("play({name:?}): {e}; onStatus codes so far: {codes:?}")),
         }
     }
 
@@ -532,9 +471,7 @@ pub fn wait_closed(stream: &mut TcpStream, limit: Duration) -> Option<Duration> 
         match stream.read(&mut buf) {
             Ok(0) => return Some(start.elapsed()),
             Ok(_) => {}
-            Err(e)
-                if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut =>
-            {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
                 return None;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

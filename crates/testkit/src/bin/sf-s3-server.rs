@@ -92,9 +92,7 @@ async fn serve(args: Args) {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .unwrap_or_else(|e| fail(&format!("bind {}: {e}", args.listen)));
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|e| fail(&format!("local address: {e}")));
+    let addr = listener.local_addr().unwrap_or_else(|e| fail(&format!("local address: {e}")));
     println!("AWS_ACCESS_KEY_ID={ACCESS_KEY}");
     println!("AWS_SECRET_ACCESS_KEY={SECRET_KEY}");
     println!("AWS_REGION={REGION}");
@@ -133,26 +131,15 @@ async fn serve(args: Args) {
                     hyper::service::Service::call(&service, request).await
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), handler)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await;
         });
     }
 }
 
 /// `12.345 GET /media/bench.mp4 bytes=0-1048575`
 fn describe(request: &hyper::Request<hyper::body::Incoming>, at: Duration) -> String {
-    let range = request
-        .headers()
-        .get(hyper::header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    format!(
-        "{:.3} {} {} {range}",
-        at.as_secs_f64() * 1000.0,
-        request.method(),
-        request.uri().path()
-    )
+    let range = request.headers().get(hyper::header::RANGE).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    format!("{:.3} {} {} {range}", at.as_secs_f64() * 1000.0, request.method(), request.uri().path())
 }
 
 /// Writes s3s-fs's sidecar `{"e_tag": MD5}` for every object under `bucket_dir` without one
@@ -186,11 +173,7 @@ fn store_etags(root: &Path, bucket_dir: &Path) -> std::io::Result<usize> {
             let mut hasher = Md5::new();
             let mut file = std::fs::File::open(&path)?;
             std::io::copy(&mut file, &mut HashWriter(&mut hasher))?;
-            let etag: String = hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let etag: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
             sf_testkit::write_etag_sidecar(root, key, &etag)?;
             written += 1;
         }
