@@ -23,6 +23,9 @@
 #   LB_BUDGET_S     stop starting new runs after this long     (300 + 240 per protocol)
 #   LB_OUT          directory for logs, raw results, report    (a new temp dir)
 #   SF_BIN, LB_BIN  prebuilt streamfront / sf-loadbench        (built with cargo --release)
+#   SF_BASELINE_BIN another streamfront binary (e.g. an older commit's release build), run as
+#                   server "streamfront-before" beside the others for RTMP, so that a change is
+#                   compared with what it replaces in the same run      (none)
 #
 # A server (per protocol) stops being tried at larger N once fewer than 90% of its viewers
 # played without rebuffering. RTMPT viewers poll like FFmpeg (50 ms sleep after an empty
@@ -151,11 +154,12 @@ cache_bytes() {
     fi
 }
 
+# start_streamfront [BINARY]: the binary defaults to $SF_BIN.
 start_streamfront() {
-    local rtmp http
+    local bin=${1:-$SF_BIN} rtmp http
     rtmp=$(free_port); http=$(free_port); ADMIN_PORT=$(free_port)
     rm -rf "$OUT/sf-data"; mkdir -p "$OUT/sf-data"
-    taskset -c "$SERVER_CPUS" "$SF_BIN" serve --origin "$MEDIA" --data-dir "$OUT/sf-data" \
+    taskset -c "$SERVER_CPUS" "$bin" serve --origin "$MEDIA" --data-dir "$OUT/sf-data" \
         --rtmp-listen "127.0.0.1:$rtmp" --http-listen "127.0.0.1:$http" \
         --admin-listen "127.0.0.1:$ADMIN_PORT" --log warn 2>>"$OUT/streamfront.log" &
     SERVER_PID=$!
@@ -210,13 +214,14 @@ run() {
     for try in 1 2 3; do
         case "$server" in
             streamfront) start_streamfront && break ;;
+            streamfront-before) start_streamfront "$SF_BASELINE_BIN" && break ;;
             nginx-rtmp) start_nginx && break ;;
         esac
         cleanup
         [ "$try" = 3 ] && { log "$server did not start"; exit 1; }
     done
     case "$server" in
-        streamfront) app=cfx/st
+        streamfront | streamfront-before) app=cfx/st
             if [ "$file" = mp4 ]; then stream=mp4:bench.mp4; else stream=bench; fi ;;
         nginx-rtmp) app=vod; stream=bench.$file ;;
     esac
@@ -255,7 +260,7 @@ declare -A saturated=()
 for n in $VIEWERS; do
     # All protocols at one N back to back, so that their ratios come from the same minutes.
     for proto in $PROTOCOLS; do
-        if [ "$proto" = rtmp ]; then servers="streamfront nginx-rtmp"; else servers=streamfront; fi
+        if [ "$proto" = rtmp ]; then servers="streamfront ${SF_BASELINE_BIN:+streamfront-before} nginx-rtmp"; else servers=streamfront; fi
         for server in $servers; do
             [ -n "${saturated[$server/$proto]:-}" ] && continue
             if [ $((SECONDS - START + STEP_S)) -gt "$BUDGET_S" ]; then
@@ -326,7 +331,7 @@ fi
         echo
     fi
     for proto in $PROTOCOLS; do
-        if [ "$proto" = rtmp ]; then servers="streamfront nginx-rtmp"; else servers=streamfront; fi
+        if [ "$proto" = rtmp ]; then servers="streamfront ${SF_BASELINE_BIN:+streamfront-before} nginx-rtmp"; else servers=streamfront; fi
         for server in $servers; do
             best=$(awk -v s="$server" -v p="$proto" '{
                     delete v
