@@ -71,7 +71,7 @@ wait "$SERVER_PID" 2>/dev/null || true
 trap - EXIT
 [ -n "$line" ] || { log "no result from the load client (see $OUT/client.log)"; exit 1; }
 bytes=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 == "bytes" {print $2}')
-total=$(callgrind_annotate "$OUT/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+total=$(awk '$1 == "summary:" || $1 == "totals:" {print $2; exit}' "$OUT/callgrind.out")
 echo "CALLGRIND protocol=$PROTOCOL viewers=$VIEWERS instructions=$total bytes=$bytes per_byte=$(awk -v i="$total" -v b="$bytes" 'BEGIN {printf "%.2f", i / b}')"
 echo "$line"
 callgrind_annotate --inclusive=no "$OUT/callgrind.out" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n '3,22p'
