@@ -1,6 +1,7 @@
 //! From what a player sends (the `connect` application and the `play` stream name) to the
-//! object keys to look up, following FMS and CloudFront naming (reference: cloudfront.md §2,
-//! rtmp-protocol.md §6).
+//! object keys to look up, following FMS and CloudFront naming (Amazon CloudFront Developer Guide:
+//! "Configuring the Media Player"; Adobe Media Server: "Streaming media files"; what FFmpeg's
+//! `rtmp_open` and librtmp's `RTMP_ParseURL`/`RTMP_ParsePlaypath` send).
 //!
 //! - The application must be `cfx/st`; extra folders (`cfx/st/videos`, as librtmp and JW
 //!   Player split URLs) prefix the stream path.

@@ -2,7 +2,8 @@
 //! (reader), with all four header formats, extended timestamps as FFmpeg and librtmp expect
 //! them, and chunk size changes.
 //!
-//! - [`header`]: the wire encoding of basic and message headers (reference §3.1–§3.2).
+//! - [`header`]: the wire encoding of basic and message headers (RTMP spec
+//!   §5.3.1.1–§5.3.1.2).
 //! - [`reader`]: [`ChunkReader`], bounded by [`ReaderLimits`].
 //! - [`writer`]: the [`ChunkWriter`].
 
@@ -17,9 +18,9 @@ pub use self::reader::ChunkReader;
 pub use self::writer::ChunkWriter;
 use crate::message::ControlError;
 
-/// The chunk size both directions start with (§3.4).
+/// The chunk size both directions start with (RTMP spec §5.4.1).
 pub const DEFAULT_CHUNK_SIZE: u32 = 128;
-/// The largest chunk size Set Chunk Size may announce: bit 31 must be 0 (§3.4).
+/// The largest chunk size Set Chunk Size may announce: bit 31 must be 0 (RTMP spec §5.4.1).
 pub const MAX_CHUNK_SIZE: u32 = 0x7FFF_FFFF;
 /// The largest message the 24-bit length field can describe.
 pub const MAX_MESSAGE_LEN: u32 = 0xFF_FFFF;

@@ -2,11 +2,16 @@
 //! the client's scheme, valid S2 signature) and RTMPE (types 6, 8 and 9: Diffie-Hellman on the
 //! 1024-bit Oakley group 2, RC4 keys from HMAC-SHA256, 1536-byte keystream skip).
 //!
-//! - [`digest`]: offset schemes, keys, C1/S1 digests and C2/S2 signatures (reference §1).
-//! - [`dh`]: the Diffie-Hellman group and key checks (§2.2–§2.4).
-//! - [`rc4`]: the RC4 streams and their keys (§2.5–§2.6).
-//! - [`sig`]: XTEA/Blowfish signature encryption of types 8 and 9 (§2.7).
-//! - [`respond`]: S0+S1+S2 from C0+C1 (§1.6).
+//! - [`digest`]: offset schemes, keys, C1/S1 digests and C2/S2 signatures (librtmp `handshake.h`,
+//!   FFmpeg `libavformat/rtmpproto.c` and `rtmpdigest.c`).
+//! - [`dh`]: the Diffie-Hellman group and key checks (RFC 2409 §6.2; librtmp `dh.h`, FFmpeg
+//!   `libavformat/rtmpdh.c`).
+//! - [`rc4`]: the RC4 streams and their keys (librtmp `InitRC4Encryption`, FFmpeg
+//!   `libavformat/rtmpcrypt.c`).
+//! - [`sig`]: XTEA/Blowfish signature encryption of types 8 and 9 (librtmp `rtmpe8_sig` and
+//!   `rtmpe9_sig`, FFmpeg `ff_rtmpe_encrypt_sig`).
+//! - [`respond`]: S0+S1+S2 from C0+C1, so that what FFmpeg's `rtmp_handshake` and librtmp's
+//!   `HandShake` check passes.
 //! - [`client`]: the client side ([`ClientHandshake`]), for tests and the load benchmark.
 //!
 //! This file holds the byte-level state machine: it collects C0+C1 and C2 from any split of
@@ -72,8 +77,8 @@ const C0C1_LEN: usize = 1 + BLOCK_LEN;
 enum Stage {
     /// Collecting C0+C1 (in `ServerHandshake::c0c1`).
     ReadingC0C1,
-    /// S0+S1+S2 are ready; C2 is skipped (checking it is optional, §1.6 step 6, and no
-    /// known server rejects on it).
+    /// S0+S1+S2 are ready; C2 is skipped (checking it is optional: nginx-rtmp's
+    /// `ngx_rtmp_handshake_recv` never looks at it, though librtmp's `SHandShake` does).
     ReadingC2 {
         remaining: usize,
     },

@@ -41,7 +41,8 @@ pub mod type_id {
     pub const AGGREGATE: u8 = 22;
 }
 
-/// User control event ids (reference §3.5).
+/// User control event ids (RTMP spec §7.1.7; 31 and 32 are FMS 3.5's, described in librtmp's
+/// `HandleCtrl` in `rtmp.c`).
 pub mod event_id {
     pub const STREAM_BEGIN: u16 = 0;
     pub const STREAM_EOF: u16 = 1;

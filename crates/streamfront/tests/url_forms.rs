@@ -1,7 +1,8 @@
 //! The URL and stream-name forms players use (CloudFront/FMS conventions), each played to the
 //! end and compared packet by packet; and the same play on the other listeners.
 //!
-//! What each client sends for a URL path (see the reference notes): ffmpeg keeps `cfx/st` as
+//! What each client sends for a URL path (FFmpeg's `rtmp_open` in libavformat/rtmpproto.c;
+//! librtmp's `RTMP_ParseURL` and `RTMP_ParsePlaypath` in parseurl.c): ffmpeg keeps `cfx/st` as
 //! the app and turns `x.mp4`/`x.f4v` into `mp4:x.mp4`, strips `.flv`, sends anything else
 //! verbatim and does not decode `%XX`; rtmpdump takes up to three path components as the app
 //! (`cfx/st/dir`), turns `x.mp4` into `mp4:x`, `x.mp3` into `mp3:x`, strips `.flv` and decodes

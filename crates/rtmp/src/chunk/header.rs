@@ -1,4 +1,4 @@
-//! Wire encoding of chunk headers (reference §3.1–§3.2).
+//! Wire encoding of chunk headers (RTMP spec §5.3.1.1–§5.3.1.2).
 
 /// The 2-bit header format of a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub(crate) fn encode_basic_header(format: Format, csid: u32, out: &mut [u8; 3]) 
             2
         }
         _ => {
-            // The 16-bit form is little-endian (FFmpeg `AV_RL16`, §3.1).
+            // The 16-bit form is little-endian (RTMP spec §5.3.1.1; FFmpeg `AV_RL16`).
             let [lo, hi] = ((csid - 64) as u16).to_le_bytes();
             out[0] = fmt | 1;
             out[1] = lo;

@@ -1,4 +1,5 @@
-//! Reassembling messages from chunks (reference §3, "Reader rules").
+//! Reassembling messages from chunks (RTMP spec §5.3), as FFmpeg (`rtmp_packet_read_one_chunk`
+//! in `libavformat/rtmppkt.c`) and librtmp (`RTMP_ReadPacket` in `rtmp.c`) read them.
 
 use std::collections::HashMap;
 
@@ -18,10 +19,10 @@ struct StreamState {
     /// The last timestamp field, after extended-timestamp substitution: absolute after
     /// fmt 0, a delta after fmt 1/2. A fmt-3 chunk starting a new message adds it again —
     /// so after fmt 0 the next timestamp is twice the first, as in the 2012 spec, FFmpeg
-    /// and librtmp (§3.3).
+    /// and librtmp (RTMP spec §5.3.1.2.4).
     delta: u32,
     /// Whether the last fmt 0/1/2 header carried an extended timestamp, so fmt-3 chunks
-    /// may carry one too (§3.3).
+    /// may carry one too (RTMP spec §5.3.1.3).
     extended: bool,
     length: u32,
     type_id: u8,
@@ -143,7 +144,8 @@ impl ChunkReader {
         match message.type_id {
             type_id::SET_CHUNK_SIZE => {
                 let size = parse_u32(message.type_id, &message.payload)?;
-                // FFmpeg rejects ≤ 0 as a signed int, i.e. 0 and anything with bit 31 (§3.4).
+                // FFmpeg rejects ≤ 0 as a signed int, i.e. 0 and anything with bit 31
+                // (`handle_chunk_size` in `libavformat/rtmpproto.c`).
                 if size == 0 || size > MAX_CHUNK_SIZE {
                     return Err(ChunkError::InvalidChunkSize(size));
                 }
@@ -264,7 +266,7 @@ impl ChunkReader {
             }
         }
         if fields_len == 11 {
-            // The only little-endian field of the protocol (§3.2).
+            // The only little-endian field of the protocol (FFmpeg reads it with `AV_RL32`).
             header.stream_id = u32::from_le_bytes([fields[7], fields[8], fields[9], fields[10]]);
         }
         Ok(Some(header))
@@ -351,11 +353,12 @@ fn message(state: &StreamState, payload: bytes::Bytes) -> Message {
 }
 
 /// Whether a fmt-3 chunk on a stream whose last header had an extended timestamp repeats
-/// it. FFmpeg and librtmp since 2014 send it on every fmt-3 chunk, older peers never do
-/// (§3.3); like SRS and rml_rtmp, take the next 4 bytes as the extended timestamp only if
-/// they hold a value it could be: the last timestamp field, or the message's absolute
-/// timestamp (for peers that repeat that instead). `None` while the available bytes
-/// cannot tell: a prefix of a candidate and fewer than 4 bytes.
+/// it. FFmpeg and librtmp since 2015 send it on every fmt-3 chunk (FFmpeg commit 024e5a2d5f,
+/// librtmp a107cef, following RTMP spec §5.3.1.3), older peers never do; like SRS and
+/// rml_rtmp, take the next 4 bytes as the extended timestamp only if they hold a value it
+/// could be: the last timestamp field, or the message's absolute timestamp (for peers that
+/// repeat that instead). `None` while the available bytes cannot tell: a prefix of a
+/// candidate and fewer than 4 bytes.
 fn extended_timestamp_follows(state: &StreamState, after: &[u8]) -> Option<bool> {
     let timestamp = if state.partial.is_some() { state.timestamp } else { state.timestamp.wrapping_add(state.delta) };
     let available = after.len().min(4);

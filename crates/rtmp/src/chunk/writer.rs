@@ -1,4 +1,5 @@
-//! Splitting messages into chunks (reference §3.3, "Writer rules for the server").
+//! Splitting messages into chunks (RTMP spec §5.3), in the forms FFmpeg's
+//! `rtmp_packet_read_one_chunk` and librtmp's `RTMP_ReadPacket` read correctly.
 
 use bytes::BytesMut;
 
@@ -51,9 +52,11 @@ impl ChunkWriter {
     /// The header is fmt 0 for the first message on a chunk stream, when the message stream
     /// id changes, or when the timestamp goes backwards; otherwise fmt 2 when length and
     /// type repeat, else fmt 1 — never fmt 3 for a new message, since readers disagree on
-    /// what it means after fmt 0 (§3.3). A timestamp field of 0xFFFFFF or more is written as
-    /// 0xFFFFFF plus the 4-byte value, and that same value follows every fmt-3 basic header
-    /// of the message, as FFmpeg, librtmp (≥ 2015) and Flash expect.
+    /// what it means after fmt 0 (FFmpeg's `rtmp_packet_read_one_chunk` and librtmp's
+    /// `RTMP_ReadPacket` add the last timestamp field again, as RTMP spec §5.3.1.2.4 reads).
+    /// A timestamp field of 0xFFFFFF or more is written as 0xFFFFFF plus the 4-byte value,
+    /// and that same value follows every fmt-3 basic header of the message, as FFmpeg,
+    /// librtmp (≥ 2015) and Flash expect.
     ///
     /// # Panics
     /// If `header.csid` is outside 2..=65599 or the body is longer than 0xFFFFFF bytes.

@@ -1,7 +1,8 @@
 //! The client side of the RTMP handshake, for tests and the load benchmark: simple (C1
 //! without a digest), digest (FP9, as FFmpeg `rtmp://` sends it) and RTMPE (types 6, 8 and
 //! 9, as FFmpeg and rtmpdump `rtmpe://` send it). It checks what a strict client checks
-//! (reference §1.6): S0, the S1 digest, the S2 signature and the server's DH key.
+//! (FFmpeg's `rtmp_handshake`, librtmp's `HandShake`): S0, the S1 digest, the S2 signature
+//! and the server's DH key.
 //!
 //! Sans-IO like [`ServerHandshake`](super::ServerHandshake): send what
 //! [`ClientHandshake::poll_transmit`] returns (C0+C1 at once, C2 after S0+S1+S2), feed server
@@ -19,9 +20,11 @@ use super::rc4::{Rc4Pair, unpadded_secret};
 use super::respond::{RESPONSE_LEN, VERSION_PLAIN, VERSION_RTMPE};
 use super::sig::{self, VERSION_BLOWFISH, VERSION_XTEA};
 
-/// C1[4..8] of a digest handshake: FFmpeg's `rtmp://` client version (§1.5).
+/// C1[4..8] of a digest handshake: FFmpeg's `rtmp://` client version
+/// (`RTMP_CLIENT_VER1..4` in `libavformat/rtmp.h`).
 const DIGEST_CLIENT_VERSION: [u8; 4] = [9, 0, 124, 2];
-/// C1[4..8] of an RTMPE handshake: what FFmpeg and rtmpdump send for `rtmpe://` (§1.5).
+/// C1[4..8] of an RTMPE handshake: what FFmpeg (`rtmp_handshake`) and librtmp
+/// (`HandShake`) send for `rtmpe://`.
 const RTMPE_CLIENT_VERSION: [u8; 4] = [128, 0, 3, 2];
 
 /// Which handshake the client offers.
@@ -88,7 +91,8 @@ pub struct ClientHandshake {
     server_scheme: Option<u8>,
     encryption: Option<Rc4Pair>,
     /// Key RC4 with the "value then zeros" form of a secret that starts with a zero byte,
-    /// like librtmp/OpenSSL and FFmpeg/GMP (§2.5); tests only.
+    /// like librtmp built with OpenSSL and FFmpeg built with GMP (`libavformat/rtmpdh.c`); tests
+    /// only.
     unpadded_secret: bool,
     /// The shared secret (RTMPE), kept for tests.
     #[cfg(test)]
@@ -135,7 +139,8 @@ impl ClientHandshake {
         let scheme = scheme.unwrap_or(usual_scheme);
         let supported = matches!(c0, VERSION_PLAIN | VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH);
 
-        // C1: time 0, version, random bytes, then the DH key and the digest (§1.3–§1.4).
+        // C1: time 0, version, random bytes, then the DH key and the digest (as in librtmp's
+        // `HandShake`).
         let mut c1 = [0u8; BLOCK_LEN];
         rng.fill_bytes(&mut c1[8..]);
         let mut dh = None;
@@ -146,7 +151,7 @@ impl ClientHandshake {
                 c1[4..8].copy_from_slice(&RTMPE_CLIENT_VERSION);
                 if supported {
                     let pair = KeyPair::generate(&mut rng);
-                    // The key goes in before the digest: the digest covers it (§1.4).
+                    // The key goes in before the digest: the digest covers it.
                     let at = scheme.dh_offset(&c1);
                     c1[at..at + KEY_LEN].copy_from_slice(pair.public_key());
                     dh = Some(pair);
@@ -227,7 +232,8 @@ impl ClientHandshake {
         Ok(take)
     }
 
-    /// S0 echoes C0 (clients pick the signature cipher from it, §2.7).
+    /// S0 echoes C0 (FFmpeg's `rtmp_handshake` and librtmp's `HandShake` pick the signature
+    /// cipher from it).
     fn check_s0(&self, s0: u8) -> Result<(), ClientHandshakeError> {
         if s0 == self.c0 { Ok(()) } else { Err(ClientHandshakeError::BadVersion { sent: self.c0, received: s0 }) }
     }
@@ -243,7 +249,7 @@ impl ClientHandshake {
             // Simple: C2 echoes S1.
             return Ok(s1.to_vec());
         };
-        // FFmpeg verifies the server only when S1[4] ≥ 3 (§1.6); an RTMPE server must.
+        // FFmpeg verifies the server only when S1[4] ≥ 3 (`rtmp_handshake`); an RTMPE server must.
         if s1[4] < 3 {
             if self.dh.is_some() {
                 return Err(ClientHandshakeError::NoServerDigest);

@@ -1,5 +1,5 @@
 //! Diffie-Hellman on the 1024-bit Oakley group 2 with generator 2, as RTMPE uses it
-//! (reference §2.2–§2.5).
+//! (librtmp `dh.h` and `dhgroups.h`, FFmpeg `libavformat/rtmpdh.c`).
 //!
 //! Arithmetic is crypto-bigint's fixed-width Montgomery form: our private exponent never
 //! meets a data-dependent branch or table index. Each handshake costs one Jacobi symbol (the
@@ -15,10 +15,10 @@ use rand::Rng;
 /// Length of a public key and of the shared secret on the wire: 1024 bits.
 pub(crate) const KEY_LEN: usize = 128;
 
-/// Random bytes in a private key we generate: 256 bits, the reference's minimum (§2.3;
-/// FFmpeg uses 1016). p is a safe prime, so there are no small subgroups for a short
-/// exponent to leak into, and 256 bits is far above the group's ~80-bit strength (RFC 3526
-/// §8 asks for twice the strength). Exponentiation time grows with the exponent's length, so
+/// Random bytes in a private key we generate: 256 bits (FFmpeg's `dh_generate_key` uses
+/// 1016). p is a safe prime, so there are no small subgroups for a short exponent to leak
+/// into, and 256 bits is far above the group's ~80-bit strength (RFC 3526 §8 asks for twice
+/// the strength). Exponentiation time grows with the exponent's length, so
 /// this makes our two exponentiations four times cheaper than 1016 bits.
 const PRIVATE_LEN: usize = 32;
 
@@ -52,15 +52,16 @@ fn group() -> &'static Group {
 }
 
 /// `value` as exactly [`KEY_LEN`] big-endian bytes, zero-padded on the left. Both the public
-/// key (§2.3; mediamtx got this wrong) and the secret (§2.5, as the local rtmpdump and
-/// FFmpeg/mbedtls do) are left-padded.
+/// key (FFmpeg `ff_dh_write_public_key`, librtmp `DHGetPublicKey`; mediamtx got this wrong)
+/// and the secret (as librtmp built with GnuTLS, Debian's rtmpdump, and FFmpeg built with
+/// mbedtls do) are left-padded.
 fn to_key_bytes(value: &U1024) -> [u8; KEY_LEN] {
     value.to_be_bytes().into()
 }
 
 /// Whether a peer's public key is usable: 2 ≤ y ≤ p − 2 and y^q mod p = 1, i.e. it lies in
-/// the prime-order subgroup (FFmpeg's check, §2.4; it also catches a key read from the wrong
-/// offset about half the time).
+/// the prime-order subgroup (FFmpeg's `dh_is_valid_public_key`; it also catches a key read
+/// from the wrong offset about half the time).
 ///
 /// p = 2q + 1 is prime, so by Euler's criterion y^q mod p is the Legendre symbol (y | p):
 /// 1 exactly when y is a square mod p. The Jacobi symbol computes it with a binary GCD, five
@@ -106,8 +107,8 @@ impl KeyPair {
         let private_bits = 8 * private.len() as u32;
         // Reducing never makes the value longer, so the bound still holds.
         let private = U1024::from_be_slice(&padded).rem(&group.q);
-        // 2 generates the order-q subgroup (§2.2), so 2^x is valid for every x ≠ 0 (mod q):
-        // no need for the subgroup test on our own key.
+        // 2 generates the order-q subgroup (p ≡ 7 mod 8 makes 2 a square), so 2^x is valid
+        // for every x ≠ 0 (mod q): no need for the subgroup test on our own key.
         if private == U1024::ZERO {
             return None;
         }

@@ -1,5 +1,6 @@
-//! The FP9 digest handshake arithmetic (reference §1.2–§1.4): the two offset schemes, the
-//! HMAC-SHA256 digest embedded in C1/S1 and the signature closing C2/S2.
+//! The FP9 digest handshake arithmetic: the two offset schemes, the HMAC-SHA256 digest
+//! embedded in C1/S1 and the signature closing C2/S2, as librtmp's `handshake.h` and FFmpeg's
+//! `libavformat/rtmpproto.c` and `rtmpdigest.c` compute them.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -14,7 +15,8 @@ pub(crate) const SIGNATURE_POS: usize = BLOCK_LEN - DIGEST_LEN;
 pub(crate) type Block = [u8; BLOCK_LEN];
 pub(crate) type Digest = [u8; DIGEST_LEN];
 
-/// "Genuine Adobe Flash Media Server 001" followed by 32 constant bytes (§1.2).
+/// "Genuine Adobe Flash Media Server 001" followed by 32 constant bytes (librtmp
+/// `GenuineFMSKey`, FFmpeg `rtmp_server_key`).
 pub(crate) const FMS_KEY: [u8; 68] = [
     0x47, 0x65, 0x6e, 0x75, 0x69, 0x6e, 0x65, 0x20, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x20, 0x46, 0x6c, 0x61, 0x73, 0x68,
     0x20, 0x4d, 0x65, 0x64, 0x69, 0x61, 0x20, 0x53, 0x65, 0x72, 0x76, 0x65, 0x72, 0x20, 0x30, 0x30, 0x31, 0xf0, 0xee,
@@ -22,7 +24,8 @@ pub(crate) const FMS_KEY: [u8; 68] = [
     0x80, 0x6f, 0xab, 0x93, 0xb8, 0xe6, 0x36, 0xcf, 0xeb, 0x31, 0xae,
 ];
 
-/// "Genuine Adobe Flash Player 001" followed by the same 32 constant bytes (§1.2).
+/// "Genuine Adobe Flash Player 001" followed by the same 32 constant bytes
+/// (librtmp `GenuineFPKey`, FFmpeg `rtmp_player_key`).
 pub(crate) const FP_KEY: [u8; 62] = [
     0x47, 0x65, 0x6e, 0x75, 0x69, 0x6e, 0x65, 0x20, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x20, 0x46, 0x6c, 0x61, 0x73, 0x68,
     0x20, 0x50, 0x6c, 0x61, 0x79, 0x65, 0x72, 0x20, 0x30, 0x30, 0x31, 0xf0, 0xee, 0xc2, 0x4a, 0x80, 0x68, 0xbe, 0xe8,
@@ -35,9 +38,10 @@ pub(crate) const FMS_PARTIAL_KEY: &[u8] = FMS_KEY.split_at(36).0;
 /// The text part of [`FP_KEY`]: signs C1.
 pub(crate) const FP_PARTIAL_KEY: &[u8] = FP_KEY.split_at(30).0;
 
-/// Where the digest and the DH public key sit in C1/S1 (§1.3). Scheme 0 puts the digest in
-/// the first half ("digest first", FFmpeg `rtmp://`, Flash); scheme 1 puts the DH key first
-/// (FFmpeg and rtmpdump `rtmpe://`).
+/// Where the digest and the DH public key sit in C1/S1 (librtmp `GetDigestOffset1` and
+/// `GetDHOffset1` for scheme 0, `…2` for scheme 1; FFmpeg `ff_rtmp_calc_digest_pos`). Scheme 0
+/// puts the digest in the first half ("digest first", FFmpeg `rtmp://`, Flash); scheme 1 puts
+/// the DH key first (FFmpeg and rtmpdump `rtmpe://`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scheme {
     Zero,
@@ -45,7 +49,8 @@ pub(crate) enum Scheme {
 }
 
 impl Scheme {
-    /// The order in which a client digest is looked for (§1.6 step 3).
+    /// The order in which a client digest is looked for: scheme 0, which FFmpeg `rtmp://`
+    /// uses, first.
     pub(crate) const SEARCH_ORDER: [Scheme; 2] = [Scheme::Zero, Scheme::One];
 
     pub(crate) fn number(self) -> u8 {
@@ -87,7 +92,8 @@ pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Digest {
     mac.finalize().into_bytes().into()
 }
 
-/// The digest of `block` with the digest itself at `pos` left out (§1.4).
+/// The digest of `block` with the digest itself at `pos` left out (librtmp
+/// `CalculateDigest`, FFmpeg `ff_rtmp_calc_digest`).
 pub(crate) fn block_digest(block: &Block, pos: usize, key: &[u8]) -> Digest {
     hmac_sha256(key, &[&block[..pos], &block[pos + DIGEST_LEN..]])
 }
@@ -103,7 +109,7 @@ pub(crate) fn find_digest(block: &Block, key: &[u8]) -> Option<(Scheme, Digest)>
 }
 
 /// Computes and writes the digest of `block` for `scheme`. Everything else in the block
-/// (including a DH key) must already be in place: the digest covers it (§1.4).
+/// (including a DH key) must already be in place: the digest covers it.
 pub(crate) fn write_digest(block: &mut Block, scheme: Scheme, key: &[u8]) {
     let pos = scheme.digest_offset(block);
     let digest = block_digest(block, pos, key);
@@ -111,7 +117,8 @@ pub(crate) fn write_digest(block: &mut Block, scheme: Scheme, key: &[u8]) {
 }
 
 /// The key that signs C2/S2: `HMAC(full key, peer's C1/S1 digest)`. It also selects the
-/// XTEA/Blowfish keys for types 8 and 9 (§2.7).
+/// XTEA/Blowfish keys for types 8 and 9 (FFmpeg
+/// `ff_rtmpe_encrypt_sig`: `digest[i] % 15`).
 pub(crate) fn signature_key(full_key: &[u8], peer_digest: &Digest) -> Digest {
     hmac_sha256(full_key, &[peer_digest])
 }

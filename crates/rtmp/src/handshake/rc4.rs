@@ -1,4 +1,6 @@
-//! The RC4 streams of an RTMPE connection (reference §2.5–§2.6).
+//! The RC4 streams of an RTMPE connection (librtmp `InitRC4Encryption` in `handshake.h`;
+//! FFmpeg `ff_rtmpe_compute_secret_key` and `ff_rtmpe_update_keystream` in
+//! `libavformat/rtmpcrypt.c`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -12,7 +14,8 @@ use super::digest::hmac_sha256;
 /// Length of an RC4 key: the first half of an HMAC-SHA256.
 pub(crate) const RC4_KEY_LEN: usize = 16;
 
-/// Keystream bytes both sides discard before the first real byte (RC4-drop1536, §2.6).
+/// Keystream bytes both sides discard before the first real byte (RC4-drop1536, as
+/// FFmpeg's `ff_rtmpe_update_keystream` and librtmp's `HandShake`/`SHandShake` do).
 const SKIPPED_KEYSTREAM: usize = 1536;
 
 /// An RC4 keystream, already advanced past the 1536 skipped bytes.
@@ -23,11 +26,12 @@ pub struct Rc4Stream {
 }
 
 /// When the shared secret's top byte is 0 (1 connection in 256), clients disagree on its
-/// 128-byte form (§2.5): left-padded (librtmp/GnuTLS, FFmpeg/mbedtls, what we use) or the
-/// value followed by zeros (librtmp/OpenSSL, FFmpeg/GMP). Such a pair keeps a keystream for
+/// 128-byte form: left-padded (librtmp/GnuTLS, FFmpeg/mbedtls, what we use) or the value
+/// followed by zeros (librtmp/OpenSSL, FFmpeg/GMP), depending on the big-number library
+/// behind librtmp's `dh.h` and FFmpeg's `libavformat/rtmpdh.c`. Such a pair keeps a keystream for
 /// the second form too, and the first bytes decrypted from the client pick one: `connect`
-/// starts with a fmt-0 basic header, normally `0x03` (§2.5's suggested retry, done without
-/// a retry). Both streams of the pair follow the same choice.
+/// starts with a fmt-0 basic header, normally `0x03` (FFmpeg's `gen_connect` and librtmp's
+/// `SendConnectPacket` use chunk stream 3). Both streams of the pair follow the same choice.
 struct Fallback {
     alternate: Rc4,
     /// The decrypting stream decides; the encrypting one follows (or, if the server sends
@@ -128,7 +132,8 @@ pub struct Rc4Pair {
 }
 
 /// The other 128-byte form of a secret with leading zero bytes: the significant bytes
-/// first, then zeros (§2.5). `None` when both forms are the same.
+/// first, then zeros (librtmp with OpenSSL, FFmpeg with GMP). `None` when both forms are
+/// the same.
 pub(crate) fn unpadded_secret(secret: &[u8; KEY_LEN]) -> Option<[u8; KEY_LEN]> {
     let zeros = secret.iter().take_while(|&&b| b == 0).count();
     if zeros == 0 || zeros == KEY_LEN {
@@ -140,7 +145,8 @@ pub(crate) fn unpadded_secret(secret: &[u8; KEY_LEN]) -> Option<[u8; KEY_LEN]> {
 }
 
 /// The RC4 key of the direction whose *receiver* owns `receiver_public_key`:
-/// `HMAC-SHA256(secret, receiver's public key)[..16]` (§2.5's table).
+/// `HMAC-SHA256(secret, receiver's public key)[..16]` (librtmp `InitRC4Encryption`,
+/// FFmpeg `ff_rtmpe_compute_secret_key`).
 pub(crate) fn rc4_key(secret: &[u8; KEY_LEN], receiver_public_key: &[u8; KEY_LEN]) -> [u8; RC4_KEY_LEN] {
     let mac = hmac_sha256(secret, &[receiver_public_key]);
     let mut key = [0u8; RC4_KEY_LEN];

@@ -1,4 +1,5 @@
-//! Building S0+S1+S2 from C0+C1: the server recipe of reference §1.6 ("Conclusion").
+//! Building S0+S1+S2 from C0+C1 so that both FFmpeg (`rtmp_handshake` in
+//! `libavformat/rtmpproto.c`) and librtmp (`HandShake` in `handshake.h`) accept them.
 
 use rand::Rng;
 
@@ -14,8 +15,8 @@ pub(crate) const VERSION_PLAIN: u8 = 3;
 pub(crate) const VERSION_RTMPE: u8 = 6;
 
 /// S1[4..8] of a digest handshake. The first byte must be ≥ 3, or FFmpeg skips verifying
-/// us and then assumes scheme-0 DH placement for RTMPE (§1.6); 3.5.1.1 is what librtmp's
-/// server sends.
+/// us and then assumes scheme-0 DH placement for RTMPE (`rtmp_handshake`); 3.5.1.1 is what
+/// librtmp's server (`SHandShake`) sends.
 const SERVER_VERSION: [u8; 4] = [3, 5, 1, 1];
 
 /// Length of S0+S1+S2.
@@ -32,14 +33,15 @@ pub(crate) struct Response {
 /// Answers a complete C0+C1. `c0` is already known to be an accepted version.
 pub(crate) fn respond(c0: u8, c1: &Block, rng: &mut impl Rng) -> Result<Response, HandshakeError> {
     let encrypted = c0 != VERSION_PLAIN;
-    // A zero version field means "no digest" (rtmpdump without SWF verification, §1.5).
+    // A zero version field means "no digest" (librtmp's `HandShake` without SWF
+    // verification).
     if !encrypted && c1[4..8] == [0; 4] {
         return Ok(simple(c1, rng));
     }
     match digest::find_digest(c1, FP_PARTIAL_KEY) {
         Some((scheme, client_digest)) => digest_response(c0, c1, scheme, &client_digest, rng),
-        // Old Flash players and odd clients send a version but no digest: fall back (§1.6
-        // step 3). RTMPE has no simple form.
+        // Old Flash players and odd clients send a version but no digest: fall back, as
+        // nginx-rtmp does (`hs_old` in `ngx_rtmp_handshake.c`). RTMPE has no simple form.
         None if !encrypted => Ok(simple(c1, rng)),
         None => Err(HandshakeError::NoClientDigest),
     }
@@ -80,7 +82,7 @@ fn digest_response(
             return Err(HandshakeError::BadPublicKey);
         }
         let pair = KeyPair::generate(rng);
-        // Our key goes in before the digest is computed: the digest covers it (§1.4).
+        // Our key goes in before the digest is computed: the digest covers it.
         let at = scheme.dh_offset(&s1);
         s1[at..at + KEY_LEN].copy_from_slice(pair.public_key());
         let secret = pair.shared_secret(&client_key);
@@ -92,7 +94,8 @@ fn digest_response(
     rng.fill_bytes(&mut s2[..SIGNATURE_POS]);
     let key = digest::signature_key(&FMS_KEY, client_digest);
     let mut signature = digest::signature(&key, &s2[..SIGNATURE_POS]);
-    // Clients pick the signature cipher from S0, which echoes C0 (§1.6, §2.7).
+    // Clients pick the signature cipher from S0, which echoes C0 (FFmpeg's `rtmp_handshake`,
+    // librtmp's `HandShake`).
     sig::encrypt_signature(c0, &key, &mut signature);
     s2[SIGNATURE_POS..].copy_from_slice(&signature);
 

@@ -1,6 +1,7 @@
 //! RTMPE types 8 and 9: the extra block encryption of the 32-byte C2/S2 signature
-//! (reference §2.7). Type 8 uses XTEA, type 9 Blowfish; both read each 8-byte block as two
-//! little-endian u32 words, and pick one of 16 fixed keys per block.
+//! (librtmp `rtmpe8_sig`/`rtmpe9_sig` in `handshake.h`, FFmpeg `ff_rtmpe_encrypt_sig` in
+//! `libavformat/rtmpcrypt.c`). Type 8 uses XTEA, type 9 Blowfish; both read each 8-byte block
+//! as two little-endian u32 words, and pick one of 16 fixed keys per block.
 
 use blowfish::BlowfishLE;
 use blowfish::cipher::{Block, BlockCipherEncrypt, KeyInit};

@@ -1,7 +1,7 @@
 //! Handshake tests: known answers computed independently (python3 `hmac`/`hashlib`/`pow`,
 //! a hand-written XTEA and RC4, `cryptography`'s Blowfish — the script is
 //! `tests/kat/handshake_kat.py`), and the server against [`ClientHandshake`], which checks
-//! everything a real client checks (reference §1.6).
+//! everything a real client checks (FFmpeg's `rtmp_handshake`, librtmp's `HandShake`).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -148,7 +148,8 @@ fn dh_and_rc4_known_answers() {
 
 #[test]
 fn shared_secret_with_a_zero_top_byte_is_left_padded() {
-    // 1 connection in 256 (§2.5): the HMAC key stays 128 bytes, value right-aligned.
+    // 1 connection in 256: the HMAC key stays 128 bytes, value right-aligned (librtmp with
+    // GnuTLS, FFmpeg with mbedtls).
     check_dh_case(&DhCase {
         client_private: "dd868d3815cf927147f110690eac3747d0a8e48f6d6e0617efb326cc5e8c049e",
         client_public: "cda490b02e1fc56c6d14943bdb79a884c93af55bae59aeaf16103d53142754c2a1e7beb304f9fa0321be07952b02a2ab5559937eb818df1ffa3396fd5f7b2ea16890ce4af998284b4758382512120861b2df45dce1c1e130a828cd4b87b108429e005b54ef4331000d1152c3b087631738eea5e5831cd097521a5d5c90972d4b",
@@ -354,7 +355,7 @@ fn digest_handshake_in_both_schemes() {
             let (outcome, client_outcome) = run(client, server);
             assert_eq!(outcome.kind, HandshakeKind::Digest { scheme: number });
             assert_eq!(outcome.client_version, [9, 0, 124, 2]);
-            // FFmpeg only verifies when S1[4] ≥ 3 (§1.6); we insist it does.
+            // FFmpeg only verifies when S1[4] ≥ 3 (`rtmp_handshake`); we insist it does.
             assert!(client_outcome.server_version[0] >= 3);
             assert_eq!(client_outcome.server_scheme, Some(number), "S1 answers in the client's scheme");
             assert!(outcome.encryption.is_none() && client_outcome.encryption.is_none());

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Independent known-answer values for sf-rtmp's handshake tests (src/handshake/tests.rs).
 
-Reads the keys, key tables and DH group from the reference document, then prints digest
-offsets, digests and S2 signatures for fixed C1 patterns, XTEA/Blowfish signature
-encryption (little-endian words), and DH public keys, shared secrets, RC4 keys and the first
-keystream bytes after the 1536-byte skip for fixed private keys (including a secret whose
-top byte is zero, and its "value then zeros" form). Needs python3 and `cryptography`
-(Blowfish). Run: python3 crates/rtmp/tests/kat/handshake_kat.py
+Reads the keys, key tables and DH group from librtmp's handshake.h and dhgroups.h (rtmpdump
+source, librtmp/), then prints digest offsets, digests and S2 signatures for fixed C1
+patterns, XTEA/Blowfish signature encryption (little-endian words), and DH public keys,
+shared secrets, RC4 keys and the first keystream bytes after the 1536-byte skip for fixed
+private keys (including a secret whose top byte is zero, and its "value then zeros" form). Needs python3 and `cryptography`
+(Blowfish). Run from the repository root, with the paths of those two files:
+    python3 crates/rtmp/tests/kat/handshake_kat.py .../librtmp/handshake.h .../librtmp/dhgroups.h
 """
 import hmac, hashlib, struct, re
 import sys
-ref=open(sys.argv[1] if len(sys.argv) > 1 else '/work/shared/reference/rtmp-protocol.md').read()
+if len(sys.argv) < 2: sys.exit(__doc__)
+ref=''.join(open(path).read() for path in sys.argv[1:])
 def hexes(s): return [int(x,16) for x in re.findall(r'0x[0-9a-fA-F]+',s)]
 def section(start): i=ref.index(start); return ref[i+len(start):ref.index('};',i)]
 FMS=bytes(hexes(section('GenuineFMSKey[] = {')))
