@@ -7,8 +7,12 @@
 //!                                                         ├─▶ names (stream name → keys)
 //!                                                         ├─▶ library (object + shared index)
 //!                                                         └─▶ player (cursor, pacing) ─▶ output
-//! admin: /healthz (health), /metrics (metrics: stats and the cache's counters)
+//! admin: /healthz (health: listeners, disk tier), /metrics (metrics: stats, cache counters)
 //! ```
+//!
+//! Each [`Edge`] owns its metrics registry ([`metrics::Metrics`]), so several edges can run in
+//! one process. Connections update [`Stats`]; one that knows its distribution asks once for
+//! its [`ViewerMetrics`] handles ([`Stats::viewer_metrics`]) and updates them without lookups.
 
 pub mod admin;
 pub mod connection;
