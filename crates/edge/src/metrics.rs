@@ -2,9 +2,9 @@
 //! process), encoded in the Prometheus text format.
 //!
 //! Two collectors feed it at scrape time: the edge's own [`Stats`], and the cache's atomic
-//! [`CacheStats`] counters, which the cache keeps itself and which are read here, so the
-//! cache crate needs no metrics library. Origin latencies reach a [`Histogram`] through the
-//! cache's latency observer.
+//! [`sf_cache::CacheStats`] counters, which the cache keeps itself and which are read here,
+//! so the cache crate needs no metrics library. Origin latencies reach a [`Histogram`]
+//! through the cache's latency observer.
 
 use std::fmt;
 use std::sync::Arc;
