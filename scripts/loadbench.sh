@@ -148,7 +148,7 @@ ADMIN_PORT=""
 cache_bytes() {
     if [ -n "$ADMIN_PORT" ]; then
         curl -s --max-time 1 "http://127.0.0.1:$ADMIN_PORT/metrics" \
-            | awk '/^streamfront_cache_memory_bytes / {print int($2); f=1} END {if (!f) print 0}'
+            | awk '/^streamfront_cache_bytes\{tier="memory"\} / {print int($2); f=1} END {if (!f) print 0}'
     else
         echo 0
     fi

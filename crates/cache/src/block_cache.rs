@@ -105,6 +105,8 @@ pub struct CacheStats {
     pub revalidations_changed: AtomicU64,
     /// Opens answered from an expired copy because the origin was failing.
     pub stale_serves: AtomicU64,
+    /// Metrics hook (additive): also told each origin latency; see [`OriginLatencyObserver`].
+    origin_latency_observer: std::sync::OnceLock<OriginLatencyObserver>,
 }
 
 impl CacheStats {
@@ -117,6 +119,9 @@ impl CacheStats {
         Self::add(&self.origin_latency_micros, micros);
         Self::add(&self.origin_latency_count, 1);
         self.origin_latency_max_micros.fetch_max(micros, Ordering::Relaxed);
+        if let Some(observer) = self.origin_latency_observer.get() {
+            (observer.0)(Duration::from_micros(micros));
+        }
     }
 }
 
@@ -697,6 +702,32 @@ impl ByteSource for ObjectHandle {
             OriginError::NotFound => SourceError::NotFound,
             other => SourceError::Failed(other.to_string()),
         })
+    }
+}
+
+// ---- Metrics hook (additive): origin latencies for a histogram kept by the caller. ----
+
+/// Told the duration of every origin request (HEADs, and GETs to the last byte), so the
+/// caller can keep a latency histogram in its own metrics library.
+pub struct OriginLatencyObserver(Box<dyn Fn(Duration) + Send + Sync>);
+
+impl OriginLatencyObserver {
+    pub fn new(observe: impl Fn(Duration) + Send + Sync + 'static) -> Self {
+        OriginLatencyObserver(Box::new(observe))
+    }
+}
+
+impl std::fmt::Debug for OriginLatencyObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginLatencyObserver")
+    }
+}
+
+impl EdgeCache {
+    /// Sends every origin latency to `observer` from now on. One observer per cache: returns
+    /// false (and drops `observer`) if one is already set.
+    pub fn observe_origin_latency(&self, observer: OriginLatencyObserver) -> bool {
+        self.stats.origin_latency_observer.set(observer).is_ok()
     }
 }
 

@@ -19,7 +19,7 @@ mod origin;
 mod s3;
 mod slru;
 
-pub use block_cache::{CacheConfig, CacheOpenError, CacheStats, EdgeCache, ObjectHandle};
+pub use block_cache::{CacheConfig, CacheOpenError, CacheStats, EdgeCache, ObjectHandle, OriginLatencyObserver};
 pub use disk::DiskConfig;
 pub use freshness::Freshness;
 pub use origin::{LocalOrigin, ObjectMeta, Origin, OriginError, OriginSpecError};

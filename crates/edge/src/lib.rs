@@ -7,15 +7,21 @@
 //!                                                         ├─▶ names (stream name → keys)
 //!                                                         ├─▶ library (object + shared index)
 //!                                                         └─▶ player (cursor, pacing) ─▶ output
-//! admin: /healthz, /metrics
+//! admin: /healthz (health: listeners, disk tier), /metrics (metrics: stats, cache counters)
 //! ```
+//!
+//! Each [`Edge`] owns its metrics registry ([`metrics::Metrics`]), so several edges can run in
+//! one process. Connections update [`Stats`]; one that knows its distribution asks once for
+//! its [`ViewerMetrics`] handles ([`Stats::viewer_metrics`]) and updates them without lookups.
 
 pub mod admin;
 pub mod connection;
 pub mod endpoint;
+pub mod health;
 pub mod http;
 pub mod library;
 pub mod listener;
+pub mod metrics;
 pub mod names;
 pub mod player;
 mod rewind;
@@ -32,7 +38,7 @@ use sf_cache::EdgeCache;
 use sf_rtmp::session::SessionConfig;
 use tokio::sync::watch;
 
-pub use stats::Stats;
+pub use stats::{DEFAULT_DISTRIBUTION, Stats, ViewerLabels, ViewerMetrics};
 
 /// Connection timeouts.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +81,10 @@ pub struct EdgeConfig {
 pub struct Edge {
     pub config: EdgeConfig,
     pub library: library::Library,
-    pub stats: Stats,
+    pub stats: Arc<Stats>,
+    /// What `/metrics` encodes: `stats` and the cache's counters.
+    pub metrics: metrics::Metrics,
+    pub health: health::Health,
     pub tunnels: rtmpt::Tunnels,
     client_ids: AtomicU32,
 }
@@ -83,10 +92,15 @@ pub struct Edge {
 impl Edge {
     pub fn new(config: EdgeConfig, cache: Arc<EdgeCache>) -> Arc<Self> {
         let tunnels = rtmpt::Tunnels::new(config.tunnels);
+        let stats = Arc::new(Stats::default());
+        let metrics = metrics::Metrics::new(Arc::clone(&stats), Arc::clone(&cache));
+        let health = health::Health::new(&config, &cache);
         Arc::new(Edge {
             config,
             library: library::Library::new(cache),
-            stats: Stats::default(),
+            stats,
+            metrics,
+            health,
             tunnels,
             client_ids: AtomicU32::new(1),
         })

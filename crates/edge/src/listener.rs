@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
+use crate::health::ListenerRegistration;
 use crate::{Edge, EdgeConfig, StartError, admin, http, rtmp_tcp};
 
 /// What a listener serves.
@@ -69,12 +70,14 @@ pub async fn serve_all(edge: Arc<Edge>, bound: Vec<Bound>, shutdown: watch::Rece
         let edge = Arc::clone(&edge);
         let shutdown = shutdown.clone();
         let limit = Arc::clone(&limit);
+        let addr = listener.local_addr().expect("a bound listener has an address");
+        let health = edge.health.register_listener(kind, addr, shutdown.clone());
         match kind {
             ListenerKind::Admin => {
-                listeners.spawn(admin::serve(edge, listener, shutdown));
+                listeners.spawn(admin::serve(edge, listener, health, shutdown));
             }
             _ => {
-                listeners.spawn(accept_loop(edge, listener, kind, limit, shutdown));
+                listeners.spawn(accept_loop(edge, listener, kind, limit, health, shutdown));
             }
         }
     }
@@ -99,6 +102,7 @@ async fn accept_loop(
     listener: TcpListener,
     kind: ListenerKind,
     limit: Arc<Semaphore>,
+    health: ListenerRegistration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -110,10 +114,12 @@ async fn accept_loop(
                     Err(error) => {
                         // Out of file descriptors and the like: back off instead of spinning.
                         warn!("accept failed: {error}");
+                        health.accept_failed(&error);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
                 };
+                health.accepted();
                 edge.stats.connections_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
                     edge.stats.connections_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -1,19 +1,95 @@
-//! Counters for `/metrics` and logs.
+//! The edge's own counters: connections, viewers and bytes sent, kept in
+//! `prometheus-client` types so `/metrics` encodes them without hand-written text.
+//!
+//! Viewers and bytes sent carry `distribution` and `protocol` labels. Looking a label set up
+//! in a [`Family`] costs a hash and a lock, so a connection asks once for its
+//! [`ViewerMetrics`] handles and then updates them with one atomic operation each.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 
 use crate::connection::Protocol;
 
-#[derive(Debug, Default)]
+/// The distribution label until connections are routed to distributions.
+pub const DEFAULT_DISTRIBUTION: &str = "default";
+
+/// Labels of the per-viewer metrics. The text encoder writes them in this order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct ViewerLabels {
+    pub distribution: String,
+    /// [`Protocol::as_str`].
+    pub protocol: &'static str,
+}
+
+/// One connection's handles into the viewer families: updating them is one atomic
+/// operation, no lookup.
+#[derive(Debug, Clone)]
+pub struct ViewerMetrics {
+    viewers: Gauge,
+    sent_bytes: Counter,
+}
+
+impl ViewerMetrics {
+    pub fn started(&self) {
+        self.viewers.inc();
+    }
+
+    pub fn ended(&self) {
+        self.viewers.dec();
+    }
+
+    pub fn add_bytes_sent(&self, bytes: u64) {
+        self.sent_bytes.inc_by(bytes);
+    }
+}
+
+#[derive(Debug)]
 pub struct Stats {
+    /// TCP connections accepted (before the protocol is known, so unlabelled).
     pub connections_total: AtomicU64,
     pub connections_refused: AtomicU64,
-    /// Established RTMP connections, by [`Protocol`] (index = position in `Protocol::ALL`).
-    viewers: [AtomicU64; 4],
-    /// Media bytes sent, by protocol.
-    bytes_sent: [AtomicU64; 4],
+    /// Open RTMPT sessions (set by the tunnel table) and sessions refused over its limits.
     pub rtmpt_sessions: AtomicU64,
     pub rtmpt_refused: AtomicU64,
+    /// Established RTMP connections.
+    pub(crate) viewers: Family<ViewerLabels, Gauge>,
+    /// Media bytes sent.
+    pub(crate) sent_bytes: Family<ViewerLabels, Counter>,
+    /// The default distribution's handles, by position in `Protocol::ALL`, for the callers
+    /// that name only a protocol.
+    default_distribution: [ViewerMetrics; 4],
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        let viewers = Family::default();
+        let sent_bytes = Family::default();
+        let default_distribution =
+            Protocol::ALL.map(|protocol| handles(&viewers, &sent_bytes, DEFAULT_DISTRIBUTION, protocol));
+        Stats {
+            connections_total: AtomicU64::new(0),
+            connections_refused: AtomicU64::new(0),
+            rtmpt_sessions: AtomicU64::new(0),
+            rtmpt_refused: AtomicU64::new(0),
+            viewers,
+            sent_bytes,
+            default_distribution,
+        }
+    }
+}
+
+fn handles(
+    viewers: &Family<ViewerLabels, Gauge>,
+    sent_bytes: &Family<ViewerLabels, Counter>,
+    distribution: &str,
+    protocol: Protocol,
+) -> ViewerMetrics {
+    let labels = ViewerLabels { distribution: distribution.to_owned(), protocol: protocol.as_str() };
+    ViewerMetrics { viewers: viewers.get_or_create_owned(&labels), sent_bytes: sent_bytes.get_or_create_owned(&labels) }
 }
 
 fn slot(protocol: Protocol) -> usize {
@@ -21,23 +97,24 @@ fn slot(protocol: Protocol) -> usize {
 }
 
 impl Stats {
+    /// The handles a connection of `distribution` over `protocol` updates. Distributions
+    /// come from the configuration, so the label sets stay few.
+    pub fn viewer_metrics(&self, distribution: &str, protocol: Protocol) -> ViewerMetrics {
+        if distribution == DEFAULT_DISTRIBUTION {
+            return self.default_distribution[slot(protocol)].clone();
+        }
+        handles(&self.viewers, &self.sent_bytes, distribution, protocol)
+    }
+
     pub fn viewer_started(&self, protocol: Protocol) {
-        self.viewers[slot(protocol)].fetch_add(1, Ordering::Relaxed);
+        self.default_distribution[slot(protocol)].started();
     }
 
     pub fn viewer_ended(&self, protocol: Protocol) {
-        self.viewers[slot(protocol)].fetch_sub(1, Ordering::Relaxed);
+        self.default_distribution[slot(protocol)].ended();
     }
 
     pub fn add_bytes_sent(&self, protocol: Protocol, bytes: u64) {
-        self.bytes_sent[slot(protocol)].fetch_add(bytes, Ordering::Relaxed);
-    }
-
-    pub fn viewers(&self, protocol: Protocol) -> u64 {
-        self.viewers[slot(protocol)].load(Ordering::Relaxed)
-    }
-
-    pub fn bytes_sent(&self, protocol: Protocol) -> u64 {
-        self.bytes_sent[slot(protocol)].load(Ordering::Relaxed)
+        self.default_distribution[slot(protocol)].add_bytes_sent(bytes);
     }
 }

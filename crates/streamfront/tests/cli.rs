@@ -55,10 +55,44 @@ fn admin_listen_address_in_use() {
 }
 
 #[test]
-fn healthz_answers_ok() {
-    let server = Server::start(&media().origin);
+fn healthz_answers_ok_and_lists_its_checks() {
+    let data = TempDir::new("data");
+    let server = Server::start_with(
+        &media().origin,
+        ServerOptions { data_dir: Some(data.path().to_path_buf()), ..ServerOptions::default() },
+    );
     let (code, body) = server.healthz().unwrap();
-    assert_eq!((code, body.trim()), (200, "ok"));
+    let cache_dir = data.path().join("cache");
+    let expected = format!("ok\nlisteners: ok (3 accepting)\ndisk tier: ok ({})\n", cache_dir.display());
+    assert_eq!((code, body), (200, expected));
+}
+
+/// The disk cache directory replaced by a file while the server runs: /healthz answers 503
+/// naming the disk tier, and 200 again once the directory is back.
+#[test]
+fn healthz_fails_while_the_disk_cache_directory_is_unusable() {
+    let data = TempDir::new("data");
+    let server = Server::start_with(
+        &media().origin,
+        ServerOptions { data_dir: Some(data.path().to_path_buf()), ..ServerOptions::default() },
+    );
+    let cache_dir = data.path().join("cache");
+    let moved = data.path().join("cache-moved");
+    // The tests run as root, so taking permissions away would not stop writes: put a file
+    // where the directory was.
+    std::fs::rename(&cache_dir, &moved).unwrap();
+    std::fs::write(&cache_dir, b"not a directory").unwrap();
+    let (code, body) = server.healthz().unwrap();
+    assert_eq!(code, 503, "{body}");
+    assert!(body.starts_with("failing: disk tier\n"), "{body}");
+    let named = format!("disk tier: FAILED: {}: ", cache_dir.display());
+    assert!(body.contains(&named), "{body}");
+    assert!(body.contains("listeners: ok (3 accepting)"), "{body}");
+
+    std::fs::remove_file(&cache_dir).unwrap();
+    std::fs::rename(&moved, &cache_dir).unwrap();
+    let (code, body) = server.healthz().unwrap();
+    assert_eq!((code, body.lines().next()), (200, Some("ok")), "{body}");
 }
 
 #[test]

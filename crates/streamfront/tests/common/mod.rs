@@ -387,7 +387,7 @@ impl Server {
                 ));
             }
             if let Ok((200, body)) = http_get(server.admin_addr(), "/healthz", Duration::from_secs(1))
-                && body.trim() == "ok"
+                && body.lines().next() == Some("ok")
             {
                 return Ok(server);
             }
@@ -449,7 +449,7 @@ impl Server {
             panic!("server died: {status}\n--- server stderr ---\n{}", tail(&self.log(), 60));
         }
         match self.healthz() {
-            Ok((200, body)) if body.trim() == "ok" => {}
+            Ok((200, body)) if body.lines().next() == Some("ok") => {}
             other => panic!("GET /healthz: expected 200 `ok`, got {other:?}"),
         }
     }
