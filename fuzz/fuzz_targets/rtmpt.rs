@@ -1,10 +1,13 @@
 //! The RTMPT request path: arbitrary bytes as HTTP requests on the HTTP listener (hyper's
 //! parsing, our routing, tunnel sessions, and RTMP bytes in /send bodies). `{id}` in the
 //! input is replaced by the id of a session opened before, so the fuzzer reaches the tunnel
-//! logic, not only the 404 path.
+//! logic, not only the 404 path. Every session an input opened is closed before the next
+//! input, and each input comes from its own client address, so the per-client and total
+//! session limits never fill up across inputs (which left only the refusal path to exercise).
 #![no_main]
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -42,28 +45,46 @@ fn world() -> &'static World {
     })
 }
 
-fn peer() -> SocketAddr {
-    "127.0.0.1:40000".parse().unwrap()
+/// A client address of its own for each input: 10.x.y.z.
+fn next_peer() -> SocketAddr {
+    static INPUTS: AtomicU32 = AtomicU32::new(0);
+    let n = INPUTS.fetch_add(1, Ordering::Relaxed) & 0x00FF_FFFF;
+    SocketAddr::from((Ipv4Addr::from(0x0A00_0000 | n), 40000))
 }
 
+/// Ends every exchange: hyper answers it and closes the connection, so the client knows when
+/// it has every response. (Shutting down the client's write side instead would make hyper
+/// drop the connection at the EOF, before it answers.)
+const LAST_REQUEST: &[u8] = b"GET /crossdomain.xml HTTP/1.1\r\nConnection: close\r\n\r\n";
+
 /// Sends `request` over an in-memory connection and returns the raw response bytes.
-async fn exchange(edge: &Arc<Edge>, request: Vec<u8>) -> Vec<u8> {
+async fn exchange(edge: &Arc<Edge>, peer: SocketAddr, mut request: Vec<u8>) -> Vec<u8> {
     let (mut client, server) = tokio::io::duplex(1 << 16);
-    let serving = tokio::spawn(sf_edge::http::serve(Arc::clone(edge), server, peer(), BytesMut::new()));
+    let serving = tokio::spawn(sf_edge::http::serve(Arc::clone(edge), server, peer, BytesMut::new()));
+    request.extend_from_slice(LAST_REQUEST);
     let _ = client.write_all(&request).await;
-    let _ = client.shutdown().await;
     let mut response = Vec::new();
+    // An input that leaves hyper waiting (a body shorter than its Content-Length) ends here.
     let _ = tokio::time::timeout(Duration::from_secs(2), client.read_to_end(&mut response)).await;
     serving.abort();
     response
 }
 
+/// The session id in the response to `POST /open/1`: the first body's hex digits.
+fn session_id(response: &[u8]) -> String {
+    let text = String::from_utf8_lossy(response);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    body.chars().take_while(char::is_ascii_hexdigit).collect()
+}
+
 fuzz_target!(|data: &[u8]| {
     let world = world();
+    let edge = &world.edge;
+    let peer = next_peer();
     world.runtime.block_on(async {
-        let open = exchange(&world.edge, b"POST /open/1 HTTP/1.1\r\nContent-Length: 1\r\n\r\n\0".to_vec()).await;
-        let text = String::from_utf8_lossy(&open);
-        let id = text.rsplit("\r\n\r\n").next().unwrap_or("").trim().to_owned();
+        let open = exchange(edge, peer, b"POST /open/1 HTTP/1.1\r\nContent-Length: 1\r\n\r\n\0".to_vec()).await;
+        let id = session_id(&open);
+        assert_eq!(id.len(), 32, "POST /open/1 got no session: {:?}", String::from_utf8_lossy(&open));
         let mut request = Vec::with_capacity(data.len() + 32);
         let mut rest = data;
         while let Some(at) = rest.windows(4).position(|w| w == b"{id}") {
@@ -72,11 +93,15 @@ fuzz_target!(|data: &[u8]| {
             rest = &rest[at + 4..];
         }
         request.extend_from_slice(rest);
-        let response = exchange(&world.edge, request).await;
+        let response = exchange(edge, peer, request).await;
         // Whatever came back is HTTP; the server never answers with anything else.
         assert!(response.is_empty() || response.starts_with(b"HTTP/1."), "non-HTTP response");
-        let _ =
-            exchange(&world.edge, format!("POST /close/{id}/9 HTTP/1.1\r\nContent-Length: 1\r\n\r\n\0").into_bytes())
-                .await;
+        let close = format!("POST /close/{id}/9 HTTP/1.1\r\nContent-Length: 1\r\n\r\n\0");
+        let _ = exchange(edge, peer, close.into_bytes()).await;
+        // The input may have used sequence numbers past 9 or opened more sessions: close
+        // what is left, so that the next input starts from an empty registry.
+        edge.tunnels.close_all(edge).await;
+        let open = edge.stats.rtmpt_sessions.load(Ordering::Relaxed);
+        assert_eq!(open, 0, "tunnel sessions left open after closing them all");
     });
 });

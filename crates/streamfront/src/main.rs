@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 use sf_cache::{CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, S3Settings};
 use sf_edge::rtmpt::TunnelLimits;
 use sf_edge::{Edge, EdgeConfig, Timeouts};
@@ -12,9 +12,11 @@ use tracing::info;
 mod sample;
 mod settings;
 
-use settings::{ServeArgs, Settings};
+use settings::Settings;
 
 /// Self-hosted media CDN in the form of Amazon CloudFront's RTMP and web distributions.
+/// The shape of the command line. It is read with clap's builder rather than `Cli::parse`:
+/// see [`settings::defaults_in_help_only`].
 #[derive(Debug, Parser)]
 #[command(name = "streamfront", version, about, long_about = None)]
 struct Cli {
@@ -25,26 +27,29 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve media to RTMP players (rtmp://HOST/cfx/st/<stream name>).
-    Serve(ServeArgs),
+    Serve(Settings),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Serve(args) => serve(args),
+    let matches = Cli::command().mut_subcommand("serve", settings::defaults_in_help_only).get_matches();
+    match matches.subcommand() {
+        Some(("serve", matches)) => serve(matches),
+        _ => unreachable!("clap requires a subcommand"),
     }
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
-    let settings = match settings::load_file(args.config.as_deref()).and_then(|file| Settings::resolve(args, file)) {
+fn serve(matches: &ArgMatches) -> ExitCode {
+    let settings = match Settings::load(matches) {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("streamfront: {message}");
             return ExitCode::FAILURE;
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = match tracing_subscriber::EnvFilter::try_new(&settings.log) {
+        Ok(filter) => filter,
+        Err(e) => unreachable!("Settings::load checks the log filter: {e}"),
+    };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 
@@ -72,15 +77,15 @@ fn serve(args: ServeArgs) -> ExitCode {
         },
     };
     let origin_name = origin.describe();
-    let ttl = Duration::from_secs(settings.cache_ttl);
+    let ttl = Duration::from_secs(settings.cache.ttl_seconds);
     let cache_config = CacheConfig {
-        block_size: settings.cache_block_kb * 1024,
-        memory_bytes: settings.cache_memory_mb << 20,
-        disk: (settings.cache_disk_mb > 0)
-            .then(|| DiskConfig::under_data_dir(&settings.data_dir, settings.cache_disk_mb << 20)),
+        block_size: settings.cache.block_kb * 1024,
+        memory_bytes: settings.cache.memory_mb << 20,
+        disk: (settings.cache.disk_mb > 0)
+            .then(|| DiskConfig::under_data_dir(&settings.data_dir, settings.cache.disk_mb << 20)),
         freshness: Freshness {
             default_ttl: ttl,
-            stale_if_error: Duration::from_secs(settings.stale_if_error),
+            stale_if_error: Duration::from_secs(settings.cache.stale_if_error_seconds),
             ..Freshness::default()
         },
         ..CacheConfig::default()
@@ -96,16 +101,16 @@ fn serve(args: ServeArgs) -> ExitCode {
         rtmp_listen: settings.rtmp_listen,
         http_listen: settings.http_listen,
         admin_listen: settings.admin_listen,
-        max_connections: settings.max_connections,
+        max_connections: settings.limits.max_connections,
         timeouts: Timeouts {
-            idle: Duration::from_secs(settings.idle_timeout),
-            stalled: Duration::from_secs(settings.stalled_timeout),
-            ..Timeouts::default()
+            handshake: Duration::from_secs(settings.limits.handshake_timeout),
+            idle: Duration::from_secs(settings.limits.idle_timeout),
+            stalled: Duration::from_secs(settings.limits.stalled_timeout),
         },
         tunnels: TunnelLimits {
-            max_sessions: settings.rtmpt_max_sessions,
-            max_sessions_per_client: settings.rtmpt_sessions_per_client,
-            ..TunnelLimits::default()
+            max_sessions: settings.limits.rtmpt_max_sessions,
+            max_sessions_per_client: settings.limits.rtmpt_sessions_per_client,
+            expiry: Duration::from_secs(settings.limits.rtmpt_session_timeout),
         },
         session: Default::default(),
     };

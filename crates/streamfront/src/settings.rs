@@ -1,21 +1,37 @@
-//! Settings: command-line flags over the TOML config file over built-in defaults.
+//! Settings, declared once: every field is both a `serve` flag (clap) and a key of the TOML
+//! config file (serde), with its default next to it in the flag's `default_value`.
+//!
+//! Precedence: a flag given on the command line (or its environment variable) wins over the
+//! config file, and the file over the default. The file fills a whole [`Settings`] (missing keys
+//! take the defaults), then the flags that were given overwrite their fields. For that, the
+//! parser must not fill in defaults itself: [`defaults_in_help_only`] moves them into the help
+//! text. Values out of range are then reported naming where they came from: the flag, its
+//! environment variable or the file's key.
 
+use std::fmt::Display;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-use serde::Deserialize;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Command, FromArgMatches};
+use serde::{Deserialize, Serialize};
 
-pub const DEFAULT_DATA_DIR: &str = "/var/lib/streamfront";
-pub const DEFAULT_RTMP_LISTEN: &str = "0.0.0.0:1935";
-pub const DEFAULT_HTTP_LISTEN: &str = "0.0.0.0:80";
-pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9935";
+/// Longest time any `*_timeout`/`*_seconds` setting may have: one year (CloudFront's own
+/// largest default TTL), far below where adding it to a clock could overflow.
+const MAX_SECONDS: u64 = 365 * 86_400;
+/// Largest cache size in MiB (16 TiB): the byte count stays far inside a u64.
+const MAX_MIB: u64 = 1 << 24;
+/// Largest connection or session count.
+const MAX_COUNT: usize = 1_000_000;
 
-/// Flags of `streamfront serve`. Each one, when given, overrides the config file.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
+/// Flags of `streamfront serve`, and the top level of the config file.
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
     /// TOML config file with the same settings as these flags (see docs/configuration.md).
     #[arg(long, value_name = "FILE", env = "STREAMFRONT_CONFIG")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
 
     /// Media origin: a local directory, or `s3://bucket[/prefix]` (credentials, region and
@@ -24,94 +40,107 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]")]
     pub origin: Option<String>,
 
-    /// Where the server keeps its state (the unpacked sample library, the disk cache)
-    /// [default: /var/lib/streamfront].
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    /// Where the server keeps its state (the unpacked sample library, the disk cache).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/streamfront")]
+    pub data_dir: PathBuf,
 
-    /// Address for RTMP and RTMPE; repeat for several [default: 0.0.0.0:1935].
-    #[arg(long = "rtmp-listen", value_name = "ADDR")]
+    /// Address for RTMP and RTMPE; repeat for several.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:1935")]
     pub rtmp_listen: Vec<SocketAddr>,
 
     /// Address for HTTP: RTMPT, RTMPTE and crossdomain.xml, and RTMP/RTMPE too (told apart by
-    /// the first byte); repeat for several [default: 0.0.0.0:80].
-    #[arg(long = "http-listen", value_name = "ADDR")]
+    /// the first byte); repeat for several.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:80")]
     pub http_listen: Vec<SocketAddr>,
 
-    /// Address for GET /healthz and GET /metrics; repeat for several [default: 127.0.0.1:9935].
-    #[arg(long = "admin-listen", value_name = "ADDR")]
+    /// Address for GET /healthz and GET /metrics; repeat for several.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9935")]
     pub admin_listen: Vec<SocketAddr>,
 
-    /// Memory for cached media blocks, in MiB [default: 512].
-    #[arg(long, value_name = "MIB")]
-    pub cache_memory_mb: Option<u64>,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info`, `debug`, `sf_edge=debug`.
+    #[arg(long, value_name = "FILTER", env = "STREAMFRONT_LOG", default_value = "info")]
+    pub log: String,
 
-    /// Disk for cached media blocks under <data-dir>/cache, in MiB; 0 turns the disk tier off
-    /// [default: 10240].
-    #[arg(long, value_name = "MIB")]
-    pub cache_disk_mb: Option<u64>,
+    #[command(flatten)]
+    pub cache: CacheSettings,
 
-    /// Seconds an object is fresh when the origin's Cache-Control does not say (CloudFront:
-    /// 86400; never below 3600) [default: 86400].
-    #[arg(long, value_name = "SECONDS")]
-    pub cache_ttl: Option<u64>,
+    #[command(flatten)]
+    pub limits: LimitSettings,
 
-    /// Seconds an expired object keeps playing from the cache while the origin fails
-    /// [default: 86400].
-    #[arg(long, value_name = "SECONDS")]
-    pub stale_if_error: Option<u64>,
-
-    /// Size of a cache block (one origin read), in KiB, 64 to 65536 [default: 1024].
-    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(64..=65536))]
-    pub cache_block_kb: Option<u64>,
-
-    /// Most simultaneous connections; more are refused [default: 10000].
-    #[arg(long, value_name = "N")]
-    pub max_connections: Option<usize>,
-
-    /// Most open RTMPT/RTMPTE tunnel sessions in all [default: 10000].
-    #[arg(long, value_name = "N")]
-    pub rtmpt_max_sessions: Option<usize>,
-
-    /// Most open RTMPT/RTMPTE tunnel sessions per client address (raise it for viewers behind
-    /// one NAT or proxy) [default: 64].
-    #[arg(long, value_name = "N")]
-    pub rtmpt_sessions_per_client: Option<usize>,
-
-    /// Seconds a connection may sit with nothing playing and nothing received [default: 120].
-    #[arg(long, value_name = "SECONDS")]
-    pub idle_timeout: Option<u64>,
-
-    /// Seconds a client may read nothing while data waits for it [default: 60].
-    #[arg(long, value_name = "SECONDS")]
-    pub stalled_timeout: Option<u64>,
-
-    /// Log filter (tracing EnvFilter syntax), e.g. `info`, `debug`, `sf_edge=debug`
-    /// [default: info].
-    #[arg(long, value_name = "FILTER", env = "STREAMFRONT_LOG")]
-    pub log: Option<String>,
-}
-
-/// The config file. Unknown keys are errors, so a typo never goes unnoticed.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub origin: Option<String>,
-    pub data_dir: Option<PathBuf>,
-    pub rtmp_listen: Option<Vec<SocketAddr>>,
-    pub http_listen: Option<Vec<SocketAddr>>,
-    pub admin_listen: Option<Vec<SocketAddr>>,
-    pub log: Option<String>,
-    #[serde(default)]
-    pub cache: CacheSection,
-    #[serde(default)]
-    pub limits: LimitsSection,
-    #[serde(default)]
+    /// Only in the config file: secrets do not belong on a command line.
+    #[arg(skip)]
     pub s3: S3Section,
 }
 
-/// S3 settings; each one set here overrides the matching AWS_* environment variable.
-#[derive(Debug, Default, Deserialize)]
+/// `[cache]`: the block cache in front of the origin.
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+#[command(next_help_heading = "Cache")]
+pub struct CacheSettings {
+    /// Memory for cached media blocks, in MiB.
+    #[arg(long = "cache-memory-mb", value_name = "MIB", default_value_t = 512)]
+    pub memory_mb: u64,
+
+    /// Disk for cached media blocks under <data-dir>/cache, in MiB; 0 turns the disk tier off.
+    #[arg(long = "cache-disk-mb", value_name = "MIB", default_value_t = 10_240)]
+    pub disk_mb: u64,
+
+    /// Size of a cache block (one origin read), in KiB, 64 to 65536.
+    #[arg(long = "cache-block-kb", value_name = "KIB", default_value_t = 1024)]
+    pub block_kb: u64,
+
+    /// Seconds an object is fresh when the origin's Cache-Control does not say (CloudFront:
+    /// 86400; never below 3600).
+    #[arg(long = "cache-ttl", value_name = "SECONDS", default_value_t = 86_400)]
+    pub ttl_seconds: u64,
+
+    /// Seconds an expired object keeps playing from the cache while the origin fails.
+    #[arg(long = "stale-if-error", value_name = "SECONDS", default_value_t = 86_400)]
+    pub stale_if_error_seconds: u64,
+
+    /// Seconds a name the origin does not have is answered from the cache; 0 asks the origin
+    /// every time.
+    #[arg(long = "negative-ttl", value_name = "SECONDS", default_value_t = 10)]
+    pub negative_ttl_seconds: u64,
+}
+
+/// `[limits]`: how many connections, and how long each may wait.
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitSettings {
+    /// Most simultaneous connections; more are refused.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Most open RTMPT/RTMPTE tunnel sessions in all.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub rtmpt_max_sessions: usize,
+
+    /// Most open RTMPT/RTMPTE tunnel sessions per client address (raise it for viewers behind
+    /// one NAT or proxy).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub rtmpt_sessions_per_client: usize,
+
+    /// Seconds a client may take to finish the RTMP handshake.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub handshake_timeout: u64,
+
+    /// Seconds a connection may sit with nothing playing and nothing received.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub idle_timeout: u64,
+
+    /// Seconds a client may read nothing while data waits for it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub stalled_timeout: u64,
+
+    /// Seconds an RTMPT/RTMPTE tunnel session lives without a request from its client.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub rtmpt_session_timeout: u64,
+}
+
+/// `[s3]`: each setting here overrides the matching AWS_* environment variable.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct S3Section {
     pub region: Option<String>,
@@ -128,135 +157,369 @@ pub struct S3Section {
     pub max_retries: Option<usize>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CacheSection {
-    pub memory_mb: Option<u64>,
-    pub disk_mb: Option<u64>,
-    pub block_kb: Option<u64>,
-    pub ttl_seconds: Option<u64>,
-    pub stale_if_error_seconds: Option<u64>,
+/// The defaults of a settings section: what the flags' `default_value`s say.
+fn flag_defaults<T: Args + FromArgMatches>() -> T {
+    // Environment variables are the command line's business, not defaults.
+    let command = T::augment_args(Command::new("defaults")).mut_args(|arg| arg.env(None::<&'static str>));
+    let matches = command.try_get_matches_from(["defaults"]).expect("the declared defaults parse");
+    T::from_arg_matches(&matches).expect("every setting has a default or is optional")
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsSection {
-    pub max_connections: Option<usize>,
-    pub rtmpt_max_sessions: Option<usize>,
-    pub rtmpt_sessions_per_client: Option<usize>,
-    pub idle_timeout: Option<u64>,
-    pub stalled_timeout: Option<u64>,
+impl Default for Settings {
+    fn default() -> Self {
+        flag_defaults()
+    }
 }
 
-/// Everything resolved.
-#[derive(Debug)]
-pub struct Settings {
-    pub origin: Option<String>,
-    pub data_dir: PathBuf,
-    pub rtmp_listen: Vec<SocketAddr>,
-    pub http_listen: Vec<SocketAddr>,
-    pub admin_listen: Vec<SocketAddr>,
-    pub cache_memory_mb: u64,
-    pub cache_disk_mb: u64,
-    pub cache_ttl: u64,
-    pub stale_if_error: u64,
-    pub cache_block_kb: u64,
-    pub max_connections: usize,
-    pub rtmpt_max_sessions: usize,
-    pub rtmpt_sessions_per_client: usize,
-    pub idle_timeout: u64,
-    pub stalled_timeout: u64,
-    pub log: String,
-    pub s3: S3Section,
+impl Default for CacheSettings {
+    fn default() -> Self {
+        flag_defaults()
+    }
 }
 
-/// Reads the config file, if any.
-pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
-    let Some(path) = path else { return Ok(FileConfig::default()) };
+impl Default for LimitSettings {
+    fn default() -> Self {
+        flag_defaults()
+    }
+}
+
+/// `command` with each default moved from the parser into the help text (`[default: …]`, as
+/// clap writes it), so that a flag not given leaves the config file's value alone.
+pub fn defaults_in_help_only(command: Command) -> Command {
+    command.mut_args(|arg| {
+        let defaults: Vec<String> = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+        if defaults.is_empty() {
+            return arg;
+        }
+        let with_default = |help: &clap::builder::StyledStr| format!("{help} [default: {}]", defaults.join(", "));
+        let help = arg.get_help().map(with_default).unwrap_or_default();
+        let long_help = arg.get_long_help().map(with_default);
+        let arg = arg.default_value(None::<&'static str>).help(help);
+        match long_help {
+            Some(long_help) => arg.long_help(long_help),
+            None => arg,
+        }
+    })
+}
+
+impl Settings {
+    /// Defaults, then the config file (`--config`), then the flags given in `matches` (parsed
+    /// by a command made with [`defaults_in_help_only`]); checked.
+    pub fn load(matches: &ArgMatches) -> Result<Settings, String> {
+        let file = matches.get_one::<PathBuf>("config");
+        let mut settings = match file {
+            Some(path) => read_file(path)?,
+            None => Settings::default(),
+        };
+        settings.update_from_arg_matches(matches).map_err(|e| e.to_string().trim_end().to_owned())?;
+        settings.check().map_err(|invalid| invalid.describe(matches, file.map(PathBuf::as_path)))?;
+        Ok(settings)
+    }
+
+    /// Every value in its range, the log filter valid, every listener address once.
+    fn check(&self) -> Result<(), Invalid> {
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            return Err(Invalid::text(None, "log", &self.log, e));
+        }
+        self.check_listeners()?;
+        let (cache, limits) = (Some("cache"), Some("limits"));
+        let c = &self.cache;
+        in_range(cache, "memory_mb", c.memory_mb, 1..=MAX_MIB)?;
+        in_range(cache, "disk_mb", c.disk_mb, 0..=MAX_MIB)?;
+        in_range(cache, "block_kb", c.block_kb, 64..=65536)?;
+        in_range(cache, "ttl_seconds", c.ttl_seconds, 0..=MAX_SECONDS)?;
+        in_range(cache, "stale_if_error_seconds", c.stale_if_error_seconds, 0..=MAX_SECONDS)?;
+        in_range(cache, "negative_ttl_seconds", c.negative_ttl_seconds, 0..=MAX_SECONDS)?;
+        let l = &self.limits;
+        in_range(limits, "max_connections", l.max_connections, 1..=MAX_COUNT)?;
+        in_range(limits, "rtmpt_max_sessions", l.rtmpt_max_sessions, 1..=MAX_COUNT)?;
+        in_range(limits, "rtmpt_sessions_per_client", l.rtmpt_sessions_per_client, 1..=MAX_COUNT)?;
+        in_range(limits, "handshake_timeout", l.handshake_timeout, 1..=MAX_SECONDS)?;
+        in_range(limits, "idle_timeout", l.idle_timeout, 1..=MAX_SECONDS)?;
+        in_range(limits, "stalled_timeout", l.stalled_timeout, 1..=MAX_SECONDS)?;
+        in_range(limits, "rtmpt_session_timeout", l.rtmpt_session_timeout, 1..=MAX_SECONDS)?;
+        if let Some(seconds) = self.s3.request_timeout_seconds {
+            in_range(Some("s3"), "request_timeout_seconds", seconds, 1..=MAX_SECONDS)?;
+        }
+        if let Some(retries) = self.s3.max_retries {
+            in_range(Some("s3"), "max_retries", retries, 0..=100)?;
+        }
+        Ok(())
+    }
+
+    /// Players need at least one RTMP or HTTP listener, and an address can be bound once.
+    fn check_listeners(&self) -> Result<(), Invalid> {
+        if self.rtmp_listen.is_empty() && self.http_listen.is_empty() {
+            let problem = "no listener for players: rtmp_listen or http_listen needs an address";
+            return Err(Invalid::text(None, "rtmp_listen", "[]", problem));
+        }
+        let lists = [
+            ("rtmp_listen", &self.rtmp_listen),
+            ("http_listen", &self.http_listen),
+            ("admin_listen", &self.admin_listen),
+        ];
+        let mut seen = Vec::new();
+        for (key, addrs) in lists {
+            for addr in addrs {
+                if let Some((first, _)) = seen.iter().find(|(_, a)| a == addr) {
+                    return Err(Invalid::text(None, key, addr, format!("already listed in {first}")));
+                }
+                seen.push((key, *addr));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> Result<Settings, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("--config {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("--config {}: {}", path.display(), e.to_string().trim_end()))
 }
 
-impl Settings {
-    pub fn resolve(args: ServeArgs, file: FileConfig) -> Result<Settings, String> {
-        let addrs = |flag: Vec<SocketAddr>, file: Option<Vec<SocketAddr>>, default: &str| {
-            if !flag.is_empty() {
-                flag
-            } else {
-                file.unwrap_or_else(|| vec![default.parse().expect("default addresses parse")])
+/// A setting with a value it cannot have.
+#[derive(Debug)]
+struct Invalid {
+    /// The config file's table (`cache`, `limits`), None at the top level.
+    section: Option<&'static str>,
+    /// The TOML key, which is also the clap id of its flag.
+    key: &'static str,
+    /// As written on a command line.
+    value: String,
+    /// As written in TOML.
+    toml_value: String,
+    problem: String,
+}
+
+fn in_range<T: PartialOrd + Display>(
+    section: Option<&'static str>,
+    key: &'static str,
+    value: T,
+    range: RangeInclusive<T>,
+) -> Result<(), Invalid> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    let problem = format!("must be {}..={}", range.start(), range.end());
+    Err(Invalid { section, key, value: value.to_string(), toml_value: value.to_string(), problem })
+}
+
+impl Invalid {
+    fn text(section: Option<&'static str>, key: &'static str, value: impl Display, problem: impl Display) -> Invalid {
+        let value = value.to_string();
+        Invalid { section, key, toml_value: format!("{value:?}"), value, problem: problem.to_string() }
+    }
+
+    /// One line naming the setting the way the user gave it: `--flag value`, `VARIABLE=value`
+    /// or `--config FILE: [section] key = value`.
+    fn describe(&self, matches: &ArgMatches, file: Option<&Path>) -> String {
+        let command = Settings::augment_args(Command::new("serve"));
+        let arg = command.get_arguments().find(|arg| arg.get_id() == self.key);
+        let flag = arg.and_then(|arg| arg.get_long()).map(|long| format!("--{long}"));
+        // Only flags have a source in `matches` (asking about an [s3] key would panic).
+        let source = arg.and_then(|arg| matches.value_source(arg.get_id().as_str()));
+        let (value, problem) = (&self.value, &self.problem);
+        match (source, flag) {
+            (Some(ValueSource::CommandLine), Some(flag)) => format!("{flag} {value}: {problem}"),
+            (Some(ValueSource::EnvVariable), Some(flag)) => {
+                let variable = arg.and_then(|arg| arg.get_env()).map(|v| v.to_string_lossy().into_owned());
+                format!("{}={value} ({flag}): {problem}", variable.unwrap_or_default())
             }
-        };
-        let block_kb = args.cache_block_kb.or(file.cache.block_kb).unwrap_or(1024);
-        if !(64..=65536).contains(&block_kb) {
-            return Err(format!("cache block size {block_kb} KiB is outside 64..=65536"));
+            _ => {
+                let table = self.section.map(|s| format!("[{s}] ")).unwrap_or_default();
+                let file = file.map(|f| format!("--config {}: ", f.display())).unwrap_or_default();
+                format!("{file}{table}{} = {}: {problem}", self.key, self.toml_value)
+            }
         }
-        Ok(Settings {
-            origin: args.origin.or(file.origin),
-            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
-            rtmp_listen: addrs(args.rtmp_listen, file.rtmp_listen, DEFAULT_RTMP_LISTEN),
-            http_listen: addrs(args.http_listen, file.http_listen, DEFAULT_HTTP_LISTEN),
-            admin_listen: addrs(args.admin_listen, file.admin_listen, DEFAULT_ADMIN_LISTEN),
-            cache_memory_mb: args.cache_memory_mb.or(file.cache.memory_mb).unwrap_or(512),
-            cache_disk_mb: args.cache_disk_mb.or(file.cache.disk_mb).unwrap_or(10_240),
-            cache_ttl: args.cache_ttl.or(file.cache.ttl_seconds).unwrap_or(86_400),
-            stale_if_error: args.stale_if_error.or(file.cache.stale_if_error_seconds).unwrap_or(86_400),
-            cache_block_kb: block_kb,
-            max_connections: args.max_connections.or(file.limits.max_connections).unwrap_or(10_000),
-            rtmpt_max_sessions: args.rtmpt_max_sessions.or(file.limits.rtmpt_max_sessions).unwrap_or(10_000),
-            rtmpt_sessions_per_client: args
-                .rtmpt_sessions_per_client
-                .or(file.limits.rtmpt_sessions_per_client)
-                .unwrap_or(64),
-            idle_timeout: args.idle_timeout.or(file.limits.idle_timeout).unwrap_or(120),
-            stalled_timeout: args.stalled_timeout.or(file.limits.stalled_timeout).unwrap_or(60),
-            log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
-            s3: file.s3,
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use std::collections::BTreeSet;
+
+    use clap::CommandFactory;
 
     use super::*;
 
-    #[derive(Parser)]
+    #[derive(clap::Parser)]
     struct Cli {
         #[command(flatten)]
-        args: ServeArgs,
+        settings: Settings,
     }
 
-    fn resolve(argv: &[&str], toml: &str) -> Result<Settings, String> {
-        let cli =
-            Cli::try_parse_from(std::iter::once("serve").chain(argv.iter().copied())).map_err(|e| e.to_string())?;
-        let file: FileConfig = toml::from_str(toml).map_err(|e| e.to_string())?;
-        Settings::resolve(cli.args, file)
+    fn command() -> Command {
+        defaults_in_help_only(Cli::command())
+    }
+
+    /// `streamfront serve ARGV` with `toml` as the config file, like main.rs does it.
+    fn load(argv: &[&str], toml: &str) -> Result<Settings, String> {
+        let file = std::env::temp_dir().join(format!(
+            "streamfront-settings-{}-{:?}.toml",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::write(&file, toml).unwrap();
+        let argv = ["serve", "--config", file.to_str().unwrap()].into_iter().chain(argv.iter().copied());
+        let result = command().try_get_matches_from(argv).map_err(|e| e.to_string()).and_then(|m| Settings::load(&m));
+        std::fs::remove_file(&file).unwrap();
+        result
     }
 
     #[test]
     fn defaults_then_file_then_flags() {
-        let s = resolve(&[], "").unwrap();
+        let s = load(&[], "").unwrap();
         assert_eq!(s.rtmp_listen, vec!["0.0.0.0:1935".parse().unwrap()]);
-        assert_eq!(s.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(s.data_dir, PathBuf::from("/var/lib/streamfront"));
+        assert_eq!(
+            (s.limits.handshake_timeout, s.limits.rtmpt_session_timeout, s.cache.negative_ttl_seconds),
+            (10, 30, 10)
+        );
         let file = "origin = \"/srv/media\"\nrtmp_listen = [\"127.0.0.1:1936\"]\n[cache]\nmemory_mb = 64\n[s3]\nregion = \"eu-west-1\"\n";
-        let s = resolve(&[], file).unwrap();
+        let s = load(&[], file).unwrap();
         assert_eq!(s.origin.as_deref(), Some("/srv/media"));
         assert_eq!(s.rtmp_listen, vec!["127.0.0.1:1936".parse().unwrap()]);
-        assert_eq!(s.cache_memory_mb, 64);
+        assert_eq!(s.cache.memory_mb, 64);
+        assert_eq!(s.cache.disk_mb, 10_240, "a key missing from a section keeps its default");
         assert_eq!(s.s3.region.as_deref(), Some("eu-west-1"));
-        let s = resolve(&["--rtmp-listen", "127.0.0.1:2000", "--cache-memory-mb", "8"], file).unwrap();
+        let s = load(&["--rtmp-listen", "127.0.0.1:2000", "--cache-memory-mb", "8"], file).unwrap();
         assert_eq!(s.rtmp_listen, vec!["127.0.0.1:2000".parse().unwrap()]);
-        assert_eq!(s.cache_memory_mb, 8);
-        assert_eq!((s.rtmpt_max_sessions, s.rtmpt_sessions_per_client), (10_000, 64));
-        let s = resolve(&["--rtmpt-sessions-per-client", "500"], "[limits]\nrtmpt_max_sessions = 20000\n").unwrap();
-        assert_eq!((s.rtmpt_max_sessions, s.rtmpt_sessions_per_client), (20_000, 500));
+        assert_eq!(s.cache.memory_mb, 8);
+        assert_eq!(s.origin.as_deref(), Some("/srv/media"), "a flag not given leaves the file's value");
+        assert_eq!((s.limits.rtmpt_max_sessions, s.limits.rtmpt_sessions_per_client), (10_000, 64));
+        let s = load(&["--rtmpt-sessions-per-client", "500"], "[limits]\nrtmpt_max_sessions = 20000\n").unwrap();
+        assert_eq!((s.limits.rtmpt_max_sessions, s.limits.rtmpt_sessions_per_client), (20_000, 500));
+        let file = "[limits]\nhandshake_timeout = 5\nrtmpt_session_timeout = 7\n[cache]\nnegative_ttl_seconds = 0\n";
+        let s = load(&["--handshake-timeout", "3"], file).unwrap();
+        assert_eq!(
+            (s.limits.handshake_timeout, s.limits.rtmpt_session_timeout, s.cache.negative_ttl_seconds),
+            (3, 7, 0)
+        );
     }
 
     #[test]
-    fn unknown_keys_and_bad_values_are_errors() {
-        assert!(resolve(&[], "orgin = \"/x\"").is_err());
-        assert!(resolve(&[], "[cache]\nblock_kb = 1").is_err());
-        assert!(resolve(&["--cache-block-kb", "1"], "").is_err());
+    fn bad_values_name_the_flag_or_the_key() {
+        assert!(load(&[], "orgin = \"/x\"").unwrap_err().contains("orgin"));
+        let err = load(&[], "[cache]\nblock_kb = 1").unwrap_err();
+        assert!(err.ends_with(".toml: [cache] block_kb = 1: must be 64..=65536"), "{err}");
+        assert_eq!(load(&["--cache-block-kb", "1"], "").unwrap_err(), "--cache-block-kb 1: must be 64..=65536");
+        // The flag is named even when the file has a valid value for it.
+        let err = load(&["--idle-timeout", "0"], "[limits]\nidle_timeout = 5").unwrap_err();
+        assert_eq!(err, "--idle-timeout 0: must be 1..=31536000");
+        let err = load(&["--log", "foo=bar=baz"], "").unwrap_err();
+        assert!(err.starts_with("--log foo=bar=baz: ") && !err.contains('\n'), "{err}");
+        assert!(load(&[], "log = \"foo=bar=baz\"").unwrap_err().contains("log = \"foo=bar=baz\": "));
+        for zero in ["--max-connections", "--handshake-timeout", "--stalled-timeout", "--rtmpt-session-timeout"] {
+            assert!(load(&[zero, "0"], "").unwrap_err().starts_with(&format!("{zero} 0: must be 1..=")), "{zero}");
+        }
+        let err = load(&["--http-listen", "127.0.0.1:5000", "--admin-listen", "127.0.0.1:5000"], "").unwrap_err();
+        assert_eq!(err, "--admin-listen 127.0.0.1:5000: already listed in http_listen");
+        let err = load(&[], "rtmp_listen = []\nhttp_listen = []").unwrap_err();
+        assert!(err.contains("rtmp_listen = \"[]\": no listener for players"), "{err}");
+        assert!(
+            load(&[], "[s3]\nrequest_timeout_seconds = 0").unwrap_err().contains("[s3] request_timeout_seconds = 0")
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        Settings::default().check().unwrap();
+    }
+
+    #[test]
+    fn help_shows_every_default() {
+        let help = command().render_long_help().to_string();
+        for arg in Settings::augment_args(Command::new("serve")).get_arguments() {
+            for default in arg.get_default_values() {
+                let shown = format!("[default: {}]", default.to_string_lossy());
+                assert!(help.contains(&shown), "--{} {shown} missing from the help:\n{help}", arg.get_long().unwrap());
+            }
+        }
+    }
+
+    const DOC: &str = include_str!("../../../docs/configuration.md");
+
+    /// The ```toml blocks of the doc, with commented-out settings (`# key = value`) put back.
+    fn doc_examples() -> Vec<String> {
+        let mut blocks = Vec::new();
+        let mut rest = DOC;
+        while let Some(start) = rest.find("```toml\n") {
+            let body = &rest[start + 8..];
+            let end = body.find("```").expect("an unterminated ```toml block in docs/configuration.md");
+            blocks.push(body[..end].lines().map(uncomment_setting).collect::<Vec<_>>().join("\n"));
+            rest = &body[end + 3..];
+        }
+        assert!(!blocks.is_empty(), "no ```toml example in docs/configuration.md");
+        blocks
+    }
+
+    fn uncomment_setting(line: &str) -> &str {
+        let Some(setting) = line.trim_start().strip_prefix('#').map(str::trim_start) else { return line };
+        let key = setting.split('=').next().unwrap_or("").trim();
+        let is_setting =
+            setting.contains('=') && !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if is_setting { setting } else { line }
+    }
+
+    /// `section.key` of every leaf of a TOML table.
+    fn key_paths(table: &toml::Table, prefix: &str, out: &mut BTreeSet<String>) {
+        for (key, value) in table {
+            match value {
+                toml::Value::Table(inner) => key_paths(inner, &format!("{prefix}{key}."), out),
+                _ => {
+                    out.insert(format!("{prefix}{key}"));
+                }
+            }
+        }
+    }
+
+    /// Settings with every optional value present, so that serializing it shows every key.
+    fn every_key_set() -> Settings {
+        // No `..` here: a new [s3] key does not compile until it is listed.
+        let s3 = S3Section {
+            region: Some(String::new()),
+            endpoint: Some(String::new()),
+            access_key_id: Some(String::new()),
+            secret_access_key: Some(String::new()),
+            session_token: Some(String::new()),
+            virtual_hosted_style: Some(false),
+            anonymous: Some(false),
+            request_timeout_seconds: Some(1),
+            max_retries: Some(1),
+        };
+        Settings { origin: Some(String::new()), s3, ..Settings::default() }
+    }
+
+    #[test]
+    fn doc_examples_parse_with_the_real_type() {
+        for example in doc_examples() {
+            let settings: Settings = toml::from_str(&example)
+                .unwrap_or_else(|e| panic!("a docs/configuration.md example does not parse: {e}\n{example}"));
+            settings.check().unwrap_or_else(|e| panic!("a docs/configuration.md example is invalid: {e:?}"));
+        }
+    }
+
+    #[test]
+    fn every_key_and_flag_is_documented() {
+        let mut documented = BTreeSet::new();
+        for example in doc_examples() {
+            key_paths(&toml::from_str(&example).unwrap(), "", &mut documented);
+        }
+        let mut declared = BTreeSet::new();
+        key_paths(&toml::Table::try_from(every_key_set()).unwrap(), "", &mut declared);
+        let missing: Vec<_> = declared.difference(&documented).collect();
+        assert!(missing.is_empty(), "keys missing from the docs/configuration.md examples: {missing:?}");
+
+        for arg in Settings::augment_args(Command::new("serve")).get_arguments() {
+            let flag = format!("--{}", arg.get_long().unwrap());
+            let row = DOC.lines().find(|l| l.starts_with(&format!("| `{flag}")));
+            let row = row.unwrap_or_else(|| panic!("docs/configuration.md has no table row for {flag}"));
+            for default in arg.get_default_values() {
+                let default = format!("`{}`", default.to_string_lossy());
+                assert!(
+                    row.contains(&default),
+                    "the docs/configuration.md row of {flag} does not say {default}: {row}"
+                );
+            }
+        }
     }
 }

@@ -183,3 +183,71 @@ fn logs_connect_play_seek_stop_disconnect_with_client_and_bytes() {
     let seek = log.lines().find(|l| has_word(l, "seek") && client_addrs(l).len() == 1);
     assert!(seek.is_some(), "no `seek` line with a client address in the log:\n{log}");
 }
+
+/// `streamfront serve ARGS` on free loopback ports must exit non-zero at once, with one
+/// stderr line (`streamfront: …`) that contains every one of `expect`.
+fn refused(args: &[&str], expect: &[&str]) {
+    let data = TempDir::new("data");
+    let mut cmd = Command::new(binary());
+    cmd.arg("serve").arg("--origin").arg(&media().origin).arg("--data-dir").arg(data.path());
+    for flag in ["--rtmp-listen", "--http-listen", "--admin-listen"] {
+        cmd.arg(flag).arg(format!("127.0.0.1:{}", free_port()));
+    }
+    cmd.args(args).env_remove("STREAMFRONT_LOG").env_remove("STREAMFRONT_CONFIG");
+    let r = run(cmd, Duration::from_secs(10));
+    assert!(!r.timed_out && !r.success(), "streamfront accepted {args:?}: {}", r.describe());
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one error line for {args:?}:\n{}", r.stderr);
+    let line = lines[0];
+    assert!(line.starts_with("streamfront: "), "{line}");
+    for want in expect {
+        assert!(line.contains(want), "the error for {args:?} does not say {want:?}: {line}");
+    }
+}
+
+#[test]
+fn invalid_log_filter_is_an_error_naming_the_flag() {
+    refused(&["--log", "foo=bar=baz"], &["--log foo=bar=baz: "]);
+}
+
+#[test]
+fn zero_timeouts_and_limits_are_errors_naming_the_flag() {
+    for flag in
+        ["--handshake-timeout", "--idle-timeout", "--stalled-timeout", "--rtmpt-session-timeout", "--max-connections"]
+    {
+        refused(&[flag, "0"], &[&format!("{flag} 0: must be 1..=")]);
+    }
+    refused(&["--cache-block-kb", "1"], &["--cache-block-kb 1: must be 64..=65536"]);
+}
+
+#[test]
+fn invalid_config_file_values_are_errors_naming_the_key() {
+    let dir = TempDir::new("config");
+    let file = dir.path().join("streamfront.toml");
+    let path = file.to_str().unwrap();
+    for (toml, expect) in [
+        ("[cache]\nblock_kb = 1\n", "[cache] block_kb = 1: must be 64..=65536"),
+        ("[limits]\nrtmpt_session_timeout = 0\n", "[limits] rtmpt_session_timeout = 0: must be 1..="),
+        ("log = \"foo=bar=baz\"\n", "log = \"foo=bar=baz\": "),
+    ] {
+        std::fs::write(&file, toml).unwrap();
+        refused(&["--config", path], &[&format!("--config {path}: "), expect]);
+    }
+}
+
+#[test]
+fn help_documents_the_timeouts_and_negative_ttl_with_their_defaults() {
+    let mut cmd = Command::new(binary());
+    cmd.args(["serve", "--help"]);
+    let r = run(cmd, Duration::from_secs(10));
+    assert!(r.success(), "{}", r.describe());
+    let help = r.stdout_text();
+    for (flag, default) in [("--handshake-timeout", "10"), ("--rtmpt-session-timeout", "30"), ("--negative-ttl", "10")]
+    {
+        let line = help.lines().position(|l| l.trim_start().starts_with(flag));
+        let line = line.unwrap_or_else(|| panic!("{flag} missing from `serve --help`:\n{help}"));
+        // The help is one line per flag, or the flag's line then its description.
+        let text = help.lines().skip(line).take(2).collect::<Vec<_>>().join(" ");
+        assert!(text.contains(&format!("[default: {default}]")), "{flag}: no [default: {default}] in {text:?}");
+    }
+}

@@ -235,8 +235,13 @@ fn half_handshake_then_eof_gets_the_connection_closed() {
 fn stalled_half_handshake_is_dropped_and_does_not_block_others() {
     let mut server = Server::start_with(
         &media().origin,
-        ServerOptions { args: vec!["--idle-timeout".into(), "3".into()], ..Default::default() },
+        // The handshake timeout is what must close them: the idle timeout is out of reach.
+        ServerOptions {
+            args: ["--handshake-timeout", "3", "--idle-timeout", "600"].map(String::from).to_vec(),
+            ..Default::default()
+        },
     );
+    let opened = Instant::now();
     let mut stalled = Vec::new();
     for n in [0usize, 1, 700, 1536] {
         let mut s = TcpStream::connect(server.rtmp_addr()).unwrap();
@@ -251,16 +256,16 @@ fn stalled_half_handshake_is_dropped_and_does_not_block_others() {
     }
     // Others are served while those connections hang.
     still_serves(&mut server);
-    let start = Instant::now();
+    // Closed 3 s after they opened, so well before 8 s (the default 10 s would be too late).
     for (n, s) in &mut stalled {
-        let left = Duration::from_secs(30).saturating_sub(start.elapsed());
+        let left = Duration::from_secs(8).saturating_sub(opened.elapsed());
         let closed = wait_closed(s, left.max(Duration::from_millis(1)));
         assert!(
             closed.is_some(),
             "a connection that sent {} handshake bytes and stalled was still open after {:.1}s \
-             (server started with --idle-timeout 3)",
+             (server started with --handshake-timeout 3)",
             if *n == 0 { 0 } else { *n + 1 },
-            start.elapsed().as_secs_f64()
+            opened.elapsed().as_secs_f64()
         );
     }
     server.assert_healthy();

@@ -194,7 +194,12 @@ pub struct RawClient {
 
 impl RawClient {
     pub fn connect(addr: SocketAddr) -> io::Result<RawClient> {
-        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        RawClient::over(TcpStream::connect_timeout(&addr, Duration::from_secs(5))?)
+    }
+
+    /// A client on a stream connected by the caller (e.g. with socket options set before
+    /// connecting).
+    pub fn over(stream: TcpStream) -> io::Result<RawClient> {
         stream.set_nodelay(true)?;
         Ok(RawClient {
             stream,
