@@ -16,7 +16,10 @@ fn streaming_config_round_trips_exactly() {
     let config = full_streaming_config();
     let json = serde_json::to_string(&config).unwrap();
     assert_eq!(serde_json::from_str::<StreamingDistributionConfig>(&json).unwrap(), config);
-    assert_eq!(serde_json::to_string(&serde_json::from_str::<StreamingDistributionConfig>(&json).unwrap()).unwrap(), json);
+    assert_eq!(
+        serde_json::to_string(&serde_json::from_str::<StreamingDistributionConfig>(&json).unwrap()).unwrap(),
+        json
+    );
 }
 
 #[test]
@@ -34,7 +37,8 @@ fn records_round_trip_with_cloudfront_names() {
     let mut streaming = (*streaming_with("EGTXBD79H29TRA8", "s5c39gqb8ow64r.cdn.test", &["a.example.com"])).clone();
     streaming.tags = vec![Tag { key: s("team"), value: Some(s("video")) }, Tag { key: s("bare"), value: None }];
     let json = serde_json::to_value(&streaming).unwrap();
-    for key in ["Id", "ARN", "Status", "LastModifiedTime", "DomainName", "ETag", "StreamingDistributionConfig", "Tags"] {
+    for key in ["Id", "ARN", "Status", "LastModifiedTime", "DomainName", "ETag", "StreamingDistributionConfig", "Tags"]
+    {
         assert!(json.get(key).is_some(), "{key} missing in {json}");
     }
     assert_eq!(json["Status"], "InProgress");
@@ -54,7 +58,10 @@ fn replacing_a_config_is_a_new_in_progress_version() {
     let mut config = dist.streaming_distribution_config.clone();
     config.enabled = false;
     dist.replace_config(config, s("E3NEWETAG00001"), Timestamp(5));
-    assert_eq!((dist.status, dist.etag.as_str(), dist.last_modified_time), (Status::InProgress, "E3NEWETAG00001", Timestamp(5)));
+    assert_eq!(
+        (dist.status, dist.etag.as_str(), dist.last_modified_time),
+        (Status::InProgress, "E3NEWETAG00001", Timestamp(5))
+    );
     assert!(!dist.streaming_distribution_config.enabled);
 }
 
@@ -202,7 +209,11 @@ fn ordered_json<T: serde::Serialize>(value: &T) -> Ordered {
 
 #[test]
 fn streaming_config_has_every_model_member_in_model_order() {
-    Model::load().check("StreamingDistributionConfig", "StreamingDistributionConfig", &ordered_json(&full_streaming_config()));
+    Model::load().check(
+        "StreamingDistributionConfig",
+        "StreamingDistributionConfig",
+        &ordered_json(&full_streaming_config()),
+    );
 }
 
 #[test]

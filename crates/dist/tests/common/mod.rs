@@ -20,7 +20,11 @@ pub fn full_streaming_config() -> StreamingDistributionConfig {
         },
         aliases: vec![s("media.example.com"), s("video.example.com")],
         comment: s("RTMP for video site"),
-        logging: Some(StreamingLoggingConfig { enabled: true, bucket: s("mylogs.s3.amazonaws.com"), prefix: s("rtmp/") }),
+        logging: Some(StreamingLoggingConfig {
+            enabled: true,
+            bucket: s("mylogs.s3.amazonaws.com"),
+            prefix: s("rtmp/"),
+        }),
         trusted_signers: TrustedSigners { enabled: true, items: vec![s("self"), s("123456789012")] },
         price_class: Some(PriceClass::PriceClassAll),
         enabled: true,
@@ -83,7 +87,9 @@ pub fn full_web_config() -> DistributionConfig {
             origin_read_timeout: Some(30),
             origin_keepalive_timeout: Some(5),
             ip_address_type: Some(IpAddressType::Dualstack),
-            origin_mtls_config: Some(OriginMtlsConfig { client_certificate_arn: s("arn:aws:acm:us-east-1:1:certificate/x") }),
+            origin_mtls_config: Some(OriginMtlsConfig {
+                client_certificate_arn: s("arn:aws:acm:us-east-1:1:certificate/x"),
+            }),
             origin_http_version: Some(OriginHttpVersion::Http2),
         }),
         vpc_origin_config: Some(VpcOriginConfig {
@@ -137,7 +143,10 @@ pub fn full_web_config() -> DistributionConfig {
             certificate_source: Some(CertificateSource::Acm),
         }),
         restrictions: Some(Restrictions {
-            geo_restriction: GeoRestriction { restriction_type: GeoRestrictionType::Whitelist, items: vec![s("DE"), s("FR")] },
+            geo_restriction: GeoRestriction {
+                restriction_type: GeoRestrictionType::Whitelist,
+                items: vec![s("DE"), s("FR")],
+            },
         }),
         web_acl_id: Some(s("")),
         http_version: Some(HttpVersion::Http2And3),
@@ -256,7 +265,10 @@ pub fn streaming_with(id: &str, domain: &str, aliases: &[&str]) -> Arc<Streaming
 pub fn web_with(id: &str, domain: &str, aliases: &[&str]) -> Arc<Distribution> {
     let mut config = minimal_web_config();
     config.aliases = aliases.iter().map(|a| s(a)).collect();
-    let identity =
-        DistributionIdentity { id: s(id), arn: identity::arn(DistributionKind::Web, "123456789012", id), domain_name: s(domain) };
+    let identity = DistributionIdentity {
+        id: s(id),
+        arn: identity::arn(DistributionKind::Web, "123456789012", id),
+        domain_name: s(domain),
+    };
     Arc::new(Distribution::new(identity, s("E9LHASXEXAMPLE"), config, vec![], Timestamp(0)))
 }
