@@ -132,13 +132,13 @@ impl Router {
             }
         }
 
-        if let Some(id) = default_streaming {
-            if router.default_streaming.is_none() {
-                return Err(ValidationError::invalid_argument(
-                    "DefaultStreamingDistribution",
-                    format!("no streaming distribution has the id {id:?}"),
-                ));
-            }
+        if let Some(id) = default_streaming
+            && router.default_streaming.is_none()
+        {
+            return Err(ValidationError::invalid_argument(
+                "DefaultStreamingDistribution",
+                format!("no streaming distribution has the id {id:?}"),
+            ));
         }
         Ok(router)
     }

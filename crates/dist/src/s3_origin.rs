@@ -45,10 +45,10 @@ pub fn parse_s3_origin_domain(domain_name: &str) -> Result<S3Bucket, String> {
     } else {
         return Err(not_s3());
     };
-    if let Some(region) = region {
-        if !is_region(region) {
-            return Err(format!("{domain_name:?}: {region:?} is not an AWS region name"));
-        }
+    if let Some(region) = region
+        && !is_region(region)
+    {
+        return Err(format!("{domain_name:?}: {region:?} is not an AWS region name"));
     }
     check_bucket_name(bucket).map_err(|why| format!("{domain_name:?}: {why}"))?;
     Ok(S3Bucket { bucket: bucket.to_owned(), region: region.map(str::to_owned) })

@@ -104,13 +104,13 @@ pub fn validate_tags(tags: &[Tag]) -> Result<(), ValidationError> {
                 "must be 1 to 128 letters, digits, spaces or _.:/=+-@".into(),
             ));
         }
-        if let Some(value) = &tag.value {
-            if value.chars().count() > 256 || !value.chars().all(allowed) {
-                return Err(bad(
-                    format!("Tags.Items[{i}].Value"),
-                    "must be at most 256 letters, digits, spaces or _.:/=+-@".into(),
-                ));
-            }
+        if let Some(value) = &tag.value
+            && (value.chars().count() > 256 || !value.chars().all(allowed))
+        {
+            return Err(bad(
+                format!("Tags.Items[{i}].Value"),
+                "must be at most 256 letters, digits, spaces or _.:/=+-@".into(),
+            ));
         }
         if !keys.insert(tag.key.as_str()) {
             return Err(bad(format!("Tags.Items[{i}].Key"), format!("{:?} is used twice", tag.key)));

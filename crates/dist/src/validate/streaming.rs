@@ -21,11 +21,11 @@ pub fn validate_streaming_config(config: &StreamingDistributionConfig) -> Result
     })?;
     check_aliases(&config.aliases, false, MAX_STREAMING_ALIASES, codes::TOO_MANY_STREAMING_DISTRIBUTION_CNAMES)?;
     check_comment(&config.comment)?;
-    if let Some(logging) = &config.logging {
-        if logging.enabled {
-            parse_s3_origin_domain(&logging.bucket)
-                .map_err(|why| ValidationError::invalid_argument("Logging.Bucket", why))?;
-        }
+    if let Some(logging) = &config.logging
+        && logging.enabled
+    {
+        parse_s3_origin_domain(&logging.bucket)
+            .map_err(|why| ValidationError::invalid_argument("Logging.Bucket", why))?;
     }
     check_trusted_signers("TrustedSigners", &config.trusted_signers)?;
     // `None` entered the shared enum later, for web features; RTMP never had it.

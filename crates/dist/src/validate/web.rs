@@ -64,11 +64,11 @@ pub fn validate_web_config(config: &DistributionConfig) -> Result<(), Validation
     }
     check_custom_error_responses(&config.custom_error_responses)?;
     check_comment(&config.comment)?;
-    if let Some(logging) = &config.logging {
-        if logging.enabled == Some(true) {
-            let bucket = logging.bucket.as_deref().unwrap_or_default();
-            parse_s3_origin_domain(bucket).map_err(|why| ValidationError::invalid_argument("Logging.Bucket", why))?;
-        }
+    if let Some(logging) = &config.logging
+        && logging.enabled == Some(true)
+    {
+        let bucket = logging.bucket.as_deref().unwrap_or_default();
+        parse_s3_origin_domain(bucket).map_err(|why| ValidationError::invalid_argument("Logging.Bucket", why))?;
     }
     if let Some(certificate) = &config.viewer_certificate {
         check_viewer_certificate(certificate)?;
@@ -187,13 +187,14 @@ fn check_origin(field: &str, origin: &Origin) -> Result<(), ValidationError> {
         check_range(&format!("{config}.OriginReadTimeout"), custom.origin_read_timeout, 1, 120)?;
         check_range(&format!("{config}.OriginKeepaliveTimeout"), custom.origin_keepalive_timeout, 1, 120)?;
     }
-    if let Some(path) = &origin.origin_path {
-        if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
-            return Err(ValidationError::invalid_argument(
-                format!("{field}.OriginPath"),
-                "must be empty or begin with '/' and not end with '/'",
-            ));
-        }
+    if let Some(path) = &origin.origin_path
+        && !path.is_empty()
+        && (!path.starts_with('/') || path.ends_with('/'))
+    {
+        return Err(ValidationError::invalid_argument(
+            format!("{field}.OriginPath"),
+            "must be empty or begin with '/' and not end with '/'",
+        ));
     }
     if origin.custom_headers.len() > MAX_ORIGIN_CUSTOM_HEADERS {
         return Err(ValidationError::new(
@@ -295,14 +296,14 @@ fn check_behavior(
     if let Some(signers) = &behavior.trusted_signers {
         check_trusted_signers(&format!("{field}.TrustedSigners"), signers)?;
     }
-    if let Some(groups) = &behavior.trusted_key_groups {
-        if groups.items.len() > MAX_KEY_GROUPS_PER_BEHAVIOR {
-            return Err(ValidationError::new(
-                codes::TOO_MANY_TRUSTED_KEY_GROUPS,
-                format!("{field}.TrustedKeyGroups.Items"),
-                format!("has {} key groups; the maximum is {MAX_KEY_GROUPS_PER_BEHAVIOR}", groups.items.len()),
-            ));
-        }
+    if let Some(groups) = &behavior.trusted_key_groups
+        && groups.items.len() > MAX_KEY_GROUPS_PER_BEHAVIOR
+    {
+        return Err(ValidationError::new(
+            codes::TOO_MANY_TRUSTED_KEY_GROUPS,
+            format!("{field}.TrustedKeyGroups.Items"),
+            format!("has {} key groups; the maximum is {MAX_KEY_GROUPS_PER_BEHAVIOR}", groups.items.len()),
+        ));
     }
     if let Some(methods) = &behavior.allowed_methods {
         check_methods(field, &methods.items, &methods.cached_methods)?;
@@ -426,23 +427,23 @@ fn check_custom_error_responses(responses: &[CustomErrorResponse]) -> Result<(),
         if path.is_some() != code.is_some() {
             return Err(ValidationError::invalid_argument(field, "ResponsePagePath and ResponseCode go together"));
         }
-        if let Some(path) = path {
-            if !path.starts_with('/') {
-                return Err(ValidationError::new(
-                    codes::INVALID_RELATIVE_PATH,
-                    format!("{field}.ResponsePagePath"),
-                    "must begin with '/'",
-                ));
-            }
+        if let Some(path) = path
+            && !path.starts_with('/')
+        {
+            return Err(ValidationError::new(
+                codes::INVALID_RELATIVE_PATH,
+                format!("{field}.ResponsePagePath"),
+                "must begin with '/'",
+            ));
         }
-        if let Some(code) = code {
-            if !RESPONSE_CODES.contains(&code) {
-                return Err(ValidationError::new(
-                    codes::INVALID_RESPONSE_CODE,
-                    format!("{field}.ResponseCode"),
-                    format!("{code:?} is not one of {RESPONSE_CODES:?}"),
-                ));
-            }
+        if let Some(code) = code
+            && !RESPONSE_CODES.contains(&code)
+        {
+            return Err(ValidationError::new(
+                codes::INVALID_RESPONSE_CODE,
+                format!("{field}.ResponseCode"),
+                format!("{code:?} is not one of {RESPONSE_CODES:?}"),
+            ));
         }
         if response.error_caching_min_ttl.is_some_and(|t| t < 0) {
             return Err(ValidationError::invalid_argument(
