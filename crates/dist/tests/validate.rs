@@ -223,6 +223,7 @@ fn web_origin_groups_and_behaviors() {
         "DefaultCacheBehavior.AllowedMethods.CachedMethods.Items",
     );
     refused(web(|c| c.default_cache_behavior.min_ttl = Some(100_000)), "InvalidTTLOrder", "DefaultCacheBehavior");
+    refused(web(|c| c.cache_behaviors[0].behavior.max_ttl = Some(100)), "InvalidTTLOrder", "CacheBehaviors.Items[0]");
     refused(
         web(|c| c.cache_behaviors[0].behavior.max_ttl = Some(-1)),
         "InvalidArgument",
