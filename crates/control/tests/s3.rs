@@ -6,6 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Names, s3_settings, set};
@@ -107,25 +108,50 @@ async fn followers_keep_their_state_while_the_store_is_away_and_recover_when_it_
     }
 }
 
+/// What the front of [`unsigned_s3_fs`] does to requests.
+#[derive(Clone, Copy, PartialEq)]
+enum Front {
+    /// Passes everything through.
+    Honest,
+    /// Drops the `If-None-Match` header: a store that ignores create-if-absent, as some
+    /// S3-compatible servers do.
+    DropIfNoneMatch,
+    /// Lets the first PUT of a log record land, then drops the connection instead of
+    /// answering: the writer cannot know whether its commit happened.
+    LoseFirstLogPutAnswer,
+}
+
 /// s3s-fs without authentication (so a request may be changed on the way without breaking a
-/// SigV4 signature, which covers `if-none-match`), optionally behind a front that drops the
-/// `If-None-Match` header: a store that ignores create-if-absent, as some S3-compatible
-/// servers do. Returns its address; it stops when the runtime does.
-async fn unsigned_s3_fs(root: &Path, drop_if_none_match: bool) -> SocketAddr {
+/// SigV4 signature, which covers `if-none-match`) behind `front`. Returns its address; it
+/// stops when the runtime does.
+async fn unsigned_s3_fs(root: &Path, front: Front) -> SocketAddr {
     std::fs::create_dir_all(root.join(BUCKET)).unwrap();
     let service = s3s::service::S3ServiceBuilder::new(s3s_fs::FileSystem::new(root).unwrap()).build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let answer_lost = Arc::new(AtomicBool::new(false));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let service = service.clone();
+            let answer_lost = Arc::clone(&answer_lost);
             tokio::spawn(async move {
                 let handler = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    if drop_if_none_match {
+                    if front == Front::DropIfNoneMatch {
                         request.headers_mut().remove(hyper::header::IF_NONE_MATCH);
                     }
+                    let lose_answer = front == Front::LoseFirstLogPutAnswer
+                        && request.method() == hyper::Method::PUT
+                        && request.uri().path().contains("/log/")
+                        && !answer_lost.swap(true, Ordering::SeqCst);
                     let service = service.clone();
-                    async move { hyper::service::Service::call(&service, request).await }
+                    async move {
+                        let response = hyper::service::Service::call(&service, request).await;
+                        if lose_answer {
+                            // hyper closes the connection without a response.
+                            return Err(std::io::Error::other("answer lost"));
+                        }
+                        response.map_err(|e| std::io::Error::other(format!("{e:?}")))
+                    }
                 });
                 let _ =
                     hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await;
@@ -149,11 +175,11 @@ fn unsigned_settings(addr: SocketAddr) -> S3Settings {
 async fn a_store_that_ignores_if_none_match_is_refused() {
     // The same server honouring the header is accepted: what follows is the header's doing.
     let honest = tempfile::tempdir().unwrap();
-    let addr = unsigned_s3_fs(honest.path(), false).await;
+    let addr = unsigned_s3_fs(honest.path(), Front::Honest).await;
     location().open(&unsigned_settings(addr), StoreOptions::default()).await.expect("a store with conditional writes");
 
     let root = tempfile::tempdir().unwrap();
-    let addr = unsigned_s3_fs(root.path(), true).await;
+    let addr = unsigned_s3_fs(root.path(), Front::DropIfNoneMatch).await;
     let refused = location().open(&unsigned_settings(addr), StoreOptions::default()).await;
     let error = refused.expect_err("a store that overwrites on create-if-absent must be refused");
     assert!(matches!(error, StoreError::NoConditionalWrites { .. }), "{error:?}");
@@ -165,4 +191,23 @@ async fn a_store_that_ignores_if_none_match_is_refused() {
     let left: Vec<_> =
         std::fs::read_dir(&probes).map(|d| d.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "the probe is cleaned up: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_whose_answer_was_lost_is_recognised_as_the_writers_own() {
+    let root = tempfile::tempdir().unwrap();
+    let addr = unsigned_s3_fs(root.path(), Front::LoseFirstLogPutAnswer).await;
+    let store = location().open(&unsigned_settings(addr), StoreOptions::default()).await.unwrap();
+
+    // The first PUT lands but its answer is lost; the retry of number 1 finds it taken, and
+    // reading it back shows it is this commit, not someone else's.
+    assert_eq!(store.commit(&set("k", "v1")).await.unwrap(), 1);
+    assert_eq!(store.commit(&set("k", "v2")).await.unwrap(), 2);
+    let log = root.path().join(BUCKET).join("fleet/control/log");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&log).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, [format!("{:020}.json", 1), format!("{:020}.json", 2)], "each change committed once");
+    let loaded = store.load::<Names>().await.unwrap();
+    assert_eq!((loaded.seq, loaded.state.values.get("k").map(String::as_str)), (2, Some("v2")));
 }
