@@ -12,7 +12,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::{CountingStore, Names, set};
 use sf_cache::S3Settings;
-use sf_control::{Clock, ControlLocation, Deployment, FollowOptions, HeartbeatIdentity, State, Store, StoreOptions};
+use sf_control::{
+    Applied, Clock, ControlLocation, Deployment, FollowOptions, HeartbeatIdentity, State, Store, StoreHealth,
+    StoreOptions,
+};
 
 fn fast() -> FollowOptions {
     FollowOptions { poll_every: Duration::from_millis(50), ..FollowOptions::default() }
@@ -189,6 +192,43 @@ async fn on_one_node_a_change_is_deployed_within_two_seconds() {
         .await;
     let took = committed.elapsed();
     assert!(took < Duration::from_secs(2), "Deployed after {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_log_number_is_reported_and_a_newer_snapshot_gets_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = ControlLocation::Directory(dir.path().join("control"));
+    let store = open(&location, StoreOptions::default()).await;
+    let mut expected = Names::default();
+    for i in 1..=3 {
+        let change = set("k", &format!("v{i}"));
+        assert_eq!(store.commit(&change).await.unwrap(), i);
+        expected.apply(i, &change);
+    }
+    // Damage the log: number 2 goes missing (an operator's mistake, a lifecycle rule).
+    std::fs::remove_file(dir.path().join("control").join(key("log", 2))).unwrap();
+
+    let options = FollowOptions { list_after_misses: 2, snapshot_every: None, ..fast() };
+    let follower = store.follow::<Names>(options).unwrap();
+    let mut health = follower.health();
+    let broken =
+        tokio::time::timeout(Duration::from_secs(5), health.wait_for(|h| matches!(h, StoreHealth::Unreachable { .. })))
+            .await
+            .expect("a GET of 2 finds nothing, yet a LIST shows 3: reported")
+            .unwrap()
+            .clone();
+    let StoreHealth::Unreachable { error, .. } = broken else { unreachable!() };
+    assert!(error.contains(&key("log", 2)) && error.contains("missing"), "{error}");
+    assert_eq!(follower.current().seq, 1, "it applied what it could and went no further");
+
+    // A snapshot past the hole (as any follower that saw 2 before it went missing writes).
+    assert!(store.write_snapshot(&Applied { seq: 3, state: expected.clone() }).await.unwrap());
+    let seen = follower.wait_for(3, Duration::from_secs(5)).await.expect("the follower goes on from the snapshot");
+    assert_eq!(seen.state, expected);
+    tokio::time::timeout(Duration::from_secs(5), health.wait_for(|h| *h == StoreHealth::Reachable))
+        .await
+        .expect("healthy again")
+        .unwrap();
 }
 
 /// What `edge` last reported as applied.

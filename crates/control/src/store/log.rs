@@ -17,16 +17,16 @@ impl Store {
     /// Appends `change` to the log and returns its number. `Ok` means the object store has
     /// written it: the change is durable and every follower will apply it at that number.
     ///
-    /// An `Err` after a store error may be ambiguous (a PUT that timed out may still land);
-    /// the same PUT is retried until the store answers, so that is only possible once all
-    /// attempts are spent.
+    /// After a store error the same number is tried again (a PUT that timed out may still
+    /// have landed: only a retry, and reading back on `AlreadyExists`, tells), so the outcome
+    /// is unknown only if the attempts run out on store errors: [`StoreError::Ambiguous`].
     pub async fn commit<C: Serialize>(&self, change: &C) -> Result<Seq, StoreError> {
         let token = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
         let mut seq = match self.next_seq.load(std::sync::atomic::Ordering::Acquire) {
             0 => self.last_seq().await? + 1,
             next => next,
         };
-        let mut last_error = String::from("lost every race");
+        let mut store_error = None;
         for attempt in 0..self.options.commit_attempts {
             let record = Record {
                 seq,
@@ -37,34 +37,37 @@ impl Store {
             };
             let bytes = record::encode(&record, self.options.max_change_bytes, "a change")?;
             let path = keys::numbered(&self.prefix, LOG, seq);
-            match record::create(self.objects.as_ref(), &path, bytes).await {
+            // Taken, perhaps by our own earlier attempt that timed out after it landed (or by
+            // a PUT the client retried by itself): read it back to see whose it is.
+            let outcome = match record::create(self.objects.as_ref(), &path, bytes).await {
+                Ok(true) => Ok(true),
+                Ok(false) => self.is_ours(seq, &token).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
                 Ok(true) => {
                     self.saw(seq);
                     return Ok(seq);
                 }
                 Ok(false) => {
-                    // Taken, perhaps by our own earlier attempt that timed out after it landed
-                    // (or by a PUT the client retried by itself): look whose it is.
-                    if self.is_ours(seq, &token).await? {
-                        self.saw(seq);
-                        return Ok(seq);
-                    }
+                    // Someone else's: ours did not land at this number; go past the tail.
+                    store_error = None;
                     self.saw(seq);
                     seq = self.last_seq_from(seq).await? + 1;
                 }
                 Err(StoreError::Store(e)) => {
                     // The same number again: the PUT may have landed, and only retrying it
                     // (then reading back on AlreadyExists) tells.
-                    last_error = e.to_string();
+                    store_error = Some(e.to_string());
                     tokio::time::sleep(Self::backoff(attempt)).await;
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::GaveUp {
-            store: self.describe.clone(),
-            attempts: self.options.commit_attempts,
-            last: last_error,
+        let store = self.describe.clone();
+        Err(match store_error {
+            Some(error) => StoreError::Ambiguous { store, seq, error },
+            None => StoreError::Contended { store, attempts: self.options.commit_attempts },
         })
     }
 

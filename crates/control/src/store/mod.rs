@@ -108,8 +108,14 @@ pub enum StoreError {
          streamfront needs a store with conditional writes: AWS S3, MinIO, Ceph RGW, Cloudflare R2, ..."
     )]
     NoConditionalWrites { store: String, detail: String },
-    #[error("{store}: no commit after {attempts} attempts ({last})")]
-    GaveUp { store: String, attempts: u32, last: String },
+    /// Every attempt lost its race to another writer: the change was not committed.
+    #[error("{store}: the change lost {attempts} races to other writers in a row and was not committed")]
+    Contended { store: String, attempts: u32 },
+    /// The store failed while committing as number `seq`: the change may or may not be there.
+    #[error(
+        "{store}: the store failed while committing number {seq}; the change may or may not be committed ({error})"
+    )]
+    Ambiguous { store: String, seq: Seq, error: String },
     #[error("{0}")]
     InvalidLocation(String),
     #[error("no answer from the store within {0:?}")]
