@@ -37,8 +37,8 @@ impl Store {
             };
             let bytes = record::encode(&record, self.options.max_change_bytes, "a change")?;
             let path = keys::numbered(&self.prefix, LOG, seq);
-            // Taken, perhaps by our own earlier attempt that timed out after it landed (or by
-            // a PUT the client retried by itself): read it back to see whose it is.
+            // A taken number may hold our own earlier attempt that timed out after it landed
+            // (or a PUT the client retried by itself): read it back to see whose it is.
             let outcome = match record::create(self.objects.as_ref(), &path, bytes).await {
                 Ok(true) => Ok(true),
                 Ok(false) => self.is_ours(seq, &token).await,
