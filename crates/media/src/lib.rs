@@ -369,7 +369,8 @@ mod tests {
     /// cache answers only from blocks it holds); `read` always answers.
     struct Patchy {
         memory: MemorySource,
-        at_hand: Vec<std::ops::Range<u64>>,
+        /// `(start, end)` byte ranges.
+        at_hand: Vec<(u64, u64)>,
     }
 
     impl ByteSource for Patchy {
@@ -383,7 +384,7 @@ mod tests {
 
         fn read_now(&self, offset: u64, len: u64) -> Option<Result<Bytes, SourceError>> {
             let end = offset.saturating_add(len).min(self.size());
-            let held = self.at_hand.iter().any(|r| r.start <= offset && end <= r.end);
+            let held = self.at_hand.iter().any(|&(start, stop)| start <= offset && end <= stop);
             if held { self.memory.read_now(offset, len) } else { None }
         }
     }
@@ -424,7 +425,7 @@ mod tests {
         assert_eq!(expected.len(), 4);
 
         // The first two samples are at hand, the third only in part.
-        let source = Patchy { memory: MemorySource(bytes.clone()), at_hand: vec![0..200] };
+        let source = Patchy { memory: MemorySource(bytes.clone()), at_hand: vec![(0, 200)] };
         let mut cursor = index.seek(0);
         for want in &expected[..2] {
             assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(want));
@@ -435,7 +436,7 @@ mod tests {
         // The caller reads it the slow way, and the fast path goes on from there.
         assert_eq!(MemorySource::run(index.next_tag(&mut cursor, &source)).unwrap().as_ref(), Some(&expected[2]));
         assert!(index.next_tag_now(&mut cursor, &source).is_none());
-        let source = Patchy { memory: MemorySource(bytes), at_hand: vec![0..300] };
+        let source = Patchy { memory: MemorySource(bytes), at_hand: vec![(0, 300)] };
         assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(&expected[3]));
         assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap(), None, "the end is known at once");
     }
@@ -477,7 +478,7 @@ mod tests {
         // Everything up to the big tag's header and speculative body, not the rest of it.
         let big_at = offsets[3];
         let source =
-            Patchy { memory: memory.clone(), at_hand: vec![0..big_at + 11 + SPECULATIVE_BODY_FOR_TESTS as u64] };
+            Patchy { memory: memory.clone(), at_hand: vec![(0, big_at + 11 + SPECULATIVE_BODY_FOR_TESTS as u64)] };
         let mut cursor = index.seek(0);
         for want in &expected[..2] {
             assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(want));
@@ -486,11 +487,11 @@ mod tests {
         assert!(index.next_tag_now(&mut cursor, &source).is_none(), "the big tag's body is not all at hand");
         assert_eq!(cursor, before);
         // Its body at hand but not its header: still nothing.
-        let source = Patchy { memory: memory.clone(), at_hand: vec![big_at + 11..bytes.len() as u64] };
+        let source = Patchy { memory: memory.clone(), at_hand: vec![(big_at + 11, bytes.len() as u64)] };
         assert!(index.next_tag_now(&mut cursor, &source).is_none(), "the big tag's header is not at hand");
         assert_eq!(cursor, before);
         // Both: the tag, then the end.
-        let source = Patchy { memory, at_hand: vec![0..big_at + 11 + 16, big_at..bytes.len() as u64] };
+        let source = Patchy { memory, at_hand: vec![(0, big_at + 11 + 16), (big_at, bytes.len() as u64)] };
         assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(&expected[2]));
         assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap(), None);
         // From the start with nothing at hand, nothing moves (the skipped header included).
