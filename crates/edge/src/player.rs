@@ -1,12 +1,17 @@
 //! Playback of one NetStream: where it is in the media, what is due, pause, seek, track
 //! selection, and pacing like FMS: send ahead of real time by the client's buffer length
-//! (plus a second), then keep pace with the wall clock (reference §7.1).
+//! (plus a second), then keep pace with the wall clock.
+//!
+//! A player does no I/O and reads no clock: `now` comes in as an argument, and the next tag
+//! comes from [`Player::read_now`] when its bytes are at hand, or else from a [`TagRead`]
+//! the caller runs (it owns everything it needs) and hands back to [`Player::tag_read`].
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sf_media::{Cursor, MediaError, Tag, TagKind};
+use sf_cache::ObjectHandle;
+use sf_media::{ByteSource, Cursor, MediaError, MediaIndex, Tag, TagKind};
 use sf_rtmp::session::ServerSession;
 
 use crate::library::OpenMedia;
@@ -23,16 +28,53 @@ const BATCH: Duration = Duration::from_millis(100);
 /// Most plays one stream may queue with `reset = false`.
 pub const MAX_PLAYLIST: usize = 32;
 
+/// An object ready to play: its shared index and where its bytes come from.
+#[derive(Debug)]
+pub struct Media<S = ObjectHandle> {
+    pub key: String,
+    /// Shared with the reads in flight.
+    pub source: Arc<S>,
+    pub index: Arc<MediaIndex>,
+}
+
+impl From<OpenMedia> for Media {
+    fn from(media: OpenMedia) -> Self {
+        Media { key: media.key, source: Arc::new(media.object), index: media.index }
+    }
+}
+
 /// A play waiting in the stream's playlist (`play(name, start, len, reset = false)`).
 #[derive(Debug)]
-pub struct QueuedPlay {
+pub struct QueuedPlay<S = ObjectHandle> {
     pub name: String,
-    pub media: OpenMedia,
+    pub media: Media<S>,
     pub start_ms: u32,
     pub duration_ms: f64,
 }
 
-/// What [`Player::fetch`] found.
+/// A read of the next tag that may wait on the origin, with everything it needs owned.
+#[derive(Debug)]
+pub struct TagRead<S = ObjectHandle> {
+    index: Arc<MediaIndex>,
+    source: Arc<S>,
+    cursor: Cursor,
+}
+
+/// The answer to a [`TagRead`]: the tag (or the end, or an error) and the cursor after it.
+#[derive(Debug)]
+pub struct TagReadResult {
+    cursor: Cursor,
+    tag: Result<Option<Tag>, MediaError>,
+}
+
+impl<S: ByteSource> TagRead<S> {
+    pub async fn run(mut self) -> TagReadResult {
+        let tag = self.index.next_tag(&mut self.cursor, &*self.source).await;
+        TagReadResult { cursor: self.cursor, tag }
+    }
+}
+
+/// What reading the next tag found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
     /// The next tag is ready to send.
@@ -65,11 +107,11 @@ enum State {
 
 /// One playing (or paused, or finished) NetStream.
 #[derive(Debug)]
-pub struct Player {
+pub struct Player<S = ObjectHandle> {
     pub stream_id: u32,
     /// The stream name as the client sent it (for status messages and logs).
     pub name: String,
-    pub media: OpenMedia,
+    pub media: Media<S>,
     cursor: Cursor,
     state: State,
     /// Wall-clock instant at which `clock_base_ms` of media time was due.
@@ -91,7 +133,7 @@ pub struct Player {
     last_timestamp: u32,
     pub bytes_sent: u64,
     /// Plays queued with `reset = false`, started in turn as each one ends.
-    queue: VecDeque<QueuedPlay>,
+    queue: VecDeque<QueuedPlay<S>>,
     /// Added to the current item's timestamps, so later playlist items continue the
     /// timeline of earlier ones instead of going back to 0.
     offset: u32,
@@ -99,13 +141,13 @@ pub struct Player {
     timeline_end: u32,
 }
 
-impl Player {
+impl<S: ByteSource> Player<S> {
     /// A player positioned at `start_ms` (key frame at or before), with an optional
     /// duration (ms; negative = to the end, 0 = single frame).
     pub fn new(
         stream_id: u32,
         name: String,
-        media: OpenMedia,
+        media: Media<S>,
         start_ms: u32,
         duration_ms: f64,
         buffer_ms: Option<u32>,
@@ -145,7 +187,7 @@ impl Player {
     }
 
     /// Appends a play to the playlist; false when the playlist is full.
-    pub fn enqueue(&mut self, play: QueuedPlay) -> bool {
+    pub fn enqueue(&mut self, play: QueuedPlay<S>) -> bool {
         if self.queue.len() >= MAX_PLAYLIST {
             return false;
         }
@@ -154,7 +196,7 @@ impl Player {
     }
 
     /// Starts the next playlist item right after the last tag sent.
-    fn start_next(&mut self, next: QueuedPlay) -> String {
+    fn start_next(&mut self, next: QueuedPlay<S>) -> String {
         let cursor = next.media.index.seek(next.start_ms);
         let stop_at_ms = (next.duration_ms > 0.0)
             .then(|| next.start_ms.saturating_add(next.duration_ms.min(u32::MAX as f64) as u32));
@@ -242,39 +284,77 @@ impl Player {
         self.clock_start.checked_add(Duration::from_millis(wait)).unwrap_or(self.clock_start)
     }
 
-    /// Reads the next tag into `pending`. At the end of the media or of the requested
-    /// length, starts the next playlist item, or reports the end (the caller then completes
-    /// the play).
-    pub async fn fetch(&mut self) -> Result<Fetched, MediaError> {
-        let index = Arc::clone(&self.media.index);
+    /// Reads the next tag into `pending` from bytes at hand; `None` when that would wait
+    /// (then run [`Player::tag_read`]'s read and hand its result back). At the end of the
+    /// media or of the requested length, starts the next playlist item, or reports the end
+    /// (the caller then completes the play).
+    pub fn read_now(&mut self) -> Option<Result<Fetched, MediaError>> {
         loop {
-            let tag = index.next_tag(&mut self.cursor, &self.media.object).await?;
-            let ended = match &tag {
-                None => true,
-                Some(tag) => self.stop_at_ms.is_some_and(|stop| tag.timestamp >= stop && tag.kind != TagKind::Script),
+            let index = Arc::clone(&self.media.index);
+            let tag = match index.next_tag_now(&mut self.cursor, &*self.media.source)? {
+                Ok(tag) => tag,
+                Err(error) => return Some(Err(error)),
             };
-            if ended {
-                return Ok(match self.queue.pop_front() {
-                    Some(next) => Fetched::Switched { from: self.start_next(next) },
-                    None => Fetched::End,
-                });
-            }
-            let Some(mut tag) = tag else { unreachable!("a missing tag ended the item above") };
-            tag.timestamp = tag.timestamp.saturating_add(self.offset);
-            let wanted = match tag.kind {
-                TagKind::Audio => self.audio_enabled,
-                TagKind::Video if !self.video_enabled => false,
-                TagKind::Video if self.waiting_for_keyframe => {
-                    self.waiting_for_keyframe = !tag.keyframe;
-                    tag.keyframe
-                }
-                _ => true,
-            };
-            if wanted {
-                self.pending = Some(tag);
-                return Ok(Fetched::Tag);
+            if let Some(fetched) = self.take(tag) {
+                return Some(Ok(fetched));
             }
         }
+    }
+
+    /// The read of the next tag, to run where it may wait.
+    pub fn tag_read(&self) -> TagRead<S> {
+        TagRead {
+            index: Arc::clone(&self.media.index),
+            source: Arc::clone(&self.media.source),
+            cursor: self.cursor.clone(),
+        }
+    }
+
+    /// Takes the result of the [`TagRead`] made for the player's current position (the
+    /// caller drops results made before a seek or a new play), then reads on from bytes at
+    /// hand past tags nobody wants. `None`: read again.
+    pub fn read_done(&mut self, result: TagReadResult) -> Option<Result<Fetched, MediaError>> {
+        let tag = match result.tag {
+            Ok(tag) => tag,
+            Err(error) => return Some(Err(error)),
+        };
+        self.cursor = result.cursor;
+        match self.take(tag) {
+            Some(fetched) => Some(Ok(fetched)),
+            None => self.read_now(),
+        }
+    }
+
+    /// Handles a tag just read (`None`: the end of the item): keeps it as `pending` when it
+    /// is wanted, switches to the next playlist item or ends at the end. `None` when the tag
+    /// was not wanted (a track switched off).
+    fn take(&mut self, tag: Option<Tag>) -> Option<Fetched> {
+        let ended = match &tag {
+            None => true,
+            Some(tag) => self.stop_at_ms.is_some_and(|stop| tag.timestamp >= stop && tag.kind != TagKind::Script),
+        };
+        if ended {
+            return Some(match self.queue.pop_front() {
+                Some(next) => Fetched::Switched { from: self.start_next(next) },
+                None => Fetched::End,
+            });
+        }
+        let mut tag = tag?;
+        tag.timestamp = tag.timestamp.saturating_add(self.offset);
+        let wanted = match tag.kind {
+            TagKind::Audio => self.audio_enabled,
+            TagKind::Video if !self.video_enabled => false,
+            TagKind::Video if self.waiting_for_keyframe => {
+                self.waiting_for_keyframe = !tag.keyframe;
+                tag.keyframe
+            }
+            _ => true,
+        };
+        if !wanted {
+            return None;
+        }
+        self.pending = Some(tag);
+        Some(Fetched::Tag)
     }
 
     /// Sends the pending tag (after metadata and sequence headers when they are due).
