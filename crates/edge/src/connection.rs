@@ -148,11 +148,26 @@ struct Stream {
     opening: Option<Token>,
     /// The player's next tag is being read.
     reading: Option<Token>,
+    /// The player reached the end of its item while the next item (queued with reset =
+    /// false) was still opening: it waits for it instead of completing.
+    held_at_end: bool,
 }
 
 impl Stream {
     fn is_playing(&self) -> bool {
         self.player.as_ref().is_some_and(|p| !p.is_finished())
+    }
+
+    /// True while a play to append to this stream's playlist waits for its object.
+    fn next_item_opening(&self) -> bool {
+        self.plays.front().is_some_and(|p| p.appending)
+    }
+
+    /// At the end of the player's item: hold it for the next item if one is opening;
+    /// false when the play is complete.
+    fn hold_at_end(&mut self) -> bool {
+        self.held_at_end = self.next_item_opening();
+        self.held_at_end
     }
 }
 
@@ -238,6 +253,14 @@ impl RtmpConnection {
                 let Some(play) = stream.plays.pop_front() else { return };
                 self.play_opened(stream_id, play, result, now);
                 self.open_next(stream_id);
+                // A player held at its end for this item, which failed, with nothing after it.
+                if let Some(stream) = self.streams.get_mut(&stream_id)
+                    && stream.held_at_end
+                    && !stream.next_item_opening()
+                {
+                    stream.held_at_end = false;
+                    self.complete(stream_id);
+                }
             }
             (Purpose::StreamLength { transaction_id }, Outcome::Opened(result)) => {
                 self.length_queries -= 1;
@@ -250,7 +273,7 @@ impl RtmpConnection {
                 let Some(player) = stream.player.as_mut() else { return };
                 let Some(fetched) = player.read_done(result) else { return };
                 let ended = after_read(&mut self.session, self.peer, self.protocol, player, fetched);
-                if ended {
+                if ended && !stream.hold_at_end() {
                     self.complete(stream_id);
                 }
             }
@@ -275,6 +298,7 @@ impl RtmpConnection {
                 };
                 // A read from before the seek is of no use any more.
                 let reading = stream.reading.take();
+                stream.held_at_end = false;
                 let player = stream.player.as_mut().expect("filtered above");
                 player.seek(position, now);
                 let landed = player.start_ms();
@@ -432,6 +456,8 @@ impl RtmpConnection {
             && stream.is_playing()
             && let Some(player) = stream.player.as_mut()
         {
+            // A player held at its end goes on with this item.
+            stream.held_at_end = false;
             if player.enqueue(QueuedPlay { name: name.clone(), media, start_ms, duration_ms }) {
                 info!(client = %self.peer, protocol = self.protocol.as_str(), stream = %name, key = %key, start_ms, "play queued (reset=false)");
             } else {
@@ -493,8 +519,8 @@ impl RtmpConnection {
                             wake = Some(wake.map_or(at, |w| w.min(at)));
                             break;
                         }
-                        // Its read is in flight: the result wakes the stream.
-                        Want::Fetch if stream.reading.is_some() => break,
+                        // Its read is in flight, or its next item opens: a result wakes the stream.
+                        Want::Fetch if stream.reading.is_some() || stream.held_at_end => break,
                         Want::Fetch => {
                             let Some(fetched) = player.read_now() else {
                                 let read = player.tag_read();
@@ -504,6 +530,9 @@ impl RtmpConnection {
                                 break;
                             };
                             if after_read(session, *peer, *protocol, player, fetched) {
+                                if stream.hold_at_end() {
+                                    break;
+                                }
                                 ended = Some(stream_id);
                                 break 'streams;
                             }
