@@ -416,3 +416,196 @@ impl<S: ByteSource> Player<S> {
         self.last_timestamp
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use sf_media::{Format, MemorySource};
+    use sf_rtmp::session::SessionConfig;
+
+    /// An FLV file: one video tag every 100 ms from 0 to `last_ms`, a key frame every second.
+    pub(crate) fn clip(last_ms: u32) -> Vec<u8> {
+        let mut file = b"FLV\x01\x01\0\0\0\x09\0\0\0\0".to_vec();
+        for ms in (0..=last_ms).step_by(100) {
+            let body = [if ms % 1000 == 0 { 0x17 } else { 0x27 }, 0x01, 0, 0, 0, 0xaa, 0xbb];
+            let size = (body.len() as u32).to_be_bytes();
+            let ts = ms.to_be_bytes();
+            file.extend_from_slice(&[9, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0]);
+            file.extend_from_slice(&body);
+            file.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
+        }
+        file
+    }
+
+    fn media(last_ms: u32) -> Media<MemorySource> {
+        let source = MemorySource(clip(last_ms).into());
+        let index = MemorySource::run(MediaIndex::open(&source, Format::Flv)).expect("a valid FLV");
+        Media { key: "clip.flv".to_owned(), source: Arc::new(source), index: Arc::new(index) }
+    }
+
+    fn player(
+        last_ms: u32,
+        start_ms: u32,
+        duration_ms: f64,
+        buffer_ms: Option<u32>,
+        now: Instant,
+    ) -> Player<MemorySource> {
+        Player::new(1, "clip".to_owned(), media(last_ms), start_ms, duration_ms, buffer_ms, now)
+    }
+
+    /// What a player does next once it has sent everything due.
+    #[derive(Debug, PartialEq)]
+    enum Then {
+        Nothing,
+        WaitUntil(Instant),
+        End,
+    }
+
+    /// Sends everything due at `now`: the timestamps sent, and what comes next.
+    fn run(player: &mut Player<MemorySource>, session: &mut ServerSession, now: Instant) -> (Vec<u32>, Then) {
+        let mut sent = Vec::new();
+        loop {
+            match player.want(now) {
+                Want::Nothing => return (sent, Then::Nothing),
+                Want::WaitUntil(at) => return (sent, Then::WaitUntil(at)),
+                Want::Fetch => match player.read_now().expect("memory is always at hand").expect("a valid file") {
+                    Fetched::End => return (sent, Then::End),
+                    Fetched::Tag | Fetched::Switched { .. } => {}
+                },
+                Want::Send => {
+                    let more = player.send(session);
+                    sent.push(player.last_timestamp());
+                    if !more {
+                        return (sent, Then::End);
+                    }
+                }
+            }
+        }
+    }
+
+    fn session() -> ServerSession {
+        ServerSession::new(SessionConfig::default(), 1)
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn every_100_ms(from: u32, to: u32) -> Vec<u32> {
+        (from..=to).step_by(100).collect()
+    }
+
+    #[test]
+    fn pacing_sends_the_buffer_and_a_second_ahead_then_keeps_real_time() {
+        let t0 = Instant::now();
+        let mut s = session();
+        // Default buffer (1 s): 2 s ahead, plus the 100 ms batch.
+        let mut p = player(10_000, 0, -1.0, None, t0);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(0, 2100), Then::WaitUntil(t0 + ms(200))));
+        // Nothing more before it is due; then one batch at a time with the wall clock.
+        assert_eq!(run(&mut p, &mut s, t0 + ms(99)), (vec![], Then::WaitUntil(t0 + ms(200))));
+        assert_eq!(run(&mut p, &mut s, t0 + ms(200)), (every_100_ms(2200, 2300), Then::WaitUntil(t0 + ms(400))));
+        assert_eq!(run(&mut p, &mut s, t0 + ms(1000)), (every_100_ms(2400, 3100), Then::WaitUntil(t0 + ms(1200))));
+        // A 3 s buffer: 4 s ahead.
+        let mut p = player(10_000, 0, -1.0, Some(3000), t0);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(0, 4100), Then::WaitUntil(t0 + ms(200))));
+        // The buffer changes while playing: the lead follows.
+        p.set_buffer_length(5000);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(4200, 6100), Then::WaitUntil(t0 + ms(200))));
+    }
+
+    #[test]
+    fn seek_restarts_the_clock_at_the_key_frame() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 0, -1.0, None, t0);
+        run(&mut p, &mut s, t0);
+        let t1 = t0 + ms(5000);
+        p.seek(3500, t1);
+        assert_eq!(p.start_ms(), 3000, "lands on the key frame before");
+        let before = p.bytes_sent;
+        let (sent, then) = run(&mut p, &mut s, t1);
+        assert_eq!(sent, every_100_ms(3000, 5100), "two seconds ahead of the new position");
+        assert_eq!(then, Then::WaitUntil(t1 + ms(200)));
+        let metadata = p.media.index.info().metadata.len() as u64;
+        assert!(p.bytes_sent - before >= metadata + 22 * 7, "onMetaData goes out again after a seek");
+    }
+
+    #[test]
+    fn pause_sends_nothing_and_unpause_resumes_where_sending_stopped() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 0, -1.0, None, t0);
+        run(&mut p, &mut s, t0);
+        p.pause();
+        assert_eq!(run(&mut p, &mut s, t0 + ms(500)), (vec![], Then::Nothing));
+        assert_eq!(run(&mut p, &mut s, t0 + ms(60_000)), (vec![], Then::Nothing), "nothing while paused");
+        let t1 = t0 + ms(60_000);
+        p.unpause(t1);
+        // The clock restarts at the first tag not sent (2200), with the same lead.
+        assert_eq!(run(&mut p, &mut s, t1), (every_100_ms(2200, 4300), Then::WaitUntil(t1 + ms(200))));
+    }
+
+    #[test]
+    fn a_playlist_item_continues_the_timeline_after_the_last_tag() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(1000, 0, -1.0, Some(36_000_000), t0);
+        assert!(p.enqueue(QueuedPlay { name: "next".to_owned(), media: media(500), start_ms: 0, duration_ms: -1.0 }));
+        let mut sent = Vec::new();
+        let mut switched = None;
+        loop {
+            match p.want(t0) {
+                Want::Fetch => match p.read_now().unwrap().unwrap() {
+                    Fetched::End => break,
+                    Fetched::Switched { from } => switched = Some((from, sent.len())),
+                    Fetched::Tag => {}
+                },
+                Want::Send => {
+                    p.send(&mut s);
+                    sent.push(p.last_timestamp());
+                }
+                other => panic!("a 10-hour buffer waits for nothing: {other:?}"),
+            }
+        }
+        let (from, at) = switched.expect("a switch to the next item");
+        assert_eq!((from.as_str(), p.name.as_str()), ("clip", "next"));
+        assert_eq!(sent[..at], every_100_ms(0, 1000));
+        assert_eq!(sent[at..], every_100_ms(1001, 1501), "the next item starts 1 ms after the last tag");
+        assert_eq!(p.start_ms(), 1001);
+    }
+
+    #[test]
+    fn duration_stops_the_play_and_zero_sends_a_single_frame() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 2000, 1500.0, Some(36_000_000), t0);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(2000, 3400), Then::End), "from 2 s for 1.5 s");
+        let mut p = player(10_000, 2500, 0.0, None, t0);
+        assert_eq!(run(&mut p, &mut s, t0), (vec![2000], Then::End), "one frame: the key frame at or before");
+    }
+
+    #[test]
+    fn receive_video_again_waits_for_a_key_frame() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 0, -1.0, Some(36_000_000), t0);
+        // Send up to 1.2 s, then switch video off (what is read meanwhile is dropped) and on.
+        let mut sent = Vec::new();
+        while p.last_timestamp() < 1200 {
+            match p.want(t0) {
+                Want::Fetch => assert_eq!(p.read_now().unwrap().unwrap(), Fetched::Tag),
+                Want::Send => {
+                    p.send(&mut s);
+                    sent.push(p.last_timestamp());
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        p.set_receive_video(false);
+        p.set_receive_video(true);
+        assert_eq!(p.want(t0), Want::Fetch);
+        assert_eq!(p.read_now().unwrap().unwrap(), Fetched::Tag);
+        assert_eq!(p.pending.as_ref().map(|t| (t.timestamp, t.keyframe)), Some((2000, true)), "skips to the key frame");
+    }
+}
