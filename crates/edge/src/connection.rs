@@ -632,3 +632,121 @@ fn resolve(folders: Option<&[String]>, name: &str) -> Result<Vec<(String, Format
 fn clamp_ms(ms: f64) -> u32 {
     if ms.is_nan() || ms <= 0.0 { 0 } else { ms.min(u32::MAX as f64) as u32 }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sf_cache::{CacheConfig, EdgeCache, LocalOrigin, Origin};
+
+    use super::*;
+    use crate::EdgeConfig;
+    use crate::player::tests::clip;
+
+    /// An edge over a directory holding `clip.flv` (10 s), with no memory tier, so that no
+    /// tag is at hand and every read is a request.
+    fn edge(label: &str) -> (Arc<Edge>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("sf-edge-connection-{label}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("clip.flv"), clip(10_000)).unwrap();
+        let config = EdgeConfig {
+            rtmp_listen: vec![],
+            http_listen: vec![],
+            admin_listen: vec![],
+            max_connections: 1,
+            timeouts: Default::default(),
+            tunnels: Default::default(),
+            session: Default::default(),
+        };
+        let cache = CacheConfig { memory_bytes: 0, read_ahead_blocks: 0, ..CacheConfig::default() };
+        (Edge::new(config, EdgeCache::new(Origin::Local(LocalOrigin::new(&dir)), cache)), dir)
+    }
+
+    fn connected(edge: &Arc<Edge>, now: Instant) -> RtmpConnection {
+        let mut connection = RtmpConnection::new(Arc::clone(edge), "127.0.0.1:1935".parse().unwrap(), Protocol::Rtmp);
+        connection.handle_event(Event::Connect(ConnectRequest { app: "cfx/st".into(), ..Default::default() }), now);
+        connection
+    }
+
+    fn play(stream_id: u32) -> Event {
+        Event::Play { stream_id, name: "clip".into(), start: 0.0, duration: -1.0, reset: true }
+    }
+
+    /// Runs an open request as the driver would.
+    async fn open(edge: &Edge, request: Request) -> (Token, Outcome) {
+        match request {
+            Request::Open { token, candidates } => (token, Outcome::Opened(edge.library.open_first(&candidates).await)),
+            other => panic!("expected an open, got {other:?}"),
+        }
+    }
+
+    fn read_tag(request: Option<Request>) -> (Token, TagRead) {
+        match request {
+            Some(Request::ReadTag { token, read }) => (token, read),
+            other => panic!("expected a tag read, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_waiting_for_its_object_holds_up_no_other_stream() {
+        let (edge, dir) = edge("open");
+        let now = Instant::now();
+        let mut c = connected(&edge, now);
+        c.handle_event(play(1), now);
+        let first = c.poll_request().expect("an open for stream 1");
+        c.handle_event(play(2), now);
+        let (token, opened) = open(&edge, c.poll_request().expect("an open for stream 2")).await;
+        c.handle_result(token, opened, now);
+        assert!(c.streams[&2].is_playing() && c.streams[&1].opening.is_some());
+        assert!(c.is_playing());
+
+        // Stream 2 plays (its reads answered) and pauses while stream 1 still waits.
+        for _ in 0..5 {
+            c.pump(0, usize::MAX, now);
+            let (token, read) = read_tag(c.poll_request());
+            c.handle_result(token, Outcome::TagRead(read.run().await), now);
+        }
+        c.pump(0, usize::MAX, now);
+        assert!(c.streams[&2].player.as_ref().unwrap().bytes_sent > 0, "stream 2 sent media");
+        c.handle_event(Event::Pause { stream_id: 2, pause: true, position_ms: 0.0 }, now);
+        assert!(c.player_mut(2).unwrap().want(now) == Want::Nothing, "stream 2 paused");
+
+        // Closing stream 1 forgets its open: the late result is dropped.
+        c.handle_event(Event::CloseStream { stream_id: 1 }, now);
+        let (token, opened) = open(&edge, first).await;
+        assert!(matches!(c.poll_request(), Some(Request::ReadTag { .. })), "stream 2's read in flight");
+        assert!(matches!(c.poll_request(), Some(Request::Cancel(t)) if t == token), "the open is cancelled");
+        c.handle_result(token, opened, now);
+        assert!(!c.streams.contains_key(&1), "a late open does not revive a closed stream");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_tag_read_from_before_a_seek_is_dropped() {
+        let (edge, dir) = edge("seek");
+        let now = Instant::now();
+        let mut c = connected(&edge, now);
+        c.handle_event(play(1), now);
+        let (token, opened) = open(&edge, c.poll_request().unwrap()).await;
+        c.handle_result(token, opened, now);
+        c.pump(0, usize::MAX, now);
+        let (stale, stale_read) = read_tag(c.poll_request());
+
+        let later = now + Duration::from_secs(1);
+        c.handle_event(Event::Seek { stream_id: 1, position_ms: 5500.0 }, later);
+        assert!(matches!(c.poll_request(), Some(Request::Cancel(t)) if t == stale));
+        c.pump(0, usize::MAX, later);
+        let (current, current_read) = read_tag(c.poll_request());
+        assert!(c.poll_request().is_none(), "one read in flight per stream");
+
+        // The read from before the seek (the tag at 0 ms) comes back first: dropped.
+        c.handle_result(stale, Outcome::TagRead(stale_read.run().await), later);
+        assert_eq!(c.streams[&1].reading, Some(current));
+        assert_eq!(c.player_mut(1).unwrap().want(later), Want::Fetch, "the stale tag was not taken");
+        c.handle_result(current, Outcome::TagRead(current_read.run().await), later);
+        c.pump(0, usize::MAX, later);
+        let player = c.streams[&1].player.as_ref().unwrap();
+        assert_eq!(player.last_timestamp(), 5000, "the first tag sent after the seek is its key frame");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
