@@ -1,5 +1,7 @@
 //! An RTMP endpoint independent of its transport: the handshake, then RC4 (for RTMPE) around
-//! an [`RtmpConnection`]. A TCP socket loop and the RTMPT tunnel both drive one of these.
+//! an [`RtmpConnection`]. Sans-IO like the connection: bytes, `now` and request results in,
+//! wire bytes and requests out. The driver (`driver.rs`) runs one of these for a TCP socket
+//! or for an RTMPT tunnel session alike.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use sf_rtmp::handshake::{HandshakeKind, Rc4Pair, ServerHandshake};
 
 use crate::Edge;
-use crate::connection::{Protocol, RtmpConnection};
+use crate::connection::{Outcome, Protocol, Request, RtmpConnection, Token};
 
 enum Phase {
     Handshake(Box<ServerHandshake>),
@@ -32,20 +34,28 @@ pub struct RtmpEndpoint {
     protocol: Protocol,
     /// C0 asked for RTMPE (6, 8 or 9): the handshake does Diffie-Hellman.
     encrypted_handshake: bool,
+    /// When the client last sent something (or the endpoint was created).
+    last_input: Instant,
 }
 
 impl RtmpEndpoint {
     /// `tunnelled`: the bytes travel in RTMPT requests (for logs and metrics).
-    pub fn new(edge: Arc<Edge>, peer: SocketAddr, tunnelled: bool) -> Self {
+    pub fn new(edge: Arc<Edge>, peer: SocketAddr, tunnelled: bool, now: Instant) -> Self {
         RtmpEndpoint {
             edge,
             peer,
             tunnelled,
-            phase: Phase::Handshake(Box::new(ServerHandshake::new(true))),
+            phase: Phase::Handshake(Box::new(ServerHandshake::new())),
             wire: BytesMut::new(),
             protocol: if tunnelled { Protocol::Rtmpt } else { Protocol::Rtmp },
             encrypted_handshake: false,
+            last_input: now,
         }
+    }
+
+    /// When the client last sent something.
+    pub fn last_input(&self) -> Instant {
+        self.last_input
     }
 
     pub fn protocol(&self) -> Protocol {
@@ -57,7 +67,10 @@ impl RtmpEndpoint {
     }
 
     /// Feeds bytes from the client. An error means the connection must close.
-    pub async fn input(&mut self, mut data: &[u8]) -> Result<(), String> {
+    pub fn input(&mut self, mut data: &[u8], now: Instant) -> Result<(), String> {
+        if !data.is_empty() {
+            self.last_input = now;
+        }
         if let Phase::Handshake(handshake) = &mut self.phase {
             if let Some(&c0) = data.first()
                 && matches!(c0, 6 | 8 | 9)
@@ -107,9 +120,9 @@ impl RtmpEndpoint {
                     Some(cipher) => {
                         let mut plain = data.to_vec();
                         cipher.decrypt.apply(&mut plain);
-                        connection.handle_input(&plain).await
+                        connection.handle_input(&plain, now)
                     }
-                    None => connection.handle_input(data).await,
+                    None => connection.handle_input(data, now),
                 };
                 result.map_err(|e| format!("protocol error: {e}"))?;
                 self.collect_output();
@@ -122,12 +135,33 @@ impl RtmpEndpoint {
 
     /// Adds due media to the wire while fewer than `high_water` bytes wait there. Returns
     /// when there is next something to do without new input.
-    pub async fn pump(&mut self, high_water: usize) -> Option<Instant> {
+    pub fn pump(&mut self, high_water: usize, now: Instant) -> Option<Instant> {
         let wire = self.wire.len();
         let Phase::Established { connection, .. } = &mut self.phase else { return None };
-        let wake = connection.pump(wire, high_water).await;
+        let wake = connection.pump(wire, high_water, now);
         self.collect_output();
         wake
+    }
+
+    /// The next request to run (see [`RtmpConnection::poll_request`]).
+    pub fn poll_request(&mut self) -> Option<Request> {
+        match &mut self.phase {
+            Phase::Established { connection, .. } => connection.poll_request(),
+            _ => None,
+        }
+    }
+
+    /// Hands back the result of a request.
+    pub fn handle_result(&mut self, token: Token, outcome: Outcome, now: Instant) {
+        if let Phase::Established { connection, .. } = &mut self.phase {
+            connection.handle_result(token, outcome, now);
+            self.collect_output();
+        }
+    }
+
+    /// True while some request's result is awaited.
+    pub fn is_waiting_on_origin(&self) -> bool {
+        matches!(&self.phase, Phase::Established { connection, .. } if connection.is_waiting_on_origin())
     }
 
     /// Moves the connection's output to the wire, encrypting it for RTMPE.
@@ -148,6 +182,11 @@ impl RtmpEndpoint {
         } else {
             self.wire.extend_from_slice(&chunk);
         }
+    }
+
+    /// How many bytes wait for the client.
+    pub fn wire_len(&self) -> usize {
+        self.wire.len()
     }
 
     /// Bytes to send; the transport removes what it sent with [`RtmpEndpoint::sent`].

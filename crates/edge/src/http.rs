@@ -81,10 +81,10 @@ async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) 
             let Ok(seq) = seq.parse::<u64>() else { return not_found() };
             let Ok(body) = read_body(request).await else { return bad_request() };
             let reply = match *command {
-                "send" => edge.tunnels.exchange(&edge, id, seq, Some(&body)).await,
+                "send" => edge.tunnels.exchange(id, seq, Some(body)).await,
                 // The 1-byte body of /idle and /close is not RTMP data.
-                "idle" => edge.tunnels.exchange(&edge, id, seq, None).await,
-                _ => edge.tunnels.close(&edge, id, seq).await,
+                "idle" => edge.tunnels.exchange(id, seq, None).await,
+                _ => edge.tunnels.close(id, seq).await,
             };
             tunnel_response(reply)
         }

@@ -3,7 +3,7 @@
 //! (`sf-cache`) into tags, and players pace those tags to each viewer.
 //!
 //! ```text
-//! listener ─▶ rtmp_tcp (handshake, socket loop, RC4) ─▶ connection (session events)
+//! listener ─▶ rtmp_tcp | rtmpt ─▶ driver loop ─▶ endpoint (handshake, RC4) ─▶ connection
 //!                                                         ├─▶ names (stream name → keys)
 //!                                                         ├─▶ library (object + shared index)
 //!                                                         └─▶ player (cursor, pacing) ─▶ output
@@ -16,6 +16,7 @@
 
 pub mod admin;
 pub mod connection;
+mod driver;
 pub mod endpoint;
 pub mod health;
 pub mod http;

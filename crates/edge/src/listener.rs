@@ -1,6 +1,6 @@
 //! Listeners: bind every address up front, accept, look at the first byte, hand the
 //! connection to the right protocol, and on shutdown stop accepting and wait a little for
-//! connections to close.
+//! connections (and RTMPT sessions, which outlive connections) to close.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,20 +81,16 @@ pub async fn serve_all(edge: Arc<Edge>, bound: Vec<Bound>, shutdown: watch::Rece
             }
         }
     }
-    listeners.spawn(expire_tunnels(Arc::clone(&edge), shutdown));
+    listeners.spawn(close_tunnels_at_shutdown(Arc::clone(&edge), shutdown));
     while listeners.join_next().await.is_some() {}
-    edge.tunnels.close_all(&edge).await;
+    edge.tunnels.close_all().await;
 }
 
-/// Sweeps RTMPT sessions whose clients went away.
-async fn expire_tunnels(edge: Arc<Edge>, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => edge.tunnels.expire(&edge).await,
-            _ = shutdown.changed() => return,
-        }
-    }
+/// RTMPT sessions are not connections of a listener: they close when shutdown begins.
+async fn close_tunnels_at_shutdown(edge: Arc<Edge>, mut shutdown: watch::Receiver<bool>) {
+    // An error means the sender is gone: shutting down all the same.
+    let _ = shutdown.wait_for(|&down| down).await;
+    edge.tunnels.close_all().await;
 }
 
 async fn accept_loop(

@@ -1,12 +1,17 @@
 //! Playback of one NetStream: where it is in the media, what is due, pause, seek, track
 //! selection, and pacing like FMS: send ahead of real time by the client's buffer length
-//! (plus a second), then keep pace with the wall clock (reference §7.1).
+//! (plus a second), then keep pace with the wall clock.
+//!
+//! A player does no I/O and reads no clock: `now` comes in as an argument, and the next tag
+//! comes from [`Player::read_now`] when its bytes are at hand, or else from a [`TagRead`]
+//! the caller runs (it owns everything it needs) and hands back to [`Player::tag_read`].
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sf_media::{Cursor, MediaError, Tag, TagKind};
+use sf_cache::ObjectHandle;
+use sf_media::{ByteSource, Cursor, MediaError, MediaIndex, Tag, TagKind};
 use sf_rtmp::session::ServerSession;
 
 use crate::library::OpenMedia;
@@ -23,16 +28,53 @@ const BATCH: Duration = Duration::from_millis(100);
 /// Most plays one stream may queue with `reset = false`.
 pub const MAX_PLAYLIST: usize = 32;
 
+/// An object ready to play: its shared index and where its bytes come from.
+#[derive(Debug)]
+pub struct Media<S = ObjectHandle> {
+    pub key: String,
+    /// Shared with the reads in flight.
+    pub source: Arc<S>,
+    pub index: Arc<MediaIndex>,
+}
+
+impl From<OpenMedia> for Media {
+    fn from(media: OpenMedia) -> Self {
+        Media { key: media.key, source: Arc::new(media.object), index: media.index }
+    }
+}
+
 /// A play waiting in the stream's playlist (`play(name, start, len, reset = false)`).
 #[derive(Debug)]
-pub struct QueuedPlay {
+pub struct QueuedPlay<S = ObjectHandle> {
     pub name: String,
-    pub media: OpenMedia,
+    pub media: Media<S>,
     pub start_ms: u32,
     pub duration_ms: f64,
 }
 
-/// What [`Player::fetch`] found.
+/// A read of the next tag that may wait on the origin, with everything it needs owned.
+#[derive(Debug)]
+pub struct TagRead<S = ObjectHandle> {
+    index: Arc<MediaIndex>,
+    source: Arc<S>,
+    cursor: Cursor,
+}
+
+/// The answer to a [`TagRead`]: the tag (or the end, or an error) and the cursor after it.
+#[derive(Debug)]
+pub struct TagReadResult {
+    cursor: Cursor,
+    tag: Result<Option<Tag>, MediaError>,
+}
+
+impl<S: ByteSource> TagRead<S> {
+    pub async fn run(mut self) -> TagReadResult {
+        let tag = self.index.next_tag(&mut self.cursor, &*self.source).await;
+        TagReadResult { cursor: self.cursor, tag }
+    }
+}
+
+/// What reading the next tag found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
     /// The next tag is ready to send.
@@ -65,11 +107,11 @@ enum State {
 
 /// One playing (or paused, or finished) NetStream.
 #[derive(Debug)]
-pub struct Player {
+pub struct Player<S = ObjectHandle> {
     pub stream_id: u32,
     /// The stream name as the client sent it (for status messages and logs).
     pub name: String,
-    pub media: OpenMedia,
+    pub media: Media<S>,
     cursor: Cursor,
     state: State,
     /// Wall-clock instant at which `clock_base_ms` of media time was due.
@@ -91,7 +133,7 @@ pub struct Player {
     last_timestamp: u32,
     pub bytes_sent: u64,
     /// Plays queued with `reset = false`, started in turn as each one ends.
-    queue: VecDeque<QueuedPlay>,
+    queue: VecDeque<QueuedPlay<S>>,
     /// Added to the current item's timestamps, so later playlist items continue the
     /// timeline of earlier ones instead of going back to 0.
     offset: u32,
@@ -99,13 +141,13 @@ pub struct Player {
     timeline_end: u32,
 }
 
-impl Player {
+impl<S: ByteSource> Player<S> {
     /// A player positioned at `start_ms` (key frame at or before), with an optional
     /// duration (ms; negative = to the end, 0 = single frame).
     pub fn new(
         stream_id: u32,
         name: String,
-        media: OpenMedia,
+        media: Media<S>,
         start_ms: u32,
         duration_ms: f64,
         buffer_ms: Option<u32>,
@@ -145,7 +187,7 @@ impl Player {
     }
 
     /// Appends a play to the playlist; false when the playlist is full.
-    pub fn enqueue(&mut self, play: QueuedPlay) -> bool {
+    pub fn enqueue(&mut self, play: QueuedPlay<S>) -> bool {
         if self.queue.len() >= MAX_PLAYLIST {
             return false;
         }
@@ -154,7 +196,7 @@ impl Player {
     }
 
     /// Starts the next playlist item right after the last tag sent.
-    fn start_next(&mut self, next: QueuedPlay) -> String {
+    fn start_next(&mut self, next: QueuedPlay<S>) -> String {
         let cursor = next.media.index.seek(next.start_ms);
         let stop_at_ms = (next.duration_ms > 0.0)
             .then(|| next.start_ms.saturating_add(next.duration_ms.min(u32::MAX as f64) as u32));
@@ -242,39 +284,77 @@ impl Player {
         self.clock_start.checked_add(Duration::from_millis(wait)).unwrap_or(self.clock_start)
     }
 
-    /// Reads the next tag into `pending`. At the end of the media or of the requested
-    /// length, starts the next playlist item, or reports the end (the caller then completes
-    /// the play).
-    pub async fn fetch(&mut self) -> Result<Fetched, MediaError> {
-        let index = Arc::clone(&self.media.index);
+    /// Reads the next tag into `pending` from bytes at hand; `None` when that would wait
+    /// (then run [`Player::tag_read`]'s read and hand its result back). At the end of the
+    /// media or of the requested length, starts the next playlist item, or reports the end
+    /// (the caller then completes the play).
+    pub fn read_now(&mut self) -> Option<Result<Fetched, MediaError>> {
         loop {
-            let tag = index.next_tag(&mut self.cursor, &self.media.object).await?;
-            let ended = match &tag {
-                None => true,
-                Some(tag) => self.stop_at_ms.is_some_and(|stop| tag.timestamp >= stop && tag.kind != TagKind::Script),
+            let index = Arc::clone(&self.media.index);
+            let tag = match index.next_tag_now(&mut self.cursor, &*self.media.source)? {
+                Ok(tag) => tag,
+                Err(error) => return Some(Err(error)),
             };
-            if ended {
-                return Ok(match self.queue.pop_front() {
-                    Some(next) => Fetched::Switched { from: self.start_next(next) },
-                    None => Fetched::End,
-                });
-            }
-            let Some(mut tag) = tag else { unreachable!("a missing tag ended the item above") };
-            tag.timestamp = tag.timestamp.saturating_add(self.offset);
-            let wanted = match tag.kind {
-                TagKind::Audio => self.audio_enabled,
-                TagKind::Video if !self.video_enabled => false,
-                TagKind::Video if self.waiting_for_keyframe => {
-                    self.waiting_for_keyframe = !tag.keyframe;
-                    tag.keyframe
-                }
-                _ => true,
-            };
-            if wanted {
-                self.pending = Some(tag);
-                return Ok(Fetched::Tag);
+            if let Some(fetched) = self.take(tag) {
+                return Some(Ok(fetched));
             }
         }
+    }
+
+    /// The read of the next tag, to run where it may wait.
+    pub fn tag_read(&self) -> TagRead<S> {
+        TagRead {
+            index: Arc::clone(&self.media.index),
+            source: Arc::clone(&self.media.source),
+            cursor: self.cursor.clone(),
+        }
+    }
+
+    /// Takes the result of the [`TagRead`] made for the player's current position (the
+    /// caller drops results made before a seek or a new play), then reads on from bytes at
+    /// hand past tags nobody wants. `None`: read again.
+    pub fn read_done(&mut self, result: TagReadResult) -> Option<Result<Fetched, MediaError>> {
+        let tag = match result.tag {
+            Ok(tag) => tag,
+            Err(error) => return Some(Err(error)),
+        };
+        self.cursor = result.cursor;
+        match self.take(tag) {
+            Some(fetched) => Some(Ok(fetched)),
+            None => self.read_now(),
+        }
+    }
+
+    /// Handles a tag just read (`None`: the end of the item): keeps it as `pending` when it
+    /// is wanted, switches to the next playlist item or ends at the end. `None` when the tag
+    /// was not wanted (a track switched off).
+    fn take(&mut self, tag: Option<Tag>) -> Option<Fetched> {
+        let ended = match &tag {
+            None => true,
+            Some(tag) => self.stop_at_ms.is_some_and(|stop| tag.timestamp >= stop && tag.kind != TagKind::Script),
+        };
+        if ended {
+            return Some(match self.queue.pop_front() {
+                Some(next) => Fetched::Switched { from: self.start_next(next) },
+                None => Fetched::End,
+            });
+        }
+        let mut tag = tag?;
+        tag.timestamp = tag.timestamp.saturating_add(self.offset);
+        let wanted = match tag.kind {
+            TagKind::Audio => self.audio_enabled,
+            TagKind::Video if !self.video_enabled => false,
+            TagKind::Video if self.waiting_for_keyframe => {
+                self.waiting_for_keyframe = !tag.keyframe;
+                tag.keyframe
+            }
+            _ => true,
+        };
+        if !wanted {
+            return None;
+        }
+        self.pending = Some(tag);
+        Some(Fetched::Tag)
     }
 
     /// Sends the pending tag (after metadata and sequence headers when they are due).
@@ -334,5 +414,198 @@ impl Player {
     /// Timestamp of the last tag sent.
     pub fn last_timestamp(&self) -> u32 {
         self.last_timestamp
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use sf_media::{Format, MemorySource};
+    use sf_rtmp::session::SessionConfig;
+
+    /// An FLV file: one video tag every 100 ms from 0 to `last_ms`, a key frame every second.
+    pub(crate) fn clip(last_ms: u32) -> Vec<u8> {
+        let mut file = b"FLV\x01\x01\0\0\0\x09\0\0\0\0".to_vec();
+        for ms in (0..=last_ms).step_by(100) {
+            let body = [if ms % 1000 == 0 { 0x17 } else { 0x27 }, 0x01, 0, 0, 0, 0xaa, 0xbb];
+            let size = (body.len() as u32).to_be_bytes();
+            let ts = ms.to_be_bytes();
+            file.extend_from_slice(&[9, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0]);
+            file.extend_from_slice(&body);
+            file.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
+        }
+        file
+    }
+
+    fn media(last_ms: u32) -> Media<MemorySource> {
+        let source = MemorySource(clip(last_ms).into());
+        let index = MemorySource::run(MediaIndex::open(&source, Format::Flv)).expect("a valid FLV");
+        Media { key: "clip.flv".to_owned(), source: Arc::new(source), index: Arc::new(index) }
+    }
+
+    fn player(
+        last_ms: u32,
+        start_ms: u32,
+        duration_ms: f64,
+        buffer_ms: Option<u32>,
+        now: Instant,
+    ) -> Player<MemorySource> {
+        Player::new(1, "clip".to_owned(), media(last_ms), start_ms, duration_ms, buffer_ms, now)
+    }
+
+    /// What a player does next once it has sent everything due.
+    #[derive(Debug, PartialEq)]
+    enum Then {
+        Nothing,
+        WaitUntil(Instant),
+        End,
+    }
+
+    /// Sends everything due at `now`: the timestamps sent, and what comes next.
+    fn run(player: &mut Player<MemorySource>, session: &mut ServerSession, now: Instant) -> (Vec<u32>, Then) {
+        let mut sent = Vec::new();
+        loop {
+            match player.want(now) {
+                Want::Nothing => return (sent, Then::Nothing),
+                Want::WaitUntil(at) => return (sent, Then::WaitUntil(at)),
+                Want::Fetch => match player.read_now().expect("memory is always at hand").expect("a valid file") {
+                    Fetched::End => return (sent, Then::End),
+                    Fetched::Tag | Fetched::Switched { .. } => {}
+                },
+                Want::Send => {
+                    let more = player.send(session);
+                    sent.push(player.last_timestamp());
+                    if !more {
+                        return (sent, Then::End);
+                    }
+                }
+            }
+        }
+    }
+
+    fn session() -> ServerSession {
+        ServerSession::new(SessionConfig::default(), 1)
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn every_100_ms(from: u32, to: u32) -> Vec<u32> {
+        (from..=to).step_by(100).collect()
+    }
+
+    #[test]
+    fn pacing_sends_the_buffer_and_a_second_ahead_then_keeps_real_time() {
+        let t0 = Instant::now();
+        let mut s = session();
+        // Default buffer (1 s): 2 s ahead, plus the 100 ms batch.
+        let mut p = player(10_000, 0, -1.0, None, t0);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(0, 2100), Then::WaitUntil(t0 + ms(200))));
+        // Nothing more before it is due; then one batch at a time with the wall clock.
+        assert_eq!(run(&mut p, &mut s, t0 + ms(99)), (vec![], Then::WaitUntil(t0 + ms(200))));
+        assert_eq!(run(&mut p, &mut s, t0 + ms(200)), (every_100_ms(2200, 2300), Then::WaitUntil(t0 + ms(400))));
+        assert_eq!(run(&mut p, &mut s, t0 + ms(1000)), (every_100_ms(2400, 3100), Then::WaitUntil(t0 + ms(1200))));
+        // A 3 s buffer: 4 s ahead.
+        let mut p = player(10_000, 0, -1.0, Some(3000), t0);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(0, 4100), Then::WaitUntil(t0 + ms(200))));
+        // The buffer changes while playing: the lead follows.
+        p.set_buffer_length(5000);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(4200, 6100), Then::WaitUntil(t0 + ms(200))));
+    }
+
+    #[test]
+    fn seek_restarts_the_clock_at_the_key_frame() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 0, -1.0, None, t0);
+        run(&mut p, &mut s, t0);
+        let t1 = t0 + ms(5000);
+        p.seek(3500, t1);
+        assert_eq!(p.start_ms(), 3000, "lands on the key frame before");
+        let before = p.bytes_sent;
+        let (sent, then) = run(&mut p, &mut s, t1);
+        assert_eq!(sent, every_100_ms(3000, 5100), "two seconds ahead of the new position");
+        assert_eq!(then, Then::WaitUntil(t1 + ms(200)));
+        let metadata = p.media.index.info().metadata.len() as u64;
+        assert!(p.bytes_sent - before >= metadata + 22 * 7, "onMetaData goes out again after a seek");
+    }
+
+    #[test]
+    fn pause_sends_nothing_and_unpause_resumes_where_sending_stopped() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 0, -1.0, None, t0);
+        run(&mut p, &mut s, t0);
+        p.pause();
+        assert_eq!(run(&mut p, &mut s, t0 + ms(500)), (vec![], Then::Nothing));
+        assert_eq!(run(&mut p, &mut s, t0 + ms(60_000)), (vec![], Then::Nothing), "nothing while paused");
+        let t1 = t0 + ms(60_000);
+        p.unpause(t1);
+        // The clock restarts at the first tag not sent (2200), with the same lead.
+        assert_eq!(run(&mut p, &mut s, t1), (every_100_ms(2200, 4300), Then::WaitUntil(t1 + ms(200))));
+    }
+
+    #[test]
+    fn a_playlist_item_continues_the_timeline_after_the_last_tag() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(1000, 0, -1.0, Some(36_000_000), t0);
+        assert!(p.enqueue(QueuedPlay { name: "next".to_owned(), media: media(500), start_ms: 0, duration_ms: -1.0 }));
+        let mut sent = Vec::new();
+        let mut switched = None;
+        loop {
+            match p.want(t0) {
+                Want::Fetch => match p.read_now().unwrap().unwrap() {
+                    Fetched::End => break,
+                    Fetched::Switched { from } => switched = Some((from, sent.len())),
+                    Fetched::Tag => {}
+                },
+                Want::Send => {
+                    p.send(&mut s);
+                    sent.push(p.last_timestamp());
+                }
+                other => panic!("a 10-hour buffer waits for nothing: {other:?}"),
+            }
+        }
+        let (from, at) = switched.expect("a switch to the next item");
+        assert_eq!((from.as_str(), p.name.as_str()), ("clip", "next"));
+        assert_eq!(sent[..at], every_100_ms(0, 1000));
+        assert_eq!(sent[at..], every_100_ms(1001, 1501), "the next item starts 1 ms after the last tag");
+        assert_eq!(p.start_ms(), 1001);
+    }
+
+    #[test]
+    fn duration_stops_the_play_and_zero_sends_a_single_frame() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 2000, 1500.0, Some(36_000_000), t0);
+        assert_eq!(run(&mut p, &mut s, t0), (every_100_ms(2000, 3400), Then::End), "from 2 s for 1.5 s");
+        let mut p = player(10_000, 2500, 0.0, None, t0);
+        assert_eq!(run(&mut p, &mut s, t0), (vec![2000], Then::End), "one frame: the key frame at or before");
+    }
+
+    #[test]
+    fn receive_video_again_waits_for_a_key_frame() {
+        let t0 = Instant::now();
+        let mut s = session();
+        let mut p = player(10_000, 0, -1.0, Some(36_000_000), t0);
+        // Send up to 1.2 s, then switch video off (what is read meanwhile is dropped) and on.
+        let mut sent = Vec::new();
+        while p.last_timestamp() < 1200 {
+            match p.want(t0) {
+                Want::Fetch => assert_eq!(p.read_now().unwrap().unwrap(), Fetched::Tag),
+                Want::Send => {
+                    p.send(&mut s);
+                    sent.push(p.last_timestamp());
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        p.set_receive_video(false);
+        p.set_receive_video(true);
+        assert_eq!(p.want(t0), Want::Fetch);
+        assert_eq!(p.read_now().unwrap().unwrap(), Fetched::Tag);
+        assert_eq!(p.pending.as_ref().map(|t| (t.timestamp, t.keyframe)), Some((2000, true)), "skips to the key frame");
     }
 }

@@ -1,18 +1,21 @@
-//! RTMP and RTMPE over a TCP socket: a loop that moves bytes between the socket and an
-//! [`RtmpEndpoint`], with timeouts for slow handshakes, idle, half-open and stalled clients.
+//! RTMP and RTMPE over a TCP socket: the socket as a transport of the driver loop
+//! (`driver.rs`), which moves bytes between it and an [`RtmpEndpoint`]. The socket adds its
+//! own timeout to the shared ones: a client that reads nothing while data waits is stalled.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::watch;
 use tracing::info;
 
 use crate::Edge;
 use crate::connection::OUTPUT_HIGH_WATER;
+use crate::driver::{self, Transport};
 use crate::endpoint::RtmpEndpoint;
 
 const READ_CHUNK: usize = 4096;
@@ -21,15 +24,28 @@ const READ_CHUNK: usize = 4096;
 /// the port sniffer).
 pub async fn serve(
     edge: Arc<Edge>,
-    stream: TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
     initial: BytesMut,
     shutdown: watch::Receiver<bool>,
 ) {
     let started = Instant::now();
     let _ = stream.set_nodelay(true);
-    let mut endpoint = RtmpEndpoint::new(Arc::clone(&edge), peer, false);
-    let reason = run(&edge, &mut endpoint, stream, initial, shutdown, started).await;
+    let mut endpoint = RtmpEndpoint::new(Arc::clone(&edge), peer, false, started);
+    let reason = match endpoint.input(&initial, started) {
+        Ok(()) => {
+            let (reader, writer) = stream.split();
+            let mut socket = Socket {
+                reader,
+                writer,
+                input: BytesMut::with_capacity(READ_CHUNK),
+                last_progress: started,
+                stalled: edge.config.timeouts.stalled,
+            };
+            driver::drive(&edge, &mut endpoint, &mut socket, shutdown, started).await
+        }
+        Err(reason) => reason,
+    };
     endpoint.close(&reason);
     if endpoint.is_established() {
         info!(
@@ -41,78 +57,70 @@ pub async fn serve(
     }
 }
 
-async fn run(
-    edge: &Edge,
-    endpoint: &mut RtmpEndpoint,
-    mut stream: TcpStream,
-    initial: BytesMut,
-    mut shutdown: watch::Receiver<bool>,
-    started: Instant,
-) -> String {
-    let timeouts = edge.config.timeouts;
-    if let Err(reason) = endpoint.input(&initial).await {
-        return reason;
+/// A TCP socket as a transport.
+struct Socket<'a> {
+    reader: ReadHalf<'a>,
+    writer: WriteHalf<'a>,
+    input: BytesMut,
+    /// Since when the client has read nothing of the bytes waiting for it.
+    last_progress: Instant,
+    stalled: Duration,
+}
+
+enum SocketEvent {
+    Read(std::io::Result<usize>),
+    Written(std::io::Result<usize>),
+}
+
+impl Transport for Socket<'_> {
+    type Event = SocketEvent;
+
+    fn high_water(&self) -> usize {
+        OUTPUT_HIGH_WATER
     }
-    let (mut reader, mut writer) = stream.split();
-    let mut input = BytesMut::with_capacity(READ_CHUNK);
-    let mut last_input = Instant::now();
-    let mut last_progress = Instant::now();
-    loop {
-        let wake = endpoint.pump(OUTPUT_HIGH_WATER).await;
-        let pending = !endpoint.wire().is_empty();
-        if endpoint.is_closing() && !pending {
-            return "connect rejected".to_owned();
-        }
-        let now = Instant::now();
-        // Handshake: bounded in time. Stalled: data waits and the client reads nothing.
-        // Idle: nothing playing and nothing said for a while.
-        let deadline = if !endpoint.is_established() {
-            started + timeouts.handshake
-        } else if pending {
-            last_progress + timeouts.stalled
-        } else if endpoint.is_playing() {
-            now + timeouts.idle
-        } else {
-            last_input + timeouts.idle
-        };
-        let wake = wake.map_or(deadline, |w| w.min(deadline));
+
+    async fn wait(&mut self, wire: &[u8]) -> SocketEvent {
+        // Both are cancel-safe: a read that loses keeps nothing, a write that loses wrote nothing.
         tokio::select! {
-            read = reader.read_buf(&mut input) => {
-                match read {
-                    Ok(0) => return "client closed the connection".to_owned(),
-                    Ok(_) => {
-                        last_input = Instant::now();
-                        if let Err(reason) = endpoint.input(&input).await {
-                            return reason;
-                        }
-                        input.clear();
-                    }
-                    Err(error) => return format!("read error: {error}"),
-                }
-            }
-            written = writer.write(endpoint.wire()), if pending => {
-                match written {
-                    Ok(0) => return "client closed the connection".to_owned(),
-                    Ok(n) => {
-                        endpoint.sent(n);
-                        last_progress = Instant::now();
-                    }
-                    Err(error) => return format!("write error: {error}"),
-                }
-            }
-            _ = tokio::time::sleep_until(wake.into()) => {
-                let now = Instant::now();
-                if !endpoint.is_established() && now >= started + timeouts.handshake {
-                    return format!("handshake not finished within {:?}", timeouts.handshake);
-                }
-                if !endpoint.wire().is_empty() && now >= last_progress + timeouts.stalled {
-                    return format!("client stalled: nothing read for {:?}", timeouts.stalled);
-                }
-                if endpoint.wire().is_empty() && !endpoint.is_playing() && now >= last_input + timeouts.idle {
-                    return format!("idle for {:?}", timeouts.idle);
-                }
-            }
-            _ = shutdown.changed() => return "server shutting down".to_owned(),
+            read = self.reader.read_buf(&mut self.input) => SocketEvent::Read(read),
+            written = self.writer.write(wire), if !wire.is_empty() => SocketEvent::Written(written),
         }
+    }
+
+    fn handle(&mut self, event: SocketEvent, endpoint: &mut RtmpEndpoint, now: Instant) -> Result<(), String> {
+        match event {
+            SocketEvent::Read(Ok(0)) | SocketEvent::Written(Ok(0)) => Err("client closed the connection".to_owned()),
+            SocketEvent::Read(Ok(_)) => {
+                let result = endpoint.input(&self.input, now);
+                self.input.clear();
+                result
+            }
+            SocketEvent::Written(Ok(n)) => {
+                endpoint.sent(n);
+                self.last_progress = now;
+                Ok(())
+            }
+            SocketEvent::Read(Err(error)) => Err(format!("read error: {error}")),
+            SocketEvent::Written(Err(error)) => Err(format!("write error: {error}")),
+        }
+    }
+
+    fn flush(&mut self, endpoint: &mut RtmpEndpoint, _wake: Option<Instant>, now: Instant) {
+        // Writes happen in `wait`. With nothing waiting the client cannot be behind: the
+        // stall clock starts when bytes are queued, not when it last read (a long pause).
+        if endpoint.wire_len() == 0 {
+            self.last_progress = now;
+        }
+    }
+
+    fn deadline(&self, endpoint: &RtmpEndpoint) -> Option<Instant> {
+        (endpoint.wire_len() > 0).then(|| self.last_progress + self.stalled)
+    }
+
+    fn check(&mut self, endpoint: &RtmpEndpoint, now: Instant) -> Result<(), String> {
+        if endpoint.wire_len() > 0 && now >= self.last_progress + self.stalled {
+            return Err(format!("client stalled: nothing read for {:?}", self.stalled));
+        }
+        Ok(())
     }
 }

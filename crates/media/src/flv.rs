@@ -13,13 +13,15 @@ mod seek;
 mod tag;
 mod walk;
 
+use bytes::Bytes;
+
 use self::seek::SeekPoints;
 use self::tag::{AUDIO, SCRIPT, TAG_HEADER_LEN, TagHeader, VIDEO};
 use crate::{ByteSource, Format, MediaError, MediaInfo, Prefix, Tag, TagKind};
 
 /// Body bytes fetched together with a tag header in `next_tag`: most audio tags and many
 /// inter frames fit, so one read serves the whole tag; bigger bodies take a second read.
-const SPECULATIVE_BODY: u64 = 4096;
+pub(crate) const SPECULATIVE_BODY: u64 = 4096;
 
 /// Consecutive unusable tags (unknown type, encrypted, empty) `next_tag` steps over before
 /// calling the rest of the file garbage, so one call cannot spin through a huge junk region.
@@ -55,48 +57,123 @@ impl FlvTable {
     pub async fn next_tag<S: ByteSource>(&self, offset: &mut u64, source: &S) -> Result<Option<Tag>, MediaError> {
         let size = source.size();
         for _ in 0..MAX_SKIPPED_TAGS {
-            if let Some(&(_, next)) = self.skips.iter().find(|(at, _)| at == offset) {
-                *offset = next;
-                continue;
+            let Some(at) = self.tag_at(*offset, size) else { return Ok(None) };
+            *offset = at;
+            let head = source.read(at, TAG_HEADER_LEN + SPECULATIVE_BODY).await?;
+            match look(at, size, &head) {
+                Look::End => return Ok(None),
+                Look::Skip(next) => *offset = next,
+                Look::Tag(header) => {
+                    let data = match body_in(&head, &header) {
+                        Some(data) => data,
+                        None => source.read(at + TAG_HEADER_LEN, header.size.into()).await?,
+                    };
+                    let tag = make_tag(&header, data);
+                    if tag.is_some() {
+                        *offset = header.next_offset(at);
+                    }
+                    return Ok(tag);
+                }
             }
-            if offset.saturating_add(TAG_HEADER_LEN) > size {
-                return Ok(None);
-            }
-            let head = source.read(*offset, TAG_HEADER_LEN + SPECULATIVE_BODY).await?;
-            let Some(header) = TagHeader::parse(&head) else {
-                return Ok(None);
-            };
-            let body_start = *offset + TAG_HEADER_LEN;
-            // A tag cut by the end of the file ends the stream: a truncated upload plays up to
-            // the cut. The back-pointer after the body is never trusted nor required.
-            if header.body_end(*offset) > size {
-                return Ok(None);
-            }
-            let next = header.next_offset(*offset);
-            if !header.is_known() || header.size == 0 {
-                *offset = next;
-                continue;
-            }
-            let len = header.size as usize;
-            let data = if head.len() >= TAG_HEADER_LEN as usize + len {
-                head.slice(TAG_HEADER_LEN as usize..TAG_HEADER_LEN as usize + len)
-            } else {
-                source.read(body_start, len as u64).await?
-            };
-            if data.len() != len {
-                return Ok(None);
-            }
-            *offset = next;
-            return Ok(Some(Tag {
-                kind: tag_kind(header.kind),
-                timestamp: header.timestamp,
-                keyframe: codec::is_keyframe(header.kind, &data),
-                prefix: Prefix::EMPTY,
-                data,
-            }));
         }
         Err(MediaError::malformed(Format::Flv, "too many consecutive unusable tags"))
     }
+
+    /// [`FlvTable::next_tag`] from bytes at hand only ([`ByteSource::read_now`]): `None`, with
+    /// `*offset` untouched, when the header or the body of the next tag is not at hand.
+    pub fn next_tag_now<S: ByteSource>(&self, offset: &mut u64, source: &S) -> Option<Result<Option<Tag>, MediaError>> {
+        let size = source.size();
+        // Work on a copy: the caller's offset moves only once the answer is known.
+        let mut at = *offset;
+        for _ in 0..MAX_SKIPPED_TAGS {
+            let Some(start) = self.tag_at(at, size) else {
+                *offset = at;
+                return Some(Ok(None));
+            };
+            at = start;
+            let head = match source.read_now(at, TAG_HEADER_LEN + SPECULATIVE_BODY)? {
+                Ok(head) => head,
+                Err(error) => return Some(Err(error.into())),
+            };
+            match look(at, size, &head) {
+                Look::End => {
+                    *offset = at;
+                    return Some(Ok(None));
+                }
+                Look::Skip(next) => at = next,
+                Look::Tag(header) => {
+                    let data = match body_in(&head, &header) {
+                        Some(data) => data,
+                        None => match source.read_now(at + TAG_HEADER_LEN, header.size.into())? {
+                            Ok(data) => data,
+                            Err(error) => return Some(Err(error.into())),
+                        },
+                    };
+                    let tag = make_tag(&header, data);
+                    *offset = if tag.is_some() { header.next_offset(at) } else { at };
+                    return Some(Ok(tag));
+                }
+            }
+        }
+        Some(Err(MediaError::malformed(Format::Flv, "too many consecutive unusable tags")))
+    }
+
+    /// Where the next tag to read starts, from `offset`: past the tags served from
+    /// `MediaInfo` instead; `None` when no tag header fits before the end of the object.
+    fn tag_at(&self, offset: u64, size: u64) -> Option<u64> {
+        let mut at = offset;
+        // Skips are in file order, each ending where the next may start: one pass suffices.
+        for &(skip, next) in &self.skips {
+            if skip == at {
+                at = next;
+            }
+        }
+        (at.saturating_add(TAG_HEADER_LEN) <= size).then_some(at)
+    }
+}
+
+/// What the bytes at a tag's offset say.
+enum Look {
+    /// No tag here: a header cut short, or a tag cut by the end of the object (a truncated
+    /// upload plays up to the cut). The back-pointer after a body is never trusted nor required.
+    End,
+    /// A tag nobody can use (unknown type, encrypted, empty): the next one starts here.
+    Skip(u64),
+    Tag(TagHeader),
+}
+
+/// Reads the tag header at the front of `head` (the bytes from `offset`) of an object of `size` bytes.
+fn look(offset: u64, size: u64, head: &[u8]) -> Look {
+    let Some(header) = TagHeader::parse(head) else { return Look::End };
+    if header.body_end(offset) > size {
+        return Look::End;
+    }
+    if !header.is_known() || header.size == 0 {
+        return Look::Skip(header.next_offset(offset));
+    }
+    Look::Tag(header)
+}
+
+/// The tag's body, when the speculative read of its header brought all of it.
+fn body_in(head: &Bytes, header: &TagHeader) -> Option<Bytes> {
+    let start = TAG_HEADER_LEN as usize;
+    let end = start + header.size as usize;
+    (head.len() >= end).then(|| head.slice(start..end))
+}
+
+/// The tag from its header and body; `None` (the end of the stream) when the body came back
+/// short.
+fn make_tag(header: &TagHeader, data: Bytes) -> Option<Tag> {
+    if data.len() != header.size as usize {
+        return None;
+    }
+    Some(Tag {
+        kind: tag_kind(header.kind),
+        timestamp: header.timestamp,
+        keyframe: codec::is_keyframe(header.kind, &data),
+        prefix: Prefix::EMPTY,
+        data,
+    })
 }
 
 fn tag_kind(kind: u8) -> TagKind {

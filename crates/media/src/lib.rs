@@ -211,6 +211,14 @@ pub trait ByteSource: Send + Sync {
     /// Bytes `[offset, offset + len)`, clipped to the end of the object (so the result is
     /// shorter than `len` only at the end, and empty at or past it).
     fn read(&self, offset: u64, len: u64) -> impl Future<Output = Result<Bytes, SourceError>> + Send;
+
+    /// What [`ByteSource::read`] would return, when the bytes are at hand without waiting
+    /// (already in memory); `None` when answering would wait. A caller on a hot path tries
+    /// this first and falls back to `read`. The default never answers.
+    fn read_now(&self, offset: u64, len: u64) -> Option<Result<Bytes, SourceError>> {
+        let _ = (offset, len);
+        None
+    }
 }
 
 impl MediaIndex {
@@ -259,21 +267,49 @@ impl MediaIndex {
             (Table::Samples(samples), Position::Sample(index)) => {
                 let Some(sample) = samples.get(*index) else { return Ok(None) };
                 let data = source.read(sample.offset, sample.size.into()).await?;
-                if data.len() != sample.size as usize {
-                    return Err(MediaError::malformed(self.info.format, "sample lies past the end of the file"));
-                }
+                let tag = self.sample_tag(sample, data)?;
                 *index += 1;
-                Ok(Some(Tag {
-                    kind: sample.kind,
-                    timestamp: sample.timestamp,
-                    keyframe: sample.keyframe,
-                    prefix: sample.prefix,
-                    data,
-                }))
+                Ok(Some(tag))
             }
             (Table::Flv(table), Position::FlvOffset(offset)) => table.next_tag(offset, source).await,
             _ => unreachable!("a cursor always comes from the index it is used with"),
         }
+    }
+
+    /// [`MediaIndex::next_tag`] from bytes at hand only ([`ByteSource::read_now`]): `None`
+    /// when some byte it needs is not, and then the cursor is left as it was (the caller
+    /// reads with `next_tag` instead). An FLV tag needs its header and its body at hand.
+    pub fn next_tag_now<S: ByteSource>(
+        &self,
+        cursor: &mut Cursor,
+        source: &S,
+    ) -> Option<Result<Option<Tag>, MediaError>> {
+        match (&self.table, &mut cursor.position) {
+            (Table::Samples(samples), Position::Sample(index)) => {
+                let Some(sample) = samples.get(*index) else { return Some(Ok(None)) };
+                let tag = source.read_now(sample.offset, sample.size.into())?.map_err(MediaError::from);
+                Some(tag.and_then(|data| self.sample_tag(sample, data)).map(|tag| {
+                    *index += 1;
+                    Some(tag)
+                }))
+            }
+            (Table::Flv(table), Position::FlvOffset(offset)) => table.next_tag_now(offset, source),
+            _ => unreachable!("a cursor always comes from the index it is used with"),
+        }
+    }
+
+    /// The tag of `sample`, whose bytes are `data`.
+    fn sample_tag(&self, sample: &Sample, data: Bytes) -> Result<Tag, MediaError> {
+        if data.len() != sample.size as usize {
+            return Err(MediaError::malformed(self.info.format, "sample lies past the end of the file"));
+        }
+        Ok(Tag {
+            kind: sample.kind,
+            timestamp: sample.timestamp,
+            keyframe: sample.keyframe,
+            prefix: sample.prefix,
+            data,
+        })
     }
 }
 
@@ -301,6 +337,9 @@ fn seek_samples(samples: &[Sample], ms: u32) -> usize {
 mod tests {
     use super::*;
 
+    /// How much body comes with an FLV tag header in one read.
+    const SPECULATIVE_BODY_FOR_TESTS: usize = flv::SPECULATIVE_BODY as usize;
+
     fn sample(kind: TagKind, timestamp: u32, keyframe: bool) -> Sample {
         Sample { offset: 0, size: 1, timestamp, kind, keyframe, prefix: Prefix::EMPTY }
     }
@@ -324,5 +363,141 @@ mod tests {
         let audio_only = [sample(Audio, 0, true), sample(Audio, 26, true), sample(Audio, 52, true)];
         assert_eq!(seek_samples(&audio_only, 30), 1);
         assert_eq!(seek_samples(&[], 30), 0);
+    }
+
+    /// An object in memory whose `read_now` answers only inside the ranges given (as a
+    /// cache answers only from blocks it holds); `read` always answers.
+    struct Patchy {
+        memory: MemorySource,
+        /// `(start, end)` byte ranges.
+        at_hand: Vec<(u64, u64)>,
+    }
+
+    impl ByteSource for Patchy {
+        fn size(&self) -> u64 {
+            self.memory.size()
+        }
+
+        async fn read(&self, offset: u64, len: u64) -> Result<Bytes, SourceError> {
+            self.memory.read(offset, len).await
+        }
+
+        fn read_now(&self, offset: u64, len: u64) -> Option<Result<Bytes, SourceError>> {
+            let end = offset.saturating_add(len).min(self.size());
+            let held = self.at_hand.iter().any(|&(start, stop)| start <= offset && end <= stop);
+            if held { self.memory.read_now(offset, len) } else { None }
+        }
+    }
+
+    fn all_tags(index: &MediaIndex, source: &impl ByteSource) -> Vec<Tag> {
+        let mut cursor = index.seek(0);
+        std::iter::from_fn(|| MemorySource::run(index.next_tag(&mut cursor, source)).unwrap()).collect()
+    }
+
+    #[test]
+    fn sample_tables_read_now_only_what_is_at_hand() {
+        use TagKind::{Audio, Video};
+        let bytes: Bytes = (0..=255u8).cycle().take(300).collect::<Vec<u8>>().into();
+        let at = |offset, size, timestamp, kind, keyframe| Sample {
+            offset,
+            size,
+            timestamp,
+            kind,
+            keyframe,
+            prefix: Prefix::new(&[0xaf, 0x01]),
+        };
+        let samples = vec![
+            at(0, 100, 0, Video, true),
+            at(100, 20, 10, Audio, true),
+            at(120, 150, 40, Video, false),
+            at(270, 30, 50, Audio, true),
+        ];
+        let info = MediaInfo {
+            format: Format::Mp4,
+            duration_ms: 50,
+            has_audio: true,
+            has_video: true,
+            metadata: Bytes::new(),
+            sequence_headers: Vec::new(),
+        };
+        let index = MediaIndex { info, table: Table::Samples(samples) };
+        let expected = all_tags(&index, &MemorySource(bytes.clone()));
+        assert_eq!(expected.len(), 4);
+
+        // The first two samples are at hand, the third only in part.
+        let source = Patchy { memory: MemorySource(bytes.clone()), at_hand: vec![(0, 200)] };
+        let mut cursor = index.seek(0);
+        for want in &expected[..2] {
+            assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(want));
+        }
+        let before = cursor.clone();
+        assert!(index.next_tag_now(&mut cursor, &source).is_none(), "sample 3 is not all at hand");
+        assert_eq!(cursor, before, "a miss leaves the cursor where it was");
+        // The caller reads it the slow way, and the fast path goes on from there.
+        assert_eq!(MemorySource::run(index.next_tag(&mut cursor, &source)).unwrap().as_ref(), Some(&expected[2]));
+        assert!(index.next_tag_now(&mut cursor, &source).is_none());
+        let source = Patchy { memory: MemorySource(bytes), at_hand: vec![(0, 300)] };
+        assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(&expected[3]));
+        assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap(), None, "the end is known at once");
+    }
+
+    /// An FLV tag with its back-pointer.
+    fn flv_tag(kind: u8, timestamp: u32, body: &[u8]) -> Vec<u8> {
+        let size = (body.len() as u32).to_be_bytes();
+        let ts = timestamp.to_be_bytes();
+        let mut out = vec![kind, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0];
+        out.extend_from_slice(body);
+        out.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn flv_reads_now_only_when_header_and_body_are_at_hand() {
+        let mut file = b"FLV\x01\x05\0\0\0\x09\0\0\0\0".to_vec();
+        // An AVC sequence header (served from MediaInfo, so skipped), a key frame, an AAC
+        // frame, and an inter frame bigger than the speculative read.
+        let mut big = vec![0x27, 0x01, 0, 0, 0];
+        big.resize(3 * SPECULATIVE_BODY_FOR_TESTS, 0x55);
+        let tags = [
+            flv_tag(9, 0, &[0x17, 0x00, 0, 0, 0, 1, 2, 3]),
+            flv_tag(9, 0, &[0x17, 0x01, 0, 0, 0, 9, 9]),
+            flv_tag(8, 5, &[0xaf, 0x01, 7, 7]),
+            flv_tag(9, 40, &big),
+        ];
+        let mut offsets = Vec::new();
+        for tag in &tags {
+            offsets.push(file.len() as u64);
+            file.extend_from_slice(tag);
+        }
+        let bytes = Bytes::from(file);
+        let memory = MemorySource(bytes.clone());
+        let index = MemorySource::run(MediaIndex::open(&memory, Format::Flv)).unwrap();
+        let expected = all_tags(&index, &memory);
+        assert_eq!(expected.iter().map(|t| t.timestamp).collect::<Vec<_>>(), [0, 5, 40]);
+
+        // Everything up to the big tag's header and speculative body, not the rest of it.
+        let big_at = offsets[3];
+        let source =
+            Patchy { memory: memory.clone(), at_hand: vec![(0, big_at + 11 + SPECULATIVE_BODY_FOR_TESTS as u64)] };
+        let mut cursor = index.seek(0);
+        for want in &expected[..2] {
+            assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(want));
+        }
+        let before = cursor.clone();
+        assert!(index.next_tag_now(&mut cursor, &source).is_none(), "the big tag's body is not all at hand");
+        assert_eq!(cursor, before);
+        // Its body at hand but not its header: still nothing.
+        let source = Patchy { memory: memory.clone(), at_hand: vec![(big_at + 11, bytes.len() as u64)] };
+        assert!(index.next_tag_now(&mut cursor, &source).is_none(), "the big tag's header is not at hand");
+        assert_eq!(cursor, before);
+        // Both: the tag, then the end.
+        let source = Patchy { memory, at_hand: vec![(0, big_at + 11 + 16), (big_at, bytes.len() as u64)] };
+        assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap().as_ref(), Some(&expected[2]));
+        assert_eq!(index.next_tag_now(&mut cursor, &source).unwrap().unwrap(), None);
+        // From the start with nothing at hand, nothing moves (the skipped header included).
+        let mut cursor = index.seek(0);
+        let nothing = Patchy { memory: MemorySource(bytes), at_hand: vec![] };
+        assert!(index.next_tag_now(&mut cursor, &nothing).is_none());
+        assert_eq!(cursor, index.seek(0));
     }
 }

@@ -12,14 +12,24 @@ impl ByteSource for MemorySource {
     }
 
     async fn read(&self, offset: u64, len: u64) -> Result<Bytes, SourceError> {
-        let size = self.0.len() as u64;
-        let start = offset.min(size);
-        let end = offset.saturating_add(len).min(size);
-        Ok(self.0.slice(start as usize..end as usize))
+        Ok(self.slice(offset, len))
+    }
+
+    /// Memory never makes a reader wait.
+    fn read_now(&self, offset: u64, len: u64) -> Option<Result<Bytes, SourceError>> {
+        Some(Ok(self.slice(offset, len)))
     }
 }
 
 impl MemorySource {
+    /// Bytes `[offset, offset + len)` clipped to the object.
+    fn slice(&self, offset: u64, len: u64) -> Bytes {
+        let size = self.0.len() as u64;
+        let start = offset.min(size);
+        let end = offset.saturating_add(len).min(size);
+        self.0.slice(start as usize..end as usize)
+    }
+
     /// Runs a future whose reads all come from a `MemorySource` (open, seek, tag reads) to
     /// completion without a runtime: such reads never wait, so one poll finishes it. For
     /// tests, fuzz targets and benchmarks.

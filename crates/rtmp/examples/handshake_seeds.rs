@@ -21,7 +21,7 @@ fn main() {
         ("rtmpe9", ClientKind::Encrypted { version: 9 }, 0),
     ] {
         let mut client = ClientHandshake::with_rng_seed(kind, 5);
-        let mut server = ServerHandshake::with_rng_seed(true, 5);
+        let mut server = ServerHandshake::with_rng_seed(5);
         let c0c1 = client.poll_transmit().expect("C0+C1");
         server.handle_input(&c0c1).expect("server takes C0+C1");
         let response = server.poll_transmit().expect("S0+S1+S2");

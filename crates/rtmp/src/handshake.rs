@@ -67,8 +67,6 @@ pub enum HandshakeError {
     NoClientDigest,
     #[error("invalid Diffie-Hellman public key from the client")]
     BadPublicKey,
-    #[error("encrypted handshakes are disabled")]
-    EncryptionDisabled,
 }
 
 /// Length of C0+C1.
@@ -91,7 +89,6 @@ enum Stage {
 /// without waiting for C2); when [`ServerHandshake::is_complete`], take the outcome. Bytes
 /// after C2 are not consumed: they are the first chunks (encrypted, for RTMPE).
 pub struct ServerHandshake {
-    allow_encrypted: bool,
     /// Source of S1/S2 random bytes and of the DH private key.
     rng: StdRng,
     stage: Stage,
@@ -102,23 +99,29 @@ pub struct ServerHandshake {
     encryption: Option<Rc4Pair>,
 }
 
+impl Default for ServerHandshake {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ServerHandshake {
-    /// `allow_encrypted`: whether types 6/8/9 are accepted.
-    pub fn new(allow_encrypted: bool) -> Self {
+    /// A handshake that accepts every version a client may ask for: plain (3) and
+    /// encrypted (6, 8, 9).
+    pub fn new() -> Self {
         // ChaCha12 seeded from the OS: good enough for DH private keys.
-        Self::with_rng(allow_encrypted, rand::make_rng())
+        Self::with_rng(rand::make_rng())
     }
 
     /// Like [`ServerHandshake::new`], with every random byte (S1, S2, the DH private key)
     /// drawn from a generator seeded with `seed`, so that runs are reproducible. For tests
     /// and fuzzing only: a server must use [`ServerHandshake::new`].
-    pub fn with_rng_seed(allow_encrypted: bool, seed: u64) -> Self {
-        Self::with_rng(allow_encrypted, StdRng::seed_from_u64(seed))
+    pub fn with_rng_seed(seed: u64) -> Self {
+        Self::with_rng(StdRng::seed_from_u64(seed))
     }
 
-    fn with_rng(allow_encrypted: bool, rng: StdRng) -> Self {
+    fn with_rng(rng: StdRng) -> Self {
         ServerHandshake {
-            allow_encrypted,
             rng,
             stage: Stage::ReadingC0C1,
             c0c1: Vec::new(),
@@ -176,9 +179,7 @@ impl ServerHandshake {
 
     fn check_version(&self, c0: u8) -> Result<(), HandshakeError> {
         match c0 {
-            VERSION_PLAIN => Ok(()),
-            VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH if self.allow_encrypted => Ok(()),
-            VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH => Err(HandshakeError::EncryptionDisabled),
+            VERSION_PLAIN | VERSION_RTMPE | VERSION_XTEA | VERSION_BLOWFISH => Ok(()),
             other => Err(HandshakeError::BadVersion(other)),
         }
     }

@@ -374,11 +374,6 @@ impl ServerSession {
         self.write_message(csid, timestamp, type_id, stream_id, parts);
     }
 
-    /// Sends a ping request (keep-alive; the client answers with a ping response).
-    pub fn ping(&mut self, timestamp: u32) {
-        self.write_user_control(UserControl::PingRequest(timestamp));
-    }
-
     // ----- incoming messages -------------------------------------------------------------
 
     fn handle_message(&mut self, message: Message) -> Result<(), SessionError> {

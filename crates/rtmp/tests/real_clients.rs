@@ -110,7 +110,7 @@ fn first_message(
     c0_override: Option<u8>,
 ) -> (HandshakeOutcome, Message) {
     let deadline = Instant::now() + TIMEOUT;
-    let mut handshake = ServerHandshake::new(true);
+    let mut handshake = ServerHandshake::new();
     let mut first_byte = true;
     let mut leftover = Vec::new();
     while !handshake.is_complete() {

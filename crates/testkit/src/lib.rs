@@ -6,10 +6,12 @@
 //! real players) and `#[tokio::test]`s use it the same way. It logs every request it
 //! answers (method, path, `Range`), so tests can count what an origin was asked from the
 //! server's side. It can be stopped and started again on the same port, to play an origin
-//! outage.
+//! outage, and requests for chosen objects can be held until released, to play an origin
+//! that hangs ([`S3Server::stall`]).
 
 #![forbid(unsafe_code)]
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -82,6 +84,8 @@ pub struct S3Server {
     tasks: Arc<Mutex<Vec<AbortHandle>>>,
     /// Disconnects when the accept task (and with it the listener) is gone.
     listening: Option<mpsc::Receiver<()>>,
+    /// URL paths whose requests are held (logged, then not answered) until released.
+    stalled: Arc<tokio::sync::watch::Sender<HashSet<String>>>,
 }
 
 impl S3Server {
@@ -108,6 +112,7 @@ impl S3Server {
             log: Arc::default(),
             tasks: Arc::default(),
             listening: None,
+            stalled: Arc::new(tokio::sync::watch::Sender::new(HashSet::new())),
         };
         server.serve(listener);
         server
@@ -124,6 +129,7 @@ impl S3Server {
         let service = builder.build();
         let log = Arc::clone(&self.log);
         let tasks = Arc::clone(&self.tasks);
+        let stalled = Arc::clone(&self.stalled);
         let (alive, listening) = mpsc::channel::<()>();
         self.listening = Some(listening);
         let _guard = self.runtime().enter();
@@ -137,11 +143,18 @@ impl S3Server {
                 };
                 let service = service.clone();
                 let log = Arc::clone(&log);
+                let stalled = Arc::clone(&stalled);
                 let conn = tokio::spawn(async move {
                     let handler = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                         log.lock().unwrap().push(describe(&request));
                         let service = service.clone();
-                        async move { hyper::service::Service::call(&service, request).await }
+                        let mut stalled = stalled.subscribe();
+                        async move {
+                            let path = request.uri().path().to_owned();
+                            // Closed only with the server itself, which ends this request too.
+                            let _ = stalled.wait_for(|paths| !paths.contains(&path)).await;
+                            hyper::service::Service::call(&service, request).await
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), handler)
@@ -212,6 +225,21 @@ impl S3Server {
         assert!(!self.is_running(), "restart: the S3 server is running");
         let listener = bind(self.addr, Duration::from_secs(5));
         self.serve(listener);
+    }
+
+    /// Holds every request for object `key` of [`BUCKET`] (logged, then left unanswered)
+    /// until [`S3Server::release`]: an origin that hangs on one object.
+    pub fn stall(&self, key: &str) {
+        self.stalled.send_modify(|paths| {
+            paths.insert(object_path(key));
+        });
+    }
+
+    /// Answers the held requests for `key`, and the later ones at once.
+    pub fn release(&self, key: &str) {
+        self.stalled.send_modify(|paths| {
+            paths.remove(&object_path(key));
+        });
     }
 
     /// Every request received so far, in order of arrival.

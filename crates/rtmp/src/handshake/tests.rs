@@ -351,7 +351,7 @@ fn digest_handshake_in_both_schemes() {
     for (scheme, number) in [(Scheme::Zero, 0), (Scheme::One, 1)] {
         for seed in 0..4 {
             let client = ClientHandshake::with_scheme(ClientKind::Digest, scheme, seed);
-            let server = ServerHandshake::with_rng_seed(false, seed + 100);
+            let server = ServerHandshake::with_rng_seed(seed + 100);
             let (outcome, client_outcome) = run(client, server);
             assert_eq!(outcome.kind, HandshakeKind::Digest { scheme: number });
             assert_eq!(outcome.client_version, [9, 0, 124, 2]);
@@ -369,7 +369,7 @@ fn rtmpe_handshakes_types_6_8_9_in_both_schemes() {
         for (scheme, number) in [(Scheme::Zero, 0), (Scheme::One, 1)] {
             let kind = ClientKind::Encrypted { version };
             let client = ClientHandshake::with_scheme(kind, scheme, u64::from(version) * 10 + 1);
-            let server = ServerHandshake::with_rng_seed(true, 7);
+            let server = ServerHandshake::with_rng_seed(7);
             let (outcome, client_outcome) = run(client, server);
             assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: number, version });
             assert_eq!(outcome.client_version, [128, 0, 3, 2]);
@@ -385,15 +385,15 @@ fn rtmpe_handshakes_types_6_8_9_in_both_schemes() {
 fn default_client_kinds_are_what_ffmpeg_and_rtmpdump_send() {
     // Simple: C1 without a version, so the server echoes it.
     let (outcome, client_outcome) =
-        run(ClientHandshake::with_rng_seed(ClientKind::Simple, 1), ServerHandshake::with_rng_seed(true, 1));
+        run(ClientHandshake::with_rng_seed(ClientKind::Simple, 1), ServerHandshake::with_rng_seed(1));
     assert_eq!(outcome.kind, HandshakeKind::Simple);
     assert_eq!(client_outcome.server_version, [0; 4]);
     assert_eq!(client_outcome.server_scheme, None);
     // Digest: scheme 0 (FFmpeg rtmp://); RTMPE: scheme 1 (FFmpeg and rtmpdump rtmpe://).
-    let (outcome, _) = run(ClientHandshake::new(ClientKind::Digest), ServerHandshake::new(true));
+    let (outcome, _) = run(ClientHandshake::new(ClientKind::Digest), ServerHandshake::new());
     assert_eq!(outcome.kind, HandshakeKind::Digest { scheme: 0 });
     let (outcome, client_outcome) =
-        run(ClientHandshake::new(ClientKind::Encrypted { version: 6 }), ServerHandshake::new(true));
+        run(ClientHandshake::new(ClientKind::Encrypted { version: 6 }), ServerHandshake::new());
     assert_eq!(outcome.kind, HandshakeKind::Encrypted { scheme: 1, version: 6 });
     check_encryption_both_ways(&mut outcome.encryption.unwrap(), &mut client_outcome.encryption.unwrap());
 }
@@ -411,7 +411,7 @@ fn rtmpe_many_handshakes_both_secret_forms() {
             if unpadded_secret {
                 client = client.with_unpadded_secret();
             }
-            let mut server = ServerHandshake::with_rng_seed(true, seed);
+            let mut server = ServerHandshake::with_rng_seed(seed);
             exchange(&mut client, &mut server);
             // Count the seeds that exercised the fallback.
             if !unpadded_secret && client.shared_secret().expect("RTMPE secret")[0] == 0 {
@@ -430,7 +430,7 @@ fn rtmpe_many_handshakes_both_secret_forms() {
 /// S0+S1+S2 from a server for a client of `kind` built with `seed`.
 fn server_response(kind: ClientKind, seed: u64) -> (ClientHandshake, Vec<u8>) {
     let mut client = ClientHandshake::with_rng_seed(kind, seed);
-    let mut server = ServerHandshake::with_rng_seed(true, seed);
+    let mut server = ServerHandshake::with_rng_seed(seed);
     server.handle_input(&client.poll_transmit().unwrap()).unwrap();
     (client, server.poll_transmit().unwrap())
 }
@@ -498,7 +498,7 @@ fn simple_handshake_echoes_c1() {
     let mut c1 = c1;
     c1[4..8].copy_from_slice(&[0; 4]);
     c0c1.extend_from_slice(&c1);
-    let mut server = ServerHandshake::with_rng_seed(true, 1);
+    let mut server = ServerHandshake::with_rng_seed(1);
     assert_eq!(server.handle_input(&c0c1), Ok(c0c1.len()));
     let response = server.poll_transmit().unwrap();
     assert_eq!(response[0], 3);
@@ -516,7 +516,7 @@ fn plain_client_without_digest_falls_back_to_simple() {
     let mut c1: Block = pattern(7, 1);
     c1[4..8].copy_from_slice(&[10, 0, 32, 18]);
     c0c1.extend_from_slice(&c1);
-    let mut server = ServerHandshake::with_rng_seed(true, 1);
+    let mut server = ServerHandshake::with_rng_seed(1);
     server.handle_input(&c0c1).unwrap();
     let response = server.poll_transmit().unwrap();
     assert_eq!(response[5..9], [0; 4]);
@@ -530,8 +530,8 @@ fn plain_client_without_digest_falls_back_to_simple() {
 #[test]
 fn byte_at_a_time_stops_after_c2() {
     let mut client = ClientHandshake::with_rng_seed(ClientKind::Encrypted { version: 6 }, 5);
-    let mut server = ServerHandshake::with_rng_seed(true, 5);
-    let mut reference = ServerHandshake::with_rng_seed(true, 5);
+    let mut server = ServerHandshake::with_rng_seed(5);
+    let mut reference = ServerHandshake::with_rng_seed(5);
     let c0c1 = client.poll_transmit().unwrap();
     for (i, byte) in c0c1.iter().enumerate() {
         assert_eq!(server.handle_input(std::slice::from_ref(byte)), Ok(1));
@@ -563,7 +563,7 @@ fn byte_at_a_time_stops_after_c2() {
 #[test]
 fn c2_and_following_bytes_in_one_read() {
     let mut client = ClientHandshake::with_rng_seed(ClientKind::Digest, 9);
-    let mut server = ServerHandshake::with_rng_seed(false, 9);
+    let mut server = ServerHandshake::with_rng_seed(9);
     server.handle_input(&client.poll_transmit().unwrap()).unwrap();
     client.handle_input(&server.poll_transmit().unwrap()).unwrap();
     let mut c2 = client.poll_transmit().unwrap();
@@ -577,7 +577,7 @@ fn same_seed_same_response() {
     let c0c1 =
         ClientHandshake::with_scheme(ClientKind::Encrypted { version: 9 }, Scheme::Zero, 3).poll_transmit().unwrap();
     let respond = |seed| {
-        let mut server = ServerHandshake::with_rng_seed(true, seed);
+        let mut server = ServerHandshake::with_rng_seed(seed);
         server.handle_input(&c0c1).unwrap();
         server.poll_transmit().unwrap()
     };
@@ -588,26 +588,24 @@ fn same_seed_same_response() {
 #[test]
 fn rejected_versions() {
     for c0 in [0u8, 1, 2, 4, 5, 7, 10, 0x16, 0x47, 0xff] {
-        let mut server = ServerHandshake::new(true);
+        let mut server = ServerHandshake::new();
         assert_eq!(server.handle_input(&[c0]), Err(HandshakeError::BadVersion(c0)));
         // Failure is sticky.
         assert_eq!(server.handle_input(&[3]), Err(HandshakeError::BadVersion(c0)));
         assert!(server.poll_transmit().is_none());
     }
-    for c0 in [6u8, 8, 9] {
-        let mut server = ServerHandshake::new(false);
-        assert_eq!(server.handle_input(&[c0, 0, 0]), Err(HandshakeError::EncryptionDisabled));
+    for c0 in [3u8, 6, 8, 9] {
+        let mut server = ServerHandshake::new();
+        assert_eq!(server.handle_input(&[]), Ok(0));
+        assert_eq!(server.handle_input(&[c0]), Ok(1), "version {c0} is accepted");
     }
-    let mut server = ServerHandshake::new(false);
-    assert_eq!(server.handle_input(&[]), Ok(0));
-    assert_eq!(server.handle_input(&[3]), Ok(1));
 }
 
 #[test]
 fn rtmpe_without_digest_fails() {
     let mut c0c1 = vec![6u8];
     c0c1.extend_from_slice(&pattern::<BLOCK_LEN>(3, 1));
-    let mut server = ServerHandshake::new(true);
+    let mut server = ServerHandshake::new();
     assert_eq!(server.handle_input(&c0c1), Err(HandshakeError::NoClientDigest));
     assert!(server.poll_transmit().is_none());
 }
@@ -623,7 +621,7 @@ fn rtmpe_with_bad_public_key_fails() {
         digest::write_digest(&mut c1, Scheme::One, FP_PARTIAL_KEY);
         let mut c0c1 = vec![8u8];
         c0c1.extend_from_slice(&c1);
-        let mut server = ServerHandshake::new(true);
+        let mut server = ServerHandshake::new();
         assert_eq!(server.handle_input(&c0c1), Err(HandshakeError::BadPublicKey));
     }
 }
