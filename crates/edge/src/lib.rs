@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use sf_cache::EdgeCache;
+use sf_cache::OriginCache;
 use sf_rtmp::session::SessionConfig;
 use tokio::sync::watch;
 
@@ -81,11 +81,12 @@ pub struct Edge {
 }
 
 impl Edge {
-    pub fn new(config: EdgeConfig, cache: Arc<EdgeCache>) -> Arc<Self> {
+    /// The edge serving `origin` (through the cache it belongs to).
+    pub fn new(config: EdgeConfig, origin: Arc<OriginCache>) -> Arc<Self> {
         let tunnels = rtmpt::Tunnels::new(config.tunnels);
         Arc::new(Edge {
             config,
-            library: library::Library::new(cache),
+            library: library::Library::new(origin),
             stats: Stats::default(),
             tunnels,
             client_ids: AtomicU32::new(1),

@@ -211,6 +211,13 @@ pub trait ByteSource: Send + Sync {
     /// Bytes `[offset, offset + len)`, clipped to the end of the object (so the result is
     /// shorter than `len` only at the end, and empty at or past it).
     fn read(&self, offset: u64, len: u64) -> impl Future<Output = Result<Bytes, SourceError>> + Send;
+
+    /// The same bytes as [`ByteSource::read`], if they can be had without waiting (say, from
+    /// memory); `None` otherwise, and the caller reads them with `read`.
+    fn read_now(&self, offset: u64, len: u64) -> Option<Result<Bytes, SourceError>> {
+        let _ = (offset, len);
+        None
+    }
 }
 
 impl MediaIndex {

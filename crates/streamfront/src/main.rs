@@ -83,9 +83,11 @@ fn serve(args: ServeArgs) -> ExitCode {
             stale_if_error: Duration::from_secs(settings.stale_if_error),
             ..Freshness::default()
         },
+        // Until a flag sets it (--negative-ttl): CloudFront's default error caching is 10 s.
+        negative_ttl: Duration::from_secs(10),
         ..CacheConfig::default()
     };
-    let cache = match EdgeCache::try_new(origin, cache_config) {
+    let cache = match EdgeCache::try_new(cache_config) {
         Ok(cache) => cache,
         Err(message) => {
             eprintln!("streamfront: --data-dir {}: {message}", settings.data_dir.display());
@@ -109,7 +111,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         },
         session: Default::default(),
     };
-    let edge = Edge::new(config, cache);
+    let edge = Edge::new(config, cache.origin_cache(origin));
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
