@@ -104,7 +104,7 @@ impl OriginCache {
         let first_possible = keys.iter().position(|key| !matches!(self.known(key), Known::Missing));
         if let Some(at) = first_possible
             && keys.len() - at > 1
-            && self.versions.lock().expect("directory lock").get(keys[at]).is_none()
+            && self.recall(keys[at]).await.is_none()
         {
             self.list(&keys[at..]).await;
         }
@@ -137,18 +137,11 @@ impl OriginCache {
         }
         let always = self.origin.revalidates_always();
         let now = SystemTime::now();
-        let mut known = self.versions.lock().expect("directory lock").get(key);
-        if known.is_none()
-            && !always
-            && let Some(disk) = self.store.disk()
-            && let Some(record) = disk.load_object(&self.namespace, key).await
+        let known = self.recall(key).await;
+        if let Some((version, fresh_until)) = &known
+            && now < *fresh_until
         {
-            let version = self.version(key, record.meta, None);
-            self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), record.fresh_until);
-            if now < record.fresh_until {
-                return Ok(version);
-            }
-            known = Some((version, record.fresh_until));
+            return Ok(Arc::clone(version));
         }
         CacheStats::add(&self.stats().origin_heads, 1);
         let started = Instant::now();
@@ -208,6 +201,21 @@ impl OriginCache {
                 Err(error)
             }
         }
+    }
+
+    /// The version of `key` this cache knows (from memory, else from the disk tier's record,
+    /// which is then remembered) and until when it is fresh.
+    async fn recall(&self, key: &str) -> Option<(Arc<Version>, SystemTime)> {
+        if let Some(known) = self.versions.lock().expect("directory lock").get(key) {
+            return Some(known);
+        }
+        if self.origin.revalidates_always() {
+            return None;
+        }
+        let record = self.store.disk()?.load_object(&self.namespace, key).await?;
+        let version = self.version(key, record.meta, None);
+        self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), record.fresh_until);
+        Some((version, record.fresh_until))
     }
 
     /// Asks the origin which of `keys` exist (one LIST, once for all concurrent callers)
