@@ -34,7 +34,8 @@ pub struct CacheConfig {
     /// included. The origin client's own timeouts normally end it sooner.
     pub origin_timeout: Duration,
     /// Object versions each origin remembers in memory (their freshness); more are
-    /// forgotten. Names known to be missing are bounded by the same number.
+    /// forgotten. Names known to be missing are bounded by the same number, and at most
+    /// 10 000.
     pub max_objects: usize,
     /// How long a name the origin does not have is answered "not found" without asking it
     /// again (remote origins only: a local directory is looked at on every open).

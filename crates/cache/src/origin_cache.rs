@@ -17,6 +17,10 @@ use crate::origin::{ObjectMeta, Origin, OriginError};
 use crate::single_flight::SingleFlight;
 use crate::stats::CacheStats;
 
+/// Names known to be missing that one origin remembers at most (with keys of up to a few
+/// KiB, a few tens of MiB at worst): anyone can ask for names that do not exist.
+const MAX_MISSING_NAMES: usize = 10_000;
+
 /// What the directory says of a key, before asking the origin.
 enum Known {
     /// A version that is still fresh.
@@ -56,7 +60,7 @@ impl OriginCache {
             store,
             origin,
             versions: Mutex::new(ExpiryMap::new(max_objects)),
-            missing: Mutex::new(ExpiryMap::new(max_objects)),
+            missing: Mutex::new(ExpiryMap::new(max_objects.min(MAX_MISSING_NAMES))),
             lookups: SingleFlight::default(),
             lists: SingleFlight::default(),
             list_refused: AtomicBool::new(false),

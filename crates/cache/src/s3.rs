@@ -250,6 +250,9 @@ impl S3Origin {
         const MAX_KEYS: usize = 200;
         let paths: Vec<Option<Path>> = keys.iter().map(|key| self.path(key).ok()).collect();
         let names: Vec<&str> = paths.iter().flatten().map(|p| p.as_ref()).collect();
+        if names.is_empty() {
+            return Ok(Some(vec![false; keys.len()]));
+        }
         let prefix = common_prefix(&names);
         let options = PaginatedListOptions {
             delimiter: Some("/".into()),
