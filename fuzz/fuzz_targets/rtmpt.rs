@@ -29,7 +29,7 @@ fn world() -> &'static World {
         let media = std::env::temp_dir().join("streamfront-fuzz-media");
         std::fs::create_dir_all(&media).unwrap();
         let edge = runtime.block_on(async {
-            let cache = EdgeCache::new(Origin::Local(LocalOrigin::new(media)), CacheConfig::default());
+            let origin = EdgeCache::new(CacheConfig::default()).origin_cache(Origin::Local(LocalOrigin::new(media)));
             let config = EdgeConfig {
                 rtmp_listen: vec![],
                 http_listen: vec![],
@@ -39,7 +39,7 @@ fn world() -> &'static World {
                 tunnels: Default::default(),
                 session: Default::default(),
             };
-            Edge::new(config, cache)
+            Edge::new(config, origin)
         });
         World { runtime, edge }
     })

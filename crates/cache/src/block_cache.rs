@@ -1,37 +1,45 @@
-//! The block cache: freshness, single-flight streaming fills, memory and disk tiers,
-//! read-ahead.
+//! The shared store: one memory tier, one disk tier and one set of counters for every
+//! origin, within one budget. Blocks are filled once (single-flight) in a task of their own
+//! and streamed to their readers as they arrive; read-ahead starts the next ones early.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use sf_media::{ByteSource, SourceError};
-use tokio::sync::watch;
+use bytes::Bytes;
 
-use crate::disk::{DiskConfig, DiskTier, ObjectRecord};
+use crate::disk::{DiskConfig, DiskTier};
+use crate::fill::{Fill, clip};
 use crate::freshness::Freshness;
 use crate::origin::{ObjectMeta, Origin, OriginError};
+use crate::origin_cache::OriginCache;
 use crate::slru::Slru;
+use crate::stats::CacheStats;
 
 /// Sizes and policies of the cache.
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
     /// Bytes per block (each origin fetch is one ranged read of one block).
     pub block_size: u64,
-    /// Bytes of filled blocks the memory tier keeps.
+    /// Bytes of filled blocks the memory tier keeps, for all origins together.
     pub memory_bytes: u64,
     /// The disk tier; `None` keeps blocks in memory only.
     pub disk: Option<DiskConfig>,
     pub freshness: Freshness,
     /// Blocks fetched ahead of a reader (0 to 2).
     pub read_ahead_blocks: u64,
-    /// Bound on one origin request as the cache sees it (HEAD, or one block), retries
+    /// Bound on one origin request as the cache sees it (HEAD, LIST or one block), retries
     /// included. The origin client's own timeouts normally end it sooner.
     pub origin_timeout: Duration,
-    /// Object versions remembered in memory (their freshness); more are forgotten.
+    /// Object versions each origin remembers in memory (their freshness); more are
+    /// forgotten. Names known to be missing are bounded by the same number, and at most
+    /// 10 000.
     pub max_objects: usize,
+    /// How long a name the origin does not have is answered "not found" without asking it
+    /// again (remote origins only: a local directory is looked at on every open).
+    pub negative_ttl: Duration,
 }
 
 impl Default for CacheConfig {
@@ -44,6 +52,7 @@ impl Default for CacheConfig {
             read_ahead_blocks: 1,
             origin_timeout: Duration::from_secs(15),
             max_objects: 100_000,
+            negative_ttl: Duration::from_secs(10),
         }
     }
 }
@@ -57,169 +66,63 @@ pub struct CacheOpenError {
     pub source: std::io::Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct BlockKey {
+/// One version of one object of one origin. Block keys and disk records are named by all
+/// three parts, so two origins never share bytes and two versions never mix.
+#[derive(Debug)]
+pub(crate) struct ObjectId {
+    /// The origin's identity (see `Origin::namespace`).
+    pub(crate) namespace: Arc<str>,
     pub(crate) key: Arc<str>,
     pub(crate) version: Arc<str>,
+    /// The three parts hashed once, so that looking up a block hashes two numbers.
+    hash: u64,
+}
+
+impl ObjectId {
+    pub(crate) fn new(namespace: Arc<str>, key: &str, version: &str) -> Self {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (&*namespace, key, version).hash(&mut hasher);
+        ObjectId { namespace, key: key.into(), version: version.into(), hash: hasher.finish() }
+    }
+}
+
+impl PartialEq for ObjectId {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash
+            && self.version == other.version
+            && self.key == other.key
+            && self.namespace == other.namespace
+    }
+}
+
+impl Eq for ObjectId {}
+
+/// An object version as an origin's directory knows it.
+#[derive(Debug)]
+pub(crate) struct Version {
+    pub(crate) id: Arc<ObjectId>,
+    pub(crate) meta: ObjectMeta,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct BlockKey {
+    pub(crate) object: Arc<ObjectId>,
     pub(crate) index: u64,
 }
 
-/// Counters for metrics and tests. All are totals since start except where noted.
-#[derive(Debug, Default)]
-pub struct CacheStats {
-    /// Block reads served from the memory tier.
-    pub hits: AtomicU64,
-    /// Blocks that had to come from the origin.
-    pub misses: AtomicU64,
-    /// Ranged GETs sent to the origin (one per missing block).
-    pub origin_fetches: AtomicU64,
-    /// Bytes received from the origin.
-    pub origin_bytes: AtomicU64,
-    /// Bytes handed to readers from memory-tier hits.
-    pub memory_hit_bytes: AtomicU64,
-    pub memory_evictions: AtomicU64,
-    /// Blocks loaded from the disk tier (intact).
-    pub disk_hits: AtomicU64,
-    pub disk_hit_bytes: AtomicU64,
-    /// Blocks looked for on disk and not there (or damaged).
-    pub disk_misses: AtomicU64,
-    /// Disk blocks that failed their checks (torn or corrupted) and were fetched again.
-    pub disk_corrupt: AtomicU64,
-    pub disk_write_bytes: AtomicU64,
-    pub disk_write_errors: AtomicU64,
-    pub disk_evictions: AtomicU64,
-    /// HEAD requests (first looks and revalidations).
-    pub origin_heads: AtomicU64,
-    /// Origin requests (HEAD or GET) that failed, NotFound excluded.
-    pub origin_errors: AtomicU64,
-    /// Sum and count of origin request latencies (HEADs, and GETs to the last byte).
-    pub origin_latency_micros: AtomicU64,
-    pub origin_latency_count: AtomicU64,
-    pub origin_latency_max_micros: AtomicU64,
-    /// Reads that waited on a block another reader (or read-ahead) was already filling.
-    pub single_flight_joins: AtomicU64,
-    /// Blocks fetched ahead of readers.
-    pub read_ahead: AtomicU64,
-    /// Expired objects checked against the origin, and how many of those had changed.
-    pub revalidations: AtomicU64,
-    pub revalidations_changed: AtomicU64,
-    /// Opens answered from an expired copy because the origin was failing.
-    pub stale_serves: AtomicU64,
-    /// Metrics hook (additive): also told each origin latency; see [`OriginLatencyObserver`].
-    origin_latency_observer: std::sync::OnceLock<OriginLatencyObserver>,
-}
-
-impl CacheStats {
-    fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-
-    fn latency(&self, started: Instant) {
-        let micros = started.elapsed().as_micros() as u64;
-        Self::add(&self.origin_latency_micros, micros);
-        Self::add(&self.origin_latency_count, 1);
-        self.origin_latency_max_micros.fetch_max(micros, Ordering::Relaxed);
-        if let Some(observer) = self.origin_latency_observer.get() {
-            (observer.0)(Duration::from_micros(micros));
-        }
+impl PartialEq for BlockKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index && (Arc::ptr_eq(&self.object, &other.object) || self.object == other.object)
     }
 }
 
-/// A block being filled: the bytes so far, then the outcome. Readers wait on `changed`.
-#[derive(Debug)]
-struct Fill {
-    state: Mutex<FillState>,
-    changed: watch::Sender<()>,
-}
+impl Eq for BlockKey {}
 
-#[derive(Debug, Default)]
-struct FillState {
-    chunks: Vec<Bytes>,
-    len: u64,
-    outcome: Option<Result<Bytes, OriginError>>,
-}
-
-impl Fill {
-    fn new() -> Self {
-        Fill { state: Mutex::new(FillState::default()), changed: watch::Sender::new(()) }
+impl Hash for BlockKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.object.hash);
+        state.write_u64(self.index);
     }
-
-    fn push(&self, chunk: Bytes) {
-        if chunk.is_empty() {
-            return;
-        }
-        let mut state = self.state.lock().expect("fill lock");
-        state.len += chunk.len() as u64;
-        state.chunks.push(chunk);
-        drop(state);
-        self.changed.send_replace(());
-    }
-
-    /// All bytes received, as one buffer.
-    fn assembled(&self) -> Bytes {
-        let state = self.state.lock().expect("fill lock");
-        match state.chunks.as_slice() {
-            [one] => one.clone(),
-            chunks => {
-                let mut out = BytesMut::with_capacity(state.len as usize);
-                for chunk in chunks {
-                    out.extend_from_slice(chunk);
-                }
-                out.freeze()
-            }
-        }
-    }
-
-    fn finish(&self, outcome: Result<Bytes, OriginError>) {
-        let mut state = self.state.lock().expect("fill lock");
-        if state.outcome.is_none() {
-            state.outcome = Some(outcome);
-        }
-        state.chunks = Vec::new();
-        drop(state);
-        self.changed.send_replace(());
-    }
-
-    /// Bytes `[from, to)` of the block, as soon as they have arrived.
-    async fn wait(&self, from: u64, to: u64) -> Result<Bytes, OriginError> {
-        let mut changed = self.changed.subscribe();
-        loop {
-            {
-                let state = self.state.lock().expect("fill lock");
-                match &state.outcome {
-                    Some(Ok(block)) => return Ok(clip(block, from, to)),
-                    Some(Err(e)) => return Err(e.clone()),
-                    None if state.len >= to => return Ok(copy_range(&state.chunks, from, to)),
-                    None => {}
-                }
-            }
-            // The sender lives in `self`, so this only ends by a change.
-            let _ = changed.changed().await;
-        }
-    }
-}
-
-fn clip(block: &Bytes, from: u64, to: u64) -> Bytes {
-    let len = block.len() as u64;
-    block.slice(from.min(len) as usize..to.min(len) as usize)
-}
-
-fn copy_range(chunks: &[Bytes], from: u64, to: u64) -> Bytes {
-    let mut out = BytesMut::with_capacity((to - from) as usize);
-    let mut at = 0u64;
-    for chunk in chunks {
-        let end = at + chunk.len() as u64;
-        if end > from && at < to {
-            let a = from.saturating_sub(at) as usize;
-            let b = (to.min(end) - at) as usize;
-            out.extend_from_slice(&chunk[a..b]);
-        }
-        at = end;
-        if at >= to {
-            break;
-        }
-    }
-    out.freeze()
 }
 
 #[derive(Debug)]
@@ -235,28 +138,16 @@ struct Memory {
     lru: Slru<BlockKey>,
 }
 
-#[derive(Debug, Clone)]
-struct ObjectState {
-    meta: ObjectMeta,
-    fresh_until: SystemTime,
-}
-
-/// The edge cache in front of one origin.
+/// The edge cache: the tiers and counters every origin shares. Each origin reads through
+/// its own [`OriginCache`] (from [`EdgeCache::origin_cache`]).
 #[derive(Debug)]
 pub struct EdgeCache {
-    origin: Origin,
     config: CacheConfig,
     memory: Mutex<Memory>,
     disk: Option<Arc<DiskTier>>,
-    objects: Mutex<HashMap<Arc<str>, ObjectState>>,
-    /// Opens of one key take turns (striped by key hash), so viewers starting the same cold
-    /// or expired object at once cause one HEAD: the later ones find it fresh.
-    open_locks: [tokio::sync::Mutex<()>; OPEN_LOCK_STRIPES],
     stats: Arc<CacheStats>,
     readers: AtomicU64,
 }
-
-const OPEN_LOCK_STRIPES: usize = 64;
 
 impl EdgeCache {
     /// A cache with the tiers `config` asks for.
@@ -264,13 +155,13 @@ impl EdgeCache {
     /// # Panics
     /// If `config.disk` is set and its directory cannot be opened; use
     /// [`EdgeCache::try_new`] to handle that.
-    pub fn new(origin: Origin, config: CacheConfig) -> Arc<Self> {
-        Self::try_new(origin, config).unwrap_or_else(|e| panic!("{e}"))
+    pub fn new(config: CacheConfig) -> Arc<Self> {
+        Self::try_new(config).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A cache with the tiers `config` asks for. With a disk tier this creates the
     /// directory and indexes the blocks already there (blocking: call it at startup).
-    pub fn try_new(origin: Origin, config: CacheConfig) -> Result<Arc<Self>, CacheOpenError> {
+    pub fn try_new(config: CacheConfig) -> Result<Arc<Self>, CacheOpenError> {
         assert!(config.block_size > 0, "block size must be positive");
         let disk = match &config.disk {
             Some(disk) => Some(Arc::new(
@@ -281,19 +172,17 @@ impl EdgeCache {
         };
         let memory = Memory { slots: HashMap::new(), lru: Slru::new(config.memory_bytes) };
         Ok(Arc::new(EdgeCache {
-            origin,
             config,
             memory: Mutex::new(memory),
             disk,
-            objects: Mutex::new(HashMap::new()),
-            open_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             stats: Arc::default(),
             readers: AtomicU64::new(1),
         }))
     }
 
-    pub fn origin(&self) -> &Origin {
-        &self.origin
+    /// The cache as `origin` sees it: its objects, in this cache's tiers and budget.
+    pub fn origin_cache(self: &Arc<Self>, origin: Origin) -> Arc<OriginCache> {
+        OriginCache::new(Arc::clone(self), origin)
     }
 
     pub fn config(&self) -> &CacheConfig {
@@ -319,170 +208,45 @@ impl EdgeCache {
         self.disk.as_ref().map_or(0, |d| d.blocks())
     }
 
-    /// The current version of `key` and a handle to read it. A version still fresh (by
-    /// the freshness rules) is used without asking the origin; an expired one is
-    /// revalidated; if the origin then fails, the expired version is served for up to
-    /// `stale_if_error`.
-    pub async fn open(self: &Arc<Self>, key: &str) -> Result<ObjectHandle, OriginError> {
-        let stripe = {
-            use std::hash::{Hash, Hasher};
-            // Fixed keys: the same key must always pick the same stripe.
-            let mut hasher = std::hash::DefaultHasher::new();
-            key.hash(&mut hasher);
-            (hasher.finish() as usize) % OPEN_LOCK_STRIPES
+    pub(crate) fn disk(&self) -> Option<&Arc<DiskTier>> {
+        self.disk.as_ref()
+    }
+
+    /// A new reader identity (popularity counts distinct readers).
+    pub(crate) fn next_reader(&self) -> u64 {
+        self.readers.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The block if the memory tier holds it, marked as used by `reader`.
+    pub(crate) fn ready_block(&self, key: &BlockKey, reader: u64) -> Option<Bytes> {
+        let mut memory = self.memory.lock().expect("cache lock");
+        let Some(Slot::Ready(block)) = memory.slots.get(key) else {
+            return None;
         };
-        let _turn = self.open_locks[stripe].lock().await;
-        let now = SystemTime::now();
-        let mut known = self.objects.lock().expect("objects lock").get(key).cloned();
-        if known.is_none()
-            && let Some(disk) = &self.disk
-            && let Some(record) = disk.load_object(key).await
-        {
-            let state = ObjectState { meta: record.meta, fresh_until: record.fresh_until };
-            self.remember(key, state.clone());
-            known = Some(state);
-        }
-        let always = self.origin.revalidates_always();
-        if let Some(state) = &known
-            && !always
-            && now < state.fresh_until
-        {
-            return Ok(self.handle(key, state.meta.clone()));
-        }
-        CacheStats::add(&self.stats.origin_heads, 1);
-        let started = Instant::now();
-        let head = async {
-            match tokio::time::timeout(self.config.origin_timeout, self.origin.head(key)).await {
-                Ok(result) => result,
-                Err(_) => Err(self.timed_out()),
-            }
-        };
-        // A cold object: fetch its first block beside the HEAD, so the first frame waits for
-        // one origin round trip, not two (HEAD, then GET).
-        let first_block = async {
-            if known.is_some() {
-                return None;
-            }
-            let len = self.config.block_size;
-            tokio::time::timeout(self.config.origin_timeout, self.origin.first_block(key, len)).await.ok().flatten()
-        };
-        let (result, first_block) = tokio::join!(head, first_block);
-        self.stats.latency(started);
-        if let (Ok(meta), Some((block, etag, size))) = (&result, first_block) {
-            self.keep_first_block(key, meta, block, &etag, size).await;
-        }
-        match result {
-            Ok(meta) => {
-                if let Some(state) = &known
-                    && !always
-                {
-                    CacheStats::add(&self.stats.revalidations, 1);
-                    if state.meta.version != meta.version {
-                        CacheStats::add(&self.stats.revalidations_changed, 1);
-                        tracing::info!(key, origin = %self.origin.describe(), "object changed at the origin; serving the new version");
-                    }
-                }
-                let ttl = if always { Duration::ZERO } else { self.config.freshness.ttl(&meta) };
-                let fresh_until = now + ttl;
-                self.remember(key, ObjectState { meta: meta.clone(), fresh_until });
-                if let Some(disk) = &self.disk
-                    && !always
-                {
-                    disk.store_object(key, &ObjectRecord { meta: meta.clone(), fresh_until }).await;
-                }
-                Ok(self.handle(key, meta))
-            }
-            Err(OriginError::NotFound) => {
-                if known.is_some() {
-                    self.objects.lock().expect("objects lock").remove(key);
-                    if let Some(disk) = &self.disk {
-                        disk.forget_object(key).await;
-                    }
-                }
-                Err(OriginError::NotFound)
-            }
-            Err(error) => {
-                CacheStats::add(&self.stats.origin_errors, 1);
-                if let Some(state) = known
-                    && now < state.fresh_until + self.config.freshness.stale_if_error
-                {
-                    CacheStats::add(&self.stats.stale_serves, 1);
-                    tracing::warn!(key, %error, "origin failing; serving the cached version");
-                    return Ok(self.handle(key, state.meta));
-                }
-                Err(error)
-            }
-        }
+        let block = block.clone();
+        memory.lru.touch(key, reader);
+        drop(memory);
+        CacheStats::add(&self.stats.hits, 1);
+        Some(block)
     }
 
-    /// Keeps a first block fetched beside the HEAD, if it is of the version the HEAD saw.
-    async fn keep_first_block(&self, key: &str, meta: &ObjectMeta, block: Bytes, etag: &str, size: u64) {
-        CacheStats::add(&self.stats.origin_fetches, 1);
-        CacheStats::add(&self.stats.misses, 1);
-        CacheStats::add(&self.stats.origin_bytes, block.len() as u64);
-        if etag != meta.version || size != meta.size || block.len() as u64 != self.config.block_size.min(meta.size) {
-            // The object changed between the two requests: the block is of another version.
-            return;
-        }
-        let block_key = BlockKey { key: key.into(), version: meta.version.as_str().into(), index: 0 };
-        self.keep(&block_key, block.clone(), self.readers.fetch_add(1, Ordering::Relaxed));
-        if let Some(disk) = &self.disk {
-            disk.write(&block_key, block, &self.stats).await;
-        }
-    }
-
-    fn timed_out(&self) -> OriginError {
-        OriginError::Failed(format!(
-            "origin {}: no answer within {} s",
-            self.origin.describe(),
-            self.config.origin_timeout.as_secs_f32()
-        ))
-    }
-
-    fn remember(&self, key: &str, state: ObjectState) {
-        let mut objects = self.objects.lock().expect("objects lock");
-        if objects.len() >= self.config.max_objects && !objects.contains_key(key) {
-            // Forget the version that expires first.
-            let victim = objects.iter().min_by_key(|(_, s)| s.fresh_until).map(|(k, _)| Arc::clone(k));
-            if let Some(victim) = victim {
-                objects.remove(&victim);
-            }
-        }
-        objects.insert(key.into(), state);
-    }
-
-    /// Marks `key` as needing revalidation (its blocks no longer match the origin).
-    fn expire(&self, key: &str) {
-        if let Some(state) = self.objects.lock().expect("objects lock").get_mut(key) {
-            state.fresh_until = UNIX_EPOCH;
-        }
-    }
-
-    fn handle(self: &Arc<Self>, key: &str, meta: ObjectMeta) -> ObjectHandle {
-        ObjectHandle {
-            cache: Arc::clone(self),
-            key: key.into(),
-            version: meta.version.as_str().into(),
-            meta,
-            reader: self.readers.fetch_add(1, Ordering::Relaxed),
-        }
-    }
-
-    /// Bytes `[from, to)` of a block: from memory, or by joining or starting its fill.
-    async fn read_block(
+    /// Bytes `[from, to)` of block `index` of `version`: from memory, or by joining or
+    /// starting its fill.
+    pub(crate) async fn read_block(
         self: &Arc<Self>,
-        handle: &ObjectHandle,
+        origin: &Arc<OriginCache>,
+        version: &Arc<Version>,
         index: u64,
-        from: u64,
-        to: u64,
+        (from, to): (u64, u64),
+        reader: u64,
     ) -> Result<Bytes, OriginError> {
-        let key = handle.block_key(index);
+        let key = BlockKey { object: Arc::clone(&version.id), index };
         let fill = {
             let mut memory = self.memory.lock().expect("cache lock");
             match memory.slots.get(&key) {
                 Some(Slot::Ready(block)) => {
                     let block = block.clone();
-                    memory.lru.touch(&key, handle.reader);
+                    memory.lru.touch(&key, reader);
                     drop(memory);
                     CacheStats::add(&self.stats.hits, 1);
                     let out = clip(&block, from, to);
@@ -493,40 +257,53 @@ impl EdgeCache {
                     CacheStats::add(&self.stats.single_flight_joins, 1);
                     Arc::clone(fill)
                 }
-                None => self.start_fill(&mut memory, key, handle),
+                None => self.start_fill(&mut memory, key, origin, version, reader),
             }
         };
         fill.wait(from, to).await
     }
 
-    /// Starts filling a block (the memory lock held), in a task of its own so that it
-    /// completes for the other readers even if the reader that started it goes away.
-    fn start_fill(self: &Arc<Self>, memory: &mut Memory, key: BlockKey, handle: &ObjectHandle) -> Arc<Fill> {
-        let fill = Arc::new(Fill::new());
-        memory.slots.insert(key.clone(), Slot::Filling(Arc::clone(&fill)));
-        let this = Arc::clone(self);
-        let meta = handle.meta.clone();
-        let reader = handle.reader;
-        let task_fill = Arc::clone(&fill);
-        tokio::spawn(async move { this.run_fill(key, meta, task_fill, reader).await });
-        fill
-    }
-
-    /// Starts filling block `index` if it is neither cached in memory nor being filled.
-    fn prefetch(self: &Arc<Self>, handle: &ObjectHandle, index: u64) {
-        if index.saturating_mul(self.config.block_size) >= handle.meta.size {
+    /// Starts filling block `index` of `version` if it is neither in memory nor being filled.
+    pub(crate) fn prefetch(
+        self: &Arc<Self>,
+        origin: &Arc<OriginCache>,
+        version: &Arc<Version>,
+        index: u64,
+        reader: u64,
+    ) {
+        if index.saturating_mul(self.config.block_size) >= version.meta.size {
             return;
         }
-        let key = handle.block_key(index);
+        let key = BlockKey { object: Arc::clone(&version.id), index };
         let mut memory = self.memory.lock().expect("cache lock");
         if memory.slots.contains_key(&key) {
             return;
         }
         CacheStats::add(&self.stats.read_ahead, 1);
-        self.start_fill(&mut memory, key, handle);
+        self.start_fill(&mut memory, key, origin, version, reader);
     }
 
-    async fn run_fill(self: Arc<Self>, key: BlockKey, meta: ObjectMeta, fill: Arc<Fill>, reader: u64) {
+    /// Starts filling a block (the memory lock held), in a task of its own so that it
+    /// completes for the other readers even if the reader that started it goes away.
+    fn start_fill(
+        self: &Arc<Self>,
+        memory: &mut Memory,
+        key: BlockKey,
+        origin: &Arc<OriginCache>,
+        version: &Arc<Version>,
+        reader: u64,
+    ) -> Arc<Fill> {
+        let fill = Arc::new(Fill::new());
+        memory.slots.insert(key.clone(), Slot::Filling(Arc::clone(&fill)));
+        let this = Arc::clone(self);
+        let origin = Arc::clone(origin);
+        let meta = version.meta.clone();
+        let task_fill = Arc::clone(&fill);
+        tokio::spawn(async move { this.run_fill(&origin, key, meta, task_fill, reader).await });
+        fill
+    }
+
+    async fn run_fill(&self, origin: &OriginCache, key: BlockKey, meta: ObjectMeta, fill: Arc<Fill>, reader: u64) {
         // If this task dies (panic, runtime shutdown), readers are released with an error.
         struct Abandon<'a>(&'a EdgeCache, &'a BlockKey, &'a Arc<Fill>, bool);
         impl Drop for Abandon<'_> {
@@ -537,10 +314,10 @@ impl EdgeCache {
                 }
             }
         }
-        let mut guard = Abandon(&self, &key, &fill, false);
+        let mut guard = Abandon(self, &key, &fill, false);
         let start = key.index * self.config.block_size;
         let end = start.saturating_add(self.config.block_size).min(meta.size);
-        let (outcome, from_origin) = self.load(&key, &meta, &fill, start, end, reader).await;
+        let (outcome, from_origin) = self.load(origin, &key, &meta, &fill, (start, end), reader).await;
         match &outcome {
             Ok(block) => self.keep(&key, block.clone(), reader),
             Err(_) => self.unslot(&key, &fill),
@@ -557,11 +334,11 @@ impl EdgeCache {
     /// whether it came from the origin.
     async fn load(
         &self,
+        origin: &OriginCache,
         key: &BlockKey,
         meta: &ObjectMeta,
         fill: &Fill,
-        start: u64,
-        end: u64,
+        (start, end): (u64, u64),
         reader: u64,
     ) -> (Result<Bytes, OriginError>, bool) {
         let expected = end.saturating_sub(start);
@@ -579,14 +356,11 @@ impl EdgeCache {
         CacheStats::add(&self.stats.origin_fetches, 1);
         let started = Instant::now();
         let stats = &self.stats;
-        let fetch = self.origin.fetch_range(&key.key, meta, start, end, |chunk| {
+        let fetch = origin.origin().fetch_range(&key.object.key, meta, start, end, |chunk| {
             CacheStats::add(&stats.origin_bytes, chunk.len() as u64);
             fill.push(chunk);
         });
-        let result = match tokio::time::timeout(self.config.origin_timeout, fetch).await {
-            Ok(result) => result,
-            Err(_) => Err(self.timed_out()),
-        };
+        let result = origin.timed(fetch).await;
         self.stats.latency(started);
         let result = result.and_then(|()| {
             let block = fill.assembled();
@@ -597,15 +371,15 @@ impl EdgeCache {
                 CacheStats::add(&self.stats.origin_errors, 1);
             }
             if matches!(error, OriginError::Changed | OriginError::NotFound) {
-                self.expire(&key.key);
+                origin.expire(&key.object.key);
             }
-            tracing::warn!(key = %key.key, block = key.index, %error, "origin read failed");
+            tracing::warn!(key = %key.object.key, block = key.index, %error, "origin read failed");
         }
         (result, true)
     }
 
     /// Moves a filled block into the memory tier, evicting beyond the budget.
-    fn keep(&self, key: &BlockKey, block: Bytes, reader: u64) {
+    pub(crate) fn keep(&self, key: &BlockKey, block: Bytes, reader: u64) {
         let mut memory = self.memory.lock().expect("cache lock");
         let len = block.len() as u64;
         memory.slots.insert(key.clone(), Slot::Ready(block));
@@ -615,6 +389,14 @@ impl EdgeCache {
                 memory.slots.remove(&victim);
                 CacheStats::add(&self.stats.memory_evictions, 1);
             }
+        }
+    }
+
+    /// Stores a block fetched outside a fill (the first block of a cold open) in both tiers.
+    pub(crate) async fn keep_fetched(&self, key: &BlockKey, block: Bytes) {
+        self.keep(key, block.clone(), self.next_reader());
+        if let Some(disk) = &self.disk {
+            disk.write(key, block, &self.stats).await;
         }
     }
 
@@ -629,108 +411,6 @@ impl EdgeCache {
     }
 }
 
-/// One version of one object, readable through the cache. Each [`EdgeCache::open`] gives
-/// a handle with its own reader identity (popularity counts distinct readers).
-#[derive(Debug, Clone)]
-pub struct ObjectHandle {
-    cache: Arc<EdgeCache>,
-    key: Arc<str>,
-    version: Arc<str>,
-    meta: ObjectMeta,
-    reader: u64,
-}
-
-impl ObjectHandle {
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    pub fn meta(&self) -> &ObjectMeta {
-        &self.meta
-    }
-
-    fn block_key(&self, index: u64) -> BlockKey {
-        BlockKey { key: Arc::clone(&self.key), version: Arc::clone(&self.version), index }
-    }
-
-    /// Bytes `[offset, offset + len)` clipped to the object.
-    pub async fn read_range(&self, offset: u64, len: u64) -> Result<Bytes, OriginError> {
-        let size = self.meta.size;
-        let start = offset.min(size);
-        let end = offset.saturating_add(len).min(size);
-        if start >= end {
-            return Ok(Bytes::new());
-        }
-        let cache = &self.cache;
-        let block_size = cache.config.block_size;
-        let first = start / block_size;
-        let last = (end - 1) / block_size;
-        let result = if first == last {
-            let base = first * block_size;
-            cache.read_block(self, first, start - base, end - base).await?
-        } else {
-            let mut out = BytesMut::with_capacity((end - start) as usize);
-            for index in first..=last {
-                let base = index * block_size;
-                let from = start.saturating_sub(base);
-                let to = (end - base).min(block_size);
-                out.extend_from_slice(&cache.read_block(self, index, from, to).await?);
-            }
-            out.freeze()
-        };
-        if result.len() as u64 != end - start {
-            return Err(OriginError::Changed);
-        }
-        // Read-ahead once a reader is past the middle of a block.
-        let ahead = cache.config.read_ahead_blocks.min(2);
-        if ahead > 0 && (end - last * block_size) * 2 >= block_size.min(size - last * block_size) {
-            for next in last + 1..=last + ahead {
-                cache.prefetch(self, next);
-            }
-        }
-        Ok(result)
-    }
-}
-
-impl ByteSource for ObjectHandle {
-    fn size(&self) -> u64 {
-        self.meta.size
-    }
-
-    async fn read(&self, offset: u64, len: u64) -> Result<Bytes, SourceError> {
-        self.read_range(offset, len).await.map_err(|e| match e {
-            OriginError::NotFound => SourceError::NotFound,
-            other => SourceError::Failed(other.to_string()),
-        })
-    }
-}
-
-// ---- Metrics hook (additive): origin latencies for a histogram kept by the caller. ----
-
-/// Told the duration of every origin request (HEADs, and GETs to the last byte), so the
-/// caller can keep a latency histogram in its own metrics library.
-pub struct OriginLatencyObserver(Box<dyn Fn(Duration) + Send + Sync>);
-
-impl OriginLatencyObserver {
-    pub fn new(observe: impl Fn(Duration) + Send + Sync + 'static) -> Self {
-        OriginLatencyObserver(Box::new(observe))
-    }
-}
-
-impl std::fmt::Debug for OriginLatencyObserver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OriginLatencyObserver")
-    }
-}
-
-impl EdgeCache {
-    /// Sends every origin latency to `observer` from now on. One observer per cache: returns
-    /// false (and drops `observer`) if one is already set.
-    pub fn observe_origin_latency(&self, observer: OriginLatencyObserver) -> bool {
-        self.stats.origin_latency_observer.set(observer).is_ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,11 +420,11 @@ mod tests {
         CacheConfig { block_size, memory_bytes, ..CacheConfig::default() }
     }
 
-    fn cache_with_file(content: &[u8], config: CacheConfig) -> (tempfile::TempDir, Arc<EdgeCache>) {
+    fn cache_with_file(content: &[u8], config: CacheConfig) -> (tempfile::TempDir, Arc<OriginCache>) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         std::fs::write(dir.path().join("sub/a.bin"), content).unwrap();
-        let cache = EdgeCache::new(Origin::Local(LocalOrigin::new(dir.path())), config);
+        let cache = EdgeCache::new(config).origin_cache(Origin::Local(LocalOrigin::new(dir.path())));
         (dir, cache)
     }
 
@@ -774,13 +454,14 @@ mod tests {
         for t in tasks {
             t.await.unwrap();
         }
+        let store = cache.store();
         // Block 0 once, and at most the read-ahead of block 1.
-        assert!(cache.stats().origin_fetches.load(Ordering::Relaxed) <= 2);
+        assert!(store.stats().origin_fetches.load(Ordering::Relaxed) <= 2);
         for i in 0..64 {
             object.read_range(i * 1000, 1000).await.unwrap();
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(cache.memory_used() <= 8000, "memory used {}", cache.memory_used());
+        assert!(store.memory_used() <= 8000, "memory used {}", store.memory_used());
     }
 
     #[tokio::test]
@@ -791,29 +472,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn copy_range_spans_chunks() {
-        let chunks = [Bytes::from_static(b"abc"), Bytes::from_static(b"defg"), Bytes::from_static(b"h")];
-        assert_eq!(&copy_range(&chunks, 0, 8)[..], b"abcdefgh");
-        assert_eq!(&copy_range(&chunks, 2, 5)[..], b"cde");
-        assert_eq!(&copy_range(&chunks, 3, 7)[..], b"defg");
-        assert_eq!(&copy_range(&chunks, 7, 8)[..], b"h");
-    }
-
     #[tokio::test]
-    async fn readers_get_bytes_while_the_block_is_still_arriving() {
-        let fill = Arc::new(Fill::new());
-        let waiter = {
-            let fill = Arc::clone(&fill);
-            tokio::spawn(async move { fill.wait(0, 3).await })
-        };
-        fill.push(Bytes::from_static(b"ab"));
-        tokio::task::yield_now().await;
-        fill.push(Bytes::from_static(b"cd"));
-        // Answered before the fill finishes.
-        let got = tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap().unwrap();
-        assert_eq!(&got[..], b"abc");
-        fill.finish(Err(OriginError::Changed));
-        assert!(fill.wait(0, 10).await.is_err());
+    async fn read_now_answers_from_memory_only_and_a_reader_touches_a_block_once() {
+        use sf_media::ByteSource;
+        let content: Vec<u8> = (0..4000u32).map(|i| (i % 253) as u8).collect();
+        let (_dir, cache) = cache_with_file(&content, CacheConfig { read_ahead_blocks: 0, ..config(1000, 1 << 20) });
+        let object = cache.open("sub/a.bin").await.unwrap();
+        assert!(object.read_now(0, 10).is_none(), "block 0 is not in memory yet");
+        object.read_range(0, 10).await.unwrap();
+        let hits = || cache.store().stats().hits.load(Ordering::Relaxed);
+        let before = hits();
+        for offset in 0..100 {
+            let got = object.read_now(offset * 9, 9).unwrap().unwrap();
+            assert_eq!(&got[..], &content[offset as usize * 9..offset as usize * 9 + 9]);
+        }
+        assert_eq!(hits() - before, 1, "one use of the block for a hundred reads");
+        assert!(object.read_now(995, 10).is_none(), "across two blocks");
+        assert!(object.read_now(3000, 10).is_none(), "block 3 was never read");
+        assert_eq!(object.read_now(5000, 10).unwrap().unwrap().len(), 0, "past the end");
+        // Another reader of the same block counts as another use.
+        let other = cache.open("sub/a.bin").await.unwrap();
+        assert_eq!(&other.read_now(1, 2).unwrap().unwrap()[..], &content[1..3]);
+        assert_eq!(hits() - before, 2);
     }
 }

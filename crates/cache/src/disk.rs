@@ -1,9 +1,12 @@
 //! The disk tier: one file per block under `<dir>/blocks/xx/<hash>.blk`, and one small
 //! record per object under `<dir>/objects/xx/<hash>.obj` (its version and freshness, so a
-//! restarted server serves cached media without asking the origin first).
+//! restarted server serves cached media without asking the origin first). Blocks of all
+//! origins share the tier and its bound; every name and record includes the origin's
+//! namespace, and reads check it, so a directory reused with another origin serves none of
+//! the first one's bytes.
 //!
-//! A block file is a header (magic, key, version, block index, length, CRC-32 of the data,
-//! CRC-32 of the header) followed by the data. Files are written to a temporary name and
+//! A block file is a header (magic, block index, length, CRC-32 of the data, namespace,
+//! key, version, CRC-32 of the header) followed by the data. Files are written to a temporary name and
 //! renamed, so a crash leaves either the old state or a whole file; a file torn anyway (no
 //! fsync) or corrupted later fails its checks on read and is dropped, never served.
 
@@ -17,13 +20,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::block_cache::{BlockKey, CacheStats};
+use crate::block_cache::BlockKey;
 use crate::origin::ObjectMeta;
 use crate::slru::Slru;
+use crate::stats::CacheStats;
 
-const BLOCK_MAGIC: &[u8; 8] = b"SFBLK\0\0\x01";
-const OBJECT_MAGIC: &[u8; 8] = b"SFOBJ\0\0\x01";
-/// Keys, versions and Cache-Control values longer than this are not stored.
+// Version 2 added the namespace; files of version 1 fail their checks and are dropped.
+const BLOCK_MAGIC: &[u8; 8] = b"SFBLK\0\0\x02";
+const OBJECT_MAGIC: &[u8; 8] = b"SFOBJ\0\0\x02";
+/// Namespaces, keys, versions and Cache-Control values longer than this are not stored.
 const MAX_FIELD: usize = 4096;
 /// Startup indexes at most this many block files; the rest are deleted.
 const MAX_FILES: usize = 2_000_000;
@@ -70,7 +75,17 @@ fn hash_name(parts: &[&[u8]]) -> String {
 }
 
 fn block_name(key: &BlockKey) -> String {
-    hash_name(&[key.key.as_bytes(), key.version.as_bytes(), &key.index.to_le_bytes()])
+    let object = &key.object;
+    hash_name(&[
+        object.namespace.as_bytes(),
+        object.key.as_bytes(),
+        object.version.as_bytes(),
+        &key.index.to_le_bytes(),
+    ])
+}
+
+fn object_name(namespace: &str, key: &str) -> String {
+    hash_name(&[namespace.as_bytes(), key.as_bytes()])
 }
 
 impl DiskTier {
@@ -146,7 +161,7 @@ impl DiskTier {
                 let vanished = problem.kind() == io::ErrorKind::NotFound;
                 if !vanished {
                     stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(key = %key.key, block = key.index, error = %problem, "disk cache block damaged; fetching it again");
+                    tracing::warn!(key = %key.object.key, block = key.index, error = %problem, "disk cache block damaged; fetching it again");
                     let _ = fs::remove_file(shard_path(&self.blocks_dir, &name, "blk"));
                 }
                 self.index.lock().expect("disk index").remove(&name);
@@ -174,23 +189,23 @@ impl DiskTier {
                 }
                 Err(error) => {
                     stats2.disk_write_errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(key = %key.key, block = key.index, %error, "cannot write disk cache block");
+                    tracing::warn!(key = %key.object.key, block = key.index, %error, "cannot write disk cache block");
                 }
             }
         })
         .await;
     }
 
-    /// The stored record of `key`, if any and intact.
-    pub(crate) async fn load_object(&self, key: &str) -> Option<ObjectRecord> {
-        let path = shard_path(&self.objects_dir, &hash_name(&[key.as_bytes()]), "obj");
-        let key = key.to_owned();
-        tokio::task::spawn_blocking(move || read_object_file(&path, &key).ok()).await.ok().flatten()
+    /// The stored record of `key` of the origin `namespace`, if any and intact.
+    pub(crate) async fn load_object(&self, namespace: &str, key: &str) -> Option<ObjectRecord> {
+        let path = shard_path(&self.objects_dir, &object_name(namespace, key), "obj");
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        tokio::task::spawn_blocking(move || read_object_file(&path, &namespace, &key).ok()).await.ok().flatten()
     }
 
-    pub(crate) async fn store_object(&self, key: &str, record: &ObjectRecord) {
-        let path = shard_path(&self.objects_dir, &hash_name(&[key.as_bytes()]), "obj");
-        let bytes = encode_object(key, record);
+    pub(crate) async fn store_object(&self, namespace: &str, key: &str, record: &ObjectRecord) {
+        let path = shard_path(&self.objects_dir, &object_name(namespace, key), "obj");
+        let bytes = encode_object(namespace, key, record);
         let Some(bytes) = bytes else { return };
         let _ = tokio::task::spawn_blocking(move || {
             if let Err(error) = write_atomically(&path, &[&bytes]) {
@@ -200,8 +215,8 @@ impl DiskTier {
         .await;
     }
 
-    pub(crate) async fn forget_object(&self, key: &str) {
-        let path = shard_path(&self.objects_dir, &hash_name(&[key.as_bytes()]), "obj");
+    pub(crate) async fn forget_object(&self, namespace: &str, key: &str) {
+        let path = shard_path(&self.objects_dir, &object_name(namespace, key), "obj");
         let _ = tokio::task::spawn_blocking(move || fs::remove_file(path)).await;
     }
 }
@@ -242,20 +257,23 @@ fn put_field(out: &mut Vec<u8>, field: &[u8]) {
 }
 
 fn block_header(key: &BlockKey, data: &[u8]) -> Vec<u8> {
-    let mut header = Vec::with_capacity(64 + key.key.len() + key.version.len());
+    let object = &key.object;
+    let mut header = Vec::with_capacity(64 + object.namespace.len() + object.key.len() + object.version.len());
     header.extend_from_slice(BLOCK_MAGIC);
     header.extend_from_slice(&key.index.to_le_bytes());
     header.extend_from_slice(&(data.len() as u64).to_le_bytes());
     header.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
-    put_field(&mut header, key.key.as_bytes());
-    put_field(&mut header, key.version.as_bytes());
+    put_field(&mut header, object.namespace.as_bytes());
+    put_field(&mut header, object.key.as_bytes());
+    put_field(&mut header, object.version.as_bytes());
     let crc = crc32fast::hash(&header);
     header.extend_from_slice(&crc.to_le_bytes());
     header
 }
 
 fn write_block_file(path: &Path, key: &BlockKey, data: &[u8]) -> io::Result<u64> {
-    if key.key.len() > MAX_FIELD || key.version.len() > MAX_FIELD {
+    let object = &key.object;
+    if object.namespace.len() > MAX_FIELD || object.key.len() > MAX_FIELD || object.version.len() > MAX_FIELD {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "key or version too long for the disk cache"));
     }
     let header = block_header(key, data);
@@ -309,6 +327,7 @@ fn read_block_file(path: &Path, key: &BlockKey) -> io::Result<Bytes> {
     let index = cur.u64()?;
     let data_len = cur.u64()?;
     let data_crc = cur.u32()?;
+    let stored_namespace = cur.field()?;
     let stored_key = cur.field()?;
     let stored_version = cur.field()?;
     let header_len = all.len() - cur.0.len();
@@ -316,7 +335,12 @@ fn read_block_file(path: &Path, key: &BlockKey) -> io::Result<Bytes> {
     if crc32fast::hash(&all[..header_len]) != header_crc {
         return Err(invalid("header checksum mismatch"));
     }
-    if index != key.index || stored_key != key.key.as_bytes() || stored_version != key.version.as_bytes() {
+    let object = &key.object;
+    if index != key.index
+        || stored_namespace != object.namespace.as_bytes()
+        || stored_key != object.key.as_bytes()
+        || stored_version != object.version.as_bytes()
+    {
         return Err(invalid("block file belongs to another block"));
     }
     if cur.0.len() as u64 != data_len {
@@ -333,9 +357,10 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-fn encode_object(key: &str, record: &ObjectRecord) -> Option<Vec<u8>> {
+fn encode_object(namespace: &str, key: &str, record: &ObjectRecord) -> Option<Vec<u8>> {
     let cache_control = record.meta.cache_control.as_deref().unwrap_or("");
-    if key.len() > MAX_FIELD || record.meta.version.len() > MAX_FIELD || cache_control.len() > MAX_FIELD {
+    let fields = [namespace, key, &record.meta.version, cache_control];
+    if fields.iter().any(|field| field.len() > MAX_FIELD) {
         return None;
     }
     let mut out = Vec::new();
@@ -343,6 +368,7 @@ fn encode_object(key: &str, record: &ObjectRecord) -> Option<Vec<u8>> {
     out.extend_from_slice(&record.meta.size.to_le_bytes());
     out.extend_from_slice(&unix(record.fresh_until).to_le_bytes());
     out.push(u8::from(record.meta.cache_control.is_some()));
+    put_field(&mut out, namespace.as_bytes());
     put_field(&mut out, key.as_bytes());
     put_field(&mut out, record.meta.version.as_bytes());
     put_field(&mut out, cache_control.as_bytes());
@@ -351,9 +377,9 @@ fn encode_object(key: &str, record: &ObjectRecord) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn read_object_file(path: &Path, key: &str) -> io::Result<ObjectRecord> {
+fn read_object_file(path: &Path, namespace: &str, key: &str) -> io::Result<ObjectRecord> {
     let all = fs::read(path)?;
-    if all.len() < 4 || all.len() > 4 * MAX_FIELD + 64 {
+    if all.len() < 4 || all.len() > 5 * MAX_FIELD + 64 {
         return Err(invalid("bad object record size"));
     }
     let (body, crc) = all.split_at(all.len() - 4);
@@ -367,10 +393,11 @@ fn read_object_file(path: &Path, key: &str) -> io::Result<ObjectRecord> {
     let size = cur.u64()?;
     let fresh_until = UNIX_EPOCH + Duration::from_secs(cur.u64()?);
     let has_cache_control = cur.take(1)?[0] == 1;
+    let stored_namespace = cur.field()?;
     let stored_key = cur.field()?;
     let version = String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("version not UTF-8"))?;
     let cache_control = String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("not UTF-8"))?;
-    if stored_key != key.as_bytes() {
+    if stored_namespace != namespace.as_bytes() || stored_key != key.as_bytes() {
         return Err(invalid("record of another object"));
     }
     Ok(ObjectRecord {
@@ -383,8 +410,14 @@ fn read_object_file(path: &Path, key: &str) -> io::Result<ObjectRecord> {
 mod tests {
     use super::*;
 
+    use crate::block_cache::ObjectId;
+
+    fn key_in(namespace: &str, version: &str, index: u64) -> BlockKey {
+        BlockKey { object: Arc::new(ObjectId::new(namespace.into(), "a/b.mp4", version)), index }
+    }
+
     fn key(index: u64) -> BlockKey {
-        BlockKey { key: "a/b.mp4".into(), version: "\"etag1\"".into(), index }
+        key_in("s3:http://one/media/", "\"etag1\"", index)
     }
 
     #[test]
@@ -396,8 +429,9 @@ mod tests {
         assert_eq!(&read_block_file(&path, &key(3)).unwrap()[..], &data[..]);
         // Another block or version never reads as this one.
         assert!(read_block_file(&path, &key(4)).is_err());
-        let other = BlockKey { version: "\"etag2\"".into(), ..key(3) };
-        assert!(read_block_file(&path, &other).is_err());
+        assert!(read_block_file(&path, &key_in("s3:http://one/media/", "\"etag2\"", 3)).is_err());
+        // Nor does the same key and version of another origin.
+        assert!(read_block_file(&path, &key_in("s3:http://two/media/", "\"etag1\"", 3)).is_err());
         // A flipped data byte, a flipped header byte, a torn tail.
         let good = fs::read(&path).unwrap();
         for damage in [good.len() - 10, 12, 30] {
@@ -420,8 +454,9 @@ mod tests {
             meta: ObjectMeta { size: 42, version: "\"v\"".into(), cache_control: Some("max-age=7200".into()) },
             fresh_until: UNIX_EPOCH + Duration::from_secs(1_900_000_000),
         };
-        fs::write(&path, encode_object("k", &record).unwrap()).unwrap();
-        assert_eq!(read_object_file(&path, "k").unwrap(), record);
-        assert!(read_object_file(&path, "other").is_err());
+        fs::write(&path, encode_object("local:/a", "k", &record).unwrap()).unwrap();
+        assert_eq!(read_object_file(&path, "local:/a", "k").unwrap(), record);
+        assert!(read_object_file(&path, "local:/a", "other").is_err());
+        assert!(read_object_file(&path, "local:/b", "k").is_err(), "a record of another origin");
     }
 }

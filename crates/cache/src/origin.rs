@@ -92,14 +92,19 @@ impl Origin {
         matches!(self, Origin::Local(_))
     }
 
-    /// For a remote origin: the first `len` bytes of the current version of `key`, its ETag
-    /// and size (see `S3Origin::fetch_first_block`). `None` where it saves nothing (a local
-    /// directory has no round trip to save) or on any failure: it is only a head start.
-    pub(crate) async fn first_block(&self, key: &str, len: u64) -> Option<(Bytes, String, u64)> {
+    /// The origin's identity in cache keys and disk records: two origins never share
+    /// cached bytes, and a cache directory reused with another origin serves none of the
+    /// first one's (`s3:ENDPOINT/BUCKET/PREFIX`, `local:/canonical/dir`).
+    pub fn namespace(&self) -> String {
         match self {
-            Origin::Local(_) => None,
-            Origin::S3(s3) => s3.fetch_first_block(key, len).await.ok(),
+            Origin::Local(local) => format!("local:{}", local.canonical.display()),
+            Origin::S3(s3) => s3.namespace(),
         }
+    }
+
+    /// Whether one request can tell which of several keys exist (an S3 LIST).
+    pub(crate) fn can_list(&self) -> bool {
+        matches!(self, Origin::S3(_))
     }
 
     pub async fn head(&self, key: &str) -> Result<ObjectMeta, OriginError> {
@@ -109,11 +114,23 @@ impl Origin {
         }
     }
 
-    /// Bytes `[start, end)` of version `meta` of `key` (clipped to the object's end).
-    pub async fn get_range(&self, key: &str, meta: &ObjectMeta, start: u64, end: u64) -> Result<Bytes, OriginError> {
-        let mut out = BytesMut::new();
-        self.fetch_range(key, meta, start, end, |chunk| out.extend_from_slice(&chunk)).await?;
-        Ok(out.freeze())
+    /// The first look at an object not known yet: what a HEAD tells, and, from a remote
+    /// origin, its first `len` bytes with it (see `S3Origin::first_look`). A missing object
+    /// costs a remote origin at most two requests.
+    pub(crate) async fn first_look(&self, key: &str, len: u64) -> Result<(ObjectMeta, Option<Bytes>), OriginError> {
+        match self {
+            Origin::Local(local) => local.head(key).await.map(|meta| (meta, None)),
+            Origin::S3(s3) => s3.first_look(key, len).await,
+        }
+    }
+
+    /// Which of `keys` exist, by one listing; `None` when the origin cannot tell in one
+    /// request (it cannot list, or the listing was too long).
+    pub(crate) async fn list_existing(&self, keys: &[&str]) -> Result<Option<Vec<bool>>, OriginError> {
+        match self {
+            Origin::Local(_) => Ok(None),
+            Origin::S3(s3) => s3.list_existing(keys).await,
+        }
     }
 
     /// Streams bytes `[start, end)` of version `meta` of `key` into `sink` as they arrive.
@@ -148,11 +165,16 @@ pub(crate) fn safe_key(key: &str) -> bool {
 #[derive(Debug)]
 pub struct LocalOrigin {
     root: PathBuf,
+    /// The root's canonical path where it has one (so the same directory named two ways is
+    /// one origin in the cache).
+    canonical: PathBuf,
 }
 
 impl LocalOrigin {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalOrigin { root: root.into() }
+        let root = root.into();
+        let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        LocalOrigin { root, canonical }
     }
 
     /// The file for `key`, refusing anything that could leave the root.

@@ -2,14 +2,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::client::{HttpError, HttpErrorKind};
+use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path;
-use object_store::{Attribute, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, RetryConfig};
+use object_store::{
+    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, RetryConfig,
+};
 
 use crate::origin::{ObjectMeta, OriginError, OriginSpecError, safe_key};
 
@@ -80,6 +83,8 @@ pub struct S3Origin {
     store: Arc<AmazonS3>,
     /// For presigned HEADs (see [`S3Origin::expires`]).
     http: reqwest::Client,
+    /// Where requests go (for the origin's identity in cache keys).
+    endpoint: String,
     bucket: String,
     prefix: String,
     max_retries: usize,
@@ -134,6 +139,7 @@ impl S3Origin {
         if settings.anonymous {
             builder = builder.with_skip_signature(true);
         }
+        let endpoint = endpoint_of(&builder);
         let options = ClientOptions::new()
             .with_allow_http(true)
             .with_timeout(settings.request_timeout)
@@ -162,6 +168,7 @@ impl S3Origin {
         Ok(S3Origin {
             store: Arc::new(store),
             http,
+            endpoint,
             bucket: bucket.to_owned(),
             prefix,
             max_retries: settings.max_retries,
@@ -174,6 +181,11 @@ impl S3Origin {
         } else {
             format!("s3://{}/{}", self.bucket, self.prefix)
         }
+    }
+
+    /// `s3:ENDPOINT/BUCKET/PREFIX`: the same bucket name at two endpoints is two origins.
+    pub(crate) fn namespace(&self) -> String {
+        format!("s3:{}/{}/{}", self.endpoint, self.bucket, self.prefix)
     }
 
     fn path(&self, key: &str) -> Result<Path, OriginError> {
@@ -192,25 +204,68 @@ impl S3Origin {
         // same time (best effort; only used when Cache-Control gives no max-age).
         let (result, expires) = tokio::join!(self.store.get_opts(&path, options), self.expires(&path));
         let result = result.map_err(|e| self.error(e))?;
-        let meta = &result.meta;
-        let version = match &meta.e_tag {
-            Some(etag) => etag.clone(),
-            None => format!("{}-{:x}", meta.last_modified.timestamp_nanos_opt().unwrap_or(0), meta.size),
-        };
-        let mut cache_control = result.attributes.get(&Attribute::CacheControl).map(|v| v.as_ref().to_owned());
-        // CloudFront: max-age wins over Expires. Otherwise Expires, taken relative to now, is
-        // the same as a max-age (the freshness rules then apply their floor).
-        if cache_control.as_deref().and_then(crate::freshness::max_age).is_none()
-            && let Some(expires) = expires
-        {
-            let seconds = expires.duration_since(std::time::SystemTime::now()).unwrap_or_default().as_secs();
-            let directive = format!("max-age={seconds}");
-            cache_control = Some(match cache_control {
-                Some(cc) if !cc.trim().is_empty() => format!("{cc}, {directive}"),
-                _ => directive,
-            });
+        Ok(object_meta(&result.meta, &result.attributes, expires))
+    }
+
+    /// The first look at `key`: a GET of its first `len` bytes, which tells what a HEAD
+    /// would (size, ETag, Cache-Control) and brings the block every reader needs first,
+    /// beside the presigned HEAD that reads `Expires`. A missing object costs these two
+    /// requests and no more. Where the GET cannot serve as a HEAD (an empty object, a store
+    /// without ranges), a HEAD follows.
+    pub(crate) async fn first_look(&self, key: &str, len: u64) -> Result<(ObjectMeta, Option<Bytes>), OriginError> {
+        let path = self.path(key)?;
+        let (first_block, expires) = tokio::join!(self.first_block(&path, len), self.expires(&path));
+        match first_block {
+            Ok((meta, attributes, block)) => Ok((object_meta(&meta, &attributes, expires), Some(block))),
+            Err(FirstBlockError::Origin(error)) => Err(error),
+            Err(FirstBlockError::Unusable) => self.head(key).await.map(|meta| (meta, None)),
         }
-        Ok(ObjectMeta { size: meta.size, version, cache_control })
+    }
+
+    async fn first_block(
+        &self,
+        path: &Path,
+        len: u64,
+    ) -> Result<(object_store::ObjectMeta, Attributes, Bytes), FirstBlockError> {
+        let options = GetOptions { range: Some(GetRange::Bounded(0..len)), ..GetOptions::default() };
+        let result = match self.store.get_opts(path, options).await {
+            Ok(result) => result,
+            // Range Not Satisfiable: an empty object.
+            Err(error) if error.to_string().contains("status code: 416") => return Err(FirstBlockError::Unusable),
+            Err(error) => return Err(FirstBlockError::Origin(self.error(error))),
+        };
+        if result.range != (0..len.min(result.meta.size)) {
+            return Err(FirstBlockError::Unusable);
+        }
+        let (meta, attributes) = (result.meta.clone(), result.attributes.clone());
+        let block = result.bytes().await.map_err(|e| FirstBlockError::Origin(self.error(e)))?;
+        Ok((meta, attributes, block))
+    }
+
+    /// Which of `keys` exist, from one LIST of their common prefix (`name.` for the
+    /// candidates of `mp4:name`; S3 prefixes need not end at a `/`). `None` when the listing
+    /// does not fit in one page: then it tells nothing for sure.
+    pub(crate) async fn list_existing(&self, keys: &[&str]) -> Result<Option<Vec<bool>>, OriginError> {
+        /// Objects one LIST may return; a name rarely has more than a few.
+        const MAX_KEYS: usize = 200;
+        let paths: Vec<Option<Path>> = keys.iter().map(|key| self.path(key).ok()).collect();
+        let names: Vec<&str> = paths.iter().flatten().map(|p| p.as_ref()).collect();
+        if names.is_empty() {
+            return Ok(Some(vec![false; keys.len()]));
+        }
+        let prefix = common_prefix(&names);
+        let options = PaginatedListOptions {
+            delimiter: Some("/".into()),
+            max_keys: Some(MAX_KEYS),
+            ..PaginatedListOptions::default()
+        };
+        let page = self.store.list_paginated(Some(prefix), options).await.map_err(|e| self.error(e))?;
+        if page.page_token.is_some() {
+            return Ok(None);
+        }
+        let listed: std::collections::HashSet<&str> =
+            page.result.objects.iter().map(|object| object.location.as_ref()).collect();
+        Ok(Some(paths.iter().map(|path| path.as_ref().is_some_and(|p| listed.contains(p.as_ref()))).collect()))
     }
 
     pub(crate) async fn fetch_range<F: FnMut(Bytes)>(
@@ -260,23 +315,6 @@ impl S3Origin {
         httpdate::parse_http_date(value).ok()
     }
 
-    /// The first `len` bytes of whatever version of `key` is current, with that version's
-    /// ETag and size. A cold open sends this beside its HEAD, so the first block (which
-    /// every reader needs first) costs no round trip of its own.
-    pub(crate) async fn fetch_first_block(&self, key: &str, len: u64) -> Result<(Bytes, String, u64), OriginError> {
-        let path = self.path(key)?;
-        let options = GetOptions { range: Some(GetRange::Bounded(0..len)), ..GetOptions::default() };
-        let result = self.store.get_opts(&path, options).await.map_err(|e| self.error(e))?;
-        // Without an ETag the block could not be tied to the HEAD's version.
-        let etag = result.meta.e_tag.clone().ok_or(OriginError::Changed)?;
-        let size = result.meta.size;
-        if result.range != (0..len.min(size)) {
-            return Err(OriginError::Changed);
-        }
-        let bytes = result.bytes().await.map_err(|e| self.error(e))?;
-        Ok((bytes, etag, size))
-    }
-
     /// A clear, short description of an object_store error.
     fn error(&self, error: object_store::Error) -> OriginError {
         use object_store::Error as E;
@@ -313,5 +351,74 @@ impl S3Origin {
         });
         tracing::debug!(origin = %self.describe(), error = %text, "origin request failed");
         OriginError::Failed(format!("origin {}: {reason}", self.describe()))
+    }
+}
+
+/// Why a first-block GET gave no first look.
+enum FirstBlockError {
+    /// The origin's answer (not found, access denied, failing).
+    Origin(OriginError),
+    /// The object is there but the answer cannot stand for a HEAD.
+    Unusable,
+}
+
+/// What the cache keeps of an object's metadata. `Expires` (from a presigned HEAD) counts
+/// only where Cache-Control gives no max-age.
+fn object_meta(meta: &object_store::ObjectMeta, attributes: &Attributes, expires: Option<SystemTime>) -> ObjectMeta {
+    let version = match &meta.e_tag {
+        Some(etag) => etag.clone(),
+        None => format!("{}-{:x}", meta.last_modified.timestamp_nanos_opt().unwrap_or(0), meta.size),
+    };
+    let mut cache_control = attributes.get(&Attribute::CacheControl).map(|v| v.as_ref().to_owned());
+    // CloudFront: max-age wins over Expires. Otherwise Expires, taken relative to now, is
+    // the same as a max-age (the freshness rules then apply their floor).
+    if cache_control.as_deref().and_then(crate::freshness::max_age).is_none()
+        && let Some(expires) = expires
+    {
+        let seconds = expires.duration_since(SystemTime::now()).unwrap_or_default().as_secs();
+        let directive = format!("max-age={seconds}");
+        cache_control = Some(match cache_control {
+            Some(cc) if !cc.trim().is_empty() => format!("{cc}, {directive}"),
+            _ => directive,
+        });
+    }
+    ObjectMeta { size: meta.size, version, cache_control }
+}
+
+/// The endpoint requests go to, as the builder will use it.
+fn endpoint_of(builder: &AmazonS3Builder) -> String {
+    use object_store::aws::AmazonS3ConfigKey as Key;
+    let explicit = builder.get_config_value(&Key::S3Endpoint).or_else(|| builder.get_config_value(&Key::Endpoint));
+    let endpoint = explicit.unwrap_or_else(|| {
+        let region = builder.get_config_value(&Key::Region).unwrap_or_else(|| "us-east-1".to_owned());
+        format!("https://s3.{region}.amazonaws.com")
+    });
+    endpoint.trim_end_matches('/').to_owned()
+}
+
+/// The longest common prefix of `names`, cut at a character boundary.
+fn common_prefix<'a>(names: &[&'a str]) -> &'a str {
+    let Some((first, rest)) = names.split_first() else {
+        return "";
+    };
+    let mut len = rest
+        .iter()
+        .fold(first.len(), |len, name| first.bytes().zip(name.bytes()).take(len).take_while(|(a, b)| a == b).count());
+    while !first.is_char_boundary(len) {
+        len -= 1;
+    }
+    &first[..len]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_prefixes() {
+        assert_eq!(common_prefix(&["vod/a.mp4", "vod/a.f4v", "vod/a.m4v"]), "vod/a.");
+        assert_eq!(common_prefix(&["x.mp4"]), "x.mp4");
+        assert_eq!(common_prefix(&["é.mp4", "è.mp4"]), "");
+        assert_eq!(common_prefix(&[]), "");
     }
 }

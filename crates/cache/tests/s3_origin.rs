@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use sf_cache::{CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, OriginError, S3Origin, S3Settings};
+use sf_cache::{
+    CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, OriginCache, OriginError, S3Origin, S3Settings,
+};
 use sf_testkit::{ACCESS_KEY, BUCKET, REGION, S3Server, SECRET_KEY};
 use tokio::net::TcpListener;
 
@@ -53,6 +55,11 @@ fn config(block_size: u64) -> CacheConfig {
     CacheConfig { block_size, memory_bytes: 64 << 20, ..CacheConfig::default() }
 }
 
+/// A cache of its own in front of `origin`.
+fn cache_for(origin: Origin, config: CacheConfig) -> Arc<OriginCache> {
+    EdgeCache::try_new(config).unwrap().origin_cache(origin)
+}
+
 fn stat(v: &AtomicU64) -> u64 {
     v.load(Ordering::SeqCst)
 }
@@ -62,11 +69,11 @@ async fn signatures_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let server = S3Server::start(dir.path());
     server.put("a.flv", b"hello");
-    let good = EdgeCache::new(origin(&server), config(1024));
+    let good = cache_for(origin(&server), config(1024));
     let object = good.open("a.flv").await.unwrap();
     assert_eq!(&object.read_range(0, 100).await.unwrap()[..], b"hello");
     let bad = Origin::S3(S3Origin::new(BUCKET, "", &settings(&server, "wrong-secret")).unwrap());
-    let bad = EdgeCache::new(bad, config(1024));
+    let bad = cache_for(bad, config(1024));
     let error = bad.open("a.flv").await.unwrap_err();
     assert!(matches!(error, OriginError::AccessDenied), "{error:?}");
     assert!(matches!(good.open("missing.flv").await, Err(OriginError::NotFound)));
@@ -80,7 +87,7 @@ async fn exact_bytes_for_arbitrary_ranges_and_prefixes() {
     server.put("videos/clip.mp4", &data);
     let origin = Origin::S3(S3Origin::new(BUCKET, "videos", &settings(&server, SECRET_KEY)).unwrap());
     assert_eq!(origin.describe(), format!("s3://{BUCKET}/videos"));
-    let cache = EdgeCache::new(origin, config(65_536));
+    let cache = cache_for(origin, config(65_536));
     let object = cache.open("clip.mp4").await.unwrap();
     assert_eq!(object.meta().size, data.len() as u64);
     let mut x = 7u64;
@@ -103,7 +110,7 @@ async fn twelve_concurrent_cold_readers_fetch_each_block_once() {
     let server = S3Server::start(dir.path());
     let data = content(10 * 65_536 - 100, 2);
     server.put("a.mp4", &data);
-    let cache = EdgeCache::new(origin(&server), config(65_536));
+    let cache = cache_for(origin(&server), config(65_536));
     let mut tasks = Vec::new();
     for _ in 0..12 {
         let cache = Arc::clone(&cache);
@@ -123,9 +130,9 @@ async fn twelve_concurrent_cold_readers_fetch_each_block_once() {
         assert!(task.await.unwrap() == data);
     }
     assert_eq!(server.gets(), 10, "one GET per block");
-    assert_eq!(stat(&cache.stats().origin_fetches), 10);
-    assert_eq!(stat(&cache.stats().origin_bytes), data.len() as u64);
-    assert!(stat(&cache.stats().single_flight_joins) > 0);
+    assert_eq!(stat(&cache.store().stats().origin_fetches), 10);
+    assert_eq!(stat(&cache.store().stats().origin_bytes), data.len() as u64);
+    assert!(stat(&cache.store().stats().single_flight_joins) > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,13 +145,13 @@ async fn a_read_in_the_middle_of_a_large_object_fetches_a_small_fraction() {
     let file = std::fs::File::create(server.bucket_dir().join("big.flv")).unwrap();
     file.set_len(size).unwrap();
     server.set_etag("big.flv", "big-1");
-    let cache = EdgeCache::new(origin(&server), config(1 << 20));
+    let cache = cache_for(origin(&server), config(1 << 20));
     let object = cache.open("big.flv").await.unwrap();
     assert_eq!(object.meta().size, size);
     let got = object.read_range(size / 2 + 12_345, 4096).await.unwrap();
     assert_eq!(got.len(), 4096);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let fetched = stat(&cache.stats().origin_bytes);
+    let fetched = stat(&cache.store().stats().origin_bytes);
     let asked = server.get_bytes_asked();
     assert!(fetched <= 3 << 20 && asked <= 3 << 20, "fetched {fetched}, asked {asked} of {size}");
 }
@@ -160,7 +167,7 @@ async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
     cfg.read_ahead_blocks = 0;
     cfg.freshness =
         Freshness { default_ttl: Duration::from_millis(500), min_ttl: Duration::ZERO, ..Freshness::default() };
-    let cache = EdgeCache::new(origin(&server), cfg);
+    let cache = cache_for(origin(&server), cfg);
     let object = cache.open("a.flv").await.unwrap();
     assert_eq!(&object.read_range(0, 8192).await.unwrap()[..], &data[..8192]);
 
@@ -182,15 +189,16 @@ async fn origin_down_cached_media_plays_uncached_fails_fast_then_recovers() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     let stale = cache.open("a.flv").await.unwrap();
     assert_eq!(&stale.read_range(0, 10).await.unwrap()[..], &data[..10]);
-    assert_eq!(stat(&cache.stats().stale_serves), 1);
-    assert!(stat(&cache.stats().origin_errors) >= 3);
+    assert_eq!(stat(&cache.store().stats().stale_serves), 1);
+    assert!(stat(&cache.store().stats().origin_errors) >= 3);
 
     server.restart();
     assert_eq!(&object.read_range(20_000, 100).await.unwrap()[..], &data[20_000..20_100]);
     assert_eq!(&cache.open("b.flv").await.unwrap().read_range(0, 10).await.unwrap()[..], b"other");
 }
 
-async fn wait_for_disk(cache: &EdgeCache, blocks: usize) {
+async fn wait_for_disk(cache: &OriginCache, blocks: usize) {
+    let cache = cache.store();
     let deadline = Instant::now() + Duration::from_secs(10);
     while cache.disk_blocks() < blocks {
         assert!(Instant::now() < deadline, "disk has {} blocks, want {blocks}", cache.disk_blocks());
@@ -225,7 +233,7 @@ async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
     let mut cfg = config(4096);
     cfg.disk = Some(DiskConfig::under_data_dir(data_dir.path(), 1 << 20));
     {
-        let cache = EdgeCache::try_new(origin(&server), cfg.clone()).unwrap();
+        let cache = cache_for(origin(&server), cfg.clone());
         let object = cache.open("a.mp4").await.unwrap();
         assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
         wait_for_disk(&cache, 7).await;
@@ -233,11 +241,11 @@ async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
 
     // A new cache over the same directory: no origin request at all.
     let before = requests(&server);
-    let cache = EdgeCache::try_new(origin(&server), cfg.clone()).unwrap();
+    let cache = cache_for(origin(&server), cfg.clone());
     let object = cache.open("a.mp4").await.unwrap();
     assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
     assert_eq!(requests(&server), before, "served from disk");
-    assert_eq!(stat(&cache.stats().disk_hits), 7);
+    assert_eq!(stat(&cache.store().stats().disk_hits), 7);
     drop(cache);
 
     // Damage one block file and tear another: both are detected and fetched again.
@@ -250,10 +258,10 @@ async fn disk_tier_survives_restart_and_damaged_blocks_are_fetched_again() {
     let torn = std::fs::read(&files[1]).unwrap();
     std::fs::write(&files[1], &torn[..torn.len() / 2]).unwrap();
     let before = server.gets();
-    let cache = EdgeCache::try_new(origin(&server), cfg).unwrap();
+    let cache = cache_for(origin(&server), cfg);
     let object = cache.open("a.mp4").await.unwrap();
     assert_eq!(&object.read_range(0, 1 << 20).await.unwrap()[..], &data[..]);
-    assert_eq!(stat(&cache.stats().disk_corrupt), 2);
+    assert_eq!(stat(&cache.store().stats().disk_corrupt), 2);
     assert_eq!(server.gets() - before, 2, "only the damaged blocks are fetched again");
     wait_for_disk(&cache, 7).await;
 }
@@ -270,7 +278,7 @@ async fn a_replaced_object_is_served_in_its_new_version_and_versions_never_mix()
     cfg.read_ahead_blocks = 0;
     cfg.disk = Some(DiskConfig::under_data_dir(data_dir.path(), 1 << 20));
     cfg.freshness = Freshness { default_ttl: Duration::from_secs(1), min_ttl: Duration::ZERO, ..Freshness::default() };
-    let cache = EdgeCache::try_new(origin(&server), cfg).unwrap();
+    let cache = cache_for(origin(&server), cfg);
     let first = cache.open("a.flv").await.unwrap();
     assert_eq!(&first.read_range(0, 4096).await.unwrap()[..], &old[..4096]);
 
@@ -285,7 +293,7 @@ async fn a_replaced_object_is_served_in_its_new_version_and_versions_never_mix()
     let second = cache.open("a.flv").await.unwrap();
     assert_ne!(second.meta().version, first.meta().version);
     assert_eq!(&second.read_range(0, 1 << 20).await.unwrap()[..], &new[..]);
-    assert!(stat(&cache.stats().revalidations_changed) >= 1);
+    assert!(stat(&cache.store().stats().revalidations_changed) >= 1);
     // The old handle still reads only old bytes (from cache) or fails; never new ones.
     match first.read_range(0, 4096).await {
         Ok(bytes) => assert_eq!(&bytes[..], &old[..4096]),
@@ -374,20 +382,20 @@ async fn timeouts_and_server_errors_are_reported_within_seconds() {
         ..S3Settings::default()
     };
     let started = Instant::now();
-    let silent = EdgeCache::new(Origin::S3(S3Origin::new("b", "", &settings(silent_addr)).unwrap()), config(4096));
+    let silent = cache_for(Origin::S3(S3Origin::new("b", "", &settings(silent_addr)).unwrap()), config(4096));
     let error = silent.open("a.flv").await.unwrap_err().to_string();
     assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
     assert!(error.contains("origin s3://b") && error.contains("timed out"), "{error}");
 
     let started = Instant::now();
-    let failing = EdgeCache::new(Origin::S3(S3Origin::new("b", "", &settings(failing_addr)).unwrap()), config(4096));
+    let failing = cache_for(Origin::S3(S3Origin::new("b", "", &settings(failing_addr)).unwrap()), config(4096));
     let error = failing.open("a.flv").await.unwrap_err().to_string();
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert!(error.contains("origin s3://b") && error.contains("503"), "{error}");
-    // A cold open sends three requests together: the HEAD and the first block's GET, each
-    // tried at most 1 + 2 times, and one presigned HEAD for `Expires` (never retried).
-    assert_eq!(served.load(Ordering::SeqCst), 7, "bounded retries: 2 requests × (1 + 2) + 1");
-    assert_eq!(stat(&failing.stats().origin_errors), 1);
+    // A cold open sends two requests together: the first block's GET, tried at most 1 + 2
+    // times, and one presigned HEAD for `Expires` (never retried).
+    assert_eq!(served.load(Ordering::SeqCst), 4, "bounded retries: 1 + 2 GETs + 1 HEAD");
+    assert_eq!(stat(&failing.store().stats().origin_errors), 1);
 }
 
 #[test]
@@ -423,24 +431,24 @@ async fn memory_and_disk_stay_within_bounds_under_a_stream_of_distinct_objects()
         disk: Some(DiskConfig::under_data_dir(data_dir.path(), disk_bytes)),
         ..CacheConfig::default()
     };
-    let cache = EdgeCache::try_new(Origin::Local(LocalOrigin::new(media.path())), cfg.clone()).unwrap();
+    let cache = cache_for(Origin::Local(LocalOrigin::new(media.path())), cfg.clone());
     for i in 0..40 {
         let object = cache.open(&format!("{i}.flv")).await.unwrap();
         let got = object.read_range(0, 100_000).await.unwrap();
         assert!(got == content(100_000, i));
-        assert!(cache.memory_used() <= memory_bytes, "memory {}", cache.memory_used());
+        assert!(cache.store().memory_used() <= memory_bytes, "memory {}", cache.store().memory_used());
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(cache.memory_used() <= memory_bytes);
-    assert!(cache.disk_used() <= disk_bytes, "disk {}", cache.disk_used());
+    assert!(cache.store().memory_used() <= memory_bytes);
+    assert!(cache.store().disk_used() <= disk_bytes, "disk {}", cache.store().disk_used());
     let on_disk: u64 = block_files(&data_dir.path().join("cache")).iter().map(|p| p.metadata().unwrap().len()).sum();
     assert!(on_disk <= disk_bytes, "files {on_disk}");
-    assert!(stat(&cache.stats().disk_evictions) > 0 && stat(&cache.stats().memory_evictions) > 0);
+    assert!(stat(&cache.store().stats().disk_evictions) > 0 && stat(&cache.store().stats().memory_evictions) > 0);
     drop(cache);
     // Reopening with a smaller bound trims the directory.
     let small = CacheConfig { disk: Some(DiskConfig::under_data_dir(data_dir.path(), 100_000)), ..cfg };
-    let cache = EdgeCache::try_new(Origin::Local(LocalOrigin::new(media.path())), small).unwrap();
-    assert!(cache.disk_used() <= 100_000);
+    let cache = cache_for(Origin::Local(LocalOrigin::new(media.path())), small);
+    assert!(cache.store().disk_used() <= 100_000);
     let on_disk: u64 = block_files(&data_dir.path().join("cache")).iter().map(|p| p.metadata().unwrap().len()).sum();
     assert!(on_disk <= 100_000, "files {on_disk}");
 }

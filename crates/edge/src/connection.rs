@@ -659,7 +659,7 @@ mod tests {
             session: Default::default(),
         };
         let cache = CacheConfig { memory_bytes: 0, read_ahead_blocks: 0, ..CacheConfig::default() };
-        (Edge::new(config, EdgeCache::new(Origin::Local(LocalOrigin::new(&dir)), cache)), dir)
+        (Edge::new(config, EdgeCache::new(cache).origin_cache(Origin::Local(LocalOrigin::new(&dir)))), dir)
     }
 
     fn connected(edge: &Arc<Edge>, now: Instant) -> RtmpConnection {

@@ -239,7 +239,7 @@ fn write_and_remove(path: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use sf_cache::{CacheConfig, DiskConfig, LocalOrigin, Origin};
+    use sf_cache::{CacheConfig, DiskConfig};
 
     use super::*;
 
@@ -255,9 +255,9 @@ mod tests {
         }
     }
 
-    fn cache(root: &Path, disk: Option<&Path>) -> Arc<EdgeCache> {
+    fn cache(disk: Option<&Path>) -> Arc<EdgeCache> {
         let disk = disk.map(|dir| DiskConfig { dir: dir.to_owned(), max_bytes: 1 << 20 });
-        EdgeCache::new(Origin::Local(LocalOrigin::new(root)), CacheConfig { disk, ..CacheConfig::default() })
+        EdgeCache::new(CacheConfig { disk, ..CacheConfig::default() })
     }
 
     fn check(health: &Health, name: &str) -> Result<String, String> {
@@ -269,8 +269,7 @@ mod tests {
 
     #[test]
     fn a_listener_that_ends_before_shutdown_is_a_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let health = Health::new(&config(2), &cache(dir.path(), None));
+        let health = Health::new(&config(2), &cache(None));
         let (shutdown_tx, shutdown) = watch::channel(false);
         let addr: SocketAddr = "127.0.0.1:1935".parse().unwrap();
         let first = health.register_listener(ListenerKind::Rtmp, addr, shutdown.clone());
@@ -287,7 +286,7 @@ mod tests {
         drop(first);
         assert_eq!(check(&health, "listeners"), Err("rtmp listener 127.0.0.1:1935 stopped".to_owned()));
         // Listeners that end because the server shuts down are not failures.
-        let health = Health::new(&config(1), &cache(dir.path(), None));
+        let health = Health::new(&config(1), &cache(None));
         let listener = health.register_listener(ListenerKind::Rtmp, addr, shutdown);
         shutdown_tx.send(true).unwrap();
         drop(listener);
@@ -299,7 +298,7 @@ mod tests {
     fn the_disk_check_follows_the_cache_directory() {
         let dir = tempfile::tempdir().unwrap();
         let cache_dir = dir.path().join("cache");
-        let health = Health::new(&config(0), &cache(dir.path(), Some(&cache_dir)));
+        let health = Health::new(&config(0), &cache(Some(&cache_dir)));
         assert_eq!(check(&health, "disk tier"), Ok(cache_dir.display().to_string()));
 
         std::fs::rename(&cache_dir, dir.path().join("moved")).unwrap();
@@ -317,7 +316,7 @@ mod tests {
     fn failing_block_writes_fail_the_disk_check_until_one_succeeds() {
         let dir = tempfile::tempdir().unwrap();
         let cache_dir = dir.path().join("cache");
-        let cache = cache(dir.path(), Some(&cache_dir));
+        let cache = cache(Some(&cache_dir));
         let health = Health::new(&config(0), &cache);
         let stats = cache.stats();
         stats.disk_write_errors.fetch_add(1, Ordering::Relaxed);
@@ -329,8 +328,7 @@ mod tests {
 
     #[test]
     fn without_a_disk_tier_there_is_no_disk_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let health = Health::new(&config(0), &cache(dir.path(), None));
+        let health = Health::new(&config(0), &cache(None));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let report = runtime.block_on(health.check());
         assert_eq!(report.text(), "ok\nlisteners: ok (0 accepting)\n");

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use sf_cache::EdgeCache;
+use sf_cache::OriginCache;
 use sf_rtmp::session::SessionConfig;
 use tokio::sync::watch;
 
@@ -91,14 +91,16 @@ pub struct Edge {
 }
 
 impl Edge {
-    pub fn new(config: EdgeConfig, cache: Arc<EdgeCache>) -> Arc<Self> {
+    /// The edge serving `origin` (through the cache it belongs to).
+    pub fn new(config: EdgeConfig, origin: Arc<OriginCache>) -> Arc<Self> {
         let tunnels = rtmpt::Tunnels::new(config.tunnels);
         let stats = Arc::new(Stats::default());
-        let metrics = metrics::Metrics::new(Arc::clone(&stats), Arc::clone(&cache));
-        let health = health::Health::new(&config, &cache);
+        let cache = origin.store();
+        let metrics = metrics::Metrics::new(Arc::clone(&stats), Arc::clone(cache));
+        let health = health::Health::new(&config, cache);
         Arc::new(Edge {
             config,
-            library: library::Library::new(cache),
+            library: library::Library::new(origin),
             stats,
             metrics,
             health,

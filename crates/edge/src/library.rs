@@ -1,10 +1,10 @@
 //! The media library: opening objects through the edge cache and keeping their parsed
 //! indexes, built once per object version and shared by every viewer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use sf_cache::{EdgeCache, ObjectHandle, OriginError};
+use sf_cache::{EdgeCache, ObjectHandle, OriginCache, OriginError};
 use sf_media::{Format, MediaError, MediaIndex, SourceError};
 use tokio::sync::OnceCell;
 
@@ -44,46 +44,79 @@ impl OpenError {
 type IndexKey = (String, String);
 type IndexCell = Arc<OnceCell<Arc<MediaIndex>>>;
 
+/// Parsed indexes by object version, least recently used first out.
 #[derive(Debug, Default)]
 struct Indexes {
     cells: HashMap<IndexKey, (IndexCell, u64)>,
+    /// The same entries by last use, for O(log n) eviction.
+    by_use: BTreeMap<u64, IndexKey>,
     tick: u64,
 }
 
-/// Objects and their indexes.
+impl Indexes {
+    /// The cell for `key` (a new one if none), marked as just used.
+    fn cell(&mut self, key: IndexKey) -> IndexCell {
+        self.tick += 1;
+        let tick = self.tick;
+        if let Some((cell, used)) = self.cells.get_mut(&key) {
+            self.by_use.remove(used);
+            *used = tick;
+            let cell = Arc::clone(cell);
+            self.by_use.insert(tick, key);
+            return cell;
+        }
+        if self.cells.len() >= MAX_INDEXES
+            && let Some((_, oldest)) = self.by_use.pop_first()
+        {
+            self.cells.remove(&oldest);
+        }
+        let cell = IndexCell::default();
+        self.cells.insert(key.clone(), (Arc::clone(&cell), tick));
+        self.by_use.insert(tick, key);
+        cell
+    }
+}
+
+/// Objects of one origin and their indexes.
 #[derive(Debug)]
 pub struct Library {
-    cache: Arc<EdgeCache>,
+    origin: Arc<OriginCache>,
     indexes: Mutex<Indexes>,
 }
 
 impl Library {
-    pub fn new(cache: Arc<EdgeCache>) -> Self {
-        Library { cache, indexes: Mutex::new(Indexes::default()) }
+    pub fn new(origin: Arc<OriginCache>) -> Self {
+        Library { origin, indexes: Mutex::new(Indexes::default()) }
     }
 
+    /// The shared cache (tiers and counters).
     pub fn cache(&self) -> &Arc<EdgeCache> {
-        &self.cache
+        self.origin.store()
     }
 
-    /// Opens the first candidate key that exists.
+    /// The origin this library reads.
+    pub fn origin_cache(&self) -> &Arc<OriginCache> {
+        &self.origin
+    }
+
+    /// Opens the first candidate key that exists. Unknown candidates are resolved together
+    /// (one origin request for all of them where the origin can list), and names the origin
+    /// recently did not have are answered from the cache.
     pub async fn open_first(&self, candidates: &[(String, Format)]) -> Result<OpenMedia, OpenError> {
-        for (key, format) in candidates {
-            match self.open(key, *format).await {
-                Err(OpenError::NotFound) => continue,
-                other => return other,
-            }
-        }
-        Err(OpenError::NotFound)
+        let keys: Vec<&str> = candidates.iter().map(|(key, _)| key.as_str()).collect();
+        let (at, object) = self.origin.open_first(&keys).await.map_err(origin_error)?;
+        self.with_index(object, candidates[at].1).await
     }
 
     /// Opens `key` as `format`: the object's current version and its (shared) index.
     pub async fn open(&self, key: &str, format: Format) -> Result<OpenMedia, OpenError> {
-        let object = self.cache.open(key).await.map_err(|e| match e {
-            OriginError::NotFound => OpenError::NotFound,
-            other => OpenError::Origin(other),
-        })?;
-        let cell = self.index_cell((key.to_owned(), object.meta().version.clone()));
+        let object = self.origin.open(key).await.map_err(origin_error)?;
+        self.with_index(object, format).await
+    }
+
+    async fn with_index(&self, object: ObjectHandle, format: Format) -> Result<OpenMedia, OpenError> {
+        let key = object.key().to_owned();
+        let cell = self.indexes.lock().expect("library lock").cell((key.clone(), object.meta().version.clone()));
         // Only one viewer parses; the others wait for its result. Failures are not kept, so
         // a later play tries again.
         let index = cell
@@ -94,21 +127,34 @@ impl Library {
                 other => OpenError::Media(other),
             })?
             .clone();
-        Ok(OpenMedia { key: key.to_owned(), object, index })
+        Ok(OpenMedia { key, object, index })
     }
+}
 
-    fn index_cell(&self, key: IndexKey) -> IndexCell {
-        let mut indexes = self.indexes.lock().expect("library lock");
-        indexes.tick += 1;
-        let tick = indexes.tick;
-        if indexes.cells.len() >= MAX_INDEXES && !indexes.cells.contains_key(&key) {
-            let oldest = indexes.cells.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                indexes.cells.remove(&oldest);
-            }
+fn origin_error(error: OriginError) -> OpenError {
+    match error {
+        OriginError::NotFound => OpenError::NotFound,
+        other => OpenError::Origin(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_evict_the_least_recently_used() {
+        let mut indexes = Indexes::default();
+        let key = |i: usize| (format!("{i}.flv"), "v".to_owned());
+        let first = indexes.cell(key(0));
+        for i in 1..MAX_INDEXES {
+            indexes.cell(key(i));
         }
-        let entry = indexes.cells.entry(key).or_insert_with(|| (Arc::new(OnceCell::new()), tick));
-        entry.1 = tick;
-        Arc::clone(&entry.0)
+        // Using 0 again makes 1 the least recently used.
+        assert!(Arc::ptr_eq(&first, &indexes.cell(key(0))));
+        indexes.cell(key(MAX_INDEXES));
+        assert_eq!(indexes.cells.len(), MAX_INDEXES);
+        assert_eq!(indexes.by_use.len(), MAX_INDEXES);
+        assert!(indexes.cells.contains_key(&key(0)) && !indexes.cells.contains_key(&key(1)));
     }
 }

@@ -40,7 +40,7 @@ impl Metrics {
         let origin_latency = Histogram::new(ORIGIN_LATENCY_BUCKETS);
         let observed = origin_latency.clone();
         let observer = OriginLatencyObserver::new(move |latency| observed.observe(latency.as_secs_f64()));
-        if !cache.observe_origin_latency(observer) {
+        if !cache.stats().observe_origin_latency(observer) {
             warn!("the cache already reports origin latencies to another edge; this edge's histogram stays empty");
         }
         let mut registry = Registry::default();
@@ -219,17 +219,17 @@ impl Collector for CacheCollector {
 mod tests {
     use std::collections::HashSet;
 
-    use sf_cache::{CacheConfig, LocalOrigin, Origin};
+    use sf_cache::{CacheConfig, LocalOrigin, Origin, OriginCache};
 
     use super::*;
     use crate::DEFAULT_DISTRIBUTION;
     use crate::connection::Protocol;
 
-    fn edge_metrics(origin_dir: &std::path::Path) -> (Arc<Stats>, Arc<EdgeCache>, Metrics) {
+    fn edge_metrics(origin_dir: &std::path::Path) -> (Arc<Stats>, Arc<OriginCache>, Metrics) {
         let stats = Arc::new(Stats::default());
-        let cache = EdgeCache::new(Origin::Local(LocalOrigin::new(origin_dir)), CacheConfig::default());
-        let metrics = Metrics::new(Arc::clone(&stats), Arc::clone(&cache));
-        (stats, cache, metrics)
+        let origin = EdgeCache::new(CacheConfig::default()).origin_cache(Origin::Local(LocalOrigin::new(origin_dir)));
+        let metrics = Metrics::new(Arc::clone(&stats), Arc::clone(origin.store()));
+        (stats, origin, metrics)
     }
 
     /// The value of the sample line `series` (name and labels exactly as written).

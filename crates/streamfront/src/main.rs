@@ -88,9 +88,10 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             stale_if_error: Duration::from_secs(settings.cache.stale_if_error_seconds),
             ..Freshness::default()
         },
+        negative_ttl: Duration::from_secs(settings.cache.negative_ttl_seconds),
         ..CacheConfig::default()
     };
-    let cache = match EdgeCache::try_new(origin, cache_config) {
+    let cache = match EdgeCache::try_new(cache_config) {
         Ok(cache) => cache,
         Err(message) => {
             eprintln!("streamfront: --data-dir {}: {message}", settings.data_dir.display());
@@ -114,7 +115,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         },
         session: Default::default(),
     };
-    let edge = Edge::new(config, cache);
+    let edge = Edge::new(config, cache.origin_cache(origin));
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

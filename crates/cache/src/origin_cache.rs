@@ -1,0 +1,316 @@
+//! The cache as one origin sees it: its object directory (versions and their freshness,
+//! names known to be missing), its lookups (one at a time per name, none holding a lock
+//! while the origin answers) and its handles, over the tiers every origin shares.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+use crate::block_cache::{BlockKey, EdgeCache, ObjectId, Version};
+use crate::directory::ExpiryMap;
+use crate::disk::ObjectRecord;
+use crate::handle::ObjectHandle;
+use crate::origin::{ObjectMeta, Origin, OriginError};
+use crate::single_flight::SingleFlight;
+use crate::stats::CacheStats;
+
+/// Names known to be missing that one origin remembers at most (with keys of up to a few
+/// KiB, a few tens of MiB at worst): anyone can ask for names that do not exist.
+const MAX_MISSING_NAMES: usize = 10_000;
+
+/// What the directory says of a key, before asking the origin.
+enum Known {
+    /// A version that is still fresh.
+    Fresh(Arc<Version>),
+    /// Known not to exist, for a while yet.
+    Missing,
+    /// Known but expired, or not known at all: the origin must be asked.
+    Ask,
+}
+
+/// One origin's view of an [`EdgeCache`]. Made by [`EdgeCache::origin_cache`].
+#[derive(Debug)]
+pub struct OriginCache {
+    store: Arc<EdgeCache>,
+    origin: Origin,
+    /// The origin's identity, part of every block key and disk record.
+    namespace: Arc<str>,
+    /// Versions known, until they must be revalidated.
+    versions: Mutex<ExpiryMap<SystemTime, Arc<Version>>>,
+    /// Keys the origin said it does not have, until `negative_ttl` has passed.
+    missing: Mutex<ExpiryMap<Instant, ()>>,
+    /// Lookups in progress, by key: viewers starting one cold, expired or missing object at
+    /// once cause one lookup.
+    lookups: SingleFlight<Result<Arc<Version>, OriginError>>,
+    /// LISTs in progress, by candidate set.
+    lists: SingleFlight<()>,
+    /// Set when the origin refuses LIST (an S3 policy without `s3:ListBucket`): names are
+    /// then looked up key by key.
+    list_refused: AtomicBool,
+}
+
+impl OriginCache {
+    pub(crate) fn new(store: Arc<EdgeCache>, origin: Origin) -> Arc<Self> {
+        let max_objects = store.config().max_objects;
+        Arc::new(OriginCache {
+            namespace: origin.namespace().into(),
+            store,
+            origin,
+            versions: Mutex::new(ExpiryMap::new(max_objects)),
+            missing: Mutex::new(ExpiryMap::new(max_objects.min(MAX_MISSING_NAMES))),
+            lookups: SingleFlight::default(),
+            lists: SingleFlight::default(),
+            list_refused: AtomicBool::new(false),
+        })
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The shared tiers and counters.
+    pub fn store(&self) -> &Arc<EdgeCache> {
+        &self.store
+    }
+
+    /// The origin's identity in cache keys (`s3:ENDPOINT/BUCKET/PREFIX`, `local:/dir`).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn stats(&self) -> &CacheStats {
+        self.store.stats()
+    }
+
+    /// The current version of `key` and a handle to read it. A version still fresh (by
+    /// the freshness rules) is used without asking the origin; an expired one is
+    /// revalidated; if the origin then fails, the expired version is served for up to
+    /// `stale_if_error`. A key the origin recently did not have is "not found" at once.
+    pub async fn open(self: &Arc<Self>, key: &str) -> Result<ObjectHandle, OriginError> {
+        let version = match self.known(key) {
+            Known::Fresh(version) => version,
+            Known::Missing => {
+                CacheStats::add(&self.stats().not_found_hits, 1);
+                return Err(OriginError::NotFound);
+            }
+            Known::Ask => self.lookups.run(key, self.look_up(key)).await?,
+        };
+        Ok(ObjectHandle::new(Arc::clone(self), version, self.store.next_reader()))
+    }
+
+    /// Opens the first of `keys` that exists, and says which it was. When the first keys
+    /// are unknown, one LIST (where the origin has it) tells which of them exist, so a name
+    /// with many candidate keys costs one request, not one per key.
+    pub async fn open_first(self: &Arc<Self>, keys: &[&str]) -> Result<(usize, ObjectHandle), OriginError> {
+        let first_possible = keys.iter().position(|key| !matches!(self.known(key), Known::Missing));
+        if let Some(at) = first_possible
+            && keys.len() - at > 1
+            && self.recall(keys[at]).await.is_none()
+        {
+            self.list(&keys[at..]).await;
+        }
+        for (at, key) in keys.iter().enumerate() {
+            match self.open(key).await {
+                Err(OriginError::NotFound) => continue,
+                other => return other.map(|handle| (at, handle)),
+            }
+        }
+        Err(OriginError::NotFound)
+    }
+
+    fn known(&self, key: &str) -> Known {
+        if let Some((version, fresh_until)) = self.versions.lock().expect("directory lock").get(key) {
+            return if SystemTime::now() < fresh_until { Known::Fresh(version) } else { Known::Ask };
+        }
+        match self.missing.lock().expect("directory lock").get(key) {
+            Some((_, until)) if Instant::now() < until => Known::Missing,
+            _ => Known::Ask,
+        }
+    }
+
+    /// Asks the origin about `key` (once for all concurrent callers) and records the answer.
+    async fn look_up(self: &Arc<Self>, key: &str) -> Result<Arc<Version>, OriginError> {
+        // A lookup that finished while this one was being started already answered.
+        match self.known(key) {
+            Known::Fresh(version) => return Ok(version),
+            Known::Missing => return Err(OriginError::NotFound),
+            Known::Ask => {}
+        }
+        let always = self.origin.revalidates_always();
+        let now = SystemTime::now();
+        let known = self.recall(key).await;
+        if let Some((version, fresh_until)) = &known
+            && now < *fresh_until
+        {
+            return Ok(Arc::clone(version));
+        }
+        CacheStats::add(&self.stats().origin_heads, 1);
+        let started = Instant::now();
+        let result = match &known {
+            Some(_) => self.timed(self.origin.head(key)).await.map(|meta| (meta, None)),
+            // A cold object: its first block comes with the answer, so the first frame waits
+            // for one origin round trip, not two.
+            None => self.timed(self.origin.first_look(key, self.store.config().block_size)).await,
+        };
+        self.stats().latency(started);
+        match result {
+            Ok((meta, first_block)) => {
+                let previous = known.map(|(version, _)| version);
+                if let Some(previous) = &previous
+                    && !always
+                {
+                    CacheStats::add(&self.stats().revalidations, 1);
+                    if previous.meta.version != meta.version {
+                        CacheStats::add(&self.stats().revalidations_changed, 1);
+                        tracing::info!(key, origin = %self.origin.describe(), "object changed at the origin; serving the new version");
+                    }
+                }
+                let ttl = if always { Duration::ZERO } else { self.store.config().freshness.ttl(&meta) };
+                let fresh_until = now + ttl;
+                let version = self.version(key, meta, previous.as_deref());
+                self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), fresh_until);
+                if let Some(block) = first_block {
+                    self.keep_first_block(&version, block).await;
+                }
+                if let Some(disk) = self.store.disk()
+                    && !always
+                {
+                    let record = ObjectRecord { meta: version.meta.clone(), fresh_until };
+                    disk.store_object(&self.namespace, key, &record).await;
+                }
+                Ok(version)
+            }
+            Err(OriginError::NotFound) => {
+                if known.is_some() {
+                    self.versions.lock().expect("directory lock").remove(key);
+                    if let Some(disk) = self.store.disk() {
+                        disk.forget_object(&self.namespace, key).await;
+                    }
+                }
+                self.remember_missing(key);
+                Err(OriginError::NotFound)
+            }
+            Err(error) => {
+                CacheStats::add(&self.stats().origin_errors, 1);
+                if let Some((version, fresh_until)) = known
+                    && now < fresh_until + self.store.config().freshness.stale_if_error
+                {
+                    CacheStats::add(&self.stats().stale_serves, 1);
+                    tracing::warn!(key, %error, "origin failing; serving the cached version");
+                    return Ok(version);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The version of `key` this cache knows (from memory, else from the disk tier's record,
+    /// which is then remembered) and until when it is fresh.
+    async fn recall(&self, key: &str) -> Option<(Arc<Version>, SystemTime)> {
+        if let Some(known) = self.versions.lock().expect("directory lock").get(key) {
+            return Some(known);
+        }
+        if self.origin.revalidates_always() {
+            return None;
+        }
+        let record = self.store.disk()?.load_object(&self.namespace, key).await?;
+        let version = self.version(key, record.meta, None);
+        self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), record.fresh_until);
+        Some((version, record.fresh_until))
+    }
+
+    /// Asks the origin which of `keys` exist (one LIST, once for all concurrent callers)
+    /// and remembers the missing ones. Where the answer is incomplete or the origin cannot
+    /// list, nothing is remembered and the keys are looked up one by one.
+    async fn list(self: &Arc<Self>, keys: &[&str]) {
+        if !self.origin.can_list() || self.list_refused.load(Ordering::Relaxed) {
+            return;
+        }
+        // Keys never contain NUL (see `safe_key`), so the joined set names the call.
+        let call = keys.join("\0");
+        self.lists
+            .run(&call, async {
+                CacheStats::add(&self.stats().origin_lists, 1);
+                let started = Instant::now();
+                let result = self.timed(self.origin.list_existing(keys)).await;
+                self.stats().latency(started);
+                match result {
+                    Ok(Some(exists)) => {
+                        for (key, _) in keys.iter().zip(exists).filter(|(_, exists)| !exists) {
+                            self.remember_missing(key);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(OriginError::AccessDenied) => {
+                        self.list_refused.store(true, Ordering::Relaxed);
+                        tracing::warn!(origin = %self.origin.describe(), "the origin refuses to list objects; looking names up key by key");
+                    }
+                    Err(error) => {
+                        CacheStats::add(&self.stats().origin_errors, 1);
+                        tracing::debug!(origin = %self.origin.describe(), %error, "listing candidate keys failed");
+                    }
+                }
+            })
+            .await;
+    }
+
+    /// Remembers that the origin does not have `key` (not for origins looked at on every
+    /// open).
+    fn remember_missing(&self, key: &str) {
+        let ttl = self.store.config().negative_ttl;
+        if self.origin.revalidates_always() || ttl.is_zero() {
+            return;
+        }
+        let now = Instant::now();
+        let mut missing = self.missing.lock().expect("directory lock");
+        missing.purge_expired(now);
+        missing.insert(key, (), now + ttl);
+    }
+
+    /// The version `meta` describes, reusing `previous`'s identity when it is the same one
+    /// (so its blocks are found without comparing strings).
+    fn version(&self, key: &str, meta: ObjectMeta, previous: Option<&Version>) -> Arc<Version> {
+        let id = match previous {
+            Some(previous) if previous.meta.version == meta.version => Arc::clone(&previous.id),
+            _ => Arc::new(ObjectId::new(Arc::clone(&self.namespace), key, &meta.version)),
+        };
+        Arc::new(Version { id, meta })
+    }
+
+    /// Keeps a first block that came with a cold open's answer (it is of that version).
+    async fn keep_first_block(&self, version: &Version, block: Bytes) {
+        let stats = self.stats();
+        CacheStats::add(&stats.origin_fetches, 1);
+        CacheStats::add(&stats.misses, 1);
+        CacheStats::add(&stats.origin_bytes, block.len() as u64);
+        if block.len() as u64 != self.store.config().block_size.min(version.meta.size) {
+            return;
+        }
+        let key = BlockKey { object: Arc::clone(&version.id), index: 0 };
+        self.store.keep_fetched(&key, block).await;
+    }
+
+    /// Marks `key` as needing revalidation (its blocks no longer match the origin).
+    pub(crate) fn expire(&self, key: &str) {
+        self.versions.lock().expect("directory lock").set_expiry(key, UNIX_EPOCH);
+    }
+
+    /// `request`, bounded by the configured origin timeout.
+    pub(crate) async fn timed<T>(
+        &self,
+        request: impl Future<Output = Result<T, OriginError>>,
+    ) -> Result<T, OriginError> {
+        let timeout = self.store.config().origin_timeout;
+        match tokio::time::timeout(timeout, request).await {
+            Ok(result) => result,
+            Err(_) => Err(OriginError::Failed(format!(
+                "origin {}: no answer within {} s",
+                self.origin.describe(),
+                timeout.as_secs_f32()
+            ))),
+        }
+    }
+}
