@@ -199,8 +199,18 @@ impl Collector for CacheCollector {
         family(
             e,
             "streamfront_origin_requests",
-            "Origin operations: range reads, and object lookups (kind=head: one S3 HEAD, which goes out with a second, presigned HEAD that reads Expires; or a stat of a local file).",
-            &[([("kind", "range")], counter(&c.origin_fetches)), ([("kind", "head")], counter(&c.origin_heads))],
+            "Origin operations: kind=range, a block read; kind=head, a look at one object (a first look is a GET of its first block on S3, sent with a presigned HEAD that reads Expires; a revalidation is a HEAD; on a local directory, a stat); kind=list, one S3 LIST telling which of a name's candidate keys exist.",
+            &[
+                ([("kind", "range")], counter(&c.origin_fetches)),
+                ([("kind", "head")], counter(&c.origin_heads)),
+                ([("kind", "list")], counter(&c.origin_lists)),
+            ],
+        )?;
+        single(
+            e,
+            "streamfront_cache_not_found_hits",
+            "Opens answered \"not found\" from the cache (--negative-ttl) without asking the origin.",
+            &counter(&c.not_found_hits),
         )?;
         single(e, "streamfront_origin_bytes", "Bytes read from the origin.", &counter(&c.origin_bytes))?;
         single(e, "streamfront_origin_errors", "Failed origin requests.", &counter(&c.origin_errors))?;
@@ -298,6 +308,7 @@ mod tests {
             "streamfront_cache_revalidations_total",
             "streamfront_cache_revalidations_changed_total",
             "streamfront_cache_stale_serves_total",
+            "streamfront_cache_not_found_hits_total",
             "streamfront_origin_requests_total",
             "streamfront_origin_bytes_total",
             "streamfront_origin_errors_total",

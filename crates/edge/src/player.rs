@@ -1,6 +1,7 @@
 //! Playback of one NetStream: where it is in the media, what is due, pause, seek, track
 //! selection, and pacing like FMS: send ahead of real time by the client's buffer length
-//! (plus a second), then keep pace with the wall clock.
+//! (plus a second, like nginx-rtmp's `NGX_RTMP_FLV_BUFLEN_ADDON`), then keep pace with the
+//! wall clock (FMS's metering, as the comment in librtmp's `HandleCtrl` in rtmp.c describes it).
 //!
 //! A player does no I/O and reads no clock: `now` comes in as an argument, and the next tag
 //! comes from [`Player::read_now`] when its bytes are at hand, or else from a [`TagRead`]

@@ -1,4 +1,5 @@
-//! RTMPT: RTMP tunnelled in HTTP POSTs. RTMPTE is RTMPE inside the tunnel.
+//! RTMPT: RTMP tunnelled in HTTP POSTs, as librtmp (`HTTP_Post`, `HTTP_read` in rtmp.c) and
+//! FFmpeg (libavformat/rtmphttp.c) speak it. RTMPTE is RTMPE inside the tunnel.
 //!
 //! `POST /open/1` creates a session and answers its id; `/send/<id>/<seq>` carries client
 //! bytes and `/idle/<id>/<seq>` polls; both answer one polling-interval byte followed by

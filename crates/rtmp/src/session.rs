@@ -7,7 +7,8 @@
 //! seek lands) and answers through methods such as [`ServerSession::accept_connect`] or
 //! [`ServerSession::play_started`]. Bytes to send accumulate in [`ServerSession::output`].
 //!
-//! Reply shapes follow what FFmpeg and librtmp parse (reference §4): commands always as AMF0
+//! Reply shapes follow what FFmpeg (`rtmp_parse_result`, `handle_invoke_status` in
+//! libavformat/rtmpproto.c) and librtmp (`HandleInvoke` in rtmp.c) parse: commands always as AMF0
 //! type 20 with a Null command object, `onStatus` info as AMF0 objects, `onMetaData` and
 //! `|RtmpSampleAccess` as type 18.
 
