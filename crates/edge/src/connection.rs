@@ -538,6 +538,11 @@ impl RtmpConnection {
                             }
                         }
                         Want::Send => {
+                            if session.output().is_empty() {
+                                // Room for the whole burst at once: growing the buffer tag by
+                                // tag reallocates (and copies) it several times per burst.
+                                session.output().reserve(high_water.saturating_sub(queued));
+                            }
                             let before = player.bytes_sent;
                             let more = player.send(session);
                             let sent = player.bytes_sent - before;
