@@ -35,6 +35,13 @@ use crate::player::{Fetched, MAX_PLAYLIST, Media, Player, QueuedPlay, TagRead, T
 /// pace sets ours, and a slow client costs at most this much memory (plus one message).
 pub const OUTPUT_HIGH_WATER: usize = 32 * 1024;
 
+/// Bytes a media message of `body` bytes takes on the wire, at most: a full chunk header with
+/// an extended timestamp (18 bytes) and a one-byte header for every further chunk, at the
+/// smallest chunk size, 128 (RTMP spec §5.3.1, §5.4.1).
+fn wire_len_at_most(body: usize) -> usize {
+    body + 18 + body / 128
+}
+
 /// Most getStreamLength queries waiting on the origin at once; more are answered 0 at once
 /// (players ask once, before they play).
 const MAX_LENGTH_QUERIES: usize = 4;
@@ -538,10 +545,14 @@ impl RtmpConnection {
                             }
                         }
                         Want::Send => {
-                            if session.output().is_empty() {
-                                // Room for the whole burst at once: growing the buffer tag by
-                                // tag reallocates (and copies) it several times per burst.
-                                session.output().reserve(high_water.saturating_sub(queued));
+                            // One buffer per burst, sized once: growing it tag by tag would
+                            // reallocate (and copy) it. A tag that does not fit in what is left
+                            // waits for the next burst, which starts once this one is written.
+                            let output = session.output();
+                            if output.is_empty() {
+                                output.reserve(high_water.saturating_sub(queued));
+                            } else if output.len() + wire_len_at_most(player.pending_len()) > output.capacity() {
+                                return wake;
                             }
                             let before = player.bytes_sent;
                             let more = player.send(session);

@@ -361,6 +361,12 @@ impl<S: ByteSource> Player<S> {
         Some(Fetched::Tag)
     }
 
+    /// Bytes the pending tag's body takes (0 when none is read): what [`Player::send`] is
+    /// about to write, chunk headers aside.
+    pub fn pending_len(&self) -> usize {
+        self.pending.as_ref().map_or(0, Tag::body_len)
+    }
+
     /// Sends the pending tag (after metadata and sequence headers when they are due).
     /// Returns false when a single-frame play is done.
     pub fn send(&mut self, session: &mut ServerSession) -> bool {
