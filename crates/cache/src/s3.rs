@@ -60,6 +60,51 @@ impl Default for S3Settings {
     }
 }
 
+impl S3Settings {
+    /// `builder` (usually [`AmazonS3Builder::from_env`]) with these settings over it: region,
+    /// endpoint, credentials, addressing style, bounded timeouts and retries. Every S3 client
+    /// streamfront makes (origins, the control store) is built through here.
+    pub fn configure(&self, mut builder: AmazonS3Builder) -> AmazonS3Builder {
+        if let Some(region) = &self.region {
+            builder = builder.with_region(region);
+        }
+        if let Some(endpoint) = &self.endpoint {
+            // An explicit endpoint wins over AWS_ENDPOINT_URL_S3 from the environment.
+            builder =
+                builder.with_config(object_store::aws::AmazonS3ConfigKey::S3Endpoint, endpoint).with_endpoint(endpoint);
+        }
+        if let Some(key) = &self.access_key_id {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = &self.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        if let Some(token) = &self.session_token {
+            builder = builder.with_token(token);
+        }
+        if self.anonymous {
+            builder = builder.with_skip_signature(true);
+        }
+        let options = ClientOptions::new()
+            .with_allow_http(true)
+            .with_timeout(self.request_timeout)
+            .with_connect_timeout(self.connect_timeout);
+        let retry = RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(1),
+                base: 2.0,
+            },
+            max_retries: self.max_retries,
+            retry_timeout: self.retry_timeout,
+        };
+        builder
+            .with_virtual_hosted_style_request(self.virtual_hosted_style)
+            .with_client_options(options)
+            .with_retry(retry)
+    }
+}
+
 impl fmt::Debug for S3Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("S3Settings")
@@ -109,7 +154,7 @@ impl S3Origin {
     }
 
     fn build(
-        mut builder: AmazonS3Builder,
+        builder: AmazonS3Builder,
         bucket: &str,
         prefix: &str,
         settings: &S3Settings,
@@ -119,47 +164,10 @@ impl S3Origin {
         if !prefix.is_empty() && !safe_key(&prefix) {
             return Err(OriginSpecError(format!("{describe}: the prefix must be a plain path")));
         }
-        if let Some(region) = &settings.region {
-            builder = builder.with_region(region);
-        }
-        if let Some(endpoint) = &settings.endpoint {
-            // An explicit endpoint wins over AWS_ENDPOINT_URL_S3 from the environment.
-            builder =
-                builder.with_config(object_store::aws::AmazonS3ConfigKey::S3Endpoint, endpoint).with_endpoint(endpoint);
-        }
-        if let Some(key) = &settings.access_key_id {
-            builder = builder.with_access_key_id(key);
-        }
-        if let Some(secret) = &settings.secret_access_key {
-            builder = builder.with_secret_access_key(secret);
-        }
-        if let Some(token) = &settings.session_token {
-            builder = builder.with_token(token);
-        }
-        if settings.anonymous {
-            builder = builder.with_skip_signature(true);
-        }
+        let builder = settings.configure(builder);
         let endpoint = endpoint_of(&builder);
-        let options = ClientOptions::new()
-            .with_allow_http(true)
-            .with_timeout(settings.request_timeout)
-            .with_connect_timeout(settings.connect_timeout);
-        let retry = RetryConfig {
-            backoff: BackoffConfig {
-                init_backoff: Duration::from_millis(100),
-                max_backoff: Duration::from_secs(1),
-                base: 2.0,
-            },
-            max_retries: settings.max_retries,
-            retry_timeout: settings.retry_timeout,
-        };
-        let store = builder
-            .with_bucket_name(bucket)
-            .with_virtual_hosted_style_request(settings.virtual_hosted_style)
-            .with_client_options(options)
-            .with_retry(retry)
-            .build()
-            .map_err(|e| OriginSpecError(format!("{describe}: {e}")))?;
+        let store =
+            builder.with_bucket_name(bucket).build().map_err(|e| OriginSpecError(format!("{describe}: {e}")))?;
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .connect_timeout(settings.connect_timeout)

@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 use sf_cache::S3Settings;
 
 use super::{Store, StoreError, StoreOptions};
@@ -79,47 +78,12 @@ impl ControlLocation {
     }
 }
 
-/// The same client settings as the S3 origin (crates/cache/src/s3.rs): environment first,
-/// explicit settings over it, bounded timeouts and retries.
+/// An S3 client with the same settings as the S3 origins (`S3Settings::configure`):
+/// environment first, explicit settings over it, bounded timeouts and retries.
 fn s3_client(bucket: &str, settings: &S3Settings, describe: &str) -> Result<object_store::aws::AmazonS3, StoreError> {
-    let mut builder = AmazonS3Builder::from_env();
-    if let Some(region) = &settings.region {
-        builder = builder.with_region(region);
-    }
-    if let Some(endpoint) = &settings.endpoint {
-        // An explicit endpoint wins over AWS_ENDPOINT_URL_S3 from the environment.
-        builder = builder.with_config(AmazonS3ConfigKey::S3Endpoint, endpoint).with_endpoint(endpoint);
-    }
-    if let Some(key) = &settings.access_key_id {
-        builder = builder.with_access_key_id(key);
-    }
-    if let Some(secret) = &settings.secret_access_key {
-        builder = builder.with_secret_access_key(secret);
-    }
-    if let Some(token) = &settings.session_token {
-        builder = builder.with_token(token);
-    }
-    if settings.anonymous {
-        builder = builder.with_skip_signature(true);
-    }
-    let options = ClientOptions::new()
-        .with_allow_http(true)
-        .with_timeout(settings.request_timeout)
-        .with_connect_timeout(settings.connect_timeout);
-    let retry = RetryConfig {
-        backoff: BackoffConfig {
-            init_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(1),
-            base: 2.0,
-        },
-        max_retries: settings.max_retries,
-        retry_timeout: settings.retry_timeout,
-    };
-    builder
+    settings
+        .configure(AmazonS3Builder::from_env())
         .with_bucket_name(bucket)
-        .with_virtual_hosted_style_request(settings.virtual_hosted_style)
-        .with_client_options(options)
-        .with_retry(retry)
         .build()
         .map_err(|e| StoreError::InvalidLocation(format!("{describe}: {e}")))
 }
