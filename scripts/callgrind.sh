@@ -28,6 +28,8 @@ mkdir -p "$OUT"
 log() { echo "callgrind: $*" >&2; }
 # shellcheck source=lib/ports.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
+# shellcheck source=lib/media.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/media.sh"
 
 command -v valgrind >/dev/null || { log "valgrind is missing (apt-get install valgrind)"; exit 1; }
 if [ -z "${SF_BIN:-}" ] || [ -z "${LB_BIN:-}" ]; then
@@ -43,11 +45,7 @@ if [ -n "${CG_MEDIA:-}" ]; then
 else
     MEDIA=$OUT/media
     mkdir -p "$MEDIA"
-    log "generating 60 s of 1 Mbit/s H.264 + AAC into $MEDIA"
-    ffmpeg -hide_banner -loglevel error -y \
-        -f lavfi -i "testsrc2=size=854x480:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" -t 60 \
-        -c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v 900k -minrate 900k -maxrate 900k -bufsize 900k \
-        -x264-params nal-hrd=cbr:force-cfr=1 -g 50 -c:a aac -b:a 96k -movflags +faststart "$MEDIA/bench.mp4"
+    make_bench_media "$MEDIA"
 fi
 
 rtmp=$(free_port)

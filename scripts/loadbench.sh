@@ -56,6 +56,8 @@ chmod 755 "$OUT"
 START=$SECONDS
 
 log() { echo "loadbench: $*" >&2; }
+# shellcheck source=lib/media.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/media.sh"
 
 # --- tools -------------------------------------------------------------------------------
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -88,12 +90,7 @@ if [ -n "${LB_MEDIA:-}" ]; then
 else
     MEDIA=$OUT/media
     mkdir -p "$MEDIA"
-    log "generating 60 s of 1 Mbit/s H.264 + AAC into $MEDIA"
-    ffmpeg -hide_banner -loglevel error -y \
-        -f lavfi -i "testsrc2=size=854x480:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" -t 60 \
-        -c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v 900k -minrate 900k -maxrate 900k -bufsize 900k \
-        -x264-params nal-hrd=cbr:force-cfr=1 -g 50 -c:a aac -b:a 96k -movflags +faststart "$MEDIA/bench.mp4"
-    ffmpeg -hide_banner -loglevel error -y -i "$MEDIA/bench.mp4" -c copy "$MEDIA/bench.flv"
+    make_bench_media "$MEDIA"
 fi
 # nginx workers run as an unprivileged user: they must be able to read the media.
 chmod 755 "$MEDIA"

@@ -1,0 +1,14 @@
+# The benchmark media, shared by the benchmark scripts. Source after defining `log`.
+
+# make_bench_media DIR: 60 s of ~1 Mbit/s H.264 (854x480, 25 fps, 2 s GOP, CBR 900 kbit/s) +
+# 96 kbit/s AAC as DIR/bench.mp4 (moov first), and the same streams remuxed to DIR/bench.flv.
+make_bench_media() {
+    local dir=$1
+    mkdir -p "$dir"
+    log "generating 60 s of 1 Mbit/s H.264 + AAC into $dir"
+    ffmpeg -hide_banner -loglevel error -y \
+        -f lavfi -i "testsrc2=size=854x480:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" -t 60 \
+        -c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v 900k -minrate 900k -maxrate 900k -bufsize 900k \
+        -x264-params nal-hrd=cbr:force-cfr=1 -g 50 -c:a aac -b:a 96k -movflags +faststart "$dir/bench.mp4"
+    ffmpeg -hide_banner -loglevel error -y -i "$dir/bench.mp4" -c copy "$dir/bench.flv"
+}
