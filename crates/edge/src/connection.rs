@@ -746,7 +746,7 @@ mod tests {
     }
 
     /// Runs an open request as the driver would.
-    async fn open(edge: &Edge, request: Request) -> (Token, Outcome) {
+    async fn open(request: Request) -> (Token, Outcome) {
         match request {
             Request::Open { token, distribution, candidates } => {
                 (token, Outcome::Opened(distribution.library.open_first(&candidates).await))
@@ -770,7 +770,7 @@ mod tests {
         c.handle_event(play(1), now);
         let first = c.poll_request().expect("an open for stream 1");
         c.handle_event(play(2), now);
-        let (token, opened) = open(&edge, c.poll_request().expect("an open for stream 2")).await;
+        let (token, opened) = open(c.poll_request().expect("an open for stream 2")).await;
         c.handle_result(token, opened, now);
         assert!(c.streams[&2].is_playing() && c.streams[&1].opening.is_some());
         assert!(c.is_playing());
@@ -788,7 +788,7 @@ mod tests {
 
         // Closing stream 1 forgets its open: the late result is dropped.
         c.handle_event(Event::CloseStream { stream_id: 1 }, now);
-        let (token, opened) = open(&edge, first).await;
+        let (token, opened) = open(first).await;
         assert!(matches!(c.poll_request(), Some(Request::ReadTag { .. })), "stream 2's read in flight");
         assert!(matches!(c.poll_request(), Some(Request::Cancel(t)) if t == token), "the open is cancelled");
         c.handle_result(token, opened, now);
@@ -802,7 +802,7 @@ mod tests {
         let now = Instant::now();
         let mut c = connected(&edge, now);
         c.handle_event(play(1), now);
-        let (token, opened) = open(&edge, c.poll_request().unwrap()).await;
+        let (token, opened) = open(c.poll_request().unwrap()).await;
         c.handle_result(token, opened, now);
         c.pump(0, usize::MAX, now);
         let (stale, stale_read) = read_tag(c.poll_request());
