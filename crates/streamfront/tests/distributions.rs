@@ -26,6 +26,11 @@ struct Setup {
 /// Bucket `media` holds `x.mp4` = movie.mp4 and bucket `other-media` holds `x.mp4` = clip.mp4
 /// (different clips under one key); A serves `media`, B `other-media`, a third is disabled.
 fn start(default_origin: &str) -> Setup {
+    start_with_extra(default_origin, "")
+}
+
+/// [`start`] with more of the config file.
+fn start_with_extra(default_origin: &str, extra_toml: &str) -> Setup {
     let dir = TempDir::new("s3");
     let s3 = S3Server::start(dir.path());
     s3.link_file("x.mp4", &media().origin.join("movie.mp4"));
@@ -39,7 +44,7 @@ fn start(default_origin: &str) -> Setup {
          [[streaming_distributions]]\nid = \"EAAAAAAAAAAAAA\"\ndomain_name = \"{DOMAIN_A}\"\norigin = \"{BUCKET}.s3.amazonaws.com\"\n\
          [[streaming_distributions]]\nid = \"EBBBBBBBBBBBBB\"\ndomain_name = \"{DOMAIN_B}\"\naliases = [\"{ALIAS_B}\"]\n\
          origin = \"{OTHER_BUCKET}.s3.us-east-1.amazonaws.com\"\n\
-         [[streaming_distributions]]\nid = \"EOFFOFFOFFOFFO\"\ndomain_name = \"{DOMAIN_OFF}\"\norigin = \"s3://{BUCKET}\"\nenabled = false\n",
+         [[streaming_distributions]]\nid = \"EOFFOFFOFFOFFO\"\ndomain_name = \"{DOMAIN_OFF}\"\norigin = \"s3://{BUCKET}\"\nenabled = false\n{extra_toml}",
         endpoint = s3.endpoint()
     );
     std::fs::write(&config, toml).unwrap();
@@ -128,4 +133,18 @@ fn admin_lists_the_distributions() {
     assert_eq!(list[3]["default"], true);
     assert!(list.iter().all(|d| d["status"] == "Deployed"), "{body}");
     assert!(list[1]["origin"].as_str().unwrap().contains(OTHER_BUCKET), "{body}");
+}
+
+#[test]
+fn a_tunnel_without_a_tcurl_host_routes_by_its_host_header() {
+    // librtmp sends `Host: <URL host>:<port>` on every RTMPT request; `--tcUrl cfx/st` names no
+    // host, so only the Host header can pick distribution B (domain `localhost` here, the one
+    // name that reaches 127.0.0.1 from the URL).
+    let extra = format!(
+        "[[streaming_distributions]]\nid = \"ELOCAL\"\ndomain_name = \"localhost\"\norigin = \"{OTHER_BUCKET}.s3.amazonaws.com\"\n"
+    );
+    let setup = start_with_extra("none", &extra);
+    let url = format!("rtmpt://localhost:{}/cfx/st", setup.server.http_port);
+    let args = ["-y", "mp4:x.mp4", "--tcUrl", "cfx/st"];
+    eprintln!("{}", check_rtmpdump(&url, "clip.mp4", &Expect::Whole, &args, &[0]));
 }
