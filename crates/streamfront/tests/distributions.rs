@@ -82,6 +82,12 @@ fn each_distribution_plays_its_own_bucket() {
     eprintln!("{}", check_rtmpdump(&url, "clip.mp4", &Expect::Whole, &args, &[0]));
     let log = server.log();
     assert!(log.contains("distribution=EBBBBBBBBBBBBB"), "no distribution in the log lines:\n{}", tail(&log, 20));
+    let (_, metrics) = http_get(server.admin_addr(), "/metrics", Duration::from_secs(5)).unwrap();
+    let sent_by_b = metrics
+        .lines()
+        .find(|l| l.starts_with("streamfront_sent_bytes_total{distribution=\"EBBBBBBBBBBBBB\""))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok());
+    assert!(sent_by_b.is_some_and(|b| b > 0), "no bytes counted for distribution B:\n{metrics}");
 }
 
 #[test]
