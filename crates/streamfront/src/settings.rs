@@ -38,7 +38,7 @@ pub struct Settings {
     /// distribution claims: a local directory, or `s3://bucket[/prefix]` (credentials, region
     /// and endpoint from the AWS_* environment variables or the config file's [s3] section);
     /// `none` for no default. Without it, the sample library built into the binary is served.
-    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]")]
+    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]|none")]
     pub origin: Option<String>,
 
     /// Domain under which distributions get their generated names (`s<13 chars>.<domain>`).
