@@ -1,5 +1,6 @@
-//! The admin listener: `GET /healthz` (200 when every check passes, 503 naming what failed)
-//! and `GET /metrics` (Prometheus text format, see [`crate::metrics`]).
+//! The admin listener: `GET /healthz` (200 when every check passes, 503 naming what failed),
+//! `GET /metrics` (Prometheus text format, see [`crate::metrics`]) and `GET /distributions`
+//! (JSON: the streaming distributions served).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -74,7 +75,32 @@ async fn respond(edge: &Edge, request: Request<Incoming>) -> Response<Full<Bytes
             reply(status, PLAIN_TEXT, report.text())
         }
         (&Method::GET, "/metrics") => reply(StatusCode::OK, metrics::CONTENT_TYPE, edge.metrics.encode()),
+        (&Method::GET, "/distributions") => reply(StatusCode::OK, "application/json", distributions_json(edge)),
         (&Method::GET, _) => reply(StatusCode::NOT_FOUND, PLAIN_TEXT, "not found\n".to_owned()),
         _ => reply(StatusCode::METHOD_NOT_ALLOWED, PLAIN_TEXT, "method not allowed\n".to_owned()),
     }
+}
+
+/// Every distribution the edge serves. Those from the config file are deployed as soon as
+/// the edge starts, so their status is always `Deployed`.
+fn distributions_json(edge: &Edge) -> String {
+    let list: Vec<serde_json::Value> = edge
+        .distributions()
+        .all()
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "id": d.id,
+                "domain_name": d.domain_name,
+                "aliases": d.aliases,
+                "enabled": d.enabled,
+                "origin": d.origin,
+                "default": d.is_default(),
+                "status": "Deployed",
+            })
+        })
+        .collect();
+    let mut body = serde_json::to_string_pretty(&list).expect("JSON values serialise");
+    body.push('\n');
+    body
 }

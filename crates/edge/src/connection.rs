@@ -26,10 +26,12 @@ use sf_media::{Format, MediaError};
 use sf_rtmp::session::{ConnectRequest, Event, ServerSession, SessionError};
 use tracing::{info, warn};
 
-use crate::Edge;
 use crate::library::{OpenError, OpenMedia};
 use crate::names::{self, NameError};
 use crate::player::{Fetched, MAX_PLAYLIST, Media, Player, QueuedPlay, TagRead, TagReadResult, Want};
+use crate::routing::ServedDistribution;
+use crate::stats::DEFAULT_DISTRIBUTION;
+use crate::{Edge, ViewerMetrics};
 
 /// Stop adding media to the output while this many bytes wait to be sent: the socket's
 /// pace sets ours, and a slow client costs at most this much memory (plus one message).
@@ -76,7 +78,7 @@ pub struct Token(u64);
 #[derive(Debug)]
 pub enum Request {
     /// `Library::open_first(candidates)`, answered with [`Outcome::Opened`].
-    Open { token: Token, candidates: Vec<(String, Format)> },
+    Open { token: Token, distribution: Arc<ServedDistribution>, candidates: Vec<(String, Format)> },
     /// [`TagRead::run`], answered with [`Outcome::TagRead`].
     ReadTag { token: Token, read: TagRead },
     /// The result of this earlier request is no longer wanted: stop it if it still runs.
@@ -186,6 +188,13 @@ pub struct RtmpConnection {
     session: ServerSession,
     /// Folders from the application (`cfx/st/<folders>`), once connected.
     folders: Option<Vec<String>>,
+    /// The distribution the connect's host picked; its library opens every play.
+    distribution: Option<Arc<ServedDistribution>>,
+    /// The `Host` header of the RTMPT tunnel carrying the connection, if any: the host when
+    /// the `tcUrl` names none.
+    tunnel_host: Option<String>,
+    /// Viewer and byte counters, under the default distribution until connect routes.
+    metrics: ViewerMetrics,
     streams: HashMap<u32, Stream>,
     /// SetBufferLength may arrive before play: remember it per stream.
     buffer_lengths: HashMap<u32, u32>,
@@ -201,8 +210,12 @@ impl RtmpConnection {
     pub fn new(edge: Arc<Edge>, peer: SocketAddr, protocol: Protocol) -> Self {
         let client_id = edge.next_client_id();
         let session = ServerSession::new(edge.config.session.clone(), client_id);
-        edge.stats.viewer_started(protocol);
+        let metrics = edge.stats.viewer_metrics(DEFAULT_DISTRIBUTION, protocol);
+        metrics.started();
         RtmpConnection {
+            distribution: None,
+            tunnel_host: None,
+            metrics,
             edge,
             peer,
             protocol,
@@ -339,16 +352,21 @@ impl RtmpConnection {
             }
             Event::CloseStream { stream_id } => self.close_stream(stream_id),
             Event::GetStreamLength { transaction_id, name } => {
-                let candidates = match resolve(self.folders.as_deref(), &name) {
-                    Ok(candidates) if self.length_queries < MAX_LENGTH_QUERIES => candidates,
+                let (candidates, distribution) = match (resolve(self.folders.as_deref(), &name), &self.distribution) {
+                    (Ok(candidates), Some(distribution)) if self.length_queries < MAX_LENGTH_QUERIES => {
+                        (candidates, Arc::clone(distribution))
+                    }
                     _ => {
                         self.session.stream_length(transaction_id, 0.0);
                         return;
                     }
                 };
                 self.length_queries += 1;
-                self.requests
-                    .start(Purpose::StreamLength { transaction_id }, |token| Request::Open { token, candidates });
+                self.requests.start(Purpose::StreamLength { transaction_id }, |token| Request::Open {
+                    token,
+                    distribution,
+                    candidates,
+                });
             }
             Event::BufferLength { stream_id, millis } => {
                 // Bounded: at most one entry per created stream.
@@ -366,13 +384,44 @@ impl RtmpConnection {
         self.streams.get_mut(&stream_id)?.player.as_mut()
     }
 
+    /// The host the player connected to: the `tcUrl`'s, else the tunnel's `Host` header.
+    fn requested_host<'a>(&'a self, request: &'a ConnectRequest) -> Option<&'a str> {
+        request.tc_url.as_deref().and_then(sf_dist::host_from_tc_url).or(self.tunnel_host.as_deref())
+    }
+
+    /// Records that the connection came through an RTMPT tunnel whose requests name `host`.
+    pub fn set_tunnel_host(&mut self, host: Option<String>) {
+        self.tunnel_host = host;
+    }
+
+    /// The distribution id for log lines (`-` before connect).
+    fn distribution_id(&self) -> &str {
+        self.distribution.as_ref().map_or("-", |d| d.id.as_str())
+    }
+
     fn connect(&mut self, request: ConnectRequest) {
+        let host = self.requested_host(&request).map(str::to_owned);
+        let distribution = match self.edge.distributions().resolve(host.as_deref()) {
+            Some(distribution) if distribution.enabled => distribution,
+            Some(distribution) => {
+                let description = format!("Distribution {} is disabled.", distribution.id);
+                return self.reject_connect(&request, &description, &distribution.id);
+            }
+            None => {
+                let description = format!("No distribution serves host {:?}.", host.as_deref().unwrap_or_default());
+                return self.reject_connect(&request, &description, "-");
+            }
+        };
         match names::parse_application(&request.app) {
             Ok(folders) => {
                 self.folders = Some(folders);
+                self.metrics.ended();
+                self.metrics = self.edge.stats.viewer_metrics(&distribution.id, self.protocol);
+                self.metrics.started();
+                self.distribution = Some(distribution);
                 self.session.accept_connect();
                 info!(
-                    client = %self.peer, protocol = self.protocol.as_str(), app = %request.app,
+                    client = %self.peer, protocol = self.protocol.as_str(), distribution = self.distribution_id(), app = %request.app,
                     tc_url = request.tc_url.as_deref().unwrap_or("-"),
                     flash_ver = request.flash_ver.as_deref().unwrap_or("-"), "connect"
                 );
@@ -384,11 +433,18 @@ impl RtmpConnection {
                     }
                     NameError::InvalidName => "Invalid application path.".to_owned(),
                 };
-                self.session.reject_connect(&description);
-                self.closing = true;
-                warn!(client = %self.peer, protocol = self.protocol.as_str(), app = %request.app, "connect rejected: {description}");
+                self.reject_connect(&request, &description, &distribution.id);
             }
         }
+    }
+
+    fn reject_connect(&mut self, request: &ConnectRequest, description: &str, distribution: &str) {
+        self.session.reject_connect(description);
+        self.closing = true;
+        warn!(
+            client = %self.peer, protocol = self.protocol.as_str(), distribution, app = %request.app,
+            tc_url = request.tc_url.as_deref().unwrap_or("-"), "connect rejected: {description}"
+        );
     }
 
     /// `play`: reset = false appends to the playlist of a stream that is playing (or whose
@@ -424,14 +480,15 @@ impl RtmpConnection {
                 return;
             }
             let Some(play) = stream.plays.front() else { return };
-            match resolve(self.folders.as_deref(), &play.name) {
-                Ok(candidates) => {
+            match (resolve(self.folders.as_deref(), &play.name), &self.distribution) {
+                (Ok(candidates), Some(distribution)) => {
+                    let distribution = Arc::clone(distribution);
                     let purpose = Purpose::Play { stream_id };
-                    let token = self.requests.start(purpose, |token| Request::Open { token, candidates });
+                    let token = self.requests.start(purpose, |token| Request::Open { token, distribution, candidates });
                     stream.opening = Some(token);
                     return;
                 }
-                Err(_) => {
+                _ => {
                     let play = stream.plays.pop_front().expect("looked at above");
                     self.play_failed(stream_id, &play.name, OpenError::NotFound);
                 }
@@ -447,7 +504,7 @@ impl RtmpConnection {
             _ => format!("{code}: stream {name} cannot be played: {error}."),
         };
         self.session.play_failed(stream_id, code, &description, name);
-        warn!(client = %self.peer, protocol = self.protocol.as_str(), stream = %name, "play failed: {error}");
+        warn!(client = %self.peer, protocol = self.protocol.as_str(), distribution = self.distribution_id(), stream = %name, "play failed: {error}");
     }
 
     /// A waiting play's object is open (or not): start it, or queue it behind the running one.
@@ -477,8 +534,8 @@ impl RtmpConnection {
         let player = Player::new(stream_id, name, media, start_ms, duration_ms, buffer, now);
         self.session.play_started(stream_id, &player.name, reset);
         info!(
-            client = %self.peer, protocol = self.protocol.as_str(), stream = %player.name, key = %key,
-            start_ms, keyframe_ms = player.start_ms(), duration_ms, "play"
+            client = %self.peer, protocol = self.protocol.as_str(),
+            distribution = self.distribution.as_ref().map_or("-", |d| d.id.as_str()), stream = %player.name, key = %key, start_ms, keyframe_ms = player.start_ms(), duration_ms, "play"
         );
         stream.player = Some(player);
     }
@@ -511,7 +568,7 @@ impl RtmpConnection {
         let mut wake: Option<Instant> = None;
         loop {
             // Borrow the parts separately: players write into the session.
-            let RtmpConnection { streams, session, edge, protocol, media_bytes_sent, peer, requests, .. } = self;
+            let RtmpConnection { streams, session, metrics, protocol, media_bytes_sent, peer, requests, .. } = self;
             let mut ended: Option<u32> = None;
             'streams: for (&stream_id, stream) in streams.iter_mut() {
                 let Some(player) = stream.player.as_mut() else { continue };
@@ -558,7 +615,7 @@ impl RtmpConnection {
                             let more = player.send(session);
                             let sent = player.bytes_sent - before;
                             *media_bytes_sent += sent;
-                            edge.stats.add_bytes_sent(*protocol, sent);
+                            metrics.add_bytes_sent(sent);
                             if !more {
                                 ended = Some(stream_id);
                                 break 'streams;
@@ -587,8 +644,8 @@ impl RtmpConnection {
 
     fn log_stop(&self, player: &Player, reason: &str) {
         info!(
-            client = %self.peer, protocol = self.protocol.as_str(), stream = %player.name,
-            bytes_sent = player.bytes_sent, last_ms = player.last_timestamp(), reason, "stop"
+            client = %self.peer, protocol = self.protocol.as_str(), distribution = self.distribution_id(),
+            stream = %player.name, bytes_sent = player.bytes_sent, last_ms = player.last_timestamp(), reason, "stop"
         );
     }
 
@@ -605,7 +662,7 @@ impl RtmpConnection {
 
 impl Drop for RtmpConnection {
     fn drop(&mut self) {
-        self.edge.stats.viewer_ended(self.protocol);
+        self.metrics.ended();
     }
 }
 
@@ -689,9 +746,11 @@ mod tests {
     }
 
     /// Runs an open request as the driver would.
-    async fn open(edge: &Edge, request: Request) -> (Token, Outcome) {
+    async fn open(request: Request) -> (Token, Outcome) {
         match request {
-            Request::Open { token, candidates } => (token, Outcome::Opened(edge.library.open_first(&candidates).await)),
+            Request::Open { token, distribution, candidates } => {
+                (token, Outcome::Opened(distribution.library.open_first(&candidates).await))
+            }
             other => panic!("expected an open, got {other:?}"),
         }
     }
@@ -711,7 +770,7 @@ mod tests {
         c.handle_event(play(1), now);
         let first = c.poll_request().expect("an open for stream 1");
         c.handle_event(play(2), now);
-        let (token, opened) = open(&edge, c.poll_request().expect("an open for stream 2")).await;
+        let (token, opened) = open(c.poll_request().expect("an open for stream 2")).await;
         c.handle_result(token, opened, now);
         assert!(c.streams[&2].is_playing() && c.streams[&1].opening.is_some());
         assert!(c.is_playing());
@@ -729,7 +788,7 @@ mod tests {
 
         // Closing stream 1 forgets its open: the late result is dropped.
         c.handle_event(Event::CloseStream { stream_id: 1 }, now);
-        let (token, opened) = open(&edge, first).await;
+        let (token, opened) = open(first).await;
         assert!(matches!(c.poll_request(), Some(Request::ReadTag { .. })), "stream 2's read in flight");
         assert!(matches!(c.poll_request(), Some(Request::Cancel(t)) if t == token), "the open is cancelled");
         c.handle_result(token, opened, now);
@@ -743,7 +802,7 @@ mod tests {
         let now = Instant::now();
         let mut c = connected(&edge, now);
         c.handle_event(play(1), now);
-        let (token, opened) = open(&edge, c.poll_request().unwrap()).await;
+        let (token, opened) = open(c.poll_request().unwrap()).await;
         c.handle_result(token, opened, now);
         c.pump(0, usize::MAX, now);
         let (stale, stale_read) = read_tag(c.poll_request());

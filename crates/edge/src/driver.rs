@@ -74,7 +74,7 @@ pub(crate) async fn drive<T: Transport>(
             return "server shutting down".to_owned();
         }
         let now = Instant::now();
-        let wake = turn(edge, endpoint, &mut requests, transport.high_water(), now);
+        let wake = turn(endpoint, &mut requests, transport.high_water(), now);
         transport.flush(endpoint, wake, now);
         if endpoint.is_closing() && endpoint.wire().is_empty() {
             return "connect rejected".to_owned();
@@ -108,18 +108,12 @@ pub(crate) async fn drive<T: Transport>(
 
 /// Pumps the players into the wire and starts the requests that causes, until no request
 /// answers at once. Returns when players next have media due.
-fn turn(
-    edge: &Arc<Edge>,
-    endpoint: &mut RtmpEndpoint,
-    requests: &mut Requests,
-    high_water: usize,
-    now: Instant,
-) -> Option<Instant> {
+fn turn(endpoint: &mut RtmpEndpoint, requests: &mut Requests, high_water: usize, now: Instant) -> Option<Instant> {
     loop {
         let wake = endpoint.pump(high_water, now);
         let mut answered = false;
         while let Some(request) = endpoint.poll_request() {
-            if let Some((token, outcome)) = requests.start(edge, request) {
+            if let Some((token, outcome)) = requests.start(request) {
                 endpoint.handle_result(token, outcome, now);
                 answered = true;
             }
@@ -167,7 +161,7 @@ struct Requests {
 
 impl Requests {
     /// Starts `request`; its result when it needed no waiting.
-    fn start(&mut self, edge: &Arc<Edge>, request: Request) -> Option<(Token, Outcome)> {
+    fn start(&mut self, request: Request) -> Option<(Token, Outcome)> {
         let (token, mut future): (Token, RequestFuture) = match request {
             Request::Cancel(token) => {
                 if let Some(abort) = self.aborts.remove(&token) {
@@ -175,10 +169,10 @@ impl Requests {
                 }
                 return None;
             }
-            Request::Open { token, candidates } => {
-                let edge = Arc::clone(edge);
-                (token, Box::pin(async move { (token, Outcome::Opened(edge.library.open_first(&candidates).await)) }))
-            }
+            Request::Open { token, distribution, candidates } => (
+                token,
+                Box::pin(async move { (token, Outcome::Opened(distribution.library.open_first(&candidates).await)) }),
+            ),
             Request::ReadTag { token, read } => {
                 (token, Box::pin(async move { (token, Outcome::TagRead(read.run().await)) }))
             }

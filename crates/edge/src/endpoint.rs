@@ -36,6 +36,8 @@ pub struct RtmpEndpoint {
     encrypted_handshake: bool,
     /// When the client last sent something (or the endpoint was created).
     last_input: Instant,
+    /// The RTMPT tunnel's `Host` header, handed to the connection.
+    tunnel_host: Option<String>,
 }
 
 impl RtmpEndpoint {
@@ -50,7 +52,13 @@ impl RtmpEndpoint {
             protocol: if tunnelled { Protocol::Rtmpt } else { Protocol::Rtmp },
             encrypted_handshake: false,
             last_input: now,
+            tunnel_host: None,
         }
+    }
+
+    /// The `Host` header of the tunnel carrying this endpoint (see [`RtmpConnection::set_tunnel_host`]).
+    pub fn set_tunnel_host(&mut self, host: Option<String>) {
+        self.tunnel_host = host;
     }
 
     /// When the client last sent something.
@@ -107,7 +115,8 @@ impl RtmpEndpoint {
                 (true, true) => Protocol::Rtmpte,
             };
             tracing::debug!(client = %self.peer, kind = ?outcome.kind, "handshake done");
-            let connection = RtmpConnection::new(Arc::clone(&self.edge), self.peer, self.protocol);
+            let mut connection = RtmpConnection::new(Arc::clone(&self.edge), self.peer, self.protocol);
+            connection.set_tunnel_host(self.tunnel_host.take());
             self.phase =
                 Phase::Established { connection: Box::new(connection), cipher: outcome.encryption.map(Box::new) };
         }

@@ -72,10 +72,11 @@ async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) 
         // Flash's identification probe: FMS answers 404 and clients expect it.
         (&Method::POST, ["fcs", "ident2"]) => not_found(),
         (&Method::POST, ["open", "1"]) => {
+            let host = tunnel_host(&request);
             if read_body(request).await.is_err() {
                 return bad_request();
             }
-            tunnel_response(edge.tunnels.open(&edge, peer))
+            tunnel_response(edge.tunnels.open(&edge, peer, host))
         }
         (&Method::POST, [command @ ("send" | "idle" | "close"), id, seq]) if valid_id(id) => {
             let Ok(seq) = seq.parse::<u64>() else { return not_found() };
@@ -91,6 +92,17 @@ async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) 
         _ => not_found(),
     }
 }
+
+/// The `Host` header of a tunnel's `/open` request (RFC 9110 §7.2): the host the player
+/// connected to, which picks the distribution when the `tcUrl` names none. A value too long
+/// to be a host name is ignored.
+fn tunnel_host(request: &Request<Incoming>) -> Option<String> {
+    let host = request.headers().get(hyper::header::HOST)?.to_str().ok()?;
+    (host.len() <= MAX_HOST_HEADER).then(|| host.to_owned())
+}
+
+/// Longest `Host` value kept: a 255-byte name (RFC 1035 §2.3.4) and a port.
+const MAX_HOST_HEADER: usize = 255 + 6;
 
 /// Session ids are 32 hex digits; anything else cannot name a session.
 fn valid_id(id: &str) -> bool {

@@ -26,16 +26,17 @@ pub mod metrics;
 pub mod names;
 pub mod player;
 mod rewind;
+pub mod routing;
 pub mod rtmp_tcp;
 pub mod rtmpt;
 mod stats;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sf_cache::OriginCache;
+use sf_cache::{EdgeCache, OriginCache};
 use sf_rtmp::session::SessionConfig;
 use tokio::sync::watch;
 
@@ -81,7 +82,8 @@ pub struct EdgeConfig {
 #[derive(Debug)]
 pub struct Edge {
     pub config: EdgeConfig,
-    pub library: library::Library,
+    /// The distributions served now; a control plane may swap in a new snapshot.
+    distributions: RwLock<Arc<routing::Distributions>>,
     pub stats: Arc<Stats>,
     /// What `/metrics` encodes: `stats` and the cache's counters.
     pub metrics: metrics::Metrics,
@@ -91,22 +93,41 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// The edge serving `origin` (through the cache it belongs to).
+    /// The edge serving `origin` (through the cache it belongs to) to every host.
     pub fn new(config: EdgeConfig, origin: Arc<OriginCache>) -> Arc<Self> {
+        let cache = Arc::clone(origin.store());
+        Edge::with_distributions(config, &cache, routing::Distributions::default_only(origin))
+    }
+
+    /// The edge serving `distributions`, whose origins share `cache`.
+    pub fn with_distributions(
+        config: EdgeConfig,
+        cache: &Arc<EdgeCache>,
+        distributions: routing::Distributions,
+    ) -> Arc<Self> {
         let tunnels = rtmpt::Tunnels::new(config.tunnels);
         let stats = Arc::new(Stats::default());
-        let cache = origin.store();
         let metrics = metrics::Metrics::new(Arc::clone(&stats), Arc::clone(cache));
         let health = health::Health::new(&config, cache);
         Arc::new(Edge {
             config,
-            library: library::Library::new(origin),
+            distributions: RwLock::new(Arc::new(distributions)),
             stats,
             metrics,
             health,
             tunnels,
             client_ids: AtomicU32::new(1),
         })
+    }
+
+    /// The distributions served now.
+    pub fn distributions(&self) -> Arc<routing::Distributions> {
+        Arc::clone(&self.distributions.read().expect("distributions lock"))
+    }
+
+    /// Serves `distributions` from now on; connections already routed keep theirs.
+    pub fn replace_distributions(&self, distributions: routing::Distributions) {
+        *self.distributions.write().expect("distributions lock") = Arc::new(distributions);
     }
 
     /// A number identifying a connection in status messages and logs.

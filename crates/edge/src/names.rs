@@ -4,7 +4,10 @@
 //! `rtmp_open` and librtmp's `RTMP_ParseURL`/`RTMP_ParsePlaypath` send).
 //!
 //! - The application must be `cfx/st`; extra folders (`cfx/st/videos`, as librtmp and JW
-//!   Player split URLs) prefix the stream path.
+//!   Player split URLs) prefix the stream path. `cfx` alone is `cfx/st`: librtmp's
+//!   `RTMP_ParseURL` (parseurl.c) keeps only the first path segment as the application when
+//!   the URL has no `slist=` and the play path looks like `mp4:…`, so `rtmpdump -r
+//!   rtmp://host/cfx/st -y mp4:a.mp4` connects with app `cfx`.
 //! - `name` or `flv:name` → `name.flv`; `mp4:name.ext` → `name.ext`; `mp4:name` → `name.mp4`
 //!   (then `.f4v`, `.m4v`, `.mov`, `.m4a`, `.3gp`, because librtmp strips those extensions);
 //!   `mp3:name` → `name.mp3`; `name.mp4` (any known extension) without prefix → as is.
@@ -16,6 +19,9 @@ use sf_media::Format;
 
 /// The only application CloudFront streaming distributions answer.
 pub const APPLICATION: &str = "cfx/st";
+
+/// What librtmp sends as the application for `rtmp://host/cfx/st` (see the module docs).
+const CFX_ONLY: &str = "cfx";
 
 /// Longest stream name accepted, in bytes after decoding.
 const MAX_NAME_LEN: usize = 1024;
@@ -46,6 +52,9 @@ pub enum NameError {
 pub fn parse_application(app: &str) -> Result<Vec<String>, NameError> {
     let without_query = app.split('?').next().unwrap_or_default();
     let trimmed = without_query.trim_matches('/');
+    if trimmed == CFX_ONLY {
+        return Ok(Vec::new());
+    }
     let rest = trimmed
         .strip_prefix(APPLICATION)
         .filter(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -136,7 +145,11 @@ mod tests {
         assert_eq!(parse_application("cfx/st/a%2e%2e").unwrap(), vec!["a%2e%2e"]);
         assert!(parse_application("vod").is_err());
         assert!(parse_application("cfx/stx").is_err());
-        assert!(parse_application("cfx").is_err());
+        assert_eq!(parse_application("cfx").unwrap(), Vec::<String>::new(), "librtmp's app for cfx/st");
+        assert_eq!(parse_application("cfx/").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_application("cfx?token=1").unwrap(), Vec::<String>::new());
+        assert!(parse_application("cfx/videos").is_err());
+        assert!(parse_application("cfxx").is_err());
         assert!(parse_application("cfx/st/..").is_err());
     }
 

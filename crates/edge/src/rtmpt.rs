@@ -122,8 +122,9 @@ impl Tunnels {
         }
     }
 
-    /// `POST /open/1`: registers a session and starts its task.
-    pub fn open(&self, edge: &Arc<Edge>, client: SocketAddr) -> Reply {
+    /// `POST /open/1`: registers a session and starts its task. `host` is the request's
+    /// `Host` header.
+    pub fn open(&self, edge: &Arc<Edge>, client: SocketAddr, host: Option<String>) -> Reply {
         let mut sessions = self.sessions.lock().expect("tunnel lock");
         let from_client = sessions.values().filter(|e| e.client_ip == client.ip()).count();
         if sessions.len() >= self.limits.max_sessions
@@ -142,7 +143,7 @@ impl Tunnels {
         let mut tasks = self.tasks.lock().expect("tunnel tasks lock");
         // Forget the sessions that ended since.
         while tasks.try_join_next().is_some() {}
-        tasks.spawn(run_session(Arc::clone(edge), id.clone(), client, receiver, self.closing.subscribe()));
+        tasks.spawn(run_session(Arc::clone(edge), id.clone(), client, host, receiver, self.closing.subscribe()));
         let mut head = id.into_bytes();
         head.push(b'\n');
         Reply::Data { head: Bytes::from(head), data: Bytes::new() }
@@ -191,11 +192,13 @@ async fn run_session(
     edge: Arc<Edge>,
     id: String,
     client: SocketAddr,
+    host: Option<String>,
     exchanges: mpsc::Receiver<Exchange>,
     closing: watch::Receiver<bool>,
 ) {
     let opened = Instant::now();
     let mut endpoint = RtmpEndpoint::new(Arc::clone(&edge), client, true, opened);
+    endpoint.set_tunnel_host(host);
     let mut tunnel = Tunnel {
         exchanges,
         waiting: None,

@@ -1,14 +1,17 @@
 //! The `streamfront` binary: command line and configuration, wiring only.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 use sf_cache::{CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, S3Settings};
+use sf_edge::routing::{Configured, Distributions};
 use sf_edge::rtmpt::TunnelLimits;
 use sf_edge::{Edge, EdgeConfig, Timeouts};
 use tracing::info;
 
+mod distributions;
 mod sample;
 mod settings;
 
@@ -57,16 +60,24 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         eprintln!("streamfront: --data-dir {}: {message}", settings.data_dir.display());
         return ExitCode::FAILURE;
     }
+    let statics = match distributions::from_entries(&settings.streaming_distributions, &settings.distribution_domain) {
+        Ok(statics) => statics,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let origin = match &settings.origin {
+        Some(spec) if spec == settings::NO_DEFAULT_ORIGIN => None,
         Some(spec) => match Origin::from_spec_with(spec, &s3_settings(&settings.s3)) {
-            Ok(origin) => origin,
+            Ok(origin) => Some(origin),
             Err(message) => {
                 eprintln!("streamfront: --origin {spec}: {message}");
                 return ExitCode::FAILURE;
             }
         },
         None => match sample::unpack(&settings.data_dir) {
-            Ok(dir) => Origin::Local(LocalOrigin::new(dir)),
+            Ok(dir) => Some(Origin::Local(LocalOrigin::new(dir))),
             Err(message) => {
                 eprintln!(
                     "streamfront: --data-dir {}: cannot unpack the sample library: {message}",
@@ -76,7 +87,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             }
         },
     };
-    let origin_name = origin.describe();
+    let origin_name = origin.as_ref().map_or_else(|| "none".to_owned(), Origin::describe);
     let ttl = Duration::from_secs(settings.cache.ttl_seconds);
     let cache_config = CacheConfig {
         block_size: settings.cache.block_kb * 1024,
@@ -115,7 +126,31 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         },
         session: Default::default(),
     };
-    let edge = Edge::new(config, cache.origin_cache(origin));
+    let s3 = s3_settings(&settings.s3);
+    let mut configured = Vec::new();
+    for d in statics {
+        let origin = match Origin::from_spec_with(&d.origin_spec, &s3) {
+            Ok(origin) => origin,
+            Err(message) => {
+                eprintln!("streamfront: streaming distribution {}: origin {}: {message}", d.record.id, d.origin_spec);
+                return ExitCode::FAILURE;
+            }
+        };
+        let origin_name = origin.describe();
+        configured.push(Configured { record: Arc::new(d.record), origin: cache.origin_cache(origin), origin_name });
+    }
+    let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));
+    let served = match Distributions::build(configured, default) {
+        Ok(served) => served,
+        Err(e) => {
+            eprintln!("streamfront: [[streaming_distributions]] {}: {}", e.field, e.message);
+            return ExitCode::FAILURE;
+        }
+    };
+    for d in served.all() {
+        info!(distribution = %d.id, domain = d.domain_name.as_deref().unwrap_or("(default)"), aliases = ?d.aliases, enabled = d.enabled, origin = %d.origin, "serving");
+    }
+    let edge = Edge::with_distributions(config, &cache, served);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

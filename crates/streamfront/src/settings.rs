@@ -34,11 +34,17 @@ pub struct Settings {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
-    /// Media origin: a local directory, or `s3://bucket[/prefix]` (credentials, region and
-    /// endpoint from the AWS_* environment variables or the config file's [s3] section).
-    /// Without it, the sample library built into the binary is served.
-    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]")]
+    /// Media origin of the default distribution, which serves every host no streaming
+    /// distribution claims: a local directory, or `s3://bucket[/prefix]` (credentials, region
+    /// and endpoint from the AWS_* environment variables or the config file's [s3] section);
+    /// `none` for no default. Without it, the sample library built into the binary is served.
+    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]|none")]
     pub origin: Option<String>,
+
+    /// Domain under which distributions get their generated names (`s<13 chars>.<domain>`).
+    /// `.invalid` (RFC 6761 §6.4) never resolves: set a domain you own to publish the names.
+    #[arg(long, value_name = "DOMAIN", default_value = "streamfront.invalid")]
+    pub distribution_domain: String,
 
     /// Where the server keeps its state (the unpacked sample library, the disk cache).
     #[arg(long, value_name = "DIR", default_value = "/var/lib/streamfront")]
@@ -70,6 +76,34 @@ pub struct Settings {
     /// Only in the config file: secrets do not belong on a command line.
     #[arg(skip)]
     pub s3: S3Section,
+
+    /// `[[streaming_distributions]]`, only in the config file.
+    #[arg(skip)]
+    pub streaming_distributions: Vec<StreamingDistributionEntry>,
+}
+
+/// The `--origin` value that turns the default distribution off.
+pub const NO_DEFAULT_ORIGIN: &str = "none";
+
+/// One `[[streaming_distributions]]` entry; see [`crate::distributions`] for how it is read.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamingDistributionEntry {
+    /// Default: derived from `domain_name` (else `origin`), so it stays the same across restarts.
+    pub id: Option<String>,
+    /// Default: `s<13 chars>.<distribution_domain>`, derived from the id.
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// An S3 origin domain name (`bucket.s3.amazonaws.com`, `bucket.s3.<region>.amazonaws.com`,
+    /// `bucket.s3-<region>.amazonaws.com`), `s3://bucket[/prefix]`, or a local directory.
+    pub origin: String,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 /// `[cache]`: the block cache in front of the origin.
@@ -486,7 +520,12 @@ mod tests {
             request_timeout_seconds: Some(1),
             max_retries: Some(1),
         };
-        Settings { origin: Some(String::new()), s3, ..Settings::default() }
+        let streaming_distributions = vec![StreamingDistributionEntry {
+            id: Some(String::new()),
+            domain_name: Some(String::new()),
+            ..StreamingDistributionEntry::default()
+        }];
+        Settings { origin: Some(String::new()), s3, streaming_distributions, ..Settings::default() }
     }
 
     #[test]

@@ -146,15 +146,16 @@ fn wrong_application_is_rejected() {
         c.handshake().map_err(|e| format!("handshake: {e}"))?;
         c.connect_app(app, server.rtmp_port()).map_err(|e| format!("connect: {e}"))
     };
-    check_each(&["vod", "cfx", "cfx/stx", "cfxst", "live/st", "cfx/st2", "", "st/cfx"], |app| {
+    check_each(&["vod", "cfx/x", "cfx/stx", "cfxst", "live/st", "cfx/st2", "", "st/cfx"], |app| {
         let reply = connect(app)?;
         if reply.name().as_deref() != Some("_error") || reply.code().as_deref() != Some(REJECTED) {
             return Err(format!("expected _error {REJECTED}, got {:?} {:?}", reply.name(), reply.code()));
         }
         Ok(())
     });
-    // The right app, also with extra folders, is accepted.
-    check_each(&["cfx/st", "cfx/st/dir", "cfx/st/dir/sub"], |app| {
+    // The right app, also with extra folders, is accepted; `cfx` alone is librtmp's app for
+    // `rtmp://host/cfx/st` with the play path apart (`-y`).
+    check_each(&["cfx/st", "cfx/st/dir", "cfx/st/dir/sub", "cfx"], |app| {
         let reply = connect(app)?;
         if reply.name().as_deref() != Some("_result") {
             return Err(format!("expected _result, got {:?} {:?}", reply.name(), reply.code()));

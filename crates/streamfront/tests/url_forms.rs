@@ -168,3 +168,13 @@ fn every_rtmp_listener_serves() {
     eprintln!("{}", check_ffmpeg(&server.url("movie.mp4"), "movie.mp4", &Expect::Whole, &[], &[]));
     eprintln!("{}", check_rtmpdump(&second, "movie.mp4", &Expect::Whole, &[], &[0]));
 }
+
+#[test]
+fn rtmpdump_with_the_play_path_apart_connects_with_app_cfx() {
+    // `rtmpdump -r rtmp://host/cfx/st -y mp4:movie.mp4`: librtmp keeps only `cfx` as the app
+    // (`rtmpdump -V` prints "app : cfx", "tcUrl : rtmp://host/cfx"), as CloudFront's own
+    // examples are written; `cfx` must mean `cfx/st`.
+    let server = Server::start(&media().origin);
+    let url = format!("rtmp://127.0.0.1:{}/cfx/st", server.rtmp_port());
+    eprintln!("{}", check_rtmpdump(&url, "movie.mp4", &Expect::Whole, &["-y", "mp4:movie.mp4", "-V"], &[0]));
+}

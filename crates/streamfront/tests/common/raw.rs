@@ -383,11 +383,16 @@ impl RawClient {
 
     /// Sends `connect` for `app` and reads until `_result` or `_error`; returns that message.
     pub fn connect_app(&mut self, app: &str, port: u16) -> io::Result<Message> {
+        self.connect_app_via(app, &format!("rtmp://127.0.0.1:{port}/{app}"))
+    }
+
+    /// [`RawClient::connect_app`] with the given `tcUrl`.
+    pub fn connect_app_via(&mut self, app: &str, tc_url: &str) -> io::Result<Message> {
         let txn = self.next_txn();
         let cmd = Amf::Obj(vec![
             ("app".into(), Amf::Str(app.into())),
             ("flashVer".into(), Amf::Str("LNX 9,0,124,2".into())),
-            ("tcUrl".into(), Amf::Str(format!("rtmp://127.0.0.1:{port}/{app}"))),
+            ("tcUrl".into(), Amf::Str(tc_url.into())),
             ("fpad".into(), Amf::Bool(false)),
             ("capabilities".into(), Amf::Num(15.0)),
             ("audioCodecs".into(), Amf::Num(4071.0)),

@@ -1,0 +1,112 @@
+//! Which distribution a connection belongs to: the host the player connected to (the `tcUrl`,
+//! else an RTMPT tunnel's `Host` header) picks a streaming distribution, whose [`Library`]
+//! then opens every object the connection plays.
+//!
+//! Hosts no distribution claims (IP addresses included) go to the default distribution, the
+//! one `--origin` defines, if there is one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sf_cache::OriginCache;
+use sf_dist::{Router, StreamingDistribution, ValidationError};
+
+use crate::library::Library;
+use crate::stats::DEFAULT_DISTRIBUTION;
+
+/// A distribution as the edge serves it.
+#[derive(Debug)]
+pub struct ServedDistribution {
+    pub id: String,
+    /// `None` for the default distribution, which answers hosts nobody claims.
+    pub domain_name: Option<String>,
+    pub aliases: Vec<String>,
+    pub enabled: bool,
+    /// The origin as configured, for logs and `/distributions`.
+    pub origin: String,
+    pub library: Library,
+}
+
+impl ServedDistribution {
+    pub fn is_default(&self) -> bool {
+        self.domain_name.is_none()
+    }
+}
+
+/// A configured streaming distribution and the origin it reads.
+pub struct Configured {
+    pub record: Arc<StreamingDistribution>,
+    pub origin: Arc<OriginCache>,
+    pub origin_name: String,
+}
+
+/// A snapshot of every distribution the edge serves; replaced whole when anything changes.
+pub struct Distributions {
+    router: Router,
+    by_id: HashMap<String, Arc<ServedDistribution>>,
+    default: Option<Arc<ServedDistribution>>,
+    /// In configuration order, the default last.
+    all: Vec<Arc<ServedDistribution>>,
+}
+
+impl std::fmt::Debug for Distributions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Distributions").field("all", &self.all).finish_non_exhaustive()
+    }
+}
+
+impl Distributions {
+    /// Indexes `configured` by domain name and aliases (a name claimed twice is an error), with
+    /// `default` (an origin and its name) serving every other host.
+    pub fn build(
+        configured: Vec<Configured>,
+        default: Option<(Arc<OriginCache>, String)>,
+    ) -> Result<Distributions, ValidationError> {
+        let router = Router::build(configured.iter().map(|c| Arc::clone(&c.record)), [], None)?;
+        let mut all: Vec<Arc<ServedDistribution>> = configured
+            .into_iter()
+            .map(|c| {
+                let config = &c.record.streaming_distribution_config;
+                Arc::new(ServedDistribution {
+                    id: c.record.id.clone(),
+                    domain_name: Some(c.record.domain_name.clone()),
+                    aliases: config.aliases.clone(),
+                    enabled: config.enabled,
+                    origin: c.origin_name,
+                    library: Library::new(c.origin),
+                })
+            })
+            .collect();
+        let default = default.map(|(origin, origin_name)| {
+            Arc::new(ServedDistribution {
+                id: DEFAULT_DISTRIBUTION.to_owned(),
+                domain_name: None,
+                aliases: Vec::new(),
+                enabled: true,
+                origin: origin_name,
+                library: Library::new(origin),
+            })
+        });
+        all.extend(default.clone());
+        let by_id = all.iter().map(|d| (d.id.clone(), Arc::clone(d))).collect();
+        Ok(Distributions { router, by_id, default, all })
+    }
+
+    /// Only the default distribution, reading `origin`.
+    pub fn default_only(origin: Arc<OriginCache>) -> Distributions {
+        let name = origin.origin().describe();
+        Distributions::build(Vec::new(), Some((origin, name))).expect("no names to clash")
+    }
+
+    /// The distribution for `host` (any case, with or without a port), else the default.
+    pub fn resolve(&self, host: Option<&str>) -> Option<Arc<ServedDistribution>> {
+        match host.and_then(|host| self.router.resolve_streaming(host)) {
+            Some(route) => self.by_id.get(&route.distribution.id).cloned(),
+            None => self.default.clone(),
+        }
+    }
+
+    pub fn all(&self) -> &[Arc<ServedDistribution>] {
+        &self.all
+    }
+}
