@@ -282,8 +282,8 @@ mod tests {
     fn names_and_labels_are_the_ones_dashboards_use() {
         let dir = tempfile::tempdir().unwrap();
         let (stats, _cache, metrics) = edge_metrics(dir.path());
-        stats.viewer_started(Protocol::Rtmpe);
-        stats.add_bytes_sent(Protocol::Rtmp, 1234);
+        stats.viewer_metrics(DEFAULT_DISTRIBUTION, Protocol::Rtmpe).started();
+        stats.viewer_metrics(DEFAULT_DISTRIBUTION, Protocol::Rtmp).add_bytes_sent(1234);
         stats.connections_total.fetch_add(3, Ordering::Relaxed);
         let text = metrics.encode();
         let names = families(&text);
@@ -345,7 +345,7 @@ mod tests {
         assert_eq!(sample(&metrics.encode(), "streamfront_viewers{distribution=\"news\",protocol=\"rtmpt\"}"), 0.0);
         // The default distribution's handles are the ones the protocol-only calls update.
         stats.viewer_metrics(DEFAULT_DISTRIBUTION, Protocol::Rtmp).add_bytes_sent(7);
-        stats.add_bytes_sent(Protocol::Rtmp, 1);
+        stats.viewer_metrics(DEFAULT_DISTRIBUTION, Protocol::Rtmp).add_bytes_sent(1);
         assert_eq!(
             sample(&metrics.encode(), "streamfront_sent_bytes_total{distribution=\"default\",protocol=\"rtmp\"}"),
             8.0

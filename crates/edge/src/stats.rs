@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 
 use crate::connection::Protocol;
 
-/// The distribution label until connections are routed to distributions.
+/// The id (and metrics label) of the default distribution, the one `--origin` defines.
 pub const DEFAULT_DISTRIBUTION: &str = "default";
 
 /// Labels of the per-viewer metrics. The text encoder writes them in this order.
@@ -59,8 +59,8 @@ pub struct Stats {
     pub(crate) viewers: Family<ViewerLabels, Gauge>,
     /// Media bytes sent.
     pub(crate) sent_bytes: Family<ViewerLabels, Counter>,
-    /// The default distribution's handles, by position in `Protocol::ALL`, for the callers
-    /// that name only a protocol.
+    /// The default distribution's handles, by position in `Protocol::ALL`: made at start, so
+    /// its series are in /metrics (at 0) before the first viewer.
     default_distribution: [ViewerMetrics; 4],
 }
 
@@ -104,17 +104,5 @@ impl Stats {
             return self.default_distribution[slot(protocol)].clone();
         }
         handles(&self.viewers, &self.sent_bytes, distribution, protocol)
-    }
-
-    pub fn viewer_started(&self, protocol: Protocol) {
-        self.default_distribution[slot(protocol)].started();
-    }
-
-    pub fn viewer_ended(&self, protocol: Protocol) {
-        self.default_distribution[slot(protocol)].ended();
-    }
-
-    pub fn add_bytes_sent(&self, protocol: Protocol, bytes: u64) {
-        self.default_distribution[slot(protocol)].add_bytes_sent(bytes);
     }
 }
