@@ -82,13 +82,15 @@ async fn respond(edge: &Edge, request: Request<Incoming>) -> Response<Full<Bytes
 }
 
 /// Every distribution the edge serves. Those from the config file are deployed as soon as
-/// the edge starts, so their status is always `Deployed`.
+/// the edge starts, so their status is always `Deployed`; those from the control store carry
+/// the number of their last change and whether every live edge has applied it.
 fn distributions_json(edge: &Edge) -> String {
     let list: Vec<serde_json::Value> = edge
         .distributions()
         .all()
         .iter()
         .map(|d| {
+            let status = d.version.map_or("Deployed", |seq| edge.control.status_of(seq));
             serde_json::json!({
                 "id": d.id,
                 "domain_name": d.domain_name,
@@ -96,7 +98,8 @@ fn distributions_json(edge: &Edge) -> String {
                 "enabled": d.enabled,
                 "origin": d.origin,
                 "default": d.is_default(),
-                "status": "Deployed",
+                "version": d.version,
+                "status": status,
             })
         })
         .collect();

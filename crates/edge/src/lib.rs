@@ -16,6 +16,7 @@
 
 pub mod admin;
 pub mod connection;
+pub mod control;
 mod driver;
 pub mod endpoint;
 pub mod health;
@@ -89,6 +90,8 @@ pub struct Edge {
     pub metrics: metrics::Metrics,
     pub health: health::Health,
     pub tunnels: rtmpt::Tunnels,
+    /// The control store this edge follows, if any.
+    pub control: Arc<control::ControlStatus>,
     client_ids: AtomicU32,
 }
 
@@ -107,7 +110,8 @@ impl Edge {
     ) -> Arc<Self> {
         let tunnels = rtmpt::Tunnels::new(config.tunnels);
         let stats = Arc::new(Stats::default());
-        let metrics = metrics::Metrics::new(Arc::clone(&stats), Arc::clone(cache));
+        let control = Arc::new(control::ControlStatus::default());
+        let metrics = metrics::Metrics::new(Arc::clone(&stats), Arc::clone(cache), Arc::clone(&control));
         let health = health::Health::new(&config, cache);
         Arc::new(Edge {
             config,
@@ -116,6 +120,7 @@ impl Edge {
             metrics,
             health,
             tunnels,
+            control,
             client_ids: AtomicU32::new(1),
         })
     }

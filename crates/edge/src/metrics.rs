@@ -20,6 +20,7 @@ use sf_cache::{EdgeCache, OriginLatencyObserver};
 use tracing::warn;
 
 use crate::Stats;
+use crate::control::ControlStatus;
 
 /// The `Content-Type` of what [`Metrics::encode`] writes (text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -36,7 +37,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(stats: Arc<Stats>, cache: Arc<EdgeCache>) -> Self {
+    pub fn new(stats: Arc<Stats>, cache: Arc<EdgeCache>, control: Arc<ControlStatus>) -> Self {
         let origin_latency = Histogram::new(ORIGIN_LATENCY_BUCKETS);
         let observed = origin_latency.clone();
         let observer = OriginLatencyObserver::new(move |latency| observed.observe(latency.as_secs_f64()));
@@ -46,6 +47,7 @@ impl Metrics {
         let mut registry = Registry::default();
         registry.register_collector(Box::new(EdgeCollector(stats)));
         registry.register_collector(Box::new(CacheCollector { cache, origin_latency }));
+        registry.register_collector(Box::new(ControlCollector(control)));
         Metrics { registry }
     }
 
@@ -112,6 +114,24 @@ impl Collector for EdgeCollector {
         let sessions = gauge(s.rtmpt_sessions.load(Ordering::Relaxed));
         single(e, "streamfront_rtmpt_sessions", "Open RTMPT tunnel sessions.", &sessions)?;
         single(e, "streamfront_rtmpt_refused", "RTMPT sessions refused over the limits.", &counter(&s.rtmpt_refused))
+    }
+}
+
+/// The control store, when the edge follows one.
+#[derive(Debug)]
+struct ControlCollector(Arc<ControlStatus>);
+
+impl Collector for ControlCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let control = &self.0;
+        if !control.following() {
+            return Ok(());
+        }
+        let e = &mut encoder;
+        let reachable = gauge(u64::from(control.reachable()));
+        single(e, "streamfront_store_reachable", "1 when the last poll of the control store succeeded.", &reachable)?;
+        let applied = gauge(control.applied_seq());
+        single(e, "streamfront_store_applied_seq", "The last control store change applied.", &applied)
     }
 }
 
@@ -238,7 +258,7 @@ mod tests {
     fn edge_metrics(origin_dir: &std::path::Path) -> (Arc<Stats>, Arc<OriginCache>, Metrics) {
         let stats = Arc::new(Stats::default());
         let origin = EdgeCache::new(CacheConfig::default()).origin_cache(Origin::Local(LocalOrigin::new(origin_dir)));
-        let metrics = Metrics::new(Arc::clone(&stats), Arc::clone(origin.store()));
+        let metrics = Metrics::new(Arc::clone(&stats), Arc::clone(origin.store()), Default::default());
         (stats, origin, metrics)
     }
 

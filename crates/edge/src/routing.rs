@@ -24,6 +24,8 @@ pub struct ServedDistribution {
     pub enabled: bool,
     /// The origin as configured, for logs and `/distributions`.
     pub origin: String,
+    /// The control store change that last put it (`None`: from the config file).
+    pub version: Option<u64>,
     pub library: Library,
 }
 
@@ -38,6 +40,8 @@ pub struct Configured {
     pub record: Arc<StreamingDistribution>,
     pub origin: Arc<OriginCache>,
     pub origin_name: String,
+    /// The control store change that last put it (`None`: from the config file).
+    pub version: Option<u64>,
 }
 
 /// A snapshot of every distribution the edge serves; replaced whole when anything changes.
@@ -73,6 +77,7 @@ impl Distributions {
                     aliases: config.aliases.clone(),
                     enabled: config.enabled,
                     origin: c.origin_name,
+                    version: c.version,
                     library: Library::new(c.origin),
                 })
             })
@@ -84,6 +89,7 @@ impl Distributions {
                 aliases: Vec::new(),
                 enabled: true,
                 origin: origin_name,
+                version: None,
                 library: Library::new(origin),
             })
         });

@@ -4,16 +4,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use sf_cache::{CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, S3Settings};
-use sf_edge::routing::{Configured, Distributions};
 use sf_edge::rtmpt::TunnelLimits;
 use sf_edge::{Edge, EdgeConfig, Timeouts};
 use tracing::info;
 
+mod dist_cli;
 mod distributions;
+mod follow;
 mod sample;
 mod settings;
+mod store_state;
 
 use settings::Settings;
 
@@ -30,13 +32,22 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve media to RTMP players (rtmp://HOST/cfx/st/<stream name>).
-    Serve(Settings),
+    Serve(Box<Settings>),
+    /// Put, delete and list the streaming distributions of the control store (--store).
+    Distributions {
+        #[command(subcommand)]
+        command: dist_cli::DistributionsCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let matches = Cli::command().mut_subcommand("serve", settings::defaults_in_help_only).get_matches();
     match matches.subcommand() {
         Some(("serve", matches)) => serve(matches),
+        Some(("distributions", matches)) => match dist_cli::DistributionsCommand::from_arg_matches(matches) {
+            Ok(command) => dist_cli::run(command),
+            Err(e) => e.exit(),
+        },
         _ => unreachable!("clap requires a subcommand"),
     }
 }
@@ -110,9 +121,9 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         }
     };
     let config = EdgeConfig {
-        rtmp_listen: settings.rtmp_listen,
-        http_listen: settings.http_listen,
-        admin_listen: settings.admin_listen,
+        rtmp_listen: settings.rtmp_listen.clone(),
+        http_listen: settings.http_listen.clone(),
+        admin_listen: settings.admin_listen.clone(),
         max_connections: settings.limits.max_connections,
         timeouts: Timeouts {
             handshake: Duration::from_secs(settings.limits.handshake_timeout),
@@ -127,30 +138,28 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         session: Default::default(),
     };
     let s3 = s3_settings(&settings.s3);
-    let mut configured = Vec::new();
+    let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));
+    let mut routing = follow::Routing::new(Arc::clone(&cache), s3.clone(), default);
     for d in statics {
-        let origin = match Origin::from_spec_with(&d.origin_spec, &s3) {
-            Ok(origin) => origin,
+        match Origin::from_spec_with(&d.origin_spec, &s3) {
+            Ok(origin) => routing.add_static(d.record, origin),
             Err(message) => {
                 eprintln!("streamfront: streaming distribution {}: origin {}: {message}", d.record.id, d.origin_spec);
                 return ExitCode::FAILURE;
             }
-        };
-        let origin_name = origin.describe();
-        configured.push(Configured { record: Arc::new(d.record), origin: cache.origin_cache(origin), origin_name });
+        }
     }
-    let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));
-    let served = match Distributions::build(configured, default) {
-        Ok(served) => served,
-        Err(e) => {
-            eprintln!("streamfront: [[streaming_distributions]] {}: {}", e.field, e.message);
+    if let Err(message) = routing.build(&Default::default()) {
+        eprintln!("streamfront: [[streaming_distributions]] {message}");
+        return ExitCode::FAILURE;
+    }
+    let edge_id = match follow::edge_id(&settings.data_dir) {
+        Ok(id) => id,
+        Err(message) => {
+            eprintln!("streamfront: --data-dir {}: {message}", settings.data_dir.display());
             return ExitCode::FAILURE;
         }
     };
-    for d in served.all() {
-        info!(distribution = %d.id, domain = d.domain_name.as_deref().unwrap_or("(default)"), aliases = ?d.aliases, enabled = d.enabled, origin = %d.origin, "serving");
-    }
-    let edge = Edge::with_distributions(config, &cache, served);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -159,6 +168,32 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The store is read once before serving, so a restart serves its distributions at once.
+    let started = runtime.block_on(async {
+        let store = follow::open_store(&settings, sf_control::StoreOptions::default()).await?;
+        let applied = store
+            .load::<store_state::DistributionsState>()
+            .await
+            .map_err(|e| format!("--store {}: {e}", store.describe()))?;
+        let served = routing.build(&applied.state).map_err(|e| format!("--store {}: {e}", store.describe()))?;
+        Ok::<_, String>((store, served))
+    });
+    let (store, served) = match started {
+        Ok(started) => started,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for d in served.all() {
+        info!(distribution = %d.id, domain = d.domain_name.as_deref().unwrap_or("(default)"), aliases = ?d.aliases, enabled = d.enabled, origin = %d.origin, "serving");
+    }
+    let edge = Edge::with_distributions(config, &cache, served);
+    let following = runtime.block_on(async { follow::spawn(store, Arc::clone(&edge), routing, edge_id) });
+    if let Err(message) = following {
+        eprintln!("streamfront: {message}");
+        return ExitCode::FAILURE;
+    }
     runtime.block_on(async move {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -191,7 +226,7 @@ async fn wait_for_signal() {
 }
 
 /// S3 settings from the config file; what it leaves unset comes from the AWS_* environment.
-fn s3_settings(section: &settings::S3Section) -> S3Settings {
+pub(crate) fn s3_settings(section: &settings::S3Section) -> S3Settings {
     let defaults = S3Settings::default();
     S3Settings {
         region: section.region.clone(),

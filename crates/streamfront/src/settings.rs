@@ -50,6 +50,12 @@ pub struct Settings {
     #[arg(long, value_name = "DIR", default_value = "/var/lib/streamfront")]
     pub data_dir: PathBuf,
 
+    /// The control store whose distributions are served alongside the config file's, followed
+    /// while serving: a directory, or `s3://bucket[/prefix]` (S3 settings as for --origin).
+    /// Default: <data-dir>/control.
+    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]")]
+    pub store: Option<String>,
+
     /// Address for RTMP and RTMPE; repeat for several.
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:1935")]
     pub rtmp_listen: Vec<SocketAddr>,
@@ -237,6 +243,14 @@ pub fn defaults_in_help_only(command: Command) -> Command {
 }
 
 impl Settings {
+    /// Where the control store is: `store`, else `<data-dir>/control`.
+    pub fn store_location(&self) -> Result<sf_control::ControlLocation, String> {
+        match &self.store {
+            Some(spec) => sf_control::ControlLocation::parse(spec).map_err(|e| format!("--store {spec}: {e}")),
+            None => Ok(sf_control::ControlLocation::in_data_dir(&self.data_dir)),
+        }
+    }
+
     /// Defaults, then the config file (`--config`), then the flags given in `matches` (parsed
     /// by a command made with [`defaults_in_help_only`]); checked.
     pub fn load(matches: &ArgMatches) -> Result<Settings, String> {
@@ -305,7 +319,7 @@ impl Settings {
     }
 }
 
-fn read_file(path: &Path) -> Result<Settings, String> {
+pub fn read_file(path: &Path) -> Result<Settings, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("--config {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("--config {}: {}", path.display(), e.to_string().trim_end()))
 }
@@ -525,7 +539,13 @@ mod tests {
             domain_name: Some(String::new()),
             ..StreamingDistributionEntry::default()
         }];
-        Settings { origin: Some(String::new()), s3, streaming_distributions, ..Settings::default() }
+        Settings {
+            origin: Some(String::new()),
+            store: Some(String::new()),
+            s3,
+            streaming_distributions,
+            ..Settings::default()
+        }
     }
 
     #[test]

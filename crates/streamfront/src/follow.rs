@@ -1,0 +1,182 @@
+//! `serve` and the control store: open it at start, then follow it, rebuilding the edge's
+//! distributions (config file + store + default) whenever its state changes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use sf_cache::{EdgeCache, Origin, OriginCache, S3Settings};
+use sf_control::{Deployment, FollowOptions, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployment};
+use sf_dist::StreamingDistribution;
+use sf_edge::Edge;
+use sf_edge::routing::{Configured, Distributions};
+use tracing::{info, warn};
+
+use crate::settings::Settings;
+use crate::store_state::{DistributionsState, StoredStreaming};
+
+/// How often Deployed/InProgress is looked up from the heartbeats.
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+
+/// Opens `--store` (S3 settings from `[s3]` and the environment); the error is one line
+/// naming `--store`.
+pub async fn open_store(settings: &Settings, options: StoreOptions) -> Result<Arc<Store>, String> {
+    let location = settings.store_location()?;
+    let s3 = crate::s3_settings(&settings.s3);
+    location.open(&s3, options).await.map_err(|e| format!("--store {}: {e}", location.describe()))
+}
+
+/// This edge's name in the store's heartbeats, kept in `<data-dir>/edge-id` so a restart is
+/// the same edge.
+pub fn edge_id(data_dir: &Path) -> Result<String, String> {
+    let path = data_dir.join("edge-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) => return Ok(id.trim().to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    }
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one(SystemTime::now());
+    let id = format!("edge-{random:016x}");
+    std::fs::write(&path, format!("{id}\n")).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(id)
+}
+
+/// A distribution whose origin is open.
+struct Open {
+    record: Arc<StreamingDistribution>,
+    origin: Arc<OriginCache>,
+    origin_name: String,
+}
+
+/// What the edge's distributions are built from.
+pub struct Routing {
+    cache: Arc<EdgeCache>,
+    s3: S3Settings,
+    statics: Vec<Open>,
+    default: Option<(Arc<OriginCache>, String)>,
+    /// Store origins by spec, kept across rebuilds so their cached blocks stay.
+    store_origins: HashMap<String, (Arc<OriginCache>, String)>,
+}
+
+impl Routing {
+    pub fn new(cache: Arc<EdgeCache>, s3: S3Settings, default: Option<(Arc<OriginCache>, String)>) -> Routing {
+        Routing { cache, s3, statics: Vec::new(), default, store_origins: HashMap::new() }
+    }
+
+    /// A distribution from the config file.
+    pub fn add_static(&mut self, record: StreamingDistribution, origin: Origin) {
+        let origin_name = origin.describe();
+        let origin = self.cache.origin_cache(origin);
+        self.statics.push(Open { record: Arc::new(record), origin, origin_name });
+    }
+
+    /// The config file's distributions, then the store's (a static id wins; an origin that
+    /// cannot be opened leaves its distribution out), then the default.
+    pub fn build(&mut self, stored: &DistributionsState) -> Result<Distributions, String> {
+        let mut configured: Vec<Configured> = self
+            .statics
+            .iter()
+            .map(|d| Configured {
+                record: Arc::clone(&d.record),
+                origin: Arc::clone(&d.origin),
+                origin_name: d.origin_name.clone(),
+                version: None,
+            })
+            .collect();
+        for d in stored.streaming.values() {
+            if self.statics.iter().any(|s| s.record.id == d.record.id) {
+                warn!(distribution = %d.record.id, "the config file has a distribution with this id: the store's is not served");
+                continue;
+            }
+            match self.store_origin(d) {
+                Ok((origin, origin_name)) => configured.push(Configured {
+                    record: Arc::new(d.record.clone()),
+                    origin,
+                    origin_name,
+                    version: Some(d.version),
+                }),
+                Err(e) => {
+                    warn!(distribution = %d.record.id, origin = %d.origin, error = %e, "origin cannot be opened: not served")
+                }
+            }
+        }
+        Distributions::build(configured, self.default.clone()).map_err(|e| format!("{}: {}", e.field, e.message))
+    }
+
+    fn store_origin(&mut self, d: &StoredStreaming) -> Result<(Arc<OriginCache>, String), String> {
+        if let Some(open) = self.store_origins.get(&d.origin) {
+            return Ok(open.clone());
+        }
+        let origin = Origin::from_spec_with(&d.origin, &self.s3).map_err(|e| e.to_string())?;
+        let name = origin.describe();
+        let open = (self.cache.origin_cache(origin), name);
+        self.store_origins.insert(d.origin.clone(), open.clone());
+        Ok(open)
+    }
+}
+
+/// Follows `store` for as long as the runtime runs: applies each new state to `edge`, and
+/// keeps the edge's store status (reachable, applied number, Deployed) current.
+pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: String) -> Result<(), String> {
+    let options = FollowOptions {
+        heartbeat: Some(HeartbeatIdentity { edge_id, version: env!("CARGO_PKG_VERSION").to_owned() }),
+        ..FollowOptions::default()
+    };
+    let follower =
+        store.follow::<DistributionsState>(options).map_err(|e| format!("--store {}: {e}", store.describe()))?;
+    tokio::spawn(async move {
+        let mut state = follower.state();
+        let health = follower.health();
+        let mut applied_seq = None;
+        loop {
+            let current = Arc::clone(&state.borrow_and_update());
+            if applied_seq != Some(current.seq) && current.seq > 0 {
+                match routing.build(&current.state) {
+                    Ok(distributions) => {
+                        info!(
+                            seq = current.seq,
+                            distributions = distributions.all().len(),
+                            "applied the control store"
+                        );
+                        edge.replace_distributions(distributions);
+                    }
+                    Err(e) => {
+                        warn!(seq = current.seq, error = %e, "control store change not applied: keeping the last configuration")
+                    }
+                }
+                applied_seq = Some(current.seq);
+            }
+            let reachable = *health.borrow() == StoreHealth::Reachable;
+            edge.control.set(reachable, current.seq);
+            if reachable {
+                update_deployed(&store, &edge, &current.state).await;
+            }
+            tokio::select! {
+                _ = state.changed() => {}
+                _ = tokio::time::sleep(STATUS_EVERY) => {}
+            }
+            // Keeps the follower (and so its task) alive as long as this loop.
+            let _ = &follower;
+        }
+    });
+    Ok(())
+}
+
+/// The highest version among the store's distributions that every live edge has applied.
+async fn update_deployed(store: &Store, edge: &Edge, state: &DistributionsState) {
+    let heartbeats = match tokio::time::timeout(STATUS_EVERY, store.heartbeats()).await {
+        Ok(Ok(heartbeats)) => heartbeats,
+        _ => return, // the follower reports the store's troubles
+    };
+    let now = SystemTime::now();
+    let deployed = state
+        .streaming
+        .values()
+        .map(|d| d.version)
+        .filter(|&seq| deployment(seq, &heartbeats, now) == Deployment::Deployed)
+        .max()
+        .unwrap_or(0);
+    edge.control.set_deployed_through(deployed);
+}
