@@ -1,0 +1,146 @@
+//! Distributions from the control store: `streamfront distributions put` commits them, every
+//! `serve` on the same store (a directory, or a bucket on the real S3 server of sf-testkit)
+//! routes to them within seconds, across restarts, and keeps serving when the store goes away.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use sf_testkit::{BUCKET, S3Server};
+
+const DOMAIN: &str = "store-vod.example.com";
+const ID: &str = "ESTORE0000001";
+
+/// A directory origin holding `x.mp4` = clip.mp4, which the default origin does not have.
+fn store_origin(dir: &Path) -> std::path::PathBuf {
+    let origin = dir.join("store-origin");
+    std::fs::create_dir_all(&origin).unwrap();
+    std::fs::copy(media().origin.join("clip.mp4"), origin.join("x.mp4")).unwrap();
+    origin
+}
+
+/// `streamfront distributions put --store STORE FILE` with one distribution for `origin`.
+fn put(dir: &Path, store: &str, origin: &Path, env: &[(String, String)]) -> Run {
+    let file = dir.join("dists.toml");
+    let toml = format!(
+        "[[streaming_distributions]]\nid = \"{ID}\"\ndomain_name = \"{DOMAIN}\"\norigin = \"{}\"\n",
+        origin.display()
+    );
+    std::fs::write(&file, toml).unwrap();
+    let mut cmd = Command::new(binary());
+    cmd.args(["distributions", "put", "--store", store]).arg(&file);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    run(cmd, Duration::from_secs(30))
+}
+
+fn serve(store: &str, env: &[(String, String)]) -> Server {
+    Server::start_with(
+        &media().origin,
+        ServerOptions { env: env.to_vec(), args: vec!["--store".into(), store.into()], ..Default::default() },
+    )
+}
+
+/// ffmpeg playing `x.mp4` with `DOMAIN` in its tcUrl gets clip.mp4's frames.
+fn plays_through_the_store_distribution(server: &Server) {
+    let url = format!("rtmp://127.0.0.1:{}/cfx/st/mp4:x.mp4", server.rtmp_port());
+    let tc_url = format!("rtmp://{DOMAIN}/cfx/st");
+    eprintln!("{}", check_ffmpeg(&url, "clip.mp4", &Expect::Whole, &["-rtmp_tcurl", &tc_url], &[]));
+}
+
+fn distributions(server: &Server) -> serde_json::Value {
+    let (status, body) = http_get(server.admin_addr(), "/distributions", Duration::from_secs(5)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The store distribution as `/distributions` shows it, if it does.
+fn listed(server: &Server) -> Option<serde_json::Value> {
+    distributions(server).as_array().unwrap().iter().find(|d| d["id"] == ID).cloned()
+}
+
+fn metrics(server: &Server) -> String {
+    http_get(server.admin_addr(), "/metrics", Duration::from_secs(5)).unwrap().1
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_directory_store_routes_across_restarts() {
+    require_tool("ffmpeg");
+    let dir = TempDir::new("store");
+    let store = dir.path().join("control").display().to_string();
+    let origin = store_origin(dir.path());
+    let committed = put(dir.path(), &store, &origin, &[]);
+    assert!(committed.success(), "{}", committed.describe());
+    assert!(committed.stdout_text().starts_with(&format!("committed 1: put streaming distribution {ID}")));
+
+    let mut server = serve(&store, &[]);
+    let shown = listed(&server).unwrap_or_else(|| panic!("{ID} not in /distributions: {}", server.log()));
+    assert_eq!(shown["domain_name"], DOMAIN);
+    assert_eq!(shown["version"], 1);
+    plays_through_the_store_distribution(&server);
+    server.terminate(Duration::from_secs(10));
+
+    let server = serve(&store, &[]);
+    plays_through_the_store_distribution(&server);
+    // A deployed change: this edge's heartbeat says it applied number 1.
+    wait_until("status Deployed", Duration::from_secs(10), || {
+        listed(&server).is_some_and(|d| d["status"] == "Deployed")
+    });
+}
+
+#[test]
+fn two_edges_on_one_s3_store_follow_it_and_outlive_it() {
+    require_tool("ffmpeg");
+    let dir = TempDir::new("store-s3");
+    let mut s3 = S3Server::start(dir.path());
+    let env = s3.aws_env();
+    let store = format!("s3://{BUCKET}/control");
+    let origin = store_origin(dir.path());
+    let edges = [serve(&store, &env), serve(&store, &env)];
+    for edge in &edges {
+        assert!(listed(edge).is_none());
+        assert!(metrics(edge).contains("streamfront_store_reachable 1"), "{}", metrics(edge));
+    }
+
+    let committed = put(dir.path(), &store, &origin, &env);
+    assert!(committed.success(), "{}", committed.describe());
+    let applied = Instant::now();
+    for edge in &edges {
+        wait_until(
+            "both edges serve the new distribution",
+            Duration::from_secs(5).saturating_sub(applied.elapsed()),
+            || listed(edge).is_some(),
+        );
+    }
+    for edge in &edges {
+        plays_through_the_store_distribution(edge);
+        wait_until("Deployed once both edges applied it", Duration::from_secs(15), || {
+            listed(edge).is_some_and(|d| d["status"] == "Deployed")
+        });
+    }
+
+    s3.stop();
+    for edge in &edges {
+        wait_until("streamfront_store_reachable 0", Duration::from_secs(30), || {
+            metrics(edge).contains("streamfront_store_reachable 0")
+        });
+        assert!(metrics(edge).contains("streamfront_store_applied_seq 1"), "{}", metrics(edge));
+        assert!(listed(edge).is_some(), "the last configuration is kept");
+        plays_through_the_store_distribution(edge);
+    }
+}
