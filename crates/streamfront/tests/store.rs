@@ -41,6 +41,13 @@ fn put(dir: &Path, store: &str, origin: &Path, env: &[(String, String)]) -> Run 
     run(cmd, Duration::from_secs(30))
 }
 
+/// `streamfront distributions delete --store STORE ID`.
+fn delete(store: &str) -> Run {
+    let mut cmd = Command::new(binary());
+    cmd.args(["distributions", "delete", "--store", store, ID]);
+    run(cmd, Duration::from_secs(30))
+}
+
 fn serve(store: &str, env: &[(String, String)]) -> Server {
     Server::start_with(
         &media().origin,
@@ -101,6 +108,14 @@ fn a_directory_store_routes_across_restarts() {
     wait_until("status Deployed", Duration::from_secs(10), || {
         listed(&server).is_some_and(|d| d["status"] == "Deployed")
     });
+
+    // A delete reaches the running edge too, and a second one is refused.
+    let deleted = delete(&store);
+    assert!(deleted.success(), "{}", deleted.describe());
+    assert!(deleted.stdout_text().starts_with("committed 2:"), "{}", deleted.describe());
+    wait_until("the deleted distribution leaves /distributions", Duration::from_secs(5), || listed(&server).is_none());
+    let again = delete(&store);
+    assert!(!again.success(), "deleting an unknown id must fail: {}", again.describe());
 }
 
 #[test]
