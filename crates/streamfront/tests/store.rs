@@ -159,3 +159,37 @@ fn two_edges_on_one_s3_store_follow_it_and_outlive_it() {
         plays_through_the_store_distribution(edge);
     }
 }
+
+#[test]
+fn an_unreachable_store_is_a_start_up_error_naming_the_flag() {
+    let dir = TempDir::new("store-down");
+    // Nothing listens on this port: every request to the "store" is refused.
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let mut cmd = Command::new(binary());
+    cmd.args(["serve", "--store", "s3://nowhere/control", "--origin"])
+        .arg(&media().origin)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--rtmp-listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--http-listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--admin-listen", &format!("127.0.0.1:{}", free_port())]);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.envs([
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ]);
+    let r = run(cmd, Duration::from_secs(60));
+    assert_eq!(r.code(), Some(1), "serve must refuse to start: {}", r.describe());
+    let error = r.stderr.lines().find(|l| l.starts_with("streamfront: ")).unwrap_or_default();
+    assert!(
+        error.starts_with("streamfront: --store s3://nowhere/control"),
+        "a one-line error naming the flag: {}",
+        r.describe()
+    );
+}
