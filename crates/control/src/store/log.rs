@@ -81,20 +81,30 @@ impl Store {
 
     /// Record `seq` of the log, `None` if it is not there (yet).
     pub(crate) async fn read_change<C: DeserializeOwned>(&self, seq: Seq) -> Result<Option<C>, StoreError> {
-        let path = keys::numbered(&self.prefix, LOG, seq);
-        let Some(found) =
-            record::read_json::<Record<C>>(self.objects.as_ref(), &path, self.options.max_change_bytes).await?
-        else {
+        let found: Option<Record<C>> = self.read_numbered(LOG, seq, self.options.max_change_bytes).await?;
+        Ok(found.map(|record| record.change))
+    }
+
+    /// Object `seq` of the numbered folder `folder` (the log, snapshots), checked to say it is
+    /// that number; `None` if it is not there (yet).
+    pub(crate) async fn read_numbered<T: record::Numbered + DeserializeOwned>(
+        &self,
+        folder: &str,
+        seq: Seq,
+        limit: usize,
+    ) -> Result<Option<T>, StoreError> {
+        let path = keys::numbered(&self.prefix, folder, seq);
+        let Some(found) = record::read_json::<T>(self.objects.as_ref(), &path, limit).await? else {
             return Ok(None);
         };
-        if found.seq != seq {
+        if found.seq() != seq {
             return Err(StoreError::Corrupt {
                 key: path.to_string(),
-                reason: format!("it says it is number {}", found.seq),
+                reason: format!("it says it is number {}", found.seq()),
             });
         }
         self.saw(seq);
-        Ok(Some(found.change))
+        Ok(Some(found))
     }
 
     /// The number of the newest change in the log (0 if it is empty).

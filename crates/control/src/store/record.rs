@@ -30,6 +30,23 @@ pub(crate) struct SnapshotRecord<S> {
     pub state: S,
 }
 
+/// An object that says which number it is.
+pub(crate) trait Numbered {
+    fn seq(&self) -> Seq;
+}
+
+impl<C> Numbered for Record<C> {
+    fn seq(&self) -> Seq {
+        self.seq
+    }
+}
+
+impl<S> Numbered for SnapshotRecord<S> {
+    fn seq(&self) -> Seq {
+        self.seq
+    }
+}
+
 /// JSON of `value`, refused when longer than `limit` bytes.
 pub(crate) fn encode<T: Serialize>(value: &T, limit: usize, what: &str) -> Result<Bytes, StoreError> {
     let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Encode(format!("{what}: {e}")))?;

@@ -24,21 +24,9 @@ impl Store {
         let Some(seq) = self.highest_numbered(SNAPSHOTS, after).await? else {
             return Ok(None);
         };
-        let path = keys::numbered(&self.prefix, SNAPSHOTS, seq);
-        let Some(found) =
-            record::read_json::<SnapshotRecord<S>>(self.objects.as_ref(), &path, self.options.max_snapshot_bytes)
-                .await?
-        else {
-            return Ok(None);
-        };
-        if found.seq != seq {
-            return Err(StoreError::Corrupt {
-                key: path.to_string(),
-                reason: format!("it says it is number {}", found.seq),
-            });
-        }
-        self.saw(seq);
-        Ok(Some(Applied { seq, state: found.state }))
+        let found: Option<SnapshotRecord<S>> =
+            self.read_numbered(SNAPSHOTS, seq, self.options.max_snapshot_bytes).await?;
+        Ok(found.map(|record| Applied { seq, state: record.state }))
     }
 
     /// The current state: the newest snapshot, then every change after it.
