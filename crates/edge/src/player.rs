@@ -438,11 +438,7 @@ pub(crate) mod tests {
         let mut file = b"FLV\x01\x01\0\0\0\x09\0\0\0\0".to_vec();
         for ms in (0..=last_ms).step_by(100) {
             let body = [if ms % 1000 == 0 { 0x17 } else { 0x27 }, 0x01, 0, 0, 0, 0xaa, 0xbb];
-            let size = (body.len() as u32).to_be_bytes();
-            let ts = ms.to_be_bytes();
-            file.extend_from_slice(&[9, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0]);
-            file.extend_from_slice(&body);
-            file.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
+            sf_media::flv::write_tag(&mut file, 9, ms, &body);
         }
         file
     }

@@ -9,13 +9,7 @@ use sf_media::{Format, MediaIndex, MemorySource};
 /// An FLV without keyframes index (so open scans): `seconds` of 25 fps video (2 KiB
 /// frames, a key frame every 2 s) interleaved with AAC-sized audio tags every 23 ms.
 fn synthetic_flv(seconds: u32) -> Bytes {
-    fn tag(out: &mut Vec<u8>, kind: u8, ts: u32, body: &[u8]) {
-        let size = (body.len() as u32).to_be_bytes();
-        let t = ts.to_be_bytes();
-        out.extend_from_slice(&[kind, size[1], size[2], size[3], t[1], t[2], t[3], t[0], 0, 0, 0]);
-        out.extend_from_slice(body);
-        out.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
-    }
+    use sf_media::flv::write_tag as tag;
     let mut out = b"FLV\x01\x05\0\0\0\x09\0\0\0\0".to_vec();
     tag(&mut out, 9, 0, &[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f]);
     tag(&mut out, 8, 0, &[0xaf, 0, 0x12, 0x10]);

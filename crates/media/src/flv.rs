@@ -27,6 +27,16 @@ pub(crate) const SPECULATIVE_BODY: u64 = 4096;
 /// calling the rest of the file garbage, so one call cannot spin through a huge junk region.
 const MAX_SKIPPED_TAGS: usize = 4096;
 
+/// Appends one FLV tag (header, `body`, back-pointer) to `out` (Video File Format
+/// Specification v10.1, E.4.1). For tests, benchmarks and tools that make FLV files.
+pub fn write_tag(out: &mut Vec<u8>, kind: u8, timestamp: u32, body: &[u8]) {
+    let size = (body.len() as u32).to_be_bytes();
+    let ts = timestamp.to_be_bytes();
+    out.extend_from_slice(&[kind, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0]);
+    out.extend_from_slice(body);
+    out.extend_from_slice(&(body.len() as u32 + TAG_HEADER_LEN as u32).to_be_bytes());
+}
+
 /// Seek points and layout of one FLV object.
 #[derive(Debug)]
 pub struct FlvTable {

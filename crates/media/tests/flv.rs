@@ -28,11 +28,8 @@ fn flv(flags: u8, tags: &[Vec<u8>]) -> Vec<u8> {
 
 /// One tag with a correct back-pointer.
 fn tag(kind: u8, timestamp: u32, body: &[u8]) -> Vec<u8> {
-    let size = (body.len() as u32).to_be_bytes();
-    let ts = timestamp.to_be_bytes();
-    let mut out = vec![kind, size[1], size[2], size[3], ts[1], ts[2], ts[3], ts[0], 0, 0, 0];
-    out.extend_from_slice(body);
-    out.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
+    let mut out = Vec::new();
+    sf_media::flv::write_tag(&mut out, kind, timestamp, body);
     out
 }
 
