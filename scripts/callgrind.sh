@@ -28,17 +28,11 @@ mkdir -p "$OUT"
 log() { echo "callgrind: $*" >&2; }
 # shellcheck source=lib/ports.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
-# shellcheck source=lib/media.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/media.sh"
+# shellcheck source=lib/bench.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 command -v valgrind >/dev/null || { log "valgrind is missing (apt-get install valgrind)"; exit 1; }
-if [ -z "${SF_BIN:-}" ] || [ -z "${LB_BIN:-}" ]; then
-    log "building streamfront and sf-loadbench (release)"
-    cargo build --release --quiet -p streamfront -p sf-bench
-    TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-fi
-SF_BIN=${SF_BIN:-$TARGET/release/streamfront}
-LB_BIN=${LB_BIN:-$TARGET/release/sf-loadbench}
+release_binaries
 
 if [ -n "${CG_MEDIA:-}" ]; then
     MEDIA=$(cd "$CG_MEDIA" && pwd)

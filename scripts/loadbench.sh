@@ -56,8 +56,8 @@ chmod 755 "$OUT"
 START=$SECONDS
 
 log() { echo "loadbench: $*" >&2; }
-# shellcheck source=lib/media.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/media.sh"
+# shellcheck source=lib/bench.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 # --- tools -------------------------------------------------------------------------------
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -74,13 +74,7 @@ fi
 RTMP_SO=$(dpkg -L libnginx-mod-rtmp | grep -m1 '/ngx_rtmp_module\.so$')
 NGINX=$(command -v nginx)
 
-if [ -z "${SF_BIN:-}" ] || [ -z "${LB_BIN:-}" ]; then
-    log "building streamfront and sf-loadbench (release)"
-    cargo build --release --quiet -p streamfront -p sf-bench
-    TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-fi
-SF_BIN=${SF_BIN:-$TARGET/release/streamfront}
-LB_BIN=${LB_BIN:-$TARGET/release/sf-loadbench}
+release_binaries
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 

@@ -1,4 +1,5 @@
-# The benchmark media, shared by the benchmark scripts. Source after defining `log`.
+# The benchmark media and binaries, shared by the benchmark scripts. Source after defining
+# `log` and `ROOT`.
 
 # make_bench_media DIR: 60 s of ~1 Mbit/s H.264 (854x480, 25 fps, 2 s GOP, CBR 900 kbit/s) +
 # 96 kbit/s AAC as DIR/bench.mp4 (moov first), and the same streams remuxed to DIR/bench.flv.
@@ -11,4 +12,16 @@ make_bench_media() {
         -c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v 900k -minrate 900k -maxrate 900k -bufsize 900k \
         -x264-params nal-hrd=cbr:force-cfr=1 -g 50 -c:a aac -b:a 96k -movflags +faststart "$dir/bench.mp4"
     ffmpeg -hide_banner -loglevel error -y -i "$dir/bench.mp4" -c copy "$dir/bench.flv"
+}
+
+# release_binaries: sets SF_BIN and LB_BIN, building streamfront and sf-loadbench in release
+# mode unless both are given.
+release_binaries() {
+    if [ -z "${SF_BIN:-}" ] || [ -z "${LB_BIN:-}" ]; then
+        log "building streamfront and sf-loadbench (release)"
+        (cd "$ROOT" && cargo build --release --quiet -p streamfront -p sf-bench)
+        local target=${CARGO_TARGET_DIR:-$ROOT/target}
+        SF_BIN=${SF_BIN:-$target/release/streamfront}
+        LB_BIN=${LB_BIN:-$target/release/sf-loadbench}
+    fi
 }
