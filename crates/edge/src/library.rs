@@ -108,12 +108,7 @@ impl Library {
         self.with_index(object, candidates[at].1).await
     }
 
-    /// Opens `key` as `format`: the object's current version and its (shared) index.
-    pub async fn open(&self, key: &str, format: Format) -> Result<OpenMedia, OpenError> {
-        let object = self.origin.open(key).await.map_err(origin_error)?;
-        self.with_index(object, format).await
-    }
-
+    /// The object's current version with its (shared) index.
     async fn with_index(&self, object: ObjectHandle, format: Format) -> Result<OpenMedia, OpenError> {
         let key = object.key().to_owned();
         let cell = self.indexes.lock().expect("library lock").cell((key.clone(), object.meta().version.clone()));
