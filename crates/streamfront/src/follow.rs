@@ -102,6 +102,8 @@ impl Routing {
                 }
             }
         }
+        // Origins no store distribution reads any more are let go (their cached blocks age out).
+        self.store_origins.retain(|spec, _| stored.streaming.values().any(|d| &d.origin == spec));
         Distributions::build(configured, self.default.clone()).map_err(|e| format!("{}: {}", e.field, e.message))
     }
 
