@@ -12,11 +12,13 @@
 //! - Numbers keep the model's width (`integer` = `i32`, `long` = `i64`) so every value a client
 //!   can send is representable and the validator, not the decoder, explains a bad one.
 
+mod access;
 mod common;
 mod resource;
 mod streaming;
 mod web;
 
+pub use access::*;
 pub use common::*;
 pub use resource::*;
 pub use streaming::*;
