@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::deploy::Heartbeat;
@@ -71,6 +71,9 @@ impl Default for FollowOptions {
 pub struct Follower<S> {
     state: watch::Receiver<Arc<Applied<S>>>,
     health: watch::Receiver<StoreHealth>,
+    /// Wakes the task before its next tick (a writer that just committed wants its change
+    /// applied now, not up to `poll_every` later).
+    poke: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -94,9 +97,13 @@ impl<S: State> Follower<S> {
         self.health.clone()
     }
 
-    /// The state once it has applied `seq`, or `None` after `patience`.
+    /// The state once it has applied `seq`, or `None` after `patience`. Polls the store at
+    /// once rather than at the next tick.
     pub async fn wait_for(&self, seq: Seq, patience: Duration) -> Option<Arc<Applied<S>>> {
         let mut state = self.state.clone();
+        if state.borrow().seq < seq {
+            self.poke.notify_one();
+        }
         let found = tokio::time::timeout(patience, state.wait_for(|applied| applied.seq >= seq)).await;
         found.ok()?.ok().map(|applied| Arc::clone(&applied))
     }
@@ -112,7 +119,9 @@ impl Store {
         }
         let (state_tx, state) = watch::channel(Arc::new(Applied::<S>::default()));
         let (health_tx, health) = watch::channel(StoreHealth::Reachable);
+        let poke = Arc::new(Notify::new());
         let run = Run {
+            poke: Arc::clone(&poke),
             store: Arc::clone(self),
             options,
             applied: None,
@@ -122,7 +131,7 @@ impl Store {
             state_tx,
             health_tx,
         };
-        Ok(Follower { state, health, task: tokio::spawn(run.run()) })
+        Ok(Follower { state, health, poke, task: tokio::spawn(run.run()) })
     }
 }
 
@@ -138,6 +147,7 @@ struct Run<S> {
     heartbeat_sent_for: Option<Seq>,
     state_tx: watch::Sender<Arc<Applied<S>>>,
     health_tx: watch::Sender<StoreHealth>,
+    poke: Arc<Notify>,
 }
 
 impl<S: State> Run<S> {
@@ -145,7 +155,10 @@ impl<S: State> Run<S> {
         let mut ticker = tokio::time::interval(self.options.poll_every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = self.poke.notified() => {}
+            }
             let result = match tokio::time::timeout(self.options.step_timeout, self.step()).await {
                 Ok(result) => result,
                 Err(_) => Err(StoreError::TimedOut(self.options.step_timeout)),
