@@ -1,6 +1,7 @@
 //! The time a request was signed: `X-Amz-Date` (`20261207T120000Z`), or when it is absent the
-//! `Date` header (RFC 1123), which botocore signs instead when the request already has one
-//! (botocore auth.py, `SigV4Auth._set_necessary_date_headers`).
+//! `Date` header, which botocore signs instead when the request already has one (botocore
+//! auth.py, `SigV4Auth._set_necessary_date_headers`). botocore writes that one with Python's
+//! `email.utils.formatdate`: RFC 1123 but with the zone `-0000` (RFC 2822 §3.3) for `GMT`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,8 +32,8 @@ pub(crate) fn request_time(headers: &HeaderMap) -> Result<RequestTime, ApiError>
         return Ok(RequestTime { basic: value.to_owned(), at });
     }
     if let Some(value) = single_header(headers, "date")? {
-        let at = httpdate::parse_http_date(value)
-            .map_err(|_| incomplete_signature(format_args!("Date {value:?} is not an HTTP date (RFC 1123)")))?;
+        let at = parse_date_header(value)
+            .ok_or_else(|| incomplete_signature(format_args!("Date {value:?} is not an HTTP date (RFC 1123)")))?;
         return Ok(RequestTime { basic: format_basic(at), at });
     }
     Err(incomplete_signature("the request has neither an X-Amz-Date nor a Date header"))
@@ -46,6 +47,15 @@ fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h st
     }
     let value = value.to_str().map_err(|_| incomplete_signature(format_args!("the {name} header is not ASCII")))?;
     Ok(Some(value))
+}
+
+/// RFC 1123 with `GMT`, or with `-0000`/`+0000` as botocore writes it.
+fn parse_date_header(value: &str) -> Option<SystemTime> {
+    let in_gmt = match value.strip_suffix(" -0000").or_else(|| value.strip_suffix(" +0000")) {
+        Some(rest) => format!("{rest} GMT"),
+        None => value.to_owned(),
+    };
+    httpdate::parse_http_date(&in_gmt).ok()
 }
 
 /// `yyyymmddThhmmssZ` to a time, refusing dates that do not exist (20260230T…).
@@ -102,6 +112,8 @@ mod tests {
         assert_eq!(t.at, UNIX_EPOCH + Duration::from_secs(1_440_938_160));
         let t = request_time(&headers(&[("date", "Sun, 30 Aug 2015 12:36:00 GMT")])).unwrap();
         assert_eq!((t.basic.as_str(), t.at), ("20150830T123600Z", UNIX_EPOCH + Duration::from_secs(1_440_938_160)));
+        let botocore = request_time(&headers(&[("date", "Sun, 30 Aug 2015 12:36:00 -0000")])).unwrap();
+        assert_eq!(botocore.basic, "20150830T123600Z");
         let both = headers(&[("date", "Mon, 07 Dec 2026 00:00:00 GMT"), ("x-amz-date", "20150830T123600Z")]);
         assert_eq!(request_time(&both).unwrap().basic, "20150830T123600Z");
         let leap = request_time(&headers(&[("x-amz-date", "20240229T000000Z")])).unwrap();
@@ -119,6 +131,7 @@ mod tests {
             &[("x-amz-date", "20150830T243600Z")],
             &[("x-amz-date", "20150830T123600Z"), ("x-amz-date", "20150830T123600Z")],
             &[("date", "yesterday")],
+            &[("date", "Sun, 30 Aug 2015 12:36:00 +0200")],
         ] {
             let err = request_time(&headers(bad)).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
             assert_eq!(err.code, "IncompleteSignature", "{bad:?}");
