@@ -285,7 +285,16 @@ fn malformed_or_foreign_authorization_is_refused_with_its_code() {
 
     assert_eq!(with_authorization(&original.replace(&signed.access_key_id, "AKIDUNKNOWN")), "InvalidClientTokenId");
     assert_eq!(with_authorization(&original.replace("/cloudfront/", "/s3/")), "AccessDenied");
-    assert_eq!(with_authorization(&original.replace("SignedHeaders=host;", "SignedHeaders=")), "SignatureDoesNotMatch");
+    let mut host_unsigned = case.clone();
+    host_unsigned.set_authorization(&original.replace("SignedHeaders=host;", "SignedHeaders="));
+    let err = verify_now(&host_unsigned, &credentials).unwrap_err();
+    assert_eq!(err.code, "SignatureDoesNotMatch");
+    assert!(err.message.contains("'host' must be one of the SignedHeaders"), "{}", err.message);
+    let mut if_match_dropped = case.clone();
+    if_match_dropped.headers.remove("if-match");
+    let err = verify_now(&if_match_dropped, &credentials).unwrap_err();
+    assert_eq!(err.code, "SignatureDoesNotMatch");
+    assert!(err.message.contains("\"if-match\" is listed in SignedHeaders"), "{}", err.message);
 
     let mut twice = case.clone();
     twice.headers.append("authorization", original.parse().unwrap());
