@@ -1,13 +1,17 @@
 # Signs CloudFront requests with botocore itself (a real client for the 2020-05-31 model, and
 # SigV4Auth for the Date-header case), captures each as it would go on the wire, and prints them
 # as JSON for crates/api/tests/sigv4.rs. Nothing is sent: a before-send hook stops each call.
+# Argument: the botocore package to sign with, `botocore` (boto3's) or `awscli.botocore` (the
+# copy the AWS CLI v1 carries and signs with).
+import importlib
 import json
 import sys
 
-import botocore.session
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+package = sys.argv[1]
+session_module = importlib.import_module(package + ".session")
+SigV4Auth = importlib.import_module(package + ".auth").SigV4Auth
+AWSRequest = importlib.import_module(package + ".awsrequest").AWSRequest
+Credentials = importlib.import_module(package + ".credentials").Credentials
 
 ENDPOINT = "http://127.0.0.1:9936"
 ACCESS_KEY = "AKIDBOTOCORE"
@@ -32,7 +36,7 @@ def capture(request, **kwargs):
 
 
 def client(token=None, extra_headers=None):
-    session = botocore.session.get_session()
+    session = session_module.get_session()
     c = session.create_client(
         "cloudfront",
         region_name="eu-west-1",
@@ -102,4 +106,4 @@ cases.append({
     "body_hex": "",
 })
 
-json.dump({"access_key_id": ACCESS_KEY, "secret": SECRET, "cases": cases}, sys.stdout)
+json.dump({"access_key_id": ACCESS_KEY, "secret": SECRET, "cases": cases, "version": importlib.import_module(package).__version__}, sys.stdout)

@@ -15,6 +15,8 @@ use sf_api::sigv4::{DEFAULT_MAX_SKEW, Request, verify};
 #[derive(Clone, Debug)]
 struct Received {
     name: String,
+    /// Which botocore signed it, and its version.
+    signer: String,
     method: String,
     path: String,
     query: String,
@@ -57,6 +59,7 @@ impl Signed {
         .unwrap()
     }
 
+    /// The case `name` as boto3's botocore signed it.
     fn case(&self, name: &str) -> Received {
         self.cases.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no case {name}")).clone()
     }
@@ -81,23 +84,30 @@ fn venv_python() -> PathBuf {
     Path::new(venv).join("bin/python")
 }
 
-/// Runs tests/botocore_sign.py once per test binary: its requests are signed at the real time.
+/// Runs tests/botocore_sign.py once per test binary (its requests are signed at the real time),
+/// with boto3's botocore and with the copy the AWS CLI carries: each case twice.
 fn botocore_signed() -> &'static Signed {
     static SIGNED: OnceLock<Signed> = OnceLock::new();
     SIGNED.get_or_init(|| {
+        let python = venv_python();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/botocore_sign.py");
-        let output = Command::new(venv_python()).arg(&script).output().unwrap();
-        assert!(output.status.success(), "botocore_sign.py: {}", String::from_utf8_lossy(&output.stderr));
-        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
-        let cases = json["cases"].as_array().unwrap().iter().map(received).collect();
-        let text = |key: &str| json[key].as_str().unwrap().to_owned();
-        Signed { access_key_id: text("access_key_id"), secret: text("secret"), cases }
+        let mut signed = Signed { access_key_id: String::new(), secret: String::new(), cases: Vec::new() };
+        for package in ["botocore", "awscli.botocore"] {
+            let output = Command::new(&python).arg(&script).arg(package).output().unwrap();
+            assert!(output.status.success(), "botocore_sign.py {package}: {}", String::from_utf8_lossy(&output.stderr));
+            let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+            let signer = format!("{package} {}", json["version"].as_str().unwrap());
+            signed.cases.extend(json["cases"].as_array().unwrap().iter().map(|case| received(case, &signer)));
+            signed.access_key_id = json["access_key_id"].as_str().unwrap().to_owned();
+            signed.secret = json["secret"].as_str().unwrap().to_owned();
+        }
+        signed
     })
 }
 
 /// A captured botocore request as the server would receive it: the HTTP client adds `Host`
 /// from the URL (the signer signed that too).
-fn received(case: &Value) -> Received {
+fn received(case: &Value, signer: &str) -> Received {
     let url = case["url"].as_str().unwrap();
     let rest = url.strip_prefix("http://").unwrap();
     let (authority, target) = rest.split_at(rest.find('/').unwrap());
@@ -113,6 +123,7 @@ fn received(case: &Value) -> Received {
     let body = (0..body_hex.len()).step_by(2).map(|i| u8::from_str_radix(&body_hex[i..i + 2], 16).unwrap()).collect();
     Received {
         name: case["name"].as_str().unwrap().to_owned(),
+        signer: signer.to_owned(),
         method: case["method"].as_str().unwrap().to_owned(),
         path: path.to_owned(),
         query: query.to_owned(),
@@ -143,10 +154,17 @@ fn tweak(text: &str) -> String {
 #[test]
 fn botocore_signed_requests_verify() {
     let signed = botocore_signed();
-    assert_eq!(signed.cases.len(), 6);
+    assert_eq!(signed.cases.len(), 12);
+    assert!(signed.cases[0].signer.starts_with("botocore ") && signed.cases[11].signer.starts_with("awscli.botocore "));
     for case in &signed.cases {
         let credentials = signed.credentials_for(case);
-        assert_eq!(verify_now(case, &credentials), Ok(signed.access_key_id.clone()), "{}", case.name);
+        assert_eq!(
+            verify_now(case, &credentials),
+            Ok(signed.access_key_id.clone()),
+            "{} by {}",
+            case.name,
+            case.signer
+        );
         // Headers botocore adds after signing may change on the way.
         let mut relayed = case.clone();
         relayed.headers.insert("user-agent", "a proxy's".parse().unwrap());
@@ -168,7 +186,8 @@ fn one_changed_byte_anywhere_signed_is_refused() {
     for case in &signed.cases {
         let credentials = signed.credentials_for(case);
         let refused = |changed: &Received, what: &str| {
-            let err = verify_now(changed, &credentials).expect_err(&format!("{}: changed {what}", case.name));
+            let err = verify_now(changed, &credentials)
+                .expect_err(&format!("{} by {}: changed {what}", case.name, case.signer));
             assert_eq!(err.status, 403, "{}: changed {what}", case.name);
             let expected =
                 if what == "x-amz-security-token" { "InvalidClientTokenId" } else { "SignatureDoesNotMatch" };
