@@ -14,5 +14,6 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod xml;
 
 pub use error::ApiError;
