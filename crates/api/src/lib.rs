@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod shapes;
 pub mod xml;
 
 pub use error::ApiError;

@@ -247,8 +247,8 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
             return visitor.visit_newtype_struct(self);
         }
         let text = self.token()?;
-        let millis = parse_iso8601(text)
-            .ok_or_else(|| invalid(&self.path, format!("{text:?} is not an ISO 8601 date-time")))?;
+        let millis =
+            parse_iso8601(text).ok_or_else(|| invalid(&self.path, format!("{text:?} is not an ISO 8601 date-time")))?;
         let inner: U64Deserializer<DeError> = millis.into_deserializer();
         visitor.visit_newtype_struct(inner).map_err(|e: DeError| e.locate(&self.path))
     }

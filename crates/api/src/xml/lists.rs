@@ -85,10 +85,7 @@ const LISTS: &[(&str, &str, &str, ListForm)] = &[
 /// The spec of the list member `member` of the struct `parent`, or `None` when the table has no
 /// entry (a bug: every list the codec meets must be here).
 pub(crate) fn list_spec(parent: &str, member: &str) -> Option<ListSpec> {
-    LISTS
-        .iter()
-        .find(|(p, m, _, _)| *p == parent && *m == member)
-        .map(|&(_, _, item, form)| ListSpec { item, form })
+    LISTS.iter().find(|(p, m, _, _)| *p == parent && *m == member).map(|&(_, _, item, form)| ListSpec { item, form })
 }
 
 #[cfg(test)]

@@ -278,7 +278,10 @@ impl ser::SerializeSeq for ListSer<'_, '_> {
 
     fn end(self) -> Result<(), SerError> {
         if self.written != self.expected {
-            return Err(SerError(format!("{}: {} items announced, {} written", self.name, self.expected, self.written)));
+            return Err(SerError(format!(
+                "{}: {} items announced, {} written",
+                self.name, self.expected, self.written
+            )));
         }
         if self.items_open {
             end(self.out, "Items")?;

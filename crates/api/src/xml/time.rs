@@ -11,7 +11,12 @@ pub(crate) fn parse_iso8601(text: &str) -> Option<u64> {
     let year = digits(&b[0..4])?;
     let (month, day) = (digits(&b[5..7])?, digits(&b[8..10])?);
     let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
     {
         return None;
     }

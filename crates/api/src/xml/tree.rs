@@ -55,9 +55,9 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, ApiError> {
     let mut elements = 0usize;
     loop {
         let position = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| {
-            malformed(format!("the XML is not well-formed at byte {}: {e}", reader.error_position()))
-        })?;
+        let event = reader
+            .read_event()
+            .map_err(|e| malformed(format!("the XML is not well-formed at byte {}: {e}", reader.error_position())))?;
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(malformed(format!("a second root element at byte {position}")));
@@ -73,7 +73,8 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, ApiError> {
             }
             Event::End(_) => {
                 // quick-xml checks that the end tag matches the open one.
-                let element = open.pop().ok_or_else(|| malformed(format!("an end tag with no start at byte {position}")))?;
+                let element =
+                    open.pop().ok_or_else(|| malformed(format!("an end tag with no start at byte {position}")))?;
                 close(element, &mut open, &mut root);
             }
             Event::Text(t) => {
