@@ -330,3 +330,10 @@ fn input_beyond_the_bounds_is_refused_without_panicking() {
     let deep_ok = format!("<A>{}{}</A>", "<B>".repeat(MAX_DEPTH - 1), "</B>".repeat(MAX_DEPTH - 1));
     assert_error(&web_error(&deep_ok), "InvalidArgument", "CallerReference");
 }
+
+#[test]
+fn carriage_returns_and_markup_in_values_survive_a_round_trip() {
+    let mut config = full_streaming_config();
+    config.comment = s("line\r\nnext\rlast <&> \"'\t");
+    round_trip("StreamingDistributionConfig", &config);
+}

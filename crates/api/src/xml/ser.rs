@@ -2,9 +2,11 @@
 //! declaration order (= model order), `None` left out, lists in the wrapper form the model gives
 //! them (see [`super::lists`]). Text goes through quick-xml's `Writer`, which escapes it.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use quick_xml::Writer;
+use quick_xml::escape::escape;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use serde::ser::{self, Impossible, Serialize};
 
@@ -56,7 +58,11 @@ fn end(out: &mut Out, name: &str) -> Result<(), SerError> {
 fn text_element(out: &mut Out, name: &str, text: &str) -> Result<(), SerError> {
     start(out, name)?;
     if !text.is_empty() {
-        write(out, Event::Text(BytesText::new(text)))?;
+        // quick-xml escapes `<>&'"`; a carriage return must be a reference too, or a reader
+        // normalises it to a line feed (XML 1.0 §2.11).
+        let escaped = escape(text);
+        let escaped = if escaped.contains('\r') { Cow::Owned(escaped.replace('\r', "&#13;")) } else { escaped };
+        write(out, Event::Text(BytesText::from_escaped(escaped)))?;
     }
     end(out, name)
 }
