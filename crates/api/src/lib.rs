@@ -15,6 +15,8 @@
 
 pub mod credentials;
 pub mod error;
+pub mod shapes;
 pub mod sigv4;
+pub mod xml;
 
 pub use error::ApiError;
