@@ -14,5 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod ops;
+pub mod state;
 
 pub use error::ApiError;
