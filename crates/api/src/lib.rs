@@ -15,8 +15,10 @@
 
 pub mod credentials;
 pub mod error;
+pub mod ops;
 pub mod shapes;
 pub mod sigv4;
+pub mod state;
 pub mod xml;
 
 pub use error::ApiError;

@@ -14,7 +14,7 @@ use sf_edge::routing::{Configured, Distributions};
 use tracing::{info, warn};
 
 use crate::settings::Settings;
-use crate::store_state::{DistributionsState, StoredStreaming};
+use sf_api::state::{ControlState, StoredStreaming};
 
 /// How often Deployed/InProgress is looked up from the heartbeats.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
@@ -74,7 +74,7 @@ impl Routing {
 
     /// The config file's distributions, then the store's (a static id wins; an origin that
     /// cannot be opened leaves its distribution out), then the default.
-    pub fn build(&mut self, stored: &DistributionsState) -> Result<Distributions, String> {
+    pub fn build(&mut self, stored: &ControlState) -> Result<Distributions, String> {
         let mut configured: Vec<Configured> = self
             .statics
             .iter()
@@ -126,8 +126,7 @@ pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: 
         heartbeat: Some(HeartbeatIdentity { edge_id, version: env!("CARGO_PKG_VERSION").to_owned() }),
         ..FollowOptions::default()
     };
-    let follower =
-        store.follow::<DistributionsState>(options).map_err(|e| format!("--store {}: {e}", store.describe()))?;
+    let follower = store.follow::<ControlState>(options).map_err(|e| format!("--store {}: {e}", store.describe()))?;
     tokio::spawn(async move {
         let mut state = follower.state();
         let health = follower.health();

@@ -15,7 +15,6 @@ mod distributions;
 mod follow;
 mod sample;
 mod settings;
-mod store_state;
 
 use settings::Settings;
 
@@ -172,7 +171,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
     let started = runtime.block_on(async {
         let store = follow::open_store(&settings, sf_control::StoreOptions::default()).await?;
         let applied = store
-            .load::<store_state::DistributionsState>()
+            .load::<sf_api::state::ControlState>()
             .await
             .map_err(|e| format!("--store {}: {e}", store.describe()))?;
         let served = routing.build(&applied.state).map_err(|e| format!("--store {}: {e}", store.describe()))?;
