@@ -16,6 +16,7 @@
 pub mod credentials;
 pub mod error;
 pub mod ops;
+pub mod server;
 pub mod shapes;
 pub mod sigv4;
 pub mod state;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sf_cache::{EdgeCache, Origin, OriginCache, S3Settings};
-use sf_control::{FollowOptions, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
+use sf_control::{FollowOptions, Follower, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
 use sf_dist::StreamingDistribution;
 use sf_edge::Edge;
 use sf_edge::routing::{Configured, Distributions};
@@ -120,13 +120,21 @@ impl Routing {
 }
 
 /// Follows `store` for as long as the runtime runs: applies each new state to `edge`, and
-/// keeps the edge's store status (reachable, applied number, Deployed) current.
-pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: String) -> Result<(), String> {
+/// keeps the edge's store status (reachable, applied number, Deployed) current. The follower
+/// is shared with the API, which reads the same state and waits on it for its own writes.
+pub fn spawn(
+    store: Arc<Store>,
+    edge: Arc<Edge>,
+    mut routing: Routing,
+    edge_id: String,
+) -> Result<Arc<Follower<ControlState>>, String> {
     let options = FollowOptions {
         heartbeat: Some(HeartbeatIdentity { edge_id, version: env!("CARGO_PKG_VERSION").to_owned() }),
         ..FollowOptions::default()
     };
     let follower = store.follow::<ControlState>(options).map_err(|e| format!("--store {}: {e}", store.describe()))?;
+    let follower = Arc::new(follower);
+    let shared = Arc::clone(&follower);
     tokio::spawn(async move {
         let mut state = follower.state();
         let health = follower.health();
@@ -162,7 +170,7 @@ pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: 
             let _ = &follower;
         }
     });
-    Ok(())
+    Ok(shared)
 }
 
 /// The highest change number every live edge has applied: every change up to it is Deployed.
