@@ -193,3 +193,62 @@ fn an_unreachable_store_is_a_start_up_error_naming_the_flag() {
         r.describe()
     );
 }
+
+/// `distributions put` of `toml` (entries of `[[streaming_distributions]]`).
+fn put_toml(dir: &Path, store: &str, toml: &str) -> Run {
+    let file = dir.join("more-dists.toml");
+    std::fs::write(&file, toml).unwrap();
+    let mut cmd = Command::new(binary());
+    cmd.args(["distributions", "put", "--store", store]).arg(&file);
+    run(cmd, Duration::from_secs(30))
+}
+
+#[test]
+fn the_config_file_wins_over_the_store_by_id_and_by_host_name_and_the_rest_still_applies() {
+    require_tool("ffmpeg");
+    let dir = TempDir::new("store-shadow");
+    let store = dir.path().join("control").display().to_string();
+    let origin = store_origin(dir.path());
+    // The config file declares ID itself and the host name static.example.com.
+    let config = dir.path().join("streamfront.toml");
+    let declared = format!(
+        "[[streaming_distributions]]\nid = \"{ID}\"\ndomain_name = \"static.example.com\"\norigin = \"{}\"\n",
+        media().origin.display()
+    );
+    std::fs::write(&config, declared).unwrap();
+    let server = Server::start_with(
+        &media().origin,
+        ServerOptions {
+            args: vec!["--store".into(), store.clone(), "--config".into(), config.display().to_string()],
+            ..Default::default()
+        },
+    );
+
+    // One change with three distributions: one with the declared id, one whose alias is the
+    // declared host name, and one that clashes with nothing.
+    let o = origin.display();
+    let toml = format!(
+        "[[streaming_distributions]]\nid = \"{ID}\"\ndomain_name = \"{DOMAIN}\"\norigin = \"{o}\"\n\n\
+         [[streaming_distributions]]\nid = \"ECLASH0000001\"\ndomain_name = \"clash.example.com\"\n\
+         aliases = [\"static.example.com\"]\norigin = \"{o}\"\n\n\
+         [[streaming_distributions]]\nid = \"EFINE00000001\"\ndomain_name = \"fine.example.com\"\norigin = \"{o}\"\n"
+    );
+    let committed = put_toml(dir.path(), &store, &toml);
+    assert!(committed.success(), "{}", committed.describe());
+
+    let find = |id: &str| distributions(&server).as_array().unwrap().iter().find(|d| d["id"] == id).cloned();
+    wait_until("the unclashing store distribution is served", Duration::from_secs(10), || {
+        find("EFINE00000001").is_some()
+    });
+    assert_eq!(find(ID).unwrap()["domain_name"], "static.example.com", "the declared {ID} is the one served");
+    assert!(find("ECLASH0000001").is_none(), "a store distribution taking a declared host name is not served");
+    let log = server.log();
+    assert!(log.contains("a distribution of the config file has this host name"), "{log}");
+
+    // The unclashing one plays its own origin's x.mp4.
+    let url = format!("rtmp://127.0.0.1:{}/cfx/st/mp4:x.mp4", server.rtmp_port());
+    eprintln!(
+        "{}",
+        check_ffmpeg(&url, "clip.mp4", &Expect::Whole, &["-rtmp_tcurl", "rtmp://fine.example.com/cfx/st"], &[])
+    );
+}
