@@ -7,7 +7,6 @@ use std::time::Duration;
 use sf_api::server::{Api, ApiConfig, Declared};
 use sf_api::state::ControlState;
 use sf_control::{Follower, Store};
-use sf_dist::Status;
 use sf_edge::Edge;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -60,9 +59,6 @@ pub async fn start(
         declared,
     };
     let control = Arc::clone(edge);
-    let status_of = Arc::new(move |seq| match control.control.status_of(seq) {
-        "Deployed" => Status::Deployed,
-        _ => Status::InProgress,
-    });
+    let status_of = Arc::new(move |seq| control.control.status_of(seq));
     Ok(Started { api: Some((Arc::new(Api::new(config, store, follower, status_of)), listeners)) })
 }
