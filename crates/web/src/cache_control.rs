@@ -149,5 +149,7 @@ mod tests {
     fn unknown_directives_and_empty_elements_are_skipped() {
         let cc = CacheControl::parse(",, immutable, foo=\"bar,baz\", max-age=3,");
         assert_eq!(cc, CacheControl { max_age: Some(3), ..CacheControl::default() });
+        // A directive inside a quoted argument is not a directive.
+        assert_eq!(CacheControl::parse("foo=\"a, max-age=7\", max-age=5").max_age, Some(5));
     }
 }

@@ -241,6 +241,9 @@ mod tests {
         assert_eq!(get(&[("if-none-match", "\"a\", W/\"b\"")]), SERVE);
         // Commas inside an opaque-tag are part of it.
         assert_eq!(get(&[("if-none-match", "\"xy,zzy\"")]), SERVE);
+        let comma = Validators { etag: Some("\"a,b\""), ..current() };
+        let h = headers(&[("if-none-match", "\"c\", \"a,b\"")]);
+        assert_eq!(evaluate(&Method::GET, &h, &comma), Outcome::NotModified);
         let weak_current = Validators { etag: Some("W/\"xyzzy\""), ..current() };
         let h = headers(&[("if-none-match", "\"xyzzy\"")]);
         assert_eq!(evaluate(&Method::HEAD, &h, &weak_current), Outcome::NotModified);
@@ -318,7 +321,9 @@ mod tests {
 
     #[test]
     fn an_invalid_current_etag_counts_as_none() {
-        let bad = Validators { etag: Some("xyzzy"), last_modified: None };
-        assert_eq!(evaluate(&Method::GET, &headers(&[("if-none-match", "\"xyzzy\"")]), &bad), SERVE);
+        for invalid in ["xyzzy", "\"xyzzy\" junk", "\"xyzzy"] {
+            let bad = Validators { etag: Some(invalid), last_modified: None };
+            assert_eq!(evaluate(&Method::GET, &headers(&[("if-none-match", "\"xyzzy\"")]), &bad), SERVE, "{invalid}");
+        }
     }
 }

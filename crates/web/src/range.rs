@@ -270,6 +270,8 @@ mod tests {
         assert_eq!(parse("bytes=300-400,100-200", 10_000), RangeRequest::Full);
         assert_eq!(parse("bytes=100-200,150-250", 10_000), RangeRequest::Full);
         assert_eq!(parse("bytes=0-10,-9995", 10_000), RangeRequest::Full);
+        // Sharing one byte is overlapping.
+        assert_eq!(parse("bytes=0-5,5-9", 10), RangeRequest::Full);
     }
 
     #[test]
@@ -285,6 +287,7 @@ mod tests {
             "bytes=1 -2",
             "items=0-1",
             "bytes 0-1",
+            "bytes =0-1",
             "0-1",
             "bytes=0-1,x",
             "",
