@@ -9,7 +9,7 @@
 //! - [`conditional`]: `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`
 //!   and `If-Range` against the cached representation ([`evaluate`]).
 //! - [`cache_control`]: a small bounded parser for the directives the TTL rules read.
-//! - [`ttl`]: how long an object or an error stays fresh ([`ttl()`], [`error_ttl`]).
+//! - [`mod@ttl`]: how long an object or an error stays fresh ([`ttl()`], [`error_ttl`]).
 //! - [`errors`]: the `CustomErrorResponse` for a status ([`error_page`]).
 //! - [`compress`]: whether to compress a response ([`choose_encoding`]), a streaming
 //!   [`Encoder`] for gzip and Brotli, and ETag weakening.
