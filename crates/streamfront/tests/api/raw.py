@@ -7,7 +7,7 @@ usage: raw.py METHOD PATH [options]
   --header NAME:VALUE  an extra header (signed like the others)
   --unsigned         send no Authorization at all
   --skew SECONDS     sign as if the clock were SECONDS behind (X-Amz-Date in the past)
-  --tamper           change one byte of the body after signing
+  --tamper           change one letter of the body's Comment after signing
 env: SF_API_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION.
 
 Prints {"status": N, "code": error code or null, "body": text, "sent": bytes sent, "error":
@@ -54,9 +54,11 @@ def sign(request, skew_seconds):
 
 
 def tamper(body):
-    """The body with one byte changed: the last letter before the final '<', or the last byte."""
+    """The body with one letter of the comment changed (still well-formed XML, so only the
+    signature can tell); the last byte when there is no comment."""
     changed = bytearray(body)
-    at = max(body.rfind(b"<") - 1, 0) if b"<" in body else len(body) - 1
+    end = body.find(b"</Comment>")
+    at = end - 1 if end > 0 and body[end - 1 : end] != b">" else len(body) - 1
     changed[at] = ord("X") if changed[at] != ord("X") else ord("Y")
     return bytes(changed)
 
