@@ -20,5 +20,5 @@ pub mod store;
 
 pub use store::{
     Applied, Clock, ControlLocation, Deployment, FollowOptions, Follower, Heartbeat, HeartbeatIdentity, LIVE_WITHIN,
-    Seq, State, Store, StoreError, StoreHealth, StoreOptions, deployment, system_clock,
+    Seq, State, Store, StoreError, StoreHealth, StoreOptions, deployed_through, deployment, system_clock,
 };

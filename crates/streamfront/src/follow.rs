@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sf_cache::{EdgeCache, Origin, OriginCache, S3Settings};
-use sf_control::{Deployment, FollowOptions, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployment};
+use sf_control::{FollowOptions, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
 use sf_dist::StreamingDistribution;
 use sf_edge::Edge;
 use sf_edge::routing::{Configured, Distributions};
@@ -153,7 +153,7 @@ pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: 
             let reachable = *health.borrow() == StoreHealth::Reachable;
             edge.control.set(reachable, current.seq);
             if reachable {
-                update_deployed(&store, &edge, &current.state).await;
+                update_deployed(&store, &edge).await;
             }
             tokio::select! {
                 _ = state.changed() => {}
@@ -166,19 +166,11 @@ pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: 
     Ok(())
 }
 
-/// The highest version among the store's distributions that every live edge has applied.
-async fn update_deployed(store: &Store, edge: &Edge, state: &DistributionsState) {
+/// The highest change number every live edge has applied: every change up to it is Deployed.
+async fn update_deployed(store: &Store, edge: &Edge) {
     let heartbeats = match tokio::time::timeout(STATUS_EVERY, store.heartbeats()).await {
         Ok(Ok(heartbeats)) => heartbeats,
         _ => return, // the follower reports the store's troubles
     };
-    let now = SystemTime::now();
-    let deployed = state
-        .streaming
-        .values()
-        .map(|d| d.version)
-        .filter(|&seq| deployment(seq, &heartbeats, now) == Deployment::Deployed)
-        .max()
-        .unwrap_or(0);
-    edge.control.set_deployed_through(deployed);
+    edge.control.set_deployed_through(deployed_through(&heartbeats, SystemTime::now()));
 }

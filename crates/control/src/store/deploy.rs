@@ -41,14 +41,16 @@ pub enum Deployment {
 /// Whether change `seq` is Deployed, given the edges' heartbeats, at `now`. With no live edge
 /// at all the change is served nowhere: InProgress.
 pub fn deployment(seq: Seq, heartbeats: &[Heartbeat], now: SystemTime) -> Deployment {
+    let through = deployed_through(heartbeats, now);
+    if through > 0 && through >= seq { Deployment::Deployed } else { Deployment::InProgress }
+}
+
+/// The highest change number that is Deployed: every live edge has applied it or a later one
+/// (so every lower number is Deployed too). 0 when no edge is live.
+pub fn deployed_through(heartbeats: &[Heartbeat], now: SystemTime) -> Seq {
     let now_ms = millis(now);
     let live_ms = LIVE_WITHIN.as_millis() as u64;
-    // A heartbeat from a little in the future (clock skew) is live too.
-    let mut live = heartbeats.iter().filter(|h| now_ms.saturating_sub(h.time_ms) <= live_ms).peekable();
-    if live.peek().is_none() {
-        return Deployment::InProgress;
-    }
-    if live.all(|h| h.applied >= seq) { Deployment::Deployed } else { Deployment::InProgress }
+    heartbeats.iter().filter(|h| now_ms.saturating_sub(h.time_ms) <= live_ms).map(|h| h.applied).min().unwrap_or(0)
 }
 
 impl Store {
@@ -123,5 +125,7 @@ mod tests {
         );
         assert_eq!(deployment(7, &[beat("b", 9, stale)], now), Deployment::InProgress);
         assert_eq!(deployment(7, &[], now), Deployment::InProgress);
+        assert_eq!(deployed_through(&[beat("a", 8, fresh), beat("b", 6, fresh), beat("c", 2, stale)], now), 6);
+        assert_eq!(deployed_through(&[beat("c", 2, stale)], now), 0);
     }
 }

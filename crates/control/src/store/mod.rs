@@ -20,7 +20,7 @@ use object_store::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use deploy::{Deployment, Heartbeat, LIVE_WITHIN, deployment};
+pub use deploy::{Deployment, Heartbeat, LIVE_WITHIN, deployed_through, deployment};
 pub use follow::{Applied, FollowOptions, Follower, HeartbeatIdentity, StoreHealth};
 pub use location::ControlLocation;
 
