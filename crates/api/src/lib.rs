@@ -13,6 +13,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod credentials;
 pub mod error;
+pub mod sigv4;
 
 pub use error::ApiError;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 use serde::{Deserialize, Serialize};
+use sf_api::credentials::{ApiCredential, Credentials};
 
 /// Longest time any `*_timeout`/`*_seconds` setting may have: one year (CloudFront's own
 /// largest default TTL), far below where adding it to a clock could overflow.
@@ -69,6 +70,17 @@ pub struct Settings {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9935")]
     pub admin_listen: Vec<SocketAddr>,
 
+    /// Address for the CloudFront API (`aws --endpoint-url http://ADDR cloudfront …`, boto3, the
+    /// AWS SDKs; requests signed with SigV4); repeat for several. It needs a credential: the
+    /// config file's [api] credentials, or STREAMFRONT_API_ACCESS_KEY_ID and
+    /// STREAMFRONT_API_SECRET_ACCESS_KEY. Default: none (no API).
+    #[arg(long, value_name = "ADDR")]
+    pub api_listen: Vec<SocketAddr>,
+
+    /// Seconds a signed API request's time (X-Amz-Date) may be from the server's clock.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub api_clock_skew: u64,
+
     /// Log filter (tracing EnvFilter syntax), e.g. `info`, `debug`, `sf_edge=debug`.
     #[arg(long, value_name = "FILTER", env = "STREAMFRONT_LOG", default_value = "info")]
     pub log: String,
@@ -82,6 +94,10 @@ pub struct Settings {
     /// Only in the config file: secrets do not belong on a command line.
     #[arg(skip)]
     pub s3: S3Section,
+
+    /// `[api]`, only in the config file: secrets do not belong on a command line.
+    #[arg(skip)]
+    pub api: ApiSection,
 
     /// `[[streaming_distributions]]`, only in the config file.
     #[arg(skip)]
@@ -197,6 +213,49 @@ pub struct S3Section {
     pub max_retries: Option<usize>,
 }
 
+/// `[api]`: who may call the CloudFront API. After [`Settings::load`], `credentials` also holds
+/// the one from the `STREAMFRONT_API_*` environment variables.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSection {
+    /// `credentials = [{ access_key_id = "…", secret_access_key = "…", session_token = "…" }]`.
+    pub credentials: Vec<ApiCredential>,
+}
+
+/// The environment variables of one more API credential (both or neither).
+pub const API_ACCESS_KEY_ID_ENV: &str = "STREAMFRONT_API_ACCESS_KEY_ID";
+pub const API_SECRET_ACCESS_KEY_ENV: &str = "STREAMFRONT_API_SECRET_ACCESS_KEY";
+
+/// An environment variable's value: None when unset or empty, an error when unreadable.
+type EnvLookup = Result<Option<String>, String>;
+
+/// The credential that `STREAMFRONT_API_ACCESS_KEY_ID` and `STREAMFRONT_API_SECRET_ACCESS_KEY`
+/// give (`env` looks a variable up), if any; an error when only one of them is set.
+fn api_credential_from_env(env: impl Fn(&str) -> EnvLookup) -> Result<Option<ApiCredential>, String> {
+    match (env(API_ACCESS_KEY_ID_ENV)?, env(API_SECRET_ACCESS_KEY_ENV)?) {
+        (None, None) => Ok(None),
+        (Some(access_key_id), Some(secret_access_key)) => {
+            Ok(Some(ApiCredential { access_key_id, secret_access_key, session_token: None }))
+        }
+        (Some(_), None) => {
+            Err(format!("{API_ACCESS_KEY_ID_ENV} is set but {API_SECRET_ACCESS_KEY_ENV} is not: set both"))
+        }
+        (None, Some(_)) => {
+            Err(format!("{API_SECRET_ACCESS_KEY_ENV} is set but {API_ACCESS_KEY_ID_ENV} is not: set both"))
+        }
+    }
+}
+
+/// The process's environment variable `name`.
+fn env_var(name: &str) -> EnvLookup {
+    match std::env::var(name) {
+        Ok(value) if value.is_empty() => Ok(None),
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not UTF-8")),
+    }
+}
+
 /// The defaults of a settings section: what the flags' `default_value`s say.
 fn flag_defaults<T: Args + FromArgMatches>() -> T {
     // Environment variables are the command line's business, not defaults.
@@ -252,8 +311,14 @@ impl Settings {
     }
 
     /// Defaults, then the config file (`--config`), then the flags given in `matches` (parsed
-    /// by a command made with [`defaults_in_help_only`]); checked.
+    /// by a command made with [`defaults_in_help_only`]), then the API credential of the
+    /// environment; checked.
     pub fn load(matches: &ArgMatches) -> Result<Settings, String> {
+        Settings::load_with_env(matches, env_var)
+    }
+
+    /// [`Settings::load`] with `env` to look environment variables up.
+    fn load_with_env(matches: &ArgMatches, env: impl Fn(&str) -> EnvLookup) -> Result<Settings, String> {
         let file = matches.get_one::<PathBuf>("config");
         let mut settings = match file {
             Some(path) => read_file(path)?,
@@ -261,7 +326,24 @@ impl Settings {
         };
         settings.update_from_arg_matches(matches).map_err(|e| e.to_string().trim_end().to_owned())?;
         settings.check().map_err(|invalid| invalid.describe(matches, file.map(PathBuf::as_path)))?;
+        settings.api.credentials.extend(api_credential_from_env(env)?);
+        settings.api_credentials()?;
         Ok(settings)
+    }
+
+    /// Who may call the API; an error when a credential is invalid, or when `api_listen` is set
+    /// and there is none.
+    pub fn api_credentials(&self) -> Result<Credentials, String> {
+        let credentials =
+            Credentials::new(self.api.credentials.clone()).map_err(|e| format!("[api] credentials: {e}"))?;
+        if !self.api_listen.is_empty() && credentials.is_empty() {
+            return Err(format!(
+                "--api-listen needs at least one API credential: set {API_ACCESS_KEY_ID_ENV} and \
+                 {API_SECRET_ACCESS_KEY_ENV}, or add `credentials = [{{ access_key_id = \"…\", secret_access_key = \
+                 \"…\" }}]` to the [api] section of the config file (--config)"
+            ));
+        }
+        Ok(credentials)
     }
 
     /// Every value in its range, the log filter valid, every listener address once.
@@ -286,6 +368,7 @@ impl Settings {
         in_range(limits, "idle_timeout", l.idle_timeout, 1..=MAX_SECONDS)?;
         in_range(limits, "stalled_timeout", l.stalled_timeout, 1..=MAX_SECONDS)?;
         in_range(limits, "rtmpt_session_timeout", l.rtmpt_session_timeout, 1..=MAX_SECONDS)?;
+        in_range(None, "api_clock_skew", self.api_clock_skew, 1..=MAX_SECONDS)?;
         if let Some(seconds) = self.s3.request_timeout_seconds {
             in_range(Some("s3"), "request_timeout_seconds", seconds, 1..=MAX_SECONDS)?;
         }
@@ -305,6 +388,7 @@ impl Settings {
             ("rtmp_listen", &self.rtmp_listen),
             ("http_listen", &self.http_listen),
             ("admin_listen", &self.admin_listen),
+            ("api_listen", &self.api_listen),
         ];
         let mut seen = Vec::new();
         for (key, addrs) in lists {
@@ -399,8 +483,14 @@ mod tests {
         defaults_in_help_only(Cli::command())
     }
 
-    /// `streamfront serve ARGV` with `toml` as the config file, like main.rs does it.
+    /// `streamfront serve ARGV` with `toml` as the config file, like main.rs does it, in an
+    /// environment without STREAMFRONT_API_* variables.
     fn load(argv: &[&str], toml: &str) -> Result<Settings, String> {
+        load_env(argv, toml, &[])
+    }
+
+    /// [`load`] in an environment with `env`'s variables.
+    fn load_env(argv: &[&str], toml: &str, env: &[(&str, &str)]) -> Result<Settings, String> {
         let file = std::env::temp_dir().join(format!(
             "streamfront-settings-{}-{:?}.toml",
             std::process::id(),
@@ -408,7 +498,11 @@ mod tests {
         ));
         std::fs::write(&file, toml).unwrap();
         let argv = ["serve", "--config", file.to_str().unwrap()].into_iter().chain(argv.iter().copied());
-        let result = command().try_get_matches_from(argv).map_err(|e| e.to_string()).and_then(|m| Settings::load(&m));
+        let lookup = |name: &str| Ok(env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()));
+        let result = command()
+            .try_get_matches_from(argv)
+            .map_err(|e| e.to_string())
+            .and_then(|m| Settings::load_with_env(&m, lookup));
         std::fs::remove_file(&file).unwrap();
         result
     }
@@ -466,6 +560,48 @@ mod tests {
         assert!(
             load(&[], "[s3]\nrequest_timeout_seconds = 0").unwrap_err().contains("[s3] request_timeout_seconds = 0")
         );
+    }
+
+    #[test]
+    fn api_listeners_need_a_credential_from_the_file_or_the_environment() {
+        let s = load(&[], "").unwrap();
+        assert!(s.api_listen.is_empty() && s.api.credentials.is_empty(), "the API is off by default");
+        assert_eq!(s.api_clock_skew, 900);
+
+        let listen = ["--api-listen", "127.0.0.1:9936"];
+        let err = load(&listen, "").unwrap_err();
+        assert!(err.starts_with("--api-listen needs at least one API credential: set STREAMFRONT_API_ACCESS_KEY_ID and STREAMFRONT_API_SECRET_ACCESS_KEY, or add `credentials = ["), "{err}");
+        assert!(err.contains("[api] section"), "{err}");
+
+        let file = "[api]\ncredentials = [{ access_key_id = \"AKIDFILE\", secret_access_key = \"s1\", session_token = \"t1\" }]\n";
+        let s = load(&listen, file).unwrap();
+        assert_eq!(s.api_listen, vec!["127.0.0.1:9936".parse().unwrap()]);
+        let credentials = s.api_credentials().unwrap();
+        assert_eq!(credentials.lookup("AKIDFILE").unwrap().session_token.as_deref(), Some("t1"));
+
+        let env = [("STREAMFRONT_API_ACCESS_KEY_ID", "AKIDENV"), ("STREAMFRONT_API_SECRET_ACCESS_KEY", "s2")];
+        let s = load_env(&listen, file, &env).unwrap();
+        let credentials = s.api_credentials().unwrap();
+        assert!(credentials.lookup("AKIDENV").is_some() && credentials.lookup("AKIDFILE").is_some());
+        assert!(load_env(&listen, "", &env).is_ok(), "the environment alone is enough");
+
+        let err = load_env(&listen, "", &env[..1]).unwrap_err();
+        assert_eq!(err, "STREAMFRONT_API_ACCESS_KEY_ID is set but STREAMFRONT_API_SECRET_ACCESS_KEY is not: set both");
+        let err = load_env(&[], "", &env[1..]).unwrap_err();
+        assert_eq!(err, "STREAMFRONT_API_SECRET_ACCESS_KEY is set but STREAMFRONT_API_ACCESS_KEY_ID is not: set both");
+        let same_id = [("STREAMFRONT_API_ACCESS_KEY_ID", "AKIDFILE"), ("STREAMFRONT_API_SECRET_ACCESS_KEY", "s2")];
+        let err = load_env(&listen, file, &same_id).unwrap_err();
+        assert_eq!(err, "[api] credentials: API access_key_id AKIDFILE is listed twice");
+        let err = load(&[], "[api]\ncredentials = [{ access_key_id = \"A\", secret_access_key = \"\" }]").unwrap_err();
+        assert!(err.contains("empty secret_access_key"), "{err}");
+        assert!(
+            load(&[], "[api]\ncredentials = [{ access_key_id = \"A\" }]").unwrap_err().contains("secret_access_key")
+        );
+
+        assert_eq!(load(&["--api-clock-skew", "0"], "").unwrap_err(), "--api-clock-skew 0: must be 1..=31536000");
+        assert_eq!(load(&["--api-clock-skew", "60"], "").unwrap().api_clock_skew, 60);
+        let err = load(&["--api-listen", "127.0.0.1:9935"], file).unwrap_err();
+        assert_eq!(err, "--api-listen 127.0.0.1:9935: already listed in admin_listen");
     }
 
     #[test]
@@ -539,10 +675,18 @@ mod tests {
             domain_name: Some(String::new()),
             ..StreamingDistributionEntry::default()
         }];
+        let api = ApiSection {
+            credentials: vec![ApiCredential {
+                access_key_id: String::new(),
+                secret_access_key: String::new(),
+                session_token: Some(String::new()),
+            }],
+        };
         Settings {
             origin: Some(String::new()),
             store: Some(String::new()),
             s3,
+            api,
             streaming_distributions,
             ..Settings::default()
         }
