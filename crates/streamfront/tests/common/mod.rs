@@ -408,7 +408,8 @@ impl Server {
                 let log = server.log();
                 return Err((
                     format!(
-                        "server did not answer GET /healthz with 200 `ok` within 15s\ncommand: {what}\n--- server stderr ---\n{}",
+                        "server did not answer GET /healthz with 200 `ok`{} within 15s\ncommand: {what}\n--- server stderr ---\n{}",
+                        if api_port.is_some() { " and accept connections on --api-listen" } else { "" },
                         tail(&log, 60)
                     ),
                     false,
