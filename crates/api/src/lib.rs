@@ -15,6 +15,11 @@
 
 pub mod credentials;
 pub mod error;
+pub mod ops;
+pub mod server;
+pub mod shapes;
 pub mod sigv4;
+pub mod state;
+pub mod xml;
 
 pub use error::ApiError;

@@ -19,6 +19,6 @@
 pub mod store;
 
 pub use store::{
-    Applied, Clock, ControlLocation, Deployment, FollowOptions, Follower, Heartbeat, HeartbeatIdentity, LIVE_WITHIN,
-    Seq, State, Store, StoreError, StoreHealth, StoreOptions, deployed_through, deployment, system_clock,
+    Applied, Clock, CommitAt, ControlLocation, Deployment, FollowOptions, Follower, Heartbeat, HeartbeatIdentity,
+    LIVE_WITHIN, Seq, State, Store, StoreError, StoreHealth, StoreOptions, deployed_through, deployment, system_clock,
 };

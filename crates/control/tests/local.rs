@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use common::{CountingStore, Names, set};
 use sf_cache::S3Settings;
 use sf_control::{
-    Applied, Clock, ControlLocation, Deployment, FollowOptions, HeartbeatIdentity, State, Store, StoreHealth,
+    Applied, Clock, CommitAt, ControlLocation, Deployment, FollowOptions, HeartbeatIdentity, State, Store, StoreHealth,
     StoreOptions,
 };
 
@@ -135,6 +135,49 @@ async fn racing_writers_get_exactly_one_winner_per_number() {
         );
     }
     assert_eq!(stores[0].load::<Names>().await.unwrap().state.applied, (1..=total).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_commits_at_one_number_have_exactly_one_winner_and_the_others_learn_it_is_taken() {
+    const TASKS_PER_STORE: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let location = ControlLocation::Directory(dir.path().join("control"));
+    let stores = [
+        open(&location, StoreOptions { writer: "writer-a".into(), ..StoreOptions::default() }).await,
+        open(&location, StoreOptions { writer: "writer-b".into(), ..StoreOptions::default() }).await,
+    ];
+    assert_eq!(stores[0].commit(&set("base", "0")).await.unwrap(), 1);
+    let mut tasks = Vec::new();
+    for (s, store) in stores.iter().enumerate() {
+        for t in 0..TASKS_PER_STORE {
+            let store = Arc::clone(store);
+            tasks.push(tokio::spawn(async move {
+                let name = format!("s{s}t{t}");
+                (store.commit_at(2, &set(&name, "1")).await.unwrap(), name)
+            }));
+        }
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (outcome, name) = task.await.unwrap();
+        match outcome {
+            CommitAt::Committed => winners.push(name),
+            CommitAt::Taken => {}
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one writer commits number 2: {winners:?}");
+    let record = read_json(&dir.path().join("control/log").join(format!("{:020}.json", 2)));
+    assert_eq!(record["change"]["name"].as_str(), Some(winners[0].as_str()), "number 2 holds the winner's change");
+
+    // A loser that read the newer state commits at the next number; a taken number stays
+    // taken, and an ordinary commit goes past it all.
+    assert_eq!(stores[1].commit_at(3, &set("after", "race")).await.unwrap(), CommitAt::Committed);
+    assert_eq!(stores[0].commit_at(3, &set("late", "x")).await.unwrap(), CommitAt::Taken);
+    assert_eq!(stores[0].commit(&set("next", "y")).await.unwrap(), 4);
+    let loaded = stores[0].load::<Names>().await.unwrap();
+    assert_eq!(loaded.state.applied, [1, 2, 3, 4]);
+    assert_eq!(loaded.state.values.get("after").map(String::as_str), Some("race"));
+    assert!(!loaded.state.values.contains_key("late"), "the change refused as taken is nowhere");
 }
 
 fn read_json(path: &Path) -> serde_json::Value {

@@ -13,7 +13,7 @@ use common::{Names, s3_settings, set};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use sf_cache::S3Settings;
-use sf_control::{ControlLocation, FollowOptions, Follower, Store, StoreError, StoreHealth, StoreOptions};
+use sf_control::{CommitAt, ControlLocation, FollowOptions, Follower, Store, StoreError, StoreHealth, StoreOptions};
 use sf_testkit::{BUCKET, S3Server};
 
 fn location() -> ControlLocation {
@@ -210,4 +210,18 @@ async fn a_commit_whose_answer_was_lost_is_recognised_as_the_writers_own() {
     assert_eq!(names, [format!("{:020}.json", 1), format!("{:020}.json", 2)], "each change committed once");
     let loaded = store.load::<Names>().await.unwrap();
     assert_eq!((loaded.seq, loaded.state.values.get("k").map(String::as_str)), (2, Some("v2")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_at_a_number_whose_answer_was_lost_is_recognised_as_the_writers_own() {
+    let root = tempfile::tempdir().unwrap();
+    let addr = unsigned_s3_fs(root.path(), Front::LoseFirstLogPutAnswer).await;
+    let store = location().open(&unsigned_settings(addr), StoreOptions::default()).await.unwrap();
+
+    // The PUT of number 1 lands but its answer is lost; the retry finds number 1 taken and
+    // reads back that it is this very commit, not another writer's.
+    assert_eq!(store.commit_at(1, &set("k", "v1")).await.unwrap(), CommitAt::Committed);
+    assert_eq!(store.commit_at(1, &set("k", "other")).await.unwrap(), CommitAt::Taken);
+    let loaded = store.load::<Names>().await.unwrap();
+    assert_eq!((loaded.seq, loaded.state.values.get("k").map(String::as_str)), (1, Some("v1")));
 }

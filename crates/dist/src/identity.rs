@@ -54,6 +54,24 @@ pub fn generate_etag(rng: &mut impl Rng) -> String {
     random_token(rng, 'E', UPPER_ALNUM)
 }
 
+/// An id candidate for the other resources: `first` + 13 upper-case letters and digits, as in
+/// CloudFront's public key (`K2JCJMDEHXQW5F`), invalidation (`I2J0I21PCUYOIK`), OAI
+/// (`E74FTE3AEXAMPLE`) and OAC (`EIAP8PEXAMPLE`) ids.
+pub fn generate_resource_id(first: char, rng: &mut impl Rng) -> String {
+    random_token(rng, first, UPPER_ALNUM)
+}
+
+/// A key group id candidate: CloudFront gives key groups UUIDs
+/// (`2b8b5d92-6fa9-4ab2-9b0f-1e2fe8d3c2a1`); this is a random (version 4) one.
+pub fn generate_uuid(rng: &mut impl Rng) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
 /// Whether `id` has the shape of a distribution ID we hand out (for checking path parameters).
 pub fn is_distribution_id(id: &str) -> bool {
     id.len() == 1 + RANDOM_LEN
@@ -108,6 +126,19 @@ mod tests {
         assert!(!is_distribution_id("E2QWRUHAPOMQZ"));
         assert!(!is_distribution_id("e2QWRUHAPOMQZL"));
         assert!(!is_distribution_id("E2QWRUHAPOMQzL"));
+        let key = generate_resource_id('K', &mut rng);
+        assert!(key.starts_with('K') && key.len() == 14 && key[1..].bytes().all(|b| UPPER_ALNUM.contains(&b)), "{key}");
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let mut rng = StdRng::seed_from_u64(4);
+        let uuid = generate_uuid(&mut rng);
+        let groups: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{uuid}");
+        assert!(groups[2].starts_with('4') && "89ab".contains(&groups[3][..1]), "{uuid}");
+        assert!(uuid.bytes().all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{uuid}");
+        assert_ne!(uuid, generate_uuid(&mut rng));
     }
 
     #[test]

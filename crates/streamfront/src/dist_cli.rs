@@ -11,7 +11,7 @@ use sf_control::{Store, StoreOptions};
 
 use crate::distributions::from_entries;
 use crate::settings::{self, Settings, StreamingDistributionEntry};
-use crate::store_state::{DistributionChange, DistributionsState};
+use sf_api::state::{Change, ControlState};
 
 #[derive(Debug, Args)]
 pub struct StoreArgs {
@@ -80,7 +80,7 @@ async fn execute(command: DistributionsCommand) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             for d in statics {
                 let (id, domain) = (d.record.id.clone(), d.record.domain_name.clone());
-                let change = DistributionChange::PutStreaming { record: Box::new(d.record), origin: d.origin_spec };
+                let change = Change::PutStreaming { record: Box::new(d.record), origin: d.origin_spec };
                 let seq = store.commit(&change).await.map_err(|e| format!("--store {}: {e}", store.describe()))?;
                 println!("committed {seq}: put streaming distribution {id} ({domain})");
             }
@@ -92,7 +92,7 @@ async fn execute(command: DistributionsCommand) -> Result<(), String> {
             if !state.streaming.contains_key(&id) {
                 return Err(format!("--store {}: no streaming distribution {id}", store.describe()));
             }
-            let change = DistributionChange::DeleteStreaming { id: id.clone() };
+            let change = Change::DeleteStreaming { id: id.clone() };
             let seq = store.commit(&change).await.map_err(|e| format!("--store {}: {e}", store.describe()))?;
             println!("committed {seq}: deleted streaming distribution {id}");
             Ok(())
@@ -131,7 +131,7 @@ async fn open(args: &StoreArgs) -> Result<(Settings, Arc<Store>), String> {
     Ok((settings, store))
 }
 
-async fn load(store: &Store) -> Result<DistributionsState, String> {
-    let applied = store.load::<DistributionsState>().await.map_err(|e| format!("--store {}: {e}", store.describe()))?;
+async fn load(store: &Store) -> Result<ControlState, String> {
+    let applied = store.load::<ControlState>().await.map_err(|e| format!("--store {}: {e}", store.describe()))?;
     Ok(applied.state)
 }

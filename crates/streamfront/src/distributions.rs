@@ -66,7 +66,7 @@ fn from_entry(n: usize, entry: &StreamingDistributionEntry, domain: &str) -> Res
         fail(key, format!("{} ({})", e.message, e.code))
     })?;
     let record = StreamingDistribution {
-        arn: format!("arn:aws:cloudfront::000000000000:streaming-distribution/{id}"),
+        arn: format!("arn:aws:cloudfront::{}:streaming-distribution/{id}", crate::api::ACCOUNT_ID),
         id,
         status: Status::Deployed,
         last_modified_time: Timestamp(0),

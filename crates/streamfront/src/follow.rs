@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sf_cache::{EdgeCache, Origin, OriginCache, S3Settings};
-use sf_control::{FollowOptions, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
+use sf_control::{FollowOptions, Follower, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
 use sf_dist::StreamingDistribution;
 use sf_edge::Edge;
 use sf_edge::routing::{Configured, Distributions};
 use tracing::{info, warn};
 
 use crate::settings::Settings;
-use crate::store_state::{DistributionsState, StoredStreaming};
+use sf_api::state::{ControlState, StoredStreaming};
 
 /// How often Deployed/InProgress is looked up from the heartbeats.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
@@ -74,7 +74,7 @@ impl Routing {
 
     /// The config file's distributions, then the store's (a static id wins; an origin that
     /// cannot be opened leaves its distribution out), then the default.
-    pub fn build(&mut self, stored: &DistributionsState) -> Result<Distributions, String> {
+    pub fn build(&mut self, stored: &ControlState) -> Result<Distributions, String> {
         let mut configured: Vec<Configured> = self
             .statics
             .iter()
@@ -120,14 +120,21 @@ impl Routing {
 }
 
 /// Follows `store` for as long as the runtime runs: applies each new state to `edge`, and
-/// keeps the edge's store status (reachable, applied number, Deployed) current.
-pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: String) -> Result<(), String> {
+/// keeps the edge's store status (reachable, applied number, Deployed) current. The follower
+/// is shared with the API, which reads the same state and waits on it for its own writes.
+pub fn spawn(
+    store: Arc<Store>,
+    edge: Arc<Edge>,
+    mut routing: Routing,
+    edge_id: String,
+) -> Result<Arc<Follower<ControlState>>, String> {
     let options = FollowOptions {
         heartbeat: Some(HeartbeatIdentity { edge_id, version: env!("CARGO_PKG_VERSION").to_owned() }),
         ..FollowOptions::default()
     };
-    let follower =
-        store.follow::<DistributionsState>(options).map_err(|e| format!("--store {}: {e}", store.describe()))?;
+    let follower = store.follow::<ControlState>(options).map_err(|e| format!("--store {}: {e}", store.describe()))?;
+    let follower = Arc::new(follower);
+    let shared = Arc::clone(&follower);
     tokio::spawn(async move {
         let mut state = follower.state();
         let health = follower.health();
@@ -163,7 +170,7 @@ pub fn spawn(store: Arc<Store>, edge: Arc<Edge>, mut routing: Routing, edge_id: 
             let _ = &follower;
         }
     });
-    Ok(())
+    Ok(shared)
 }
 
 /// The highest change number every live edge has applied: every change up to it is Deployed.

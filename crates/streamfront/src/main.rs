@@ -10,12 +10,12 @@ use sf_edge::rtmpt::TunnelLimits;
 use sf_edge::{Edge, EdgeConfig, Timeouts};
 use tracing::info;
 
+mod api;
 mod dist_cli;
 mod distributions;
 mod follow;
 mod sample;
 mod settings;
-mod store_state;
 
 use settings::Settings;
 
@@ -172,7 +172,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
     let started = runtime.block_on(async {
         let store = follow::open_store(&settings, sf_control::StoreOptions::default()).await?;
         let applied = store
-            .load::<store_state::DistributionsState>()
+            .load::<sf_api::state::ControlState>()
             .await
             .map_err(|e| format!("--store {}: {e}", store.describe()))?;
         let served = routing.build(&applied.state).map_err(|e| format!("--store {}: {e}", store.describe()))?;
@@ -189,11 +189,21 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         info!(distribution = %d.id, domain = d.domain_name.as_deref().unwrap_or("(default)"), aliases = ?d.aliases, enabled = d.enabled, origin = %d.origin, "serving");
     }
     let edge = Edge::with_distributions(config, &cache, served);
-    let following = runtime.block_on(async { follow::spawn(store, Arc::clone(&edge), routing, edge_id) });
-    if let Err(message) = following {
-        eprintln!("streamfront: {message}");
-        return ExitCode::FAILURE;
-    }
+    let following = runtime.block_on(async { follow::spawn(Arc::clone(&store), Arc::clone(&edge), routing, edge_id) });
+    let follower = match following {
+        Ok(follower) => follower,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let api = match runtime.block_on(api::start(&settings, store, follower, &edge)) {
+        Ok(api) => api,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     runtime.block_on(async move {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -201,6 +211,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             info!("shutting down");
             let _ = stop.send(true);
         });
+        api.serve(stopped.clone());
         info!(origin = %origin_name, "streamfront {} starting", env!("CARGO_PKG_VERSION"));
         match sf_edge::run(edge, stopped).await {
             Ok(()) => {

@@ -220,6 +220,8 @@ pub struct S3Section {
 pub struct ApiSection {
     /// `credentials = [{ access_key_id = "…", secret_access_key = "…", session_token = "…" }]`.
     pub credentials: Vec<ApiCredential>,
+    /// `[api.quotas]`: how many of each resource the API accepts (CloudFront's defaults).
+    pub quotas: sf_api::ops::Quotas,
 }
 
 /// The environment variables of one more API credential (both or neither).
@@ -681,6 +683,7 @@ mod tests {
                 secret_access_key: String::new(),
                 session_token: Some(String::new()),
             }],
+            quotas: Default::default(),
         };
         Settings {
             origin: Some(String::new()),

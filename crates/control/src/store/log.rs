@@ -4,6 +4,8 @@
 //! preconditions to S3 operations with conditional requests": `If-None-Match: *` fails with
 //! 412 when the key exists; object_store maps that to `AlreadyExists`). Losing the race means
 //! someone else committed that number: re-read the tail and try the number after it.
+//! [`Store::commit_at`] instead reports the lost race, for callers that decided on the state
+//! before that number.
 
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -13,6 +15,29 @@ use super::keys::{self, LOG};
 use super::record::{self, Record};
 use super::{Seq, Store, StoreError, millis};
 
+/// Random per commit call; see [`Record::token`].
+fn new_token() -> String {
+    format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
+}
+
+/// What [`Store::commit_at`] found at the number it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitAt {
+    /// The change is durable as that number.
+    Committed,
+    /// Another change holds that number: the caller's view of the log is stale.
+    Taken,
+}
+
+/// How one create-if-absent PUT of a numbered record turned out.
+enum Attempt {
+    Ours,
+    /// Someone else's record holds the number.
+    Taken,
+    /// The store failed: the PUT may or may not have landed.
+    Failed(String),
+}
+
 impl Store {
     /// Appends `change` to the log and returns its number. `Ok` means the object store has
     /// written it: the change is durable and every follower will apply it at that number.
@@ -21,47 +46,24 @@ impl Store {
     /// have landed: only a retry, and reading back on `AlreadyExists`, tells), so the outcome
     /// is unknown only if the attempts run out on store errors: [`StoreError::Ambiguous`].
     pub async fn commit<C: Serialize>(&self, change: &C) -> Result<Seq, StoreError> {
-        let token = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
+        let token = new_token();
         let mut seq = match self.next_seq.load(std::sync::atomic::Ordering::Acquire) {
             0 => self.last_seq().await? + 1,
             next => next,
         };
         let mut store_error = None;
         for attempt in 0..self.options.commit_attempts {
-            let record = Record {
-                seq,
-                writer: self.options.writer.clone(),
-                token: token.clone(),
-                time_ms: millis(self.now()),
-                change,
-            };
-            let bytes = record::encode(&record, self.options.max_change_bytes, "a change")?;
-            let path = keys::numbered(&self.prefix, LOG, seq);
-            // A taken number may hold our own earlier attempt that timed out after it landed
-            // (or a PUT the client retried by itself): read it back to see whose it is.
-            let outcome = match record::create(self.objects.as_ref(), &path, bytes).await {
-                Ok(true) => Ok(true),
-                Ok(false) => self.is_ours(seq, &token).await,
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Ok(true) => {
-                    self.saw(seq);
-                    return Ok(seq);
-                }
-                Ok(false) => {
-                    // Someone else's: ours did not land at this number; go past the tail.
+            match self.attempt(seq, &token, change).await? {
+                Attempt::Ours => return Ok(seq),
+                Attempt::Taken => {
+                    // Ours did not land at this number; go past the tail.
                     store_error = None;
-                    self.saw(seq);
                     seq = self.last_seq_from(seq).await? + 1;
                 }
-                Err(StoreError::Store(e)) => {
-                    // The same number again: the PUT may have landed, and only retrying it
-                    // (then reading back on AlreadyExists) tells.
-                    store_error = Some(e.to_string());
+                Attempt::Failed(error) => {
+                    store_error = Some(error);
                     tokio::time::sleep(Self::backoff(attempt)).await;
                 }
-                Err(e) => return Err(e),
             }
         }
         let store = self.describe.clone();
@@ -69,6 +71,62 @@ impl Store {
             Some(error) => StoreError::Ambiguous { store, seq, error },
             None => StoreError::Contended { store, attempts: self.options.commit_attempts },
         })
+    }
+
+    /// Commits `change` as exactly number `seq`, or learns that another change holds it.
+    /// For optimistic concurrency: a caller that decided on the state as of `seq - 1` commits
+    /// at `seq`, and on [`CommitAt::Taken`] decides again on the newer state.
+    ///
+    /// Store errors are retried at the same number, as [`Store::commit`] does; if the attempts
+    /// run out on them, the outcome is unknown: [`StoreError::Ambiguous`].
+    pub async fn commit_at<C: Serialize>(&self, seq: Seq, change: &C) -> Result<CommitAt, StoreError> {
+        if seq == 0 {
+            return Err(StoreError::Encode("a change as number 0: the first number is 1".to_owned()));
+        }
+        let token = new_token();
+        let mut store_error = String::new();
+        for attempt in 0..self.options.commit_attempts {
+            match self.attempt(seq, &token, change).await? {
+                Attempt::Ours => return Ok(CommitAt::Committed),
+                Attempt::Taken => return Ok(CommitAt::Taken),
+                Attempt::Failed(error) => {
+                    store_error = error;
+                    tokio::time::sleep(Self::backoff(attempt)).await;
+                }
+            }
+        }
+        Err(StoreError::Ambiguous { store: self.describe.clone(), seq, error: store_error })
+    }
+
+    /// One create-if-absent PUT of `change` as number `seq`. Errors other than the store's
+    /// (encoding, size, a corrupt record in the way) are returned as they are.
+    async fn attempt<C: Serialize>(&self, seq: Seq, token: &str, change: &C) -> Result<Attempt, StoreError> {
+        let record = Record {
+            seq,
+            writer: self.options.writer.clone(),
+            token: token.to_owned(),
+            time_ms: millis(self.now()),
+            change,
+        };
+        let bytes = record::encode(&record, self.options.max_change_bytes, "a change")?;
+        let path = keys::numbered(&self.prefix, LOG, seq);
+        // A taken number may hold our own earlier attempt that timed out after it landed
+        // (or a PUT the client retried by itself): read it back to see whose it is.
+        let outcome = match record::create(self.objects.as_ref(), &path, bytes).await {
+            Ok(true) => Ok(true),
+            Ok(false) => self.is_ours(seq, token).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(ours) => {
+                self.saw(seq);
+                Ok(if ours { Attempt::Ours } else { Attempt::Taken })
+            }
+            // The PUT may have landed, and only retrying it (then reading back on
+            // AlreadyExists) tells.
+            Err(StoreError::Store(e)) => Ok(Attempt::Failed(e.to_string())),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether record `seq` carries this store's writer id and `token`.

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 pub use deploy::{Deployment, Heartbeat, LIVE_WITHIN, deployed_through, deployment};
 pub use follow::{Applied, FollowOptions, Follower, HeartbeatIdentity, StoreHealth};
 pub use location::ControlLocation;
+pub use log::CommitAt;
 
 /// A position in the log: the number of the last change applied. The first change is 1;
 /// 0 is the empty state before any change.

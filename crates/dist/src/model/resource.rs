@@ -18,8 +18,10 @@ wire_enum! {
 
 /// Milliseconds since the Unix epoch (UTC). CloudFront prints `LastModifiedTime` in ISO 8601
 /// with milliseconds, e.g. `2019-11-22T00:55:15.705Z`; see [`Timestamp::to_iso8601`].
+///
+/// A serde newtype struct named `Timestamp` (not `transparent`): JSON sees the bare number all
+/// the same, and the XML codec of the API can tell a time from a number and write ISO 8601.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
 pub struct Timestamp(pub u64);
 
 impl Timestamp {

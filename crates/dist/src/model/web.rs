@@ -212,14 +212,101 @@ pub struct DefaultCacheBehavior {
     pub max_ttl: Option<i64>,
 }
 
-/// `CacheBehavior`: `PathPattern` first, then the members it shares with the default behavior
-/// (flattened, so the JSON keys and their order are the model's).
+/// `CacheBehavior`: `PathPattern` first, then the members it shares with the default behavior.
+/// On the wire it is one flat struct in model order ([`CacheBehaviorWire`]); not
+/// `#[serde(flatten)]`, whose untyped buffering a typed format such as CloudFront's XML (where
+/// `true` and `80` are text until the type asks) cannot feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(from = "CacheBehaviorWire", into = "CacheBehaviorWire")]
 pub struct CacheBehavior {
     pub path_pattern: String,
-    #[serde(flatten)]
     pub behavior: DefaultCacheBehavior,
+}
+
+/// The members of `CacheBehavior` as the model lists them, for serde only.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "CacheBehavior", rename_all = "PascalCase")]
+struct CacheBehaviorWire {
+    path_pattern: String,
+    target_origin_id: String,
+    trusted_signers: Option<TrustedSigners>,
+    trusted_key_groups: Option<TrustedKeyGroups>,
+    viewer_protocol_policy: ViewerProtocolPolicy,
+    allowed_methods: Option<AllowedMethods>,
+    smooth_streaming: Option<bool>,
+    compress: Option<bool>,
+    lambda_function_associations: Vec<LambdaFunctionAssociation>,
+    function_associations: Vec<FunctionAssociation>,
+    field_level_encryption_id: Option<String>,
+    realtime_log_config_arn: Option<String>,
+    cache_policy_id: Option<String>,
+    origin_request_policy_id: Option<String>,
+    response_headers_policy_id: Option<String>,
+    grpc_config: Option<GrpcConfig>,
+    forwarded_values: Option<ForwardedValues>,
+    #[serde(rename = "MinTTL")]
+    min_ttl: Option<i64>,
+    #[serde(rename = "DefaultTTL")]
+    default_ttl: Option<i64>,
+    #[serde(rename = "MaxTTL")]
+    max_ttl: Option<i64>,
+}
+
+impl From<CacheBehaviorWire> for CacheBehavior {
+    fn from(w: CacheBehaviorWire) -> Self {
+        CacheBehavior {
+            path_pattern: w.path_pattern,
+            behavior: DefaultCacheBehavior {
+                target_origin_id: w.target_origin_id,
+                trusted_signers: w.trusted_signers,
+                trusted_key_groups: w.trusted_key_groups,
+                viewer_protocol_policy: w.viewer_protocol_policy,
+                allowed_methods: w.allowed_methods,
+                smooth_streaming: w.smooth_streaming,
+                compress: w.compress,
+                lambda_function_associations: w.lambda_function_associations,
+                function_associations: w.function_associations,
+                field_level_encryption_id: w.field_level_encryption_id,
+                realtime_log_config_arn: w.realtime_log_config_arn,
+                cache_policy_id: w.cache_policy_id,
+                origin_request_policy_id: w.origin_request_policy_id,
+                response_headers_policy_id: w.response_headers_policy_id,
+                grpc_config: w.grpc_config,
+                forwarded_values: w.forwarded_values,
+                min_ttl: w.min_ttl,
+                default_ttl: w.default_ttl,
+                max_ttl: w.max_ttl,
+            },
+        }
+    }
+}
+
+impl From<CacheBehavior> for CacheBehaviorWire {
+    fn from(c: CacheBehavior) -> Self {
+        let b = c.behavior;
+        CacheBehaviorWire {
+            path_pattern: c.path_pattern,
+            target_origin_id: b.target_origin_id,
+            trusted_signers: b.trusted_signers,
+            trusted_key_groups: b.trusted_key_groups,
+            viewer_protocol_policy: b.viewer_protocol_policy,
+            allowed_methods: b.allowed_methods,
+            smooth_streaming: b.smooth_streaming,
+            compress: b.compress,
+            lambda_function_associations: b.lambda_function_associations,
+            function_associations: b.function_associations,
+            field_level_encryption_id: b.field_level_encryption_id,
+            realtime_log_config_arn: b.realtime_log_config_arn,
+            cache_policy_id: b.cache_policy_id,
+            origin_request_policy_id: b.origin_request_policy_id,
+            response_headers_policy_id: b.response_headers_policy_id,
+            grpc_config: b.grpc_config,
+            forwarded_values: b.forwarded_values,
+            min_ttl: b.min_ttl,
+            default_ttl: b.default_ttl,
+            max_ttl: b.max_ttl,
+        }
+    }
 }
 
 /// Key groups whose public keys may sign URLs and cookies. `Items` are `KeyGroup` ids.
