@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::api::{ACCESS_KEY_ID, Aws, SECRET_ACCESS_KEY, curl, error_code};
+use common::api::{ACCESS_KEY_ID, Aws, SECRET_ACCESS_KEY, curl, error_code, json_file};
 use common::*;
 use serde_json::{Value, json};
 
@@ -63,13 +63,14 @@ fn refused_requests_change_nothing_and_the_server_keeps_serving() {
     assert_eq!((status, error_code(&body)), (403, Some("MissingAuthenticationToken")), "{body}");
     let (status, body) = curl("POST", &format!("{}{CREATE}", aws.endpoint), Some(&valid));
     assert_eq!((status, error_code(&body)), (403, Some("MissingAuthenticationToken")), "{body}");
-    let config = format!("file://{}", dir.path().join("cli.json").display());
-    std::fs::write(
-        dir.path().join("cli.json"),
-        r#"{"CallerReference": "refused-cli", "S3Origin": {"DomainName": "media.s3.amazonaws.com", "OriginAccessIdentity": ""},
-            "Comment": "", "TrustedSigners": {"Enabled": false, "Quantity": 0}, "Enabled": true}"#,
-    )
-    .unwrap();
+    let cli_config = json!({
+        "CallerReference": "refused-cli",
+        "S3Origin": {"DomainName": "media.s3.amazonaws.com", "OriginAccessIdentity": ""},
+        "Comment": "",
+        "TrustedSigners": {"Enabled": false, "Quantity": 0},
+        "Enabled": true,
+    });
+    let config = json_file(dir.path(), "cli.json", &cli_config);
     let create = ["cloudfront", "create-streaming-distribution", "--streaming-distribution-config", &config];
     let (_, code) = aws.with_credentials(ACCESS_KEY_ID, "not-the-secret").err(&create);
     assert_eq!(code, "SignatureDoesNotMatch");

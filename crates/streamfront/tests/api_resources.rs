@@ -179,7 +179,7 @@ fn start() -> (Server, Aws, TempDir) {
 }
 
 #[test]
-fn keys_groups_identities_and_access_controls_live_and_die() {
+fn public_keys_and_key_groups_live_and_die() {
     let (_server, aws, dir) = start();
 
     let pem = rsa_public_key_pem(&dir);
@@ -202,7 +202,11 @@ fn keys_groups_identities_and_access_controls_live_and_die() {
     assert_eq!((status, code.as_str()), (409, "PublicKeyInUse"));
     delete(&aws, &KEY_GROUP, &group);
     delete(&aws, &PUBLIC_KEY, &key);
+}
 
+#[test]
+fn origin_access_identities_and_controls_live_and_die() {
+    let (_server, aws, dir) = start();
     let oai_config = |comment: &str| json!({"CallerReference": "oai-1", "Comment": comment});
     let mut oai = create_and_read(&aws, &dir, &OAI, &oai_config("for media"));
     let shown = aws.ok(&["cloudfront", "get-cloud-front-origin-access-identity", "--id", &oai.id]);
