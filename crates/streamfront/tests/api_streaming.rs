@@ -2,13 +2,15 @@
 //! boto3 where the HTTP status matters): create, get, update with If-Match, the refusals
 //! CloudFront gives (stale or missing ETag, an enabled delete, a changed CallerReference),
 //! disable, Deployed, delete; and a created distribution plays its bucket on the real S3 server
-//! with ffmpeg and rtmpdump, routed by its domain name and then by an alias added by update.
+//! with ffmpeg and rtmpdump, routed by its domain name and then by an alias added by update,
+//! until it is disabled.
 
 mod common;
 
 use std::time::Duration;
 
 use common::api::{Aws, json_file, poll};
+use common::raw::RawClient;
 use common::*;
 use serde_json::{Value, json};
 use sf_testkit::{BUCKET, S3Server};
@@ -78,6 +80,14 @@ fn plays_via(server: &Server, host: &str) {
     let app_url = format!("rtmp://127.0.0.1:{}/cfx/st", server.rtmp_port());
     let args = ["-y", "mp4:x.mp4", "--tcUrl", &tc_url];
     eprintln!("{}", check_rtmpdump(&app_url, "movie.mp4", &Expect::Whole, &args, &[0]));
+}
+
+/// The code of the reply to a connect whose tcUrl names `host`, and the whole reply.
+fn connect_via(server: &Server, host: &str) -> (Option<String>, String) {
+    let mut client = RawClient::connect(server.rtmp_addr()).unwrap();
+    client.handshake().unwrap();
+    let reply = client.connect_app_via("cfx/st", &format!("rtmp://{host}/cfx/st")).unwrap();
+    (reply.code(), format!("{:?}", reply.values()))
 }
 
 #[test]
@@ -186,6 +196,9 @@ fn a_streaming_distribution_lives_and_dies_through_the_cli_and_plays_while_it_li
     let etag3 = disabled["ETag"].as_str().unwrap().to_owned();
     let deployed = wait_deployed(&aws, &id);
     assert_eq!(deployed["StreamingDistribution"]["StreamingDistributionConfig"]["Enabled"], false);
+    // Deployed means the edge applied it: players are turned away now.
+    let (code, description) = connect_via(&server, &domain);
+    assert_eq!(code.as_deref(), Some("NetConnection.Connect.Rejected"), "a disabled distribution: {description}");
     // A stale ETag still refuses the delete.
     let (status, code) = aws.boto_err("delete_streaming_distribution", json!({"Id": id, "IfMatch": etag2}));
     assert_eq!((status, code.as_str()), (412, "PreconditionFailed"));
@@ -193,6 +206,8 @@ fn a_streaming_distribution_lives_and_dies_through_the_cli_and_plays_while_it_li
     assert_eq!(response, json!({}), "a delete answers nothing");
     let (_, code) = aws.err(&["cloudfront", "get-streaming-distribution", "--id", &id]);
     assert_eq!(code, "NoSuchStreamingDistribution");
+    let (code, description) = connect_via(&server, ALIAS);
+    assert_eq!(code.as_deref(), Some("NetConnection.Connect.Rejected"), "a deleted distribution: {description}");
     let (_, code) = aws.err(&["cloudfront", "delete-streaming-distribution", "--id", &id, "--if-match", &etag3]);
     assert_eq!(code, "NoSuchStreamingDistribution");
 }
