@@ -317,7 +317,7 @@ impl EdgeCache {
         let mut guard = Abandon(self, &key, &fill, false);
         let start = key.index * self.config.block_size;
         let end = start.saturating_add(self.config.block_size).min(meta.size);
-        if let Some(block) = self.from_disk(&key, end.saturating_sub(start), reader).await {
+        if let Some(block) = self.read_disk_block(&key, end.saturating_sub(start), reader).await {
             self.keep(&key, block.clone(), reader);
             fill.finish(Ok(block));
             guard.3 = true;
@@ -328,7 +328,7 @@ impl EdgeCache {
             guard.3 = true;
             return;
         }
-        let outcome = self.from_origin(origin, &key, &meta, &fill, (start, end)).await;
+        let outcome = self.fetch_origin_block(origin, &key, &meta, &fill, (start, end)).await;
         match &outcome {
             Ok(block) => self.keep(&key, block.clone(), reader),
             Err(_) => self.unslot(&key, &fill),
@@ -342,7 +342,7 @@ impl EdgeCache {
     }
 
     /// The block from the disk tier, if it holds an intact copy of `len` bytes.
-    async fn from_disk(&self, key: &BlockKey, len: u64, reader: u64) -> Option<Bytes> {
+    async fn read_disk_block(&self, key: &BlockKey, len: u64, reader: u64) -> Option<Bytes> {
         let disk = self.disk.as_ref()?;
         match disk.read(key, reader, &self.stats).await {
             Some(block) if block.len() as u64 == len => {
@@ -358,7 +358,7 @@ impl EdgeCache {
     }
 
     /// The block from the origin, streamed into `fill` as it arrives.
-    async fn from_origin(
+    async fn fetch_origin_block(
         &self,
         origin: &OriginCache,
         key: &BlockKey,
