@@ -24,8 +24,9 @@ pub enum HandshakeFailure {
     Timeout,
     /// The client closed or reset the connection.
     Closed,
-    /// What the client sent is not TLS (plain HTTP or RTMP to a TLS port, garbage).
-    NotTls,
+    /// What the client sent is not a TLS handshake (plain HTTP or RTMP to a TLS port,
+    /// garbage, messages out of order).
+    Invalid,
     /// The client ended the handshake with an alert, e.g. it does not trust the certificate.
     Alert,
     /// No protocol version, cipher suite or ALPN protocol in common.
@@ -34,20 +35,11 @@ pub enum HandshakeFailure {
 }
 
 impl HandshakeFailure {
-    pub const ALL: [HandshakeFailure; 6] = [
-        HandshakeFailure::Timeout,
-        HandshakeFailure::Closed,
-        HandshakeFailure::NotTls,
-        HandshakeFailure::Alert,
-        HandshakeFailure::Incompatible,
-        HandshakeFailure::Other,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             HandshakeFailure::Timeout => "timeout",
             HandshakeFailure::Closed => "closed",
-            HandshakeFailure::NotTls => "not_tls",
+            HandshakeFailure::Invalid => "invalid",
             HandshakeFailure::Alert => "alert",
             HandshakeFailure::Incompatible => "incompatible",
             HandshakeFailure::Other => "other",
@@ -59,7 +51,9 @@ impl HandshakeFailure {
         use std::io::ErrorKind;
         if let Some(tls) = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
             return match tls {
-                rustls::Error::InvalidMessage(_) => HandshakeFailure::NotTls,
+                rustls::Error::InvalidMessage(_)
+                | rustls::Error::InappropriateMessage { .. }
+                | rustls::Error::InappropriateHandshakeMessage { .. } => HandshakeFailure::Invalid,
                 rustls::Error::AlertReceived(_) => HandshakeFailure::Alert,
                 rustls::Error::PeerIncompatible(_) | rustls::Error::NoApplicationProtocol => {
                     HandshakeFailure::Incompatible
