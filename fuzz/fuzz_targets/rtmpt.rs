@@ -34,6 +34,8 @@ fn world() -> &'static World {
                 rtmp_listen: vec![],
                 http_listen: vec![],
                 admin_listen: vec![],
+                https_listen: vec![],
+                tls: None,
                 max_connections: 16,
                 timeouts: Default::default(),
                 tunnels: Default::default(),

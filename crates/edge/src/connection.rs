@@ -725,6 +725,8 @@ mod tests {
         let config = EdgeConfig {
             rtmp_listen: vec![],
             http_listen: vec![],
+            https_listen: vec![],
+            tls: None,
             admin_listen: vec![],
             max_connections: 1,
             timeouts: Default::default(),

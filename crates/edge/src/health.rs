@@ -56,7 +56,8 @@ pub struct Health {
 
 impl Health {
     pub fn new(config: &EdgeConfig, cache: &Arc<EdgeCache>) -> Self {
-        let expected_listeners = config.rtmp_listen.len() + config.http_listen.len() + config.admin_listen.len();
+        let expected_listeners =
+            config.rtmp_listen.len() + config.http_listen.len() + config.https_listen.len() + config.admin_listen.len();
         let disk = cache.config().disk.as_ref().map(|disk| DiskCheck::new(disk.dir.clone(), Arc::clone(cache)));
         Health { expected_listeners, listeners: Mutex::new(Vec::new()), disk }
     }
@@ -247,6 +248,8 @@ mod tests {
         EdgeConfig {
             rtmp_listen: vec!["127.0.0.1:0".parse().unwrap(); listeners],
             http_listen: Vec::new(),
+            https_listen: Vec::new(),
+            tls: None,
             admin_listen: Vec::new(),
             max_connections: 1,
             timeouts: Default::default(),

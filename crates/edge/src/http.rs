@@ -11,7 +11,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
@@ -57,6 +57,32 @@ where
         debug!(client = %peer, "HTTP connection ended: {error}");
     }
 }
+
+/// Serves HTTP/2 (a TLS client that negotiated ALPN `h2`) with the same responses as [`serve`].
+pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        let edge = Arc::clone(&edge);
+        async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
+    });
+    let result = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        // Bounds on what one client can make the server hold (RFC 9113 §6.5.2).
+        .max_concurrent_streams(MAX_H2_STREAMS)
+        .max_header_list_size(MAX_H2_HEADERS)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if let Err(error) = result {
+        debug!(client = %peer, "HTTP/2 connection ended: {error}");
+    }
+}
+
+/// Requests in flight on one HTTP/2 connection.
+const MAX_H2_STREAMS: u32 = 100;
+/// Largest header block of one HTTP/2 request.
+const MAX_H2_HEADERS: u32 = 16 * 1024;
 
 /// A response body in two parts (see [`Reply::Data`]); other responses leave the second empty.
 type Body = Full<Chain<Bytes, Bytes>>;

@@ -3,7 +3,7 @@
 //! (`sf-cache`) into tags, and players pace those tags to each viewer.
 //!
 //! ```text
-//! listener ─▶ rtmp_tcp | rtmpt ─▶ driver loop ─▶ endpoint (handshake, RC4) ─▶ connection
+//! listener ─▶ [tls] ─▶ rtmp_tcp | rtmpt ─▶ driver loop ─▶ endpoint (handshake, RC4) ─▶ connection
 //!                                                         ├─▶ names (stream name → keys)
 //!                                                         ├─▶ library (object + shared index)
 //!                                                         └─▶ player (cursor, pacing) ─▶ output
@@ -31,6 +31,7 @@ pub mod routing;
 pub mod rtmp_tcp;
 pub mod rtmpt;
 mod stats;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -73,6 +74,10 @@ pub struct EdgeConfig {
     /// apart by the first byte.
     pub http_listen: Vec<SocketAddr>,
     pub admin_listen: Vec<SocketAddr>,
+    /// Listeners that speak TLS: RTMPS and HTTPS, told apart after the handshake.
+    pub https_listen: Vec<SocketAddr>,
+    /// The certificates of `https_listen`; needed when it has an address.
+    pub tls: Option<Arc<tls::Tls>>,
     pub max_connections: usize,
     pub timeouts: Timeouts,
     pub tunnels: rtmpt::TunnelLimits,
@@ -146,6 +151,8 @@ impl Edge {
 pub enum StartError {
     #[error("{flag} {addr}: {reason}")]
     Bind { flag: &'static str, addr: SocketAddr, reason: String },
+    #[error("--https-listen needs a certificate (--tls-cert or [[certificates]])")]
+    NoCertificate,
 }
 
 /// Binds every listener (failing fast with the flag that named a bad address), then serves

@@ -1,5 +1,5 @@
-//! Listeners: bind every address up front, accept, look at the first byte, hand the
-//! connection to the right protocol, and on shutdown stop accepting and wait a little for
+//! Listeners: bind every address up front, accept, look at the first byte (on HTTPS
+//! listeners, the first after the TLS handshake), hand the connection to the right protocol, and on shutdown stop accepting and wait a little for
 //! connections (and RTMPT sessions, which outlive connections) to close.
 
 use std::net::SocketAddr;
@@ -14,13 +14,15 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::health::ListenerRegistration;
-use crate::{Edge, EdgeConfig, StartError, admin, http, rtmp_tcp};
+use crate::{Edge, EdgeConfig, StartError, admin, http, rtmp_tcp, tls};
 
 /// What a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListenerKind {
     Rtmp,
     Http,
+    /// RTMPS and HTTPS.
+    Https,
     Admin,
 }
 
@@ -31,9 +33,13 @@ pub struct Bound {
 
 /// Binds all listeners of the configuration; the first failure names its flag.
 pub async fn bind_all(config: &EdgeConfig) -> Result<Vec<Bound>, StartError> {
+    if !config.https_listen.is_empty() && config.tls.is_none() {
+        return Err(StartError::NoCertificate);
+    }
     let groups = [
         (ListenerKind::Rtmp, "--rtmp-listen", &config.rtmp_listen),
         (ListenerKind::Http, "--http-listen", &config.http_listen),
+        (ListenerKind::Https, "--https-listen", &config.https_listen),
         (ListenerKind::Admin, "--admin-listen", &config.admin_listen),
     ];
     let mut bound = Vec::new();
@@ -80,6 +86,9 @@ pub async fn serve_all(edge: Arc<Edge>, bound: Vec<Bound>, shutdown: watch::Rece
                 listeners.spawn(accept_loop(edge, listener, kind, limit, health, shutdown));
             }
         }
+    }
+    if let Some(tls) = &edge.config.tls {
+        listeners.spawn(Arc::clone(tls).watch(shutdown.clone()));
     }
     listeners.spawn(close_tunnels_at_shutdown(Arc::clone(&edge), shutdown));
     while listeners.join_next().await.is_some() {}
@@ -145,6 +154,9 @@ async fn handle(
     kind: ListenerKind,
     shutdown: watch::Receiver<bool>,
 ) {
+    if kind == ListenerKind::Https {
+        return tls::serve(edge, stream, peer, shutdown).await;
+    }
     let mut first = BytesMut::with_capacity(4096);
     let timeout = edge.config.timeouts.handshake;
     match tokio::time::timeout(timeout, stream.read_buf(&mut first)).await {
@@ -160,7 +172,7 @@ async fn handle(
         }
     }
     match (kind, first[0]) {
-        (_, 3 | 6 | 8 | 9) => rtmp_tcp::serve(edge, stream, peer, first, shutdown).await,
+        (_, byte) if rtmp_tcp::is_handshake_start(byte) => rtmp_tcp::serve(edge, stream, peer, first, shutdown).await,
         (ListenerKind::Http, _) => {
             let _ = stream.set_nodelay(true);
             http::serve(edge, stream, peer, first).await

@@ -113,7 +113,13 @@ impl Collector for EdgeCollector {
         )?;
         let sessions = gauge(s.rtmpt_sessions.load(Ordering::Relaxed));
         single(e, "streamfront_rtmpt_sessions", "Open RTMPT tunnel sessions.", &sessions)?;
-        single(e, "streamfront_rtmpt_refused", "RTMPT sessions refused over the limits.", &counter(&s.rtmpt_refused))
+        single(e, "streamfront_rtmpt_refused", "RTMPT sessions refused over the limits.", &counter(&s.rtmpt_refused))?;
+        single(
+            e,
+            "streamfront_tls_handshake_failures",
+            "TLS handshakes that failed, by reason.",
+            &s.tls_handshake_failures,
+        )
     }
 }
 

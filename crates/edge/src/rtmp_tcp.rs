@@ -1,4 +1,4 @@
-//! RTMP and RTMPE over a TCP socket: the socket as a transport of the driver loop
+//! RTMP and RTMPE over a TCP socket (or a TLS stream: RTMPS): the socket as a transport of the driver loop
 //! (`driver.rs`), which moves bytes between it and an [`RtmpEndpoint`]. The socket adds its
 //! own timeout to the shared ones: a client that reads nothing while data waits is stalled.
 
@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::watch;
 use tracing::info;
 
@@ -20,6 +19,12 @@ use crate::endpoint::RtmpEndpoint;
 
 const READ_CHUNK: usize = 4096;
 
+/// Whether a connection's first byte is an RTMP C0 the edge accepts: 3 plain, 6 RTMPE
+/// (Diffie-Hellman and RC4), 8 and 9 the RTMPE variants with XTEA and Blowfish.
+pub fn is_handshake_start(byte: u8) -> bool {
+    matches!(byte, 3 | 6 | 8 | 9)
+}
+
 /// Serves one RTMP/RTMPE connection until it ends. `initial` holds bytes already read (by
 /// the port sniffer).
 pub async fn serve(
@@ -29,18 +34,50 @@ pub async fn serve(
     initial: BytesMut,
     shutdown: watch::Receiver<bool>,
 ) {
-    let started = Instant::now();
     let _ = stream.set_nodelay(true);
+    let (reader, writer) = stream.split();
+    serve_halves(edge, reader, writer, false, peer, initial, shutdown).await
+}
+
+/// [`serve`] over another transport (RTMPS: a TLS stream). Its writes are buffered, so the
+/// socket loop flushes them once nothing else waits to be written.
+pub async fn serve_stream<T>(
+    edge: Arc<Edge>,
+    stream: T,
+    peer: SocketAddr,
+    initial: BytesMut,
+    shutdown: watch::Receiver<bool>,
+) where
+    T: AsyncRead + AsyncWrite,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    serve_halves(edge, reader, writer, true, peer, initial, shutdown).await
+}
+
+async fn serve_halves<R, W>(
+    edge: Arc<Edge>,
+    reader: R,
+    writer: W,
+    buffered_writes: bool,
+    peer: SocketAddr,
+    initial: BytesMut,
+    shutdown: watch::Receiver<bool>,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let started = Instant::now();
     let mut endpoint = RtmpEndpoint::new(Arc::clone(&edge), peer, false, started);
     let reason = match endpoint.input(&initial, started) {
         Ok(()) => {
-            let (reader, writer) = stream.split();
             let mut socket = Socket {
                 reader,
                 writer,
                 input: BytesMut::with_capacity(READ_CHUNK),
                 last_progress: started,
                 stalled: edge.config.timeouts.stalled,
+                buffered_writes,
+                unflushed: false,
             };
             driver::drive(&edge, &mut endpoint, &mut socket, shutdown, started).await
         }
@@ -57,22 +94,37 @@ pub async fn serve(
     }
 }
 
-/// A TCP socket as a transport.
-struct Socket<'a> {
-    reader: ReadHalf<'a>,
-    writer: WriteHalf<'a>,
+/// A socket (or a TLS stream) as a transport.
+struct Socket<R, W> {
+    reader: R,
+    writer: W,
     input: BytesMut,
     /// Since when the client has read nothing of the bytes waiting for it.
     last_progress: Instant,
     stalled: Duration,
+    /// The writer keeps what it accepted until flushed (tokio-rustls behaves like a
+    /// `BufWriter`): flush when there is nothing more to write.
+    buffered_writes: bool,
+    /// Bytes were written since the last flush.
+    unflushed: bool,
 }
 
 enum SocketEvent {
     Read(std::io::Result<usize>),
     Written(std::io::Result<usize>),
+    Flushed(std::io::Result<()>),
 }
 
-impl Transport for Socket<'_> {
+/// Writes `wire`, or with nothing to write, flushes what the writer buffered.
+async fn write_or_flush<W: AsyncWrite + Unpin>(writer: &mut W, wire: &[u8]) -> SocketEvent {
+    if wire.is_empty() {
+        SocketEvent::Flushed(writer.flush().await)
+    } else {
+        SocketEvent::Written(writer.write(wire).await)
+    }
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Transport for Socket<R, W> {
     type Event = SocketEvent;
 
     fn high_water(&self) -> usize {
@@ -80,10 +132,11 @@ impl Transport for Socket<'_> {
     }
 
     async fn wait(&mut self, wire: &[u8]) -> SocketEvent {
-        // Both are cancel-safe: a read that loses keeps nothing, a write that loses wrote nothing.
+        // All are cancel-safe: a read that loses keeps nothing, a write that loses wrote
+        // nothing, a flush that loses leaves the rest to the next one.
         tokio::select! {
             read = self.reader.read_buf(&mut self.input) => SocketEvent::Read(read),
-            written = self.writer.write(wire), if !wire.is_empty() => SocketEvent::Written(written),
+            event = write_or_flush(&mut self.writer, wire), if !wire.is_empty() || self.unflushed => event,
         }
     }
 
@@ -97,10 +150,16 @@ impl Transport for Socket<'_> {
             }
             SocketEvent::Written(Ok(n)) => {
                 endpoint.sent(n);
+                self.unflushed = self.buffered_writes;
                 self.last_progress = now;
                 Ok(())
             }
+            SocketEvent::Flushed(Ok(())) => {
+                self.unflushed = false;
+                Ok(())
+            }
             SocketEvent::Read(Err(error)) => Err(format!("read error: {error}")),
+            SocketEvent::Flushed(Err(error)) => Err(format!("write error: {error}")),
             SocketEvent::Written(Err(error)) => Err(format!("write error: {error}")),
         }
     }

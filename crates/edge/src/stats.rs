@@ -13,6 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 
 use crate::connection::Protocol;
+use crate::tls::HandshakeFailure;
 
 /// The id (and metrics label) of the default distribution, the one `--origin` defines.
 pub const DEFAULT_DISTRIBUTION: &str = "default";
@@ -23,6 +24,13 @@ pub struct ViewerLabels {
     pub distribution: String,
     /// [`Protocol::as_str`].
     pub protocol: &'static str,
+}
+
+/// The label of the TLS handshake failures.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct HandshakeFailureLabels {
+    /// [`HandshakeFailure::as_str`].
+    pub reason: &'static str,
 }
 
 /// One connection's handles into the viewer families: updating them is one atomic
@@ -55,6 +63,8 @@ pub struct Stats {
     /// Open RTMPT sessions (set by the tunnel table) and sessions refused over its limits.
     pub rtmpt_sessions: AtomicU64,
     pub rtmpt_refused: AtomicU64,
+    /// TLS handshakes that failed, by [`HandshakeFailure`].
+    pub(crate) tls_handshake_failures: Family<HandshakeFailureLabels, Counter>,
     /// Established RTMP connections.
     pub(crate) viewers: Family<ViewerLabels, Gauge>,
     /// Media bytes sent.
@@ -75,6 +85,7 @@ impl Default for Stats {
             connections_refused: AtomicU64::new(0),
             rtmpt_sessions: AtomicU64::new(0),
             rtmpt_refused: AtomicU64::new(0),
+            tls_handshake_failures: Family::default(),
             viewers,
             sent_bytes,
             default_distribution,
@@ -97,6 +108,10 @@ fn slot(protocol: Protocol) -> usize {
 }
 
 impl Stats {
+    pub fn tls_handshake_failed(&self, failure: HandshakeFailure) {
+        self.tls_handshake_failures.get_or_create(&HandshakeFailureLabels { reason: failure.as_str() }).inc();
+    }
+
     /// The handles a connection of `distribution` over `protocol` updates. Distributions
     /// come from the configuration, so the label sets stay few.
     pub fn viewer_metrics(&self, distribution: &str, protocol: Protocol) -> ViewerMetrics {

@@ -120,10 +120,19 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tls = match load_certificates(&settings.certificates) {
+        Ok(tls) => tls,
+        Err(message) => {
+            eprintln!("streamfront: TLS certificate: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = EdgeConfig {
         rtmp_listen: settings.rtmp_listen.clone(),
         http_listen: settings.http_listen.clone(),
         admin_listen: settings.admin_listen.clone(),
+        https_listen: settings.https_listeners(),
+        tls: tls.clone(),
         max_connections: settings.limits.max_connections,
         timeouts: Timeouts {
             handshake: Duration::from_secs(settings.limits.handshake_timeout),
@@ -205,7 +214,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let api = match runtime.block_on(api::start(&settings, store, follower, &edge, declared)) {
+    let api = match runtime.block_on(api::start(&settings, store, follower, &edge, declared, tls)) {
         Ok(api) => api,
         Err(message) => {
             eprintln!("streamfront: {message}");
@@ -242,6 +251,23 @@ async fn wait_for_signal() {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
+}
+
+/// The configured certificates, loaded and checked (None: no TLS).
+fn load_certificates(entries: &[settings::CertificateEntry]) -> Result<Option<Arc<sf_edge::tls::Tls>>, String> {
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let specs = entries
+        .iter()
+        .map(|entry| sf_edge::tls::CertificateSpec {
+            domains: entry.domains.clone(),
+            cert: entry.cert.clone(),
+            key: entry.key.clone(),
+            default: entry.default,
+        })
+        .collect();
+    sf_edge::tls::Tls::load(specs).map(Some)
 }
 
 /// S3 settings from the config file; what it leaves unset comes from the AWS_* environment.

@@ -66,6 +66,19 @@ pub struct Settings {
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:80")]
     pub http_listen: Vec<SocketAddr>,
 
+    /// Address for RTMPS and HTTPS (told apart after the TLS handshake); repeat for several.
+    /// Default: 0.0.0.0:443 when a certificate is configured, else none.
+    #[arg(long, value_name = "ADDR")]
+    pub https_listen: Vec<SocketAddr>,
+
+    /// A TLS certificate, `DOMAIN[,DOMAIN…]=CERT.pem:KEY.pem` (a domain `*.example.com` matches
+    /// one more label); repeat for several. Clients get the one for the name they ask for
+    /// (SNI), else the default: the first, or in the config file's [[certificates]] the one
+    /// with `default = true`. Reloaded when the files change. With certificates, the
+    /// --api-listen listeners speak HTTPS.
+    #[arg(long = "tls-cert", value_name = "DOMAINS=CERT:KEY", value_parser = parse_tls_cert)]
+    pub certificates: Vec<CertificateEntry>,
+
     /// Address for GET /healthz and GET /metrics; repeat for several.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9935")]
     pub admin_listen: Vec<SocketAddr>,
@@ -126,6 +139,33 @@ pub struct StreamingDistributionEntry {
 
 fn enabled_by_default() -> bool {
     true
+}
+
+/// One `[[certificates]]` entry, or one `--tls-cert`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateEntry {
+    /// Host names, or `*.example.com` for every name one label under example.com.
+    pub domains: Vec<String>,
+    /// PEM certificate chain, leaf first (relative paths from the working directory).
+    pub cert: PathBuf,
+    /// PEM private key of the leaf, not encrypted.
+    pub key: PathBuf,
+    /// The certificate for clients that send no server name (SNI) or one no certificate has.
+    #[serde(default)]
+    pub default: bool,
+}
+
+/// `DOMAIN[,DOMAIN…]=CERT.pem:KEY.pem`; the key's path is after the last `:`.
+fn parse_tls_cert(value: &str) -> Result<CertificateEntry, String> {
+    let form = "expected DOMAIN[,DOMAIN…]=CERT.pem:KEY.pem";
+    let (domains, files) = value.split_once('=').ok_or(form)?;
+    let (cert, key) = files.rsplit_once(':').ok_or(form)?;
+    let domains: Vec<String> = domains.split(',').map(|d| d.trim().to_owned()).collect();
+    if domains.iter().any(String::is_empty) || cert.is_empty() || key.is_empty() {
+        return Err(form.to_owned());
+    }
+    Ok(CertificateEntry { domains, cert: cert.into(), key: key.into(), default: false })
 }
 
 /// `[cache]`: the block cache in front of the origin.
@@ -348,6 +388,14 @@ impl Settings {
         Ok(credentials)
     }
 
+    /// The HTTPS listeners: `https_listen`, else 0.0.0.0:443 when there is a certificate.
+    pub fn https_listeners(&self) -> Vec<SocketAddr> {
+        if self.https_listen.is_empty() && !self.certificates.is_empty() {
+            return vec![SocketAddr::from(([0, 0, 0, 0], 443))];
+        }
+        self.https_listen.clone()
+    }
+
     /// Every value in its range, the log filter valid, every listener address once.
     fn check(&self) -> Result<(), Invalid> {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
@@ -382,13 +430,19 @@ impl Settings {
 
     /// Players need at least one RTMP or HTTP listener, and an address can be bound once.
     fn check_listeners(&self) -> Result<(), Invalid> {
-        if self.rtmp_listen.is_empty() && self.http_listen.is_empty() {
-            let problem = "no listener for players: rtmp_listen or http_listen needs an address";
+        if self.rtmp_listen.is_empty() && self.http_listen.is_empty() && self.https_listeners().is_empty() {
+            let problem = "no listener for players: rtmp_listen, http_listen or https_listen needs an address";
             return Err(Invalid::text(None, "rtmp_listen", "[]", problem));
         }
+        if !self.https_listen.is_empty() && self.certificates.is_empty() {
+            let problem = "needs a certificate: add --tls-cert DOMAIN=CERT.pem:KEY.pem or [[certificates]]";
+            return Err(Invalid::text(None, "https_listen", format_addrs(&self.https_listen), problem));
+        }
+        let https_listen = self.https_listeners();
         let lists = [
             ("rtmp_listen", &self.rtmp_listen),
             ("http_listen", &self.http_listen),
+            ("https_listen", &https_listen),
             ("admin_listen", &self.admin_listen),
             ("api_listen", &self.api_listen),
         ];
@@ -403,6 +457,10 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn format_addrs(addrs: &[SocketAddr]) -> String {
+    addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub fn read_file(path: &Path) -> Result<Settings, String> {
@@ -607,6 +665,46 @@ mod tests {
     }
 
     #[test]
+    fn certificates_from_flags_or_the_file_turn_https_on() {
+        let s = load(&[], "").unwrap();
+        assert!(s.certificates.is_empty() && s.https_listeners().is_empty(), "no HTTPS without a certificate");
+
+        let s = load(&["--tls-cert", "a.example.com,*.cdn.example.com=/etc/a.pem:/etc/a.key"], "").unwrap();
+        let entry = CertificateEntry {
+            domains: vec!["a.example.com".into(), "*.cdn.example.com".into()],
+            cert: "/etc/a.pem".into(),
+            key: "/etc/a.key".into(),
+            default: false,
+        };
+        assert_eq!(s.certificates, vec![entry]);
+        assert_eq!(s.https_listeners(), vec!["0.0.0.0:443".parse().unwrap()], "443 by default with a certificate");
+
+        let file = "https_listen = [\"127.0.0.1:8443\"]\n[[certificates]]\ndomains = [\"b\"]\ncert = \"b.pem\"\nkey = \"b.key\"\ndefault = true\n";
+        let s = load(&[], file).unwrap();
+        assert_eq!(s.https_listeners(), vec!["127.0.0.1:8443".parse().unwrap()]);
+        assert!(s.certificates[0].default);
+        let s = load(&["--tls-cert", "c=c.pem:c.key"], file).unwrap();
+        assert_eq!(s.certificates.len(), 1, "the flags replace the file's certificates");
+        assert_eq!(s.certificates[0].domains, ["c"]);
+
+        let err = load(&["--https-listen", "127.0.0.1:8443"], "").unwrap_err();
+        assert_eq!(
+            err,
+            "--https-listen 127.0.0.1:8443: needs a certificate: add --tls-cert DOMAIN=CERT.pem:KEY.pem or [[certificates]]"
+        );
+        for bad in ["a.pem:a.key", "a=a.pem", "=a.pem:a.key", "a,=a.pem:a.key", "a=:a.key", "a=a.pem:"] {
+            let err = load(&["--tls-cert", bad], "").unwrap_err();
+            assert!(err.contains("expected DOMAIN[,DOMAIN…]=CERT.pem:KEY.pem"), "{bad}: {err}");
+        }
+        let err =
+            load(&["--https-listen", "127.0.0.1:5000", "--http-listen", "127.0.0.1:5000", "--tls-cert", "a=a:b"], "");
+        assert_eq!(err.unwrap_err(), "--https-listen 127.0.0.1:5000: already listed in http_listen");
+        let s =
+            load(&["--https-listen", "127.0.0.1:8443", "--tls-cert", "a=a:b"], "rtmp_listen = []\nhttp_listen = []");
+        assert!(s.is_ok(), "an HTTPS listener alone serves players");
+    }
+
+    #[test]
     fn the_defaults_are_valid() {
         Settings::default().check().unwrap();
     }
@@ -691,6 +789,7 @@ mod tests {
             s3,
             api,
             streaming_distributions,
+            certificates: vec![CertificateEntry::default()],
             ..Settings::default()
         }
     }

@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -71,23 +72,28 @@ pub async fn serve(api: Arc<Api>, listener: TcpListener, mut shutdown: watch::Re
                         continue;
                     }
                 };
-                let api = Arc::clone(&api);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let api = Arc::clone(&api);
-                        async move { Ok::<_, Infallible>(respond(&api, request, peer).await) }
-                    });
-                    let connection = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(READ_TIMEOUT)
-                        .serve_connection(TokioIo::new(stream), service);
-                    if let Err(error) = connection.await {
-                        info!(%peer, "api connection: {error}");
-                    }
-                });
+                tokio::spawn(serve_connection(Arc::clone(&api), stream, peer));
             }
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Serves HTTP/1.1 on one accepted connection (a TCP socket, or a TLS stream) until it ends.
+pub async fn serve_connection<T>(api: Arc<Api>, stream: T, peer: std::net::SocketAddr)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        let api = Arc::clone(&api);
+        async move { Ok::<_, Infallible>(respond(&api, request, peer).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
+    if let Err(error) = connection.await {
+        info!(%peer, "api connection: {error}");
     }
 }
 

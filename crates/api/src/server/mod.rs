@@ -21,7 +21,7 @@ use sf_control::{Applied, Follower, Seq, Store, StoreError};
 use sf_dist::Status;
 use tokio::sync::Mutex;
 
-pub use self::http::{Answer, MAX_BODY_BYTES, serve};
+pub use self::http::{Answer, MAX_BODY_BYTES, serve, serve_connection};
 pub use route::{Kind, Operation, route};
 
 use self::http::{ApiRequest, Failed, Handled};
