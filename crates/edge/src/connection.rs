@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
+use sf_logs::{ConnectFields, LogTarget, StreamFields, StreamingEvent, StreamingRecord};
 use sf_media::{Format, MediaError};
 use sf_rtmp::session::{ConnectRequest, Event, ServerSession, SessionError};
 use tracing::{info, warn};
@@ -204,6 +205,11 @@ pub struct RtmpConnection {
     closing: bool,
     /// Media and data bytes sent over the connection's life.
     pub media_bytes_sent: u64,
+    /// Where the connection's access log records go and the connect's fields each repeats,
+    /// once connected to a distribution whose logging is on.
+    access_log: Option<(Arc<LogTarget>, ConnectFields)>,
+    /// Session output taken for the wire so far (with what waits: `sc-bytes`).
+    output_taken: u64,
 }
 
 impl RtmpConnection {
@@ -227,12 +233,34 @@ impl RtmpConnection {
             length_queries: 0,
             closing: false,
             media_bytes_sent: 0,
+            access_log: None,
+            output_taken: 0,
         }
     }
 
     /// Bytes to send to the client.
     pub fn output(&mut self) -> &mut BytesMut {
         self.session.output()
+    }
+
+    /// Takes the bytes to send to the client, buffer and all.
+    pub fn take_output(&mut self) -> BytesMut {
+        let output = std::mem::take(self.session.output());
+        self.output_taken += output.len() as u64;
+        output
+    }
+
+    /// Writes an access log record of `event`, if the connection's distribution logs.
+    fn log_event(&self, event: StreamingEvent, stream: Option<StreamFields>) {
+        let Some((target, connect)) = &self.access_log else { return };
+        let record = StreamingRecord {
+            client_ip: self.peer.ip(),
+            event,
+            sc_bytes: self.output_taken + self.session.output_len() as u64,
+            connect: connect.clone(),
+            stream,
+        };
+        self.edge.access_logs.log(target, record);
     }
 
     pub fn is_closing(&self) -> bool {
@@ -324,9 +352,11 @@ impl RtmpConnection {
                 let landed = player.start_ms();
                 self.session.seek_started(stream_id, &player.name, landed);
                 info!(client = %self.peer, protocol = self.protocol.as_str(), stream = %player.name, target_ms = position, keyframe_ms = landed, "seek");
+                let fields = stream_fields(player);
                 if let Some(token) = reading {
                     self.requests.cancel(token);
                 }
+                self.log_event(StreamingEvent::Seek, Some(fields));
             }
             Event::Pause { stream_id, pause, position_ms } => {
                 if let Some(player) = self.player_mut(stream_id) {
@@ -336,8 +366,11 @@ impl RtmpConnection {
                         player.unpause(now);
                     }
                     let name = player.name.clone();
+                    let fields = stream_fields(player);
                     self.session.pause_notify(stream_id, &name, pause);
                     info!(client = %self.peer, protocol = self.protocol.as_str(), stream = %name, position_ms, "{}", if pause { "pause" } else { "unpause" });
+                    let event = if pause { StreamingEvent::Pause } else { StreamingEvent::Unpause };
+                    self.log_event(event, Some(fields));
                 }
             }
             Event::ReceiveAudio { stream_id, enabled } => {
@@ -425,6 +458,16 @@ impl RtmpConnection {
                     tc_url = request.tc_url.as_deref().unwrap_or("-"),
                     flash_ver = request.flash_ver.as_deref().unwrap_or("-"), "connect"
                 );
+                let target = self.distribution.as_ref().and_then(|d| d.logging.clone());
+                if let Some(target) = target {
+                    // Unique per connection, across restarts and edges.
+                    let client_id = format!("{:032x}", rand::random::<u128>());
+                    let r = &request;
+                    let (tc_url, swf_url, page_url) = (r.tc_url.as_deref(), r.swf_url.as_deref(), r.page_url.as_deref());
+                    let connect = ConnectFields::new(client_id, tc_url, swf_url, page_url, r.flash_ver.as_deref());
+                    self.access_log = Some((target, connect));
+                    self.log_event(StreamingEvent::Connect, None);
+                }
             }
             Err(error) => {
                 let description = match error {
@@ -537,7 +580,9 @@ impl RtmpConnection {
             client = %self.peer, protocol = self.protocol.as_str(),
             distribution = self.distribution.as_ref().map_or("-", |d| d.id.as_str()), stream = %player.name, key = %key, start_ms, keyframe_ms = player.start_ms(), duration_ms, "play"
         );
+        let fields = stream_fields(&player);
         stream.player = Some(player);
+        self.log_event(StreamingEvent::Play, Some(fields));
     }
 
     /// `closeStream` or `deleteStream`: stops the stream and forgets what it waited for.
@@ -556,6 +601,7 @@ impl RtmpConnection {
             (_, Some(play)) => {
                 self.session.play_stopped(stream_id, &play.name);
                 info!(client = %self.peer, protocol = self.protocol.as_str(), stream = %play.name, bytes_sent = 0, reason = "closed by client while opening", "stop");
+                self.log_event(StreamingEvent::Stop, Some(StreamFields::from_stream_name(&play.name, stream_id, "-")));
             }
             _ => {}
         }
@@ -647,9 +693,11 @@ impl RtmpConnection {
             client = %self.peer, protocol = self.protocol.as_str(), distribution = self.distribution_id(),
             stream = %player.name, bytes_sent = player.bytes_sent, last_ms = player.last_timestamp(), reason, "stop"
         );
+        self.log_event(StreamingEvent::Stop, Some(stream_fields(player)));
     }
 
-    /// Logs the end of the connection's players that were still running.
+    /// Logs the end of the connection's players that were still running, and of the
+    /// connection.
     pub fn close(&mut self, reason: &str) {
         for player in self.streams.values().filter_map(|s| s.player.as_ref()) {
             if !player.is_finished() {
@@ -657,6 +705,9 @@ impl RtmpConnection {
             }
         }
         self.streams.clear();
+        self.log_event(StreamingEvent::Disconnect, None);
+        // Logged once, should close be called again.
+        self.access_log = None;
     }
 }
 
@@ -694,6 +745,13 @@ fn after_read(
             false
         }
     }
+}
+
+/// The access log's fields of the stream `player` plays; the type it plays as is its key's
+/// extension when the name says none.
+fn stream_fields(player: &Player) -> StreamFields {
+    let key_ext = player.media.key.rsplit_once('.').map_or("-", |(_, ext)| ext);
+    StreamFields::from_stream_name(&player.name, player.stream_id, key_ext)
 }
 
 /// The object keys a stream name may be, given the application's folders.

@@ -176,13 +176,12 @@ impl RtmpEndpoint {
     /// Moves the connection's output to the wire, encrypting it for RTMPE.
     fn collect_output(&mut self) {
         let Phase::Established { connection, cipher } = &mut self.phase else { return };
-        let output = connection.output();
-        if output.is_empty() {
+        if connection.output().is_empty() {
             return;
         }
         // Take the buffer with its allocation: between bursts a paced viewer then holds no
         // output memory at all.
-        let mut chunk = std::mem::take(output);
+        let mut chunk = connection.take_output();
         if let Some(cipher) = cipher {
             cipher.encrypt.apply(&mut chunk);
         }

@@ -97,6 +97,8 @@ pub struct Edge {
     pub tunnels: rtmpt::Tunnels,
     /// The control store this edge follows, if any.
     pub control: Arc<control::ControlStatus>,
+    /// Access log records of distributions whose `Logging` is enabled go here.
+    pub access_logs: Arc<sf_logs::AccessLogs>,
     client_ids: AtomicU32,
 }
 
@@ -116,7 +118,9 @@ impl Edge {
         let tunnels = rtmpt::Tunnels::new(config.tunnels);
         let stats = Arc::new(Stats::default());
         let control = Arc::new(control::ControlStatus::default());
-        let metrics = metrics::Metrics::new(Arc::clone(&stats), Arc::clone(cache), Arc::clone(&control));
+        let access_logs = sf_logs::AccessLogs::new();
+        let metrics =
+            metrics::Metrics::new(Arc::clone(&stats), Arc::clone(cache), Arc::clone(&control), Arc::clone(&access_logs));
         let health = health::Health::new(&config, cache);
         Arc::new(Edge {
             config,
@@ -126,6 +130,7 @@ impl Edge {
             health,
             tunnels,
             control,
+            access_logs,
             client_ids: AtomicU32::new(1),
         })
     }

@@ -37,7 +37,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(stats: Arc<Stats>, cache: Arc<EdgeCache>, control: Arc<ControlStatus>) -> Self {
+    pub fn new(
+        stats: Arc<Stats>,
+        cache: Arc<EdgeCache>,
+        control: Arc<ControlStatus>,
+        access_logs: Arc<sf_logs::AccessLogs>,
+    ) -> Self {
         let origin_latency = Histogram::new(ORIGIN_LATENCY_BUCKETS);
         let observed = origin_latency.clone();
         let observer = OriginLatencyObserver::new(move |latency| observed.observe(latency.as_secs_f64()));
@@ -48,6 +53,7 @@ impl Metrics {
         registry.register_collector(Box::new(EdgeCollector(stats)));
         registry.register_collector(Box::new(CacheCollector { cache, origin_latency }));
         registry.register_collector(Box::new(ControlCollector(control)));
+        registry.register_collector(Box::new(AccessLogCollector(access_logs)));
         Metrics { registry }
     }
 
@@ -138,6 +144,33 @@ impl Collector for ControlCollector {
         single(e, "streamfront_store_reachable", "1 when the last poll of the control store succeeded.", &reachable)?;
         let applied = gauge(control.applied_seq());
         single(e, "streamfront_store_applied_seq", "The last control store change applied.", &applied)
+    }
+}
+
+/// The access logs: records written and dropped, files delivered and failed deliveries.
+#[derive(Debug)]
+struct AccessLogCollector(Arc<sf_logs::AccessLogs>);
+
+impl Collector for AccessLogCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let s = self.0.stats();
+        let e = &mut encoder;
+        single(e, "streamfront_access_log_records", "Access log records written to the spool.", &counter(&s.records_written))?;
+        single(
+            e,
+            "streamfront_access_log_records_dropped",
+            "Access log records lost: the queue or the spool was full or unwritable.",
+            &counter(&s.records_dropped),
+        )?;
+        single(e, "streamfront_access_log_files_delivered", "Access log files put into logging buckets.", &counter(&s.files_delivered))?;
+        single(
+            e,
+            "streamfront_access_log_delivery_failures",
+            "Failed puts of access log files (retried).",
+            &counter(&s.delivery_failures),
+        )?;
+        let spooled = gauge(s.spool_bytes.load(Ordering::Relaxed));
+        single(e, "streamfront_access_log_spool_bytes", "Access log bytes waiting on disk for delivery.", &spooled)
     }
 }
 
@@ -264,7 +297,7 @@ mod tests {
     fn edge_metrics(origin_dir: &std::path::Path) -> (Arc<Stats>, Arc<OriginCache>, Metrics) {
         let stats = Arc::new(Stats::default());
         let origin = EdgeCache::new(CacheConfig::default()).origin_cache(Origin::Local(LocalOrigin::new(origin_dir)));
-        let metrics = Metrics::new(Arc::clone(&stats), Arc::clone(origin.store()), Default::default());
+        let metrics = Metrics::new(Arc::clone(&stats), Arc::clone(origin.store()), Default::default(), Default::default());
         (stats, origin, metrics)
     }
 

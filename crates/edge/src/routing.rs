@@ -27,6 +27,8 @@ pub struct ServedDistribution {
     /// The control store change that last put it (`None`: from the config file).
     pub version: Option<u64>,
     pub library: Library,
+    /// Where its access logs go, when its `Logging` is enabled.
+    pub logging: Option<Arc<sf_logs::LogTarget>>,
 }
 
 impl ServedDistribution {
@@ -79,6 +81,7 @@ impl Distributions {
                     origin: c.origin_name,
                     version: c.version,
                     library: Library::new(c.origin),
+                    logging: logging_target(&c.record),
                 })
             })
             .collect();
@@ -91,6 +94,7 @@ impl Distributions {
                 origin: origin_name,
                 version: None,
                 library: Library::new(origin),
+                logging: None,
             })
         });
         all.extend(default.clone());
@@ -114,5 +118,19 @@ impl Distributions {
 
     pub fn all(&self) -> &[Arc<ServedDistribution>] {
         &self.all
+    }
+}
+
+/// The access log target of a distribution whose `Logging` is enabled (validation checked
+/// its bucket; one that is still not an S3 bucket name turns logging off, with a warning).
+fn logging_target(record: &StreamingDistribution) -> Option<Arc<sf_logs::LogTarget>> {
+    let logging = record.streaming_distribution_config.logging.as_ref().filter(|l| l.enabled)?;
+    let kind = sf_logs::LogKind::Streaming;
+    match sf_logs::LogTarget::new(&record.id, &logging.bucket, &logging.prefix, kind, false) {
+        Ok(target) => Some(Arc::new(target)),
+        Err(why) => {
+            tracing::warn!(distribution = %record.id, "access logs off: Logging.Bucket: {why}");
+            None
+        }
     }
 }

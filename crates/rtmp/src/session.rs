@@ -200,6 +200,11 @@ impl ServerSession {
         &mut self.output
     }
 
+    /// How many bytes wait in [`ServerSession::output`].
+    pub fn output_len(&self) -> usize {
+        self.output.len()
+    }
+
     /// Bytes received from the client so far.
     pub fn bytes_received(&self) -> u64 {
         self.reader.bytes_received()

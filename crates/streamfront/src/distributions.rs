@@ -5,7 +5,8 @@
 //! of its origin), not drawn at random, so a restart serves the same names.
 
 use sf_dist::{
-    S3Origin, Status, StreamingDistribution, StreamingDistributionConfig, Timestamp, TrustedSigners, codes,
+    S3Origin, Status, StreamingDistribution, StreamingDistributionConfig, StreamingLoggingConfig, Timestamp,
+    TrustedSigners, codes,
     parse_s3_origin_domain, validate_streaming_config,
 };
 
@@ -56,13 +57,21 @@ fn from_entry(n: usize, entry: &StreamingDistributionEntry, domain: &str) -> Res
         s3_origin: S3Origin { domain_name: s3_domain, origin_access_identity: String::new() },
         aliases: entry.aliases.clone(),
         comment: String::new(),
-        logging: None,
+        logging: entry.logging.as_ref().map(|l| StreamingLoggingConfig {
+            enabled: l.enabled,
+            bucket: l.bucket.clone(),
+            prefix: l.prefix.clone(),
+        }),
         trusted_signers: TrustedSigners { enabled: false, items: Vec::new() },
         price_class: None,
         enabled: entry.enabled,
     };
     validate_streaming_config(&config).map_err(|e| {
-        let key = if e.code == codes::INVALID_ORIGIN { "origin" } else { "aliases" };
+        let key = match e.field.as_str() {
+            _ if e.code == codes::INVALID_ORIGIN => "origin",
+            f if f.starts_with("Logging") => "logging",
+            _ => "aliases",
+        };
         fail(key, format!("{} ({})", e.message, e.code))
     })?;
     let record = StreamingDistribution {

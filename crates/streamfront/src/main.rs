@@ -214,6 +214,13 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let access_logs = match runtime.block_on(async { start_access_logs(&settings, &edge) }) {
+        Ok(service) => service,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let api = match runtime.block_on(api::start(&settings, store, follower, &edge, declared, tls)) {
         Ok(api) => api,
         Err(message) => {
@@ -230,7 +237,10 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         });
         api.serve(stopped.clone());
         info!(origin = %origin_name, "streamfront {} starting", env!("CARGO_PKG_VERSION"));
-        match sf_edge::run(edge, stopped).await {
+        let served = sf_edge::run(edge, stopped).await;
+        // After the connections closed (their stop and disconnect records are in).
+        access_logs.shutdown(ACCESS_LOG_SHUTDOWN).await;
+        match served {
             Ok(()) => {
                 info!("stopped");
                 ExitCode::SUCCESS
@@ -241,6 +251,29 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             }
         }
     })
+}
+
+/// How long the access logs may take to deliver what is pending when the server stops.
+const ACCESS_LOG_SHUTDOWN: Duration = Duration::from_secs(20);
+
+/// Starts writing access logs under `<data-dir>/logs` and delivering them.
+fn start_access_logs(settings: &Settings, edge: &Edge) -> Result<sf_logs::Service, String> {
+    let logs = &settings.access_logs;
+    let edge_location = logs.edge_location.clone().unwrap_or_else(host_name);
+    let config = sf_logs::LogSettings {
+        dir: settings.data_dir.join("logs"),
+        flush: Duration::from_secs(logs.flush_seconds),
+        edge_location,
+        spool_bytes: logs.spool_mb << 20,
+        s3: s3_settings(&settings.s3),
+    };
+    sf_logs::start(&edge.access_logs, config)
+}
+
+/// The machine's host name (Linux), the default `x-edge-location`.
+fn host_name() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").or_else(|_| std::fs::read_to_string("/etc/hostname"));
+    name.ok().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).unwrap_or_else(|| "-".to_owned())
 }
 
 async fn wait_for_signal() {

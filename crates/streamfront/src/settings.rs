@@ -104,6 +104,9 @@ pub struct Settings {
     #[command(flatten)]
     pub limits: LimitSettings,
 
+    #[command(flatten)]
+    pub access_logs: AccessLogSettings,
+
     /// Only in the config file: secrets do not belong on a command line.
     #[arg(skip)]
     pub s3: S3Section,
@@ -135,6 +138,20 @@ pub struct StreamingDistributionEntry {
     pub origin: String,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    /// Access logs into a bucket: `logging = { bucket = "logs.s3.amazonaws.com", prefix = "rtmp/" }`.
+    pub logging: Option<LoggingEntry>,
+}
+
+/// The `logging` of a `[[streaming_distributions]]` entry: CloudFront's `Logging`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingEntry {
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// `name.s3.amazonaws.com`: bucket `name` on the S3 endpoint of [s3].
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
 }
 
 fn enabled_by_default() -> bool {
@@ -233,6 +250,31 @@ pub struct LimitSettings {
     /// Seconds an RTMPT/RTMPTE tunnel session lives without a request from its client.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub rtmpt_session_timeout: u64,
+}
+
+/// `[access_logs]`: CloudFront's log files, for distributions whose `Logging` is enabled.
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+#[command(next_help_heading = "Access logs")]
+pub struct AccessLogSettings {
+    /// Seconds a record waits at most before its file goes to the logging bucket.
+    #[arg(long = "access-log-flush-seconds", value_name = "SECONDS", default_value_t = 300)]
+    pub flush_seconds: u64,
+
+    /// `x-edge-location` of every record, e.g. `SEA4`. Default: the host name.
+    #[arg(long = "edge-location", value_name = "NAME")]
+    pub edge_location: Option<String>,
+
+    /// Disk for records waiting under <data-dir>/logs (the bucket unreachable), in MiB; records
+    /// beyond it are dropped and counted.
+    #[arg(long = "access-log-spool-mb", value_name = "MIB", default_value_t = 1024)]
+    pub spool_mb: u64,
+}
+
+impl Default for AccessLogSettings {
+    fn default() -> Self {
+        flag_defaults()
+    }
 }
 
 /// `[s3]`: each setting here overrides the matching AWS_* environment variable.
@@ -419,6 +461,9 @@ impl Settings {
         in_range(limits, "stalled_timeout", l.stalled_timeout, 1..=MAX_SECONDS)?;
         in_range(limits, "rtmpt_session_timeout", l.rtmpt_session_timeout, 1..=MAX_SECONDS)?;
         in_range(None, "api_clock_skew", self.api_clock_skew, 1..=MAX_SECONDS)?;
+        let logs = Some("access_logs");
+        in_range(logs, "flush_seconds", self.access_logs.flush_seconds, 1..=MAX_SECONDS)?;
+        in_range(logs, "spool_mb", self.access_logs.spool_mb, 1..=MAX_MIB)?;
         if let Some(seconds) = self.s3.request_timeout_seconds {
             in_range(Some("s3"), "request_timeout_seconds", seconds, 1..=MAX_SECONDS)?;
         }
@@ -773,6 +818,7 @@ mod tests {
         let streaming_distributions = vec![StreamingDistributionEntry {
             id: Some(String::new()),
             domain_name: Some(String::new()),
+            logging: Some(LoggingEntry::default()),
             ..StreamingDistributionEntry::default()
         }];
         let api = ApiSection {
@@ -790,6 +836,7 @@ mod tests {
             api,
             streaming_distributions,
             certificates: vec![CertificateEntry::default()],
+            access_logs: AccessLogSettings { edge_location: Some(String::new()), ..AccessLogSettings::default() },
             ..Settings::default()
         }
     }
