@@ -463,7 +463,8 @@ impl RtmpConnection {
                     // Unique per connection, across restarts and edges.
                     let client_id = format!("{:032x}", rand::random::<u128>());
                     let r = &request;
-                    let (tc_url, swf_url, page_url) = (r.tc_url.as_deref(), r.swf_url.as_deref(), r.page_url.as_deref());
+                    let (tc_url, swf_url, page_url) =
+                        (r.tc_url.as_deref(), r.swf_url.as_deref(), r.page_url.as_deref());
                     let connect = ConnectFields::new(client_id, tc_url, swf_url, page_url, r.flash_ver.as_deref());
                     self.access_log = Some((target, connect));
                     self.log_event(StreamingEvent::Connect, None);

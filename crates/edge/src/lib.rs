@@ -119,8 +119,12 @@ impl Edge {
         let stats = Arc::new(Stats::default());
         let control = Arc::new(control::ControlStatus::default());
         let access_logs = sf_logs::AccessLogs::new();
-        let metrics =
-            metrics::Metrics::new(Arc::clone(&stats), Arc::clone(cache), Arc::clone(&control), Arc::clone(&access_logs));
+        let metrics = metrics::Metrics::new(
+            Arc::clone(&stats),
+            Arc::clone(cache),
+            Arc::clone(&control),
+            Arc::clone(&access_logs),
+        );
         let health = health::Health::new(&config, cache);
         Arc::new(Edge {
             config,

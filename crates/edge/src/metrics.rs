@@ -155,14 +155,24 @@ impl Collector for AccessLogCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
         let s = self.0.stats();
         let e = &mut encoder;
-        single(e, "streamfront_access_log_records", "Access log records written to the spool.", &counter(&s.records_written))?;
+        single(
+            e,
+            "streamfront_access_log_records",
+            "Access log records written to the spool.",
+            &counter(&s.records_written),
+        )?;
         single(
             e,
             "streamfront_access_log_records_dropped",
             "Access log records lost: the queue or the spool was full or unwritable.",
             &counter(&s.records_dropped),
         )?;
-        single(e, "streamfront_access_log_files_delivered", "Access log files put into logging buckets.", &counter(&s.files_delivered))?;
+        single(
+            e,
+            "streamfront_access_log_files_delivered",
+            "Access log files put into logging buckets.",
+            &counter(&s.files_delivered),
+        )?;
         single(
             e,
             "streamfront_access_log_delivery_failures",
@@ -297,7 +307,8 @@ mod tests {
     fn edge_metrics(origin_dir: &std::path::Path) -> (Arc<Stats>, Arc<OriginCache>, Metrics) {
         let stats = Arc::new(Stats::default());
         let origin = EdgeCache::new(CacheConfig::default()).origin_cache(Origin::Local(LocalOrigin::new(origin_dir)));
-        let metrics = Metrics::new(Arc::clone(&stats), Arc::clone(origin.store()), Default::default(), Default::default());
+        let metrics =
+            Metrics::new(Arc::clone(&stats), Arc::clone(origin.store()), Default::default(), Default::default());
         (stats, origin, metrics)
     }
 

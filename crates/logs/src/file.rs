@@ -92,7 +92,10 @@ mod tests {
             target("example-prefix/").object_key("2019-11-14-20", "RT4KCN4SGK9"),
             "example-prefix/EMLARXS9EXAMPLE.2019-11-14-20.RT4KCN4SGK9.gz"
         );
-        assert_eq!(target("example-prefix").object_key("2019-11-14-20", "U"), "example-prefix/EMLARXS9EXAMPLE.2019-11-14-20.U.gz");
+        assert_eq!(
+            target("example-prefix").object_key("2019-11-14-20", "U"),
+            "example-prefix/EMLARXS9EXAMPLE.2019-11-14-20.U.gz"
+        );
         assert_eq!(target("").object_key("2019-11-14-20", "U"), "EMLARXS9EXAMPLE.2019-11-14-20.U.gz");
         assert_eq!(target("").bucket, "logs");
         let regional = LogTarget::new("E1", "my-logs.s3.eu-west-1.amazonaws.com", "", LogKind::Web, true).unwrap();

@@ -379,7 +379,10 @@ mod tests {
             (s.name, s.query, s.file_ext.unwrap())
         };
         assert_eq!(fields("myvideo"), ("myvideo".into(), None, "flv".into()));
-        assert_eq!(fields("dir/other/myvideo?p=2&q=4"), ("dir/other/myvideo".into(), Some("p=2&q=4".into()), "flv".into()));
+        assert_eq!(
+            fields("dir/other/myvideo?p=2&q=4"),
+            ("dir/other/myvideo".into(), Some("p=2&q=4".into()), "flv".into())
+        );
         assert_eq!(fields("mp4:clip.mp4"), ("clip".into(), None, "mp4".into()));
         assert_eq!(fields("MP3:song"), ("song".into(), None, "mp3".into()));
         assert_eq!(fields("mp4:a/b.m4v"), ("a/b".into(), None, "m4v".into()));

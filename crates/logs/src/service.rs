@@ -14,9 +14,9 @@ use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 use sf_cache::S3Settings;
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
@@ -69,7 +69,11 @@ pub struct LogSettings {
 }
 
 enum Message {
-    Line { target: Arc<LogTarget>, hour: String, line: String },
+    Line {
+        target: Arc<LogTarget>,
+        hour: String,
+        line: String,
+    },
     /// Seal everything and stop.
     Shutdown,
 }
@@ -172,13 +176,7 @@ impl Service {
 }
 
 /// The writer thread: appends records, flushes every second, seals files as old as `flush`.
-fn write_loop(
-    mut spool: Spool,
-    receiver: mpsc::Receiver<Message>,
-    stats: &LogStats,
-    notify: &Notify,
-    flush: Duration,
-) {
+fn write_loop(mut spool: Spool, receiver: mpsc::Receiver<Message>, stats: &LogStats, notify: &Notify, flush: Duration) {
     let second = Duration::from_secs(1);
     let mut next_tick = Instant::now() + second;
     loop {
@@ -298,9 +296,11 @@ impl Delivery {
     fn remove(&self, path: &std::path::Path, size: u64) {
         match std::fs::remove_file(path) {
             Ok(()) => {
-                let _ = self.logs.stats.spool_bytes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                    Some(used.saturating_sub(size))
-                });
+                let _ = self
+                    .logs
+                    .stats
+                    .spool_bytes
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| Some(used.saturating_sub(size)));
             }
             Err(e) => warn!(file = %path.display(), "access log spool: cannot remove a delivered file: {e}"),
         }

@@ -6,8 +6,7 @@
 
 use sf_dist::{
     S3Origin, Status, StreamingDistribution, StreamingDistributionConfig, StreamingLoggingConfig, Timestamp,
-    TrustedSigners, codes,
-    parse_s3_origin_domain, validate_streaming_config,
+    TrustedSigners, codes, parse_s3_origin_domain, validate_streaming_config,
 };
 
 use crate::settings::StreamingDistributionEntry;

@@ -272,7 +272,8 @@ fn start_access_logs(settings: &Settings, edge: &Edge) -> Result<sf_logs::Servic
 
 /// The machine's host name (Linux), the default `x-edge-location`.
 fn host_name() -> String {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").or_else(|_| std::fs::read_to_string("/etc/hostname"));
+    let name =
+        std::fs::read_to_string("/proc/sys/kernel/hostname").or_else(|_| std::fs::read_to_string("/etc/hostname"));
     name.ok().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).unwrap_or_else(|| "-".to_owned())
 }
 
