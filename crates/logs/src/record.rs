@@ -205,16 +205,16 @@ pub struct WebRecord {
     pub range: Option<(u64, u64)>,
 }
 
-/// A record of either kind.
+/// A record of either kind (boxed: both are a few hundred bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
-    Streaming(StreamingRecord),
+    Streaming(Box<StreamingRecord>),
     Web(Box<WebRecord>),
 }
 
 impl From<StreamingRecord> for Record {
     fn from(record: StreamingRecord) -> Self {
-        Record::Streaming(record)
+        Record::Streaming(Box::new(record))
     }
 }
 
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn streaming_records_are_written_as_in_awss_sample() {
-        let connect = Record::Streaming(StreamingRecord {
+        let connect = Record::from(StreamingRecord {
             client_ip: "192.0.2.147".parse().unwrap(),
             event: StreamingEvent::Connect,
             sc_bytes: 2014,
@@ -359,7 +359,7 @@ mod tests {
              rtmp://shqshne4jdp4b6.cloudfront.net/cfx/st\tkey=value\thttp://player.example.com/player.swf\t\
              http://www.example.com/support/jw-player-setup-wizard?example=204\tLNX%2010,0,32,18\t-\t-\t-\t-\n"
         );
-        let play = Record::Streaming(StreamingRecord {
+        let play = Record::from(StreamingRecord {
             client_ip: "192.0.2.103".parse().unwrap(),
             event: StreamingEvent::Play,
             sc_bytes: 8_783_724,
