@@ -38,6 +38,6 @@ pub use disk::DiskConfig;
 pub use freshness::Freshness;
 pub use handle::ObjectHandle;
 pub use origin::{LocalOrigin, ObjectMeta, Origin, OriginError, OriginSpecError};
-pub use origin_cache::OriginCache;
+pub use origin_cache::{Lookup, OriginCache};
 pub use s3::{S3Origin, S3Settings};
 pub use stats::{CacheStats, OriginLatencyObserver};

@@ -21,10 +21,25 @@ use crate::stats::CacheStats;
 /// KiB, a few tens of MiB at worst): anyone can ask for names that do not exist.
 const MAX_MISSING_NAMES: usize = 10_000;
 
+/// How [`OriginCache::open_traced`] came by the version it opened: what an HTTP cache reports
+/// in `X-Cache` and `Age`. Only the version's metadata is meant; its blocks may still have to
+/// come from the origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// A fresh version the cache already knew, last checked with the origin `age` ago.
+    Hit { age: Duration },
+    /// The origin was asked and gave a version the cache did not have.
+    Miss,
+    /// An expired version the origin confirmed unchanged.
+    RefreshHit,
+    /// An expired version served because the origin failed, last checked `age` ago.
+    Stale { age: Duration },
+}
+
 /// What the directory says of a key, before asking the origin.
 enum Known {
-    /// A version that is still fresh.
-    Fresh(Arc<Version>),
+    /// A version that is still fresh, and how long ago it was checked.
+    Fresh(Arc<Version>, Duration),
     /// Known not to exist, for a while yet.
     Missing,
     /// Known but expired, or not known at all: the origin must be asked.
@@ -44,7 +59,7 @@ pub struct OriginCache {
     missing: Mutex<ExpiryMap<Instant, ()>>,
     /// Lookups in progress, by key: viewers starting one cold, expired or missing object at
     /// once cause one lookup.
-    lookups: SingleFlight<Result<Arc<Version>, OriginError>>,
+    lookups: SingleFlight<Result<(Arc<Version>, Lookup), OriginError>>,
     /// LISTs in progress, by candidate set.
     lists: SingleFlight<()>,
     /// Set when the origin refuses LIST (an S3 policy without `s3:ListBucket`): names are
@@ -90,15 +105,20 @@ impl OriginCache {
     /// revalidated; if the origin then fails, the expired version is served for up to
     /// `stale_if_error`. A key the origin recently did not have is "not found" at once.
     pub async fn open(self: &Arc<Self>, key: &str) -> Result<ObjectHandle, OriginError> {
-        let version = match self.known(key) {
-            Known::Fresh(version) => version,
+        self.open_traced(key).await.map(|(handle, _)| handle)
+    }
+
+    /// [`OriginCache::open`], saying how the version was found.
+    pub async fn open_traced(self: &Arc<Self>, key: &str) -> Result<(ObjectHandle, Lookup), OriginError> {
+        let (version, lookup) = match self.known(key) {
+            Known::Fresh(version, age) => (version, Lookup::Hit { age }),
             Known::Missing => {
                 CacheStats::add(&self.stats().not_found_hits, 1);
                 return Err(OriginError::NotFound);
             }
             Known::Ask => self.lookups.run(key, self.look_up(key)).await?,
         };
-        Ok(ObjectHandle::new(Arc::clone(self), version, self.store.next_reader()))
+        Ok((ObjectHandle::new(Arc::clone(self), version, self.store.next_reader()), lookup))
     }
 
     /// Opens the first of `keys` that exists, and says which it was. When the first keys
@@ -123,7 +143,12 @@ impl OriginCache {
 
     fn known(&self, key: &str) -> Known {
         if let Some((version, fresh_until)) = self.versions.lock().expect("directory lock").get(key) {
-            return if SystemTime::now() < fresh_until { Known::Fresh(version) } else { Known::Ask };
+            let now = SystemTime::now();
+            return if now < fresh_until {
+                Known::Fresh(Arc::clone(&version), self.age(&version, fresh_until, now))
+            } else {
+                Known::Ask
+            };
         }
         match self.missing.lock().expect("directory lock").get(key) {
             Some((_, until)) if Instant::now() < until => Known::Missing,
@@ -132,10 +157,10 @@ impl OriginCache {
     }
 
     /// Asks the origin about `key` (once for all concurrent callers) and records the answer.
-    async fn look_up(self: &Arc<Self>, key: &str) -> Result<Arc<Version>, OriginError> {
+    async fn look_up(self: &Arc<Self>, key: &str) -> Result<(Arc<Version>, Lookup), OriginError> {
         // A lookup that finished while this one was being started already answered.
         match self.known(key) {
-            Known::Fresh(version) => return Ok(version),
+            Known::Fresh(version, age) => return Ok((version, Lookup::Hit { age })),
             Known::Missing => return Err(OriginError::NotFound),
             Known::Ask => {}
         }
@@ -145,7 +170,7 @@ impl OriginCache {
         if let Some((version, fresh_until)) = &known
             && now < *fresh_until
         {
-            return Ok(Arc::clone(version));
+            return Ok((Arc::clone(version), Lookup::Hit { age: self.age(version, *fresh_until, now) }));
         }
         CacheStats::add(&self.stats().origin_heads, 1);
         let started = Instant::now();
@@ -159,6 +184,8 @@ impl OriginCache {
         match result {
             Ok((meta, first_block)) => {
                 let previous = known.map(|(version, _)| version);
+                let unchanged = previous.as_ref().is_some_and(|previous| previous.meta.version == meta.version);
+                let lookup = if unchanged && !always { Lookup::RefreshHit } else { Lookup::Miss };
                 if let Some(previous) = &previous
                     && !always
                 {
@@ -181,7 +208,7 @@ impl OriginCache {
                     let record = ObjectRecord { meta: version.meta.clone(), fresh_until };
                     disk.store_object(&self.namespace, key, &record).await;
                 }
-                Ok(version)
+                Ok((version, lookup))
             }
             Err(OriginError::NotFound) => {
                 if known.is_some() {
@@ -200,7 +227,8 @@ impl OriginCache {
                 {
                     CacheStats::add(&self.stats().stale_serves, 1);
                     tracing::warn!(key, %error, "origin failing; serving the cached version");
-                    return Ok(version);
+                    let age = self.age(&version, fresh_until, now);
+                    return Ok((version, Lookup::Stale { age }));
                 }
                 Err(error)
             }
@@ -291,6 +319,14 @@ impl OriginCache {
         }
         let key = BlockKey { object: Arc::clone(&version.id), index: 0 };
         self.store.keep_fetched(&key, block).await;
+    }
+
+    /// How long ago `version`, fresh until `fresh_until`, was checked with the origin (its
+    /// freshness lifetime is a function of its metadata).
+    fn age(&self, version: &Version, fresh_until: SystemTime, now: SystemTime) -> Duration {
+        let ttl = self.store.config().freshness.ttl(&version.meta);
+        let checked = fresh_until.checked_sub(ttl).unwrap_or(UNIX_EPOCH);
+        now.duration_since(checked).unwrap_or_default()
     }
 
     /// Marks `key` as needing revalidation (its blocks no longer match the origin).

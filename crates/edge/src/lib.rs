@@ -31,6 +31,7 @@ pub mod routing;
 pub mod rtmp_tcp;
 pub mod rtmpt;
 mod stats;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};

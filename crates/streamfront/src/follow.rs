@@ -8,13 +8,14 @@ use std::time::{Duration, SystemTime};
 
 use sf_cache::{EdgeCache, Origin, OriginCache, S3Settings};
 use sf_control::{FollowOptions, Follower, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
-use sf_dist::StreamingDistribution;
+use sf_dist::{Distribution, StreamingDistribution, parse_s3_origin_domain};
 use sf_edge::Edge;
 use sf_edge::routing::{Configured, Distributions};
+use sf_edge::web::WebDistribution;
 use tracing::{info, warn};
 
 use crate::settings::Settings;
-use sf_api::state::{ControlState, StoredStreaming};
+use sf_api::state::{ControlState, StoredStreaming, StoredWeb};
 
 /// How often Deployed/InProgress is looked up from the heartbeats.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
@@ -56,7 +57,8 @@ pub struct Routing {
     s3: S3Settings,
     statics: Vec<Open>,
     default: Option<(Arc<OriginCache>, String)>,
-    /// Store origins by spec, kept across rebuilds so their cached blocks stay.
+    /// Store origins by spec (of streaming and web distributions), kept across rebuilds so
+    /// their cached blocks stay.
     store_origins: HashMap<String, (Arc<OriginCache>, String)>,
 }
 
@@ -102,21 +104,61 @@ impl Routing {
                 }
             }
         }
+        let mut web = Vec::new();
+        let mut used: Vec<String> = stored.streaming.values().map(|d| d.origin.clone()).collect();
+        for d in stored.web.values() {
+            match self.web_distribution(d, &mut used) {
+                Ok(served) => web.push(served),
+                Err(e) => warn!(distribution = %d.record.id, error = %e, "an origin cannot be opened: not served"),
+            }
+        }
         // Origins no store distribution reads any more are let go (their cached blocks age out).
-        self.store_origins.retain(|spec, _| stored.streaming.values().any(|d| &d.origin == spec));
-        Distributions::build(configured, self.default.clone()).map_err(|e| format!("{}: {}", e.field, e.message))
+        self.store_origins.retain(|spec, _| used.contains(spec));
+        Distributions::build(configured, web, self.default.clone()).map_err(|e| format!("{}: {}", e.field, e.message))
     }
 
     fn store_origin(&mut self, d: &StoredStreaming) -> Result<(Arc<OriginCache>, String), String> {
-        if let Some(open) = self.store_origins.get(&d.origin) {
+        self.origin_by_spec(&d.origin)
+    }
+
+    fn origin_by_spec(&mut self, spec: &str) -> Result<(Arc<OriginCache>, String), String> {
+        if let Some(open) = self.store_origins.get(spec) {
             return Ok(open.clone());
         }
-        let origin = Origin::from_spec_with(&d.origin, &self.s3).map_err(|e| e.to_string())?;
+        let origin = Origin::from_spec_with(spec, &self.s3).map_err(|e| e.to_string())?;
         let name = origin.describe();
         let open = (self.cache.origin_cache(origin), name);
-        self.store_origins.insert(d.origin.clone(), open.clone());
+        self.store_origins.insert(spec.to_owned(), open.clone());
         Ok(open)
     }
+
+    /// A web distribution with every origin open (one that cannot be opened leaves the whole
+    /// distribution out: its behaviors could not all be served). The specs of its origins are
+    /// added to `used`.
+    fn web_distribution(&mut self, d: &StoredWeb, used: &mut Vec<String>) -> Result<WebDistribution, String> {
+        let mut origins = HashMap::new();
+        for origin in &d.record.distribution_config.origins {
+            let spec = web_origin_spec(origin).map_err(|e| format!("origin {:?}: {e}", origin.id))?;
+            let (cache, _) = self.origin_by_spec(&spec).map_err(|e| format!("origin {:?}: {e}", origin.id))?;
+            used.push(spec);
+            origins.insert(origin.id.clone(), cache);
+        }
+        let record: Arc<Distribution> = Arc::new(d.record.clone());
+        Ok(WebDistribution { record, version: Some(d.version), origins })
+    }
+}
+
+/// The `s3://bucket/prefix` an S3 origin reads: the bucket from its domain name as CloudFront
+/// names S3 origins, the prefix from `OriginPath` (which starts with `/`, Developer Guide,
+/// "Origin path").
+fn web_origin_spec(origin: &sf_dist::Origin) -> Result<String, String> {
+    // W2: custom origins (`Origin::Http`) once sf-cache has them.
+    if origin.custom_origin_config.is_some() {
+        return Err("custom origins are not served yet".to_owned());
+    }
+    let bucket = parse_s3_origin_domain(&origin.domain_name)?;
+    let prefix = origin.origin_path.as_deref().unwrap_or("").trim_matches('/');
+    Ok(if prefix.is_empty() { format!("s3://{}", bucket.bucket) } else { format!("s3://{}/{prefix}", bucket.bucket) })
 }
 
 /// Follows `store` for as long as the runtime runs: applies each new state to `edge`, and
