@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::warn;
 
+use sf_dist::{Status, WireEnum};
+
 use crate::Edge;
 use crate::health::ListenerRegistration;
 use crate::metrics;
@@ -90,7 +92,7 @@ fn distributions_json(edge: &Edge) -> String {
         .all()
         .iter()
         .map(|d| {
-            let status = d.version.map_or("Deployed", |seq| edge.control.status_of(seq));
+            let status = d.version.map_or(Status::Deployed, |seq| edge.control.status_of(seq));
             serde_json::json!({
                 "id": d.id,
                 "domain_name": d.domain_name,
@@ -99,7 +101,7 @@ fn distributions_json(edge: &Edge) -> String {
                 "origin": d.origin,
                 "default": d.is_default(),
                 "version": d.version,
-                "status": status,
+                "status": status.as_str(),
             })
         })
         .collect();

@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use sf_dist::Status;
+
 #[derive(Debug, Default)]
 pub struct ControlStatus {
     /// Whether a store is followed at all (no store: no store metrics).
@@ -39,7 +41,7 @@ impl ControlStatus {
     }
 
     /// `Deployed` or `InProgress` (CloudFront's words) for change `seq`.
-    pub fn status_of(&self, seq: u64) -> &'static str {
-        if seq <= self.deployed_through.load(Ordering::Relaxed) { "Deployed" } else { "InProgress" }
+    pub fn status_of(&self, seq: u64) -> Status {
+        if seq <= self.deployed_through.load(Ordering::Relaxed) { Status::Deployed } else { Status::InProgress }
     }
 }

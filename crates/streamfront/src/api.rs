@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sf_api::server::{Api, ApiConfig};
+use sf_api::server::{Api, ApiConfig, Declared};
 use sf_api::state::ControlState;
 use sf_control::{Follower, Store};
-use sf_dist::Status;
 use sf_edge::Edge;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -40,6 +39,7 @@ pub async fn start(
     store: Arc<Store>,
     follower: Arc<Follower<ControlState>>,
     edge: &Arc<Edge>,
+    declared: Vec<Declared>,
 ) -> Result<Started, String> {
     if settings.api_listen.is_empty() {
         return Ok(Started { api: None });
@@ -56,11 +56,9 @@ pub async fn start(
         distribution_domain: settings.distribution_domain.clone(),
         account_id: ACCOUNT_ID.to_owned(),
         quotas: settings.api.quotas.clone(),
+        declared,
     };
     let control = Arc::clone(edge);
-    let status_of = Arc::new(move |seq| match control.control.status_of(seq) {
-        "Deployed" => Status::Deployed,
-        _ => Status::InProgress,
-    });
+    let status_of = Arc::new(move |seq| control.control.status_of(seq));
     Ok(Started { api: Some((Arc::new(Api::new(config, store, follower, status_of)), listeners)) })
 }

@@ -74,8 +74,8 @@ impl Routing {
         self.statics.push(Open { record: Arc::new(record), origin, origin_name });
     }
 
-    /// The config file's distributions, then the store's (a static id wins; an origin that
-    /// cannot be opened leaves its distribution out), then the default.
+    /// The config file's distributions, then the store's (a static id or host name wins; an
+    /// origin that cannot be opened leaves its distribution out), then the default.
     pub fn build(&mut self, stored: &ControlState) -> Result<Distributions, String> {
         let mut configured: Vec<Configured> = self
             .statics
@@ -90,6 +90,14 @@ impl Routing {
         for d in stored.streaming.values() {
             if self.statics.iter().any(|s| s.record.id == d.record.id) {
                 warn!(distribution = %d.record.id, "the config file has a distribution with this id: the store's is not served");
+                continue;
+            }
+            // Another edge's API cannot know this edge's config file: a clash is settled here,
+            // for this distribution alone, rather than refusing the whole change.
+            if let Some(name) = names_of(&d.record)
+                .find(|n| self.statics.iter().any(|s| names_of(&s.record).any(|m| m.eq_ignore_ascii_case(n))))
+            {
+                warn!(distribution = %d.record.id, host = %name, "a distribution of the config file has this host name: the store's is not served");
                 continue;
             }
             match self.store_origin(d) {
@@ -159,6 +167,12 @@ fn web_origin_spec(origin: &sf_dist::Origin) -> Result<String, String> {
     let bucket = parse_s3_origin_domain(&origin.domain_name)?;
     let prefix = origin.origin_path.as_deref().unwrap_or("").trim_matches('/');
     Ok(if prefix.is_empty() { format!("s3://{}", bucket.bucket) } else { format!("s3://{}/{prefix}", bucket.bucket) })
+}
+
+/// A streaming distribution's host names: its domain name and aliases.
+fn names_of(record: &StreamingDistribution) -> impl Iterator<Item = &str> {
+    std::iter::once(record.domain_name.as_str())
+        .chain(record.streaming_distribution_config.aliases.iter().map(String::as_str))
 }
 
 /// Follows `store` for as long as the runtime runs: applies each new state to `edge`, and

@@ -140,6 +140,14 @@ fn serve(matches: &ArgMatches) -> ExitCode {
     let s3 = s3_settings(&settings.s3);
     let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));
     let mut routing = follow::Routing::new(Arc::clone(&cache), s3.clone(), default);
+    let declared: Vec<sf_api::server::Declared> = statics
+        .iter()
+        .map(|d| {
+            let config = &d.record.streaming_distribution_config;
+            let names = std::iter::once(d.record.domain_name.clone()).chain(config.aliases.iter().cloned()).collect();
+            sf_api::server::Declared { id: d.record.id.clone(), names }
+        })
+        .collect();
     for d in statics {
         match Origin::from_spec_with(&d.origin_spec, &s3) {
             Ok(origin) => routing.add_static(d.record, origin),
@@ -197,7 +205,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let api = match runtime.block_on(api::start(&settings, store, follower, &edge)) {
+    let api = match runtime.block_on(api::start(&settings, store, follower, &edge, declared)) {
         Ok(api) => api,
         Err(message) => {
             eprintln!("streamfront: {message}");

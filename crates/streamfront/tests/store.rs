@@ -160,36 +160,123 @@ fn two_edges_on_one_s3_store_follow_it_and_outlive_it() {
     }
 }
 
-#[test]
-fn an_unreachable_store_is_a_start_up_error_naming_the_flag() {
-    let dir = TempDir::new("store-down");
-    // Nothing listens on this port: every request to the "store" is refused.
-    let endpoint = format!("http://127.0.0.1:{}", free_port());
+/// `serve --store STORE` with `--config CONFIG`, every `AWS_*` variable of the test's own
+/// environment removed and `env` set: the run of a server expected to refuse to start.
+fn serve_expecting_refusal(dir: &Path, store: &str, config: Option<&Path>, env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(binary());
-    cmd.args(["serve", "--store", "s3://nowhere/control", "--origin"])
+    cmd.args(["serve", "--store", store, "--origin"])
         .arg(&media().origin)
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(dir)
         .args(["--rtmp-listen", &format!("127.0.0.1:{}", free_port())])
         .args(["--http-listen", &format!("127.0.0.1:{}", free_port())])
         .args(["--admin-listen", &format!("127.0.0.1:{}", free_port())]);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("AWS_") {
             cmd.env_remove(&key);
         }
     }
-    cmd.envs([
+    cmd.envs(env.iter().copied());
+    run(cmd, Duration::from_secs(60))
+}
+
+#[test]
+fn an_unreachable_store_is_a_start_up_error_naming_the_flag() {
+    let dir = TempDir::new("store-down");
+    // Nothing listens on this port: every request to the "store" is refused.
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let env = [
         ("AWS_ENDPOINT_URL", endpoint.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
         ("AWS_REGION", "us-east-1"),
-    ]);
-    let r = run(cmd, Duration::from_secs(60));
+    ];
+    let r = serve_expecting_refusal(dir.path(), "s3://nowhere/control", None, &env);
     assert_eq!(r.code(), Some(1), "serve must refuse to start: {}", r.describe());
     let error = r.stderr.lines().find(|l| l.starts_with("streamfront: ")).unwrap_or_default();
     assert!(
         error.starts_with("streamfront: --store s3://nowhere/control"),
         "a one-line error naming the flag: {}",
         r.describe()
+    );
+}
+
+#[test]
+fn a_store_that_ignores_if_none_match_is_refused_at_start() {
+    let dir = TempDir::new("store-no-cas");
+    // s3s-fs with the header dropped on the way in: a create-if-absent PUT overwrites.
+    let s3 = S3Server::start_with(&dir.path().join("s3"), sf_testkit::Quirks { ignore_if_none_match: true });
+    let config = dir.path().join("streamfront.toml");
+    let s3_section = format!("[s3]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nanonymous = true\n", s3.endpoint());
+    std::fs::write(&config, s3_section).unwrap();
+    let r = serve_expecting_refusal(&dir.path().join("data"), &format!("s3://{BUCKET}/control"), Some(&config), &[]);
+    assert_eq!(r.code(), Some(1), "serve must refuse a store without conditional writes: {}", r.describe());
+    let error = r.stderr.lines().find(|l| l.starts_with("streamfront: ")).unwrap_or_default();
+    let flag = format!("--store s3://{BUCKET}/control");
+    for part in [flag.as_str(), "If-None-Match", "conditional writes"] {
+        assert!(error.contains(part), "{part:?} in the error: {}", r.describe());
+    }
+    assert!(s3.count("PUT") > 0, "the probe reached the store");
+}
+
+/// `distributions put` of `toml` (entries of `[[streaming_distributions]]`).
+fn put_toml(dir: &Path, store: &str, toml: &str) -> Run {
+    let file = dir.join("more-dists.toml");
+    std::fs::write(&file, toml).unwrap();
+    let mut cmd = Command::new(binary());
+    cmd.args(["distributions", "put", "--store", store]).arg(&file);
+    run(cmd, Duration::from_secs(30))
+}
+
+#[test]
+fn the_config_file_wins_over_the_store_by_id_and_by_host_name_and_the_rest_still_applies() {
+    require_tool("ffmpeg");
+    let dir = TempDir::new("store-shadow");
+    let store = dir.path().join("control").display().to_string();
+    let origin = store_origin(dir.path());
+    // The config file declares ID itself and the host name static.example.com.
+    let config = dir.path().join("streamfront.toml");
+    let declared = format!(
+        "[[streaming_distributions]]\nid = \"{ID}\"\ndomain_name = \"static.example.com\"\norigin = \"{}\"\n",
+        media().origin.display()
+    );
+    std::fs::write(&config, declared).unwrap();
+    let server = Server::start_with(
+        &media().origin,
+        ServerOptions {
+            args: vec!["--store".into(), store.clone(), "--config".into(), config.display().to_string()],
+            ..Default::default()
+        },
+    );
+
+    // One change with three distributions: one with the declared id, one whose alias is the
+    // declared host name, and one that clashes with nothing.
+    let o = origin.display();
+    let toml = format!(
+        "[[streaming_distributions]]\nid = \"{ID}\"\ndomain_name = \"{DOMAIN}\"\norigin = \"{o}\"\n\n\
+         [[streaming_distributions]]\nid = \"ECLASH0000001\"\ndomain_name = \"clash.example.com\"\n\
+         aliases = [\"static.example.com\"]\norigin = \"{o}\"\n\n\
+         [[streaming_distributions]]\nid = \"EFINE00000001\"\ndomain_name = \"fine.example.com\"\norigin = \"{o}\"\n"
+    );
+    let committed = put_toml(dir.path(), &store, &toml);
+    assert!(committed.success(), "{}", committed.describe());
+
+    let find = |id: &str| distributions(&server).as_array().unwrap().iter().find(|d| d["id"] == id).cloned();
+    wait_until("the unclashing store distribution is served", Duration::from_secs(10), || {
+        find("EFINE00000001").is_some()
+    });
+    assert_eq!(find(ID).unwrap()["domain_name"], "static.example.com", "the declared {ID} is the one served");
+    assert!(find("ECLASH0000001").is_none(), "a store distribution taking a declared host name is not served");
+    let log = server.log();
+    assert!(log.contains("a distribution of the config file has this host name"), "{log}");
+
+    // The unclashing one plays its own origin's x.mp4.
+    let url = format!("rtmp://127.0.0.1:{}/cfx/st/mp4:x.mp4", server.rtmp_port());
+    eprintln!(
+        "{}",
+        check_ffmpeg(&url, "clip.mp4", &Expect::Whole, &["-rtmp_tcurl", "rtmp://fine.example.com/cfx/st"], &[])
     );
 }

@@ -86,6 +86,16 @@ pub struct S3Server {
     listening: Option<mpsc::Receiver<()>>,
     /// URL paths whose requests are held (logged, then not answered) until released.
     stalled: Arc<tokio::sync::watch::Sender<HashSet<String>>>,
+    quirks: Quirks,
+}
+
+/// Ways the test server departs from an honest, authenticating S3.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quirks {
+    /// Drops `If-None-Match` from every request, so a create-if-absent PUT overwrites, as some
+    /// S3-compatible servers do. Authentication is off with it (the header is signed), so
+    /// clients must send unsigned requests (`[s3] anonymous = true`).
+    pub ignore_if_none_match: bool,
 }
 
 impl S3Server {
@@ -94,8 +104,17 @@ impl S3Server {
         Self::start_on(root, SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
+    /// Serves `root` on a free loopback port with `quirks`.
+    pub fn start_with(root: &Path, quirks: Quirks) -> S3Server {
+        Self::start_quirky(root, SocketAddr::from(([127, 0, 0, 1], 0)), quirks)
+    }
+
     /// Serves `root` on `addr` (port 0: a free one).
     pub fn start_on(root: &Path, addr: SocketAddr) -> S3Server {
+        Self::start_quirky(root, addr, Quirks::default())
+    }
+
+    fn start_quirky(root: &Path, addr: SocketAddr, quirks: Quirks) -> S3Server {
         std::fs::create_dir_all(root.join(BUCKET))
             .unwrap_or_else(|e| panic!("creating {}: {e}", root.join(BUCKET).display()));
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -113,6 +132,7 @@ impl S3Server {
             tasks: Arc::default(),
             listening: None,
             stalled: Arc::new(tokio::sync::watch::Sender::new(HashSet::new())),
+            quirks,
         };
         server.serve(listener);
         server
@@ -125,7 +145,10 @@ impl S3Server {
     fn serve(&mut self, listener: std::net::TcpListener) {
         let fs = s3s_fs::FileSystem::new(&self.root).expect("s3s-fs over the server root");
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let ignore_if_none_match = self.quirks.ignore_if_none_match;
+        if !ignore_if_none_match {
+            builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        }
         let service = builder.build();
         let log = Arc::clone(&self.log);
         let tasks = Arc::clone(&self.tasks);
@@ -145,8 +168,11 @@ impl S3Server {
                 let log = Arc::clone(&log);
                 let stalled = Arc::clone(&stalled);
                 let conn = tokio::spawn(async move {
-                    let handler = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let handler = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
                         log.lock().unwrap().push(describe(&request));
+                        if ignore_if_none_match {
+                            request.headers_mut().remove(hyper::header::IF_NONE_MATCH);
+                        }
                         let service = service.clone();
                         let mut stalled = stalled.subscribe();
                         async move {

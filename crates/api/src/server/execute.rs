@@ -9,7 +9,7 @@ use sf_dist::{InvalidationStatus, Status};
 
 use super::http::{Answer, ApiRequest};
 use super::route::{Kind, Operation, VERSION_PREFIX};
-use super::{Api, ApiError};
+use super::{Api, ApiConfig, ApiError};
 use crate::ops::{self, Context, Page, Planned};
 use crate::shapes::{self, Paging};
 use crate::state::ControlState;
@@ -23,13 +23,13 @@ impl Api {
         let body = &request.body[..];
         match operation {
             Operation::Create { kind, with_tags } => {
-                let plan = create_plan(kind, with_tags, body)?;
+                let plan = create_plan(&self.config, kind, with_tags, body)?;
                 let (applied, id) = self.write(plan).await?;
                 let answer = self.resource(&applied.state, kind, &id, 201)?;
                 Ok(answer.header("location", self.location(request, &format!("{}/{id}", kind.collection()))))
             }
             Operation::Update { kind, id } => {
-                let plan = update_plan(kind, id.clone(), if_match.map(str::to_owned), body)?;
+                let plan = update_plan(&self.config, kind, id.clone(), if_match.map(str::to_owned), body)?;
                 let (applied, id) = self.write(plan).await?;
                 self.resource(&applied.state, kind, &id, 200)
             }
@@ -244,7 +244,7 @@ impl Api {
     }
 }
 
-fn create_plan(kind: Kind, with_tags: bool, body: &[u8]) -> Result<Plan<'static>, ApiError> {
+fn create_plan(check: &ApiConfig, kind: Kind, with_tags: bool, body: &[u8]) -> Result<Plan<'static>, ApiError> {
     if with_tags && !matches!(kind, Kind::Streaming | Kind::Web) {
         return Err(ApiError::invalid_argument("WithTags", "only distributions are created with tags"));
     }
@@ -256,6 +256,7 @@ fn create_plan(kind: Kind, with_tags: bool, body: &[u8]) -> Result<Plan<'static>
             } else {
                 (from_xml(body)?, Vec::new())
             };
+            check.check_declared_names(&config.aliases)?;
             Box::new(move |state, ctx| ops::create_streaming_distribution(state, ctx, config.clone(), tags.clone()))
         }
         Kind::Web => {
@@ -265,6 +266,7 @@ fn create_plan(kind: Kind, with_tags: bool, body: &[u8]) -> Result<Plan<'static>
             } else {
                 (from_xml(body)?, Vec::new())
             };
+            check.check_declared_names(&config.aliases)?;
             Box::new(move |state, ctx| ops::create_distribution(state, ctx, config.clone(), tags.clone()))
         }
         Kind::PublicKey => {
@@ -286,16 +288,24 @@ fn create_plan(kind: Kind, with_tags: bool, body: &[u8]) -> Result<Plan<'static>
     })
 }
 
-fn update_plan(kind: Kind, id: String, if_match: Option<String>, body: &[u8]) -> Result<Plan<'static>, ApiError> {
+fn update_plan(
+    check: &ApiConfig,
+    kind: Kind,
+    id: String,
+    if_match: Option<String>,
+    body: &[u8],
+) -> Result<Plan<'static>, ApiError> {
     Ok(match kind {
         Kind::Streaming => {
             let config: sf_dist::StreamingDistributionConfig = from_xml(body)?;
+            check.check_declared_names(&config.aliases)?;
             Box::new(move |state, ctx| {
                 ops::update_streaming_distribution(state, ctx, &id, if_match.as_deref(), config.clone())
             })
         }
         Kind::Web => {
             let config: sf_dist::DistributionConfig = from_xml(body)?;
+            check.check_declared_names(&config.aliases)?;
             Box::new(move |state, ctx| ops::update_distribution(state, ctx, &id, if_match.as_deref(), config.clone()))
         }
         Kind::PublicKey => {

@@ -40,6 +40,38 @@ pub struct ApiConfig {
     /// The account number in ARNs.
     pub account_id: String,
     pub quotas: Quotas,
+    /// Distributions declared in this edge's config file: not managed through the API, but
+    /// their host names are taken.
+    pub declared: Vec<Declared>,
+}
+
+/// A distribution of the config file, as the API must respect it.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    pub id: String,
+    /// Its domain name and aliases.
+    pub names: Vec<String>,
+}
+
+impl ApiConfig {
+    /// 409 `CNAMEAlreadyExists` when one of `aliases` is a host name of a distribution declared
+    /// in the config file.
+    fn check_declared_names(&self, aliases: &[String]) -> Result<(), ApiError> {
+        for (i, alias) in aliases.iter().enumerate() {
+            if let Some(d) = self.declared.iter().find(|d| d.names.iter().any(|n| n.eq_ignore_ascii_case(alias))) {
+                return Err(ApiError::new(
+                    409,
+                    "CNAMEAlreadyExists",
+                    format!(
+                        "Aliases.Items[{i}]: {alias} is a host name of distribution {}, declared in the edge's config \
+                         file",
+                        d.id
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Tells whether change `seq` has reached every live edge.

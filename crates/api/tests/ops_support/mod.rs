@@ -9,9 +9,10 @@ use sf_api::state::{Change, ControlState};
 use sf_control::{Seq, State};
 use sf_dist::*;
 
-pub fn s(v: &str) -> String {
-    v.to_owned()
-}
+#[path = "../../../dist/tests/common/mod.rs"]
+mod dist_fixtures;
+
+pub use dist_fixtures::{minimal_web_config, s};
 
 /// `openssl genrsa 2048 | openssl rsa -pubout`.
 pub const RSA_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
@@ -197,73 +198,3 @@ pub fn tag(key: &str, value: &str) -> Tag {
     Tag { key: s(key), value: Some(s(value)) }
 }
 
-/// What `aws cloudfront create-distribution --origin-domain-name mybucket.s3.amazonaws.com`
-/// sends, as a valid starting point.
-pub fn minimal_web_config() -> DistributionConfig {
-    let behavior = DefaultCacheBehavior {
-        target_origin_id: s("s3o"),
-        trusted_signers: Some(TrustedSigners { enabled: false, items: vec![] }),
-        trusted_key_groups: None,
-        viewer_protocol_policy: ViewerProtocolPolicy::AllowAll,
-        allowed_methods: None,
-        smooth_streaming: None,
-        compress: None,
-        lambda_function_associations: vec![],
-        function_associations: vec![],
-        field_level_encryption_id: None,
-        realtime_log_config_arn: None,
-        cache_policy_id: None,
-        origin_request_policy_id: None,
-        response_headers_policy_id: None,
-        grpc_config: None,
-        forwarded_values: Some(ForwardedValues {
-            query_string: false,
-            cookies: CookiePreference { forward: ItemSelection::None, whitelisted_names: vec![] },
-            headers: vec![],
-            query_string_cache_keys: vec![],
-        }),
-        min_ttl: Some(0),
-        default_ttl: None,
-        max_ttl: None,
-    };
-    DistributionConfig {
-        caller_reference: s("cli-1796673645-643077"),
-        aliases: vec![],
-        default_root_object: Some(s("index.html")),
-        origins: vec![Origin {
-            id: s("s3o"),
-            domain_name: s("mybucket.s3.amazonaws.com"),
-            origin_path: Some(s("")),
-            custom_headers: vec![],
-            s3_origin_config: Some(S3OriginConfig { origin_access_identity: s(""), origin_read_timeout: None }),
-            custom_origin_config: None,
-            vpc_origin_config: None,
-            connection_attempts: None,
-            connection_timeout: None,
-            response_completion_timeout: None,
-            origin_shield: None,
-            origin_access_control_id: None,
-        }],
-        origin_groups: vec![],
-        default_cache_behavior: behavior,
-        cache_behaviors: vec![],
-        custom_error_responses: vec![],
-        comment: s(""),
-        logging: None,
-        price_class: None,
-        enabled: true,
-        viewer_certificate: None,
-        restrictions: None,
-        web_acl_id: None,
-        http_version: None,
-        is_ipv6_enabled: None,
-        continuous_deployment_policy_id: None,
-        staging: None,
-        anycast_ip_list_id: None,
-        tenant_config: None,
-        connection_mode: None,
-        viewer_mtls_config: None,
-        connection_function_association: None,
-        cache_tag_config: None,
-    }
-}
