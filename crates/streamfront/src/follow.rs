@@ -115,6 +115,14 @@ impl Routing {
         let mut web = Vec::new();
         let mut used: Vec<String> = stored.streaming.values().map(|d| d.origin.clone()).collect();
         for d in stored.web.values() {
+            let names = std::iter::once(&d.record.domain_name).chain(&d.record.distribution_config.aliases);
+            if let Some(name) = names
+                .into_iter()
+                .find(|n| self.statics.iter().any(|s| names_of(&s.record).any(|m| m.eq_ignore_ascii_case(n))))
+            {
+                warn!(distribution = %d.record.id, host = %name, "a distribution of the config file has this host name: the store's is not served");
+                continue;
+            }
             match self.web_distribution(d, &mut used) {
                 Ok(served) => web.push(served),
                 Err(e) => warn!(distribution = %d.record.id, error = %e, "an origin cannot be opened: not served"),

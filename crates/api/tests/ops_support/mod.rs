@@ -197,4 +197,3 @@ pub fn oac_config(name: &str) -> OriginAccessControlConfig {
 pub fn tag(key: &str, value: &str) -> Tag {
     Tag { key: s(key), value: Some(s(value)) }
 }
-
