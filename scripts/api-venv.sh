@@ -7,6 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 venv="$PWD/target/api-venv"
 requirements="$PWD/scripts/api-requirements.txt"
 stamp="$venv/.requirements"
+# Test processes may run this at the same time: one builds, the others wait and reuse it.
+mkdir -p "$PWD/target"
+exec 9>"$PWD/target/api-venv.lock"
+flock 9
 if [ -x "$venv/bin/aws" ] && [ -f "$stamp" ] && cmp -s "$stamp" "$requirements"; then
   echo "$venv"
   exit 0

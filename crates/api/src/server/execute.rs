@@ -15,6 +15,13 @@ use crate::shapes::{self, Paging};
 use crate::state::ControlState;
 use crate::xml::{from_xml, try_to_xml};
 
+/// Whether the resource was changed by the request being answered.
+#[derive(Clone, Copy)]
+enum Fresh {
+    JustChanged,
+    AsDeployed,
+}
+
 type Plan<'a> = Box<dyn FnMut(&ControlState, &mut Context<'_, StdRng>) -> Result<Planned, ApiError> + Send + 'a>;
 
 impl Api {
@@ -25,13 +32,13 @@ impl Api {
             Operation::Create { kind, with_tags } => {
                 let plan = create_plan(&self.config, kind, with_tags, body)?;
                 let (applied, id) = self.write(plan).await?;
-                let answer = self.resource(&applied.state, kind, &id, 201)?;
+                let answer = self.resource(&applied.state, kind, &id, 201, Fresh::JustChanged)?;
                 Ok(answer.header("location", self.location(request, &format!("{}/{id}", kind.collection()))))
             }
             Operation::Update { kind, id } => {
                 let plan = update_plan(&self.config, kind, id.clone(), if_match.map(str::to_owned), body)?;
                 let (applied, id) = self.write(plan).await?;
-                self.resource(&applied.state, kind, &id, 200)
+                self.resource(&applied.state, kind, &id, 200, Fresh::JustChanged)
             }
             Operation::Delete { kind, id } => {
                 let if_match = if_match.map(str::to_owned);
@@ -50,7 +57,7 @@ impl Api {
                 self.write(plan).await?;
                 Ok(Answer::no_content())
             }
-            Operation::Get { kind, id } => self.resource(&self.current().state, kind, &id, 200),
+            Operation::Get { kind, id } => self.resource(&self.current().state, kind, &id, 200, Fresh::AsDeployed),
             Operation::GetConfig { kind, id } => self.config(&self.current().state, kind, &id),
             Operation::List { kind, marker, max_items } => {
                 self.list(&self.current().state, kind, marker.as_deref(), max_items.as_deref())
@@ -97,17 +104,30 @@ impl Api {
     }
 
     /// The resource as Get, Create and Update answer it, with its ETag.
-    fn resource(&self, state: &ControlState, kind: Kind, id: &str, status: u16) -> Result<Answer, ApiError> {
+    fn resource(
+        &self,
+        state: &ControlState,
+        kind: Kind,
+        id: &str,
+        status: u16,
+        fresh: Fresh,
+    ) -> Result<Answer, ApiError> {
+        // A change just made has not reached the other edges: CloudFront answers Create and
+        // Update with `InProgress`, whatever the heartbeats already say.
+        let status_of = |seq| match fresh {
+            Fresh::JustChanged => Status::InProgress,
+            Fresh::AsDeployed => self.status(seq),
+        };
         let (body, etag) = match kind {
             Kind::Streaming => {
                 let d = ops::get_streaming_distribution(state, id)?;
-                let view = shapes::streaming_distribution(&d.record, self.status(d.version));
+                let view = shapes::streaming_distribution(&d.record, status_of(d.version));
                 (try_to_xml("StreamingDistribution", &view)?, &d.record.etag)
             }
             Kind::Web => {
                 let d = ops::get_distribution(state, id)?;
                 let record = self.web_now(state, &d.record);
-                let view = shapes::distribution(&record, self.status(d.version), &|group| key_ids(state, group));
+                let view = shapes::distribution(&record, status_of(d.version), &|group| key_ids(state, group));
                 (try_to_xml("Distribution", &view)?, &d.record.etag)
             }
             Kind::PublicKey => {

@@ -4,6 +4,7 @@
 //! Every test binary includes this module with `mod common;` and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod clients;
 pub mod framemd5;
 pub mod media;
@@ -285,6 +286,9 @@ pub struct ServerOptions {
     /// `--data-dir` to use instead of a fresh temp dir (e.g. to restart on the same disk
     /// cache); the caller owns it.
     pub data_dir: Option<PathBuf>,
+    /// Serve the CloudFront API on a fresh free port (`--api-listen`) with the test
+    /// credentials of [`api::ACCESS_KEY_ID`] in the environment.
+    pub api: bool,
 }
 
 /// The real binary, started on free loopback ports with a temp data dir. Stopped (SIGTERM,
@@ -295,6 +299,8 @@ pub struct Server {
     pub rtmp_ports: Vec<u16>,
     pub http_port: u16,
     pub admin_port: u16,
+    /// The `--api-listen` port when [`ServerOptions::api`] is set.
+    pub api_port: Option<u16>,
     pub stderr_path: PathBuf,
     pub exit: Option<ExitStatus>,
     data_dir: TempDir,
@@ -333,6 +339,7 @@ impl Server {
         let rtmp_ports: Vec<u16> = (0..=opts.extra_rtmp_listeners).map(|_| free_port()).collect();
         let http_port = free_port();
         let admin_port = free_port();
+        let api_port = opts.api.then(free_port);
         let mut cmd = Command::new(binary());
         cmd.arg("serve").arg("--origin");
         match &opts.origin_spec {
@@ -353,6 +360,10 @@ impl Server {
                 cmd.env_remove(&key);
             }
         }
+        if let Some(port) = api_port {
+            cmd.arg("--api-listen").arg(format!("127.0.0.1:{port}"));
+            cmd.envs(api::server_env());
+        }
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }
@@ -367,6 +378,7 @@ impl Server {
             rtmp_ports,
             http_port,
             admin_port,
+            api_port,
             stderr_path,
             exit: None,
             data_dir,
@@ -388,6 +400,7 @@ impl Server {
             }
             if let Ok((200, body)) = http_get(server.admin_addr(), "/healthz", Duration::from_secs(1))
                 && body.lines().next() == Some("ok")
+                && api_port.is_none_or(|port| TcpStream::connect(("127.0.0.1", port)).is_ok())
             {
                 return Ok(server);
             }
@@ -395,7 +408,8 @@ impl Server {
                 let log = server.log();
                 return Err((
                     format!(
-                        "server did not answer GET /healthz with 200 `ok` within 15s\ncommand: {what}\n--- server stderr ---\n{}",
+                        "server did not answer GET /healthz with 200 `ok`{} within 15s\ncommand: {what}\n--- server stderr ---\n{}",
+                        if api_port.is_some() { " and accept connections on --api-listen" } else { "" },
                         tail(&log, 60)
                     ),
                     false,
@@ -451,6 +465,19 @@ impl Server {
         match self.healthz() {
             Ok((200, body)) if body.lines().next() == Some("ok") => {}
             other => panic!("GET /healthz: expected 200 `ok`, got {other:?}"),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`: the API endpoint (panics unless started with the API).
+    pub fn api_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api_port.expect("the server was started without ServerOptions::api"))
+    }
+
+    /// SIGKILL (no graceful stop: nothing is flushed or closed) and waits for the exit.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            self.exit = child.wait().ok();
         }
     }
 
