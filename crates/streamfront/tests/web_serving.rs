@@ -28,7 +28,7 @@ fn config(overrides: serde_json::Value) -> DistributionConfig {
         "LambdaFunctionAssociations": [], "FunctionAssociations": [],
         "ForwardedValues": { "QueryString": false, "Cookies": { "Forward": "none", "WhitelistedNames": [] },
             "Headers": [], "QueryStringCacheKeys": [] },
-        "MinTTL": 0, "DefaultTTL": 86400, "MaxTTL": 31536000,
+        "MinTTL": 0, "DefaultTTL": 86400, "MaxTTL": 31536000, "Compress": true,
     });
     let mut config = serde_json::json!({
         "CallerReference": "web-test", "Aliases": [ALIAS], "DefaultRootObject": "index.html",
@@ -139,6 +139,37 @@ fn request(port: u16, method: &str, host: &str, path: &str, headers: &[(&str, &s
 }
 
 const INDEX: &[u8] = b"<html><body>player page</body></html>\n";
+/// Text of a size CloudFront compresses (1,000 to 10,000,000 bytes).
+const APP_JS: &str = concat!(
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+    "function play(video) { video.currentTime = 0; video.play(); }\n",
+);
+
+/// `gzip -dc` of `data`.
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    let dir = TempDir::new("gz");
+    let path = dir.path().join("body.gz");
+    std::fs::write(&path, data).unwrap();
+    let out = std::process::Command::new("gzip").arg("-dc").arg(&path).output().unwrap();
+    assert!(out.status.success(), "gzip -dc: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
 const NOT_FOUND_PAGE: &[u8] = b"<html>no such page</html>\n";
 
 fn media_bytes() -> Vec<u8> {
@@ -155,6 +186,7 @@ fn a_web_host_is_served_from_its_bucket_and_other_hosts_keep_the_listener() {
             ("video.mp4", &media),
             ("crossdomain.xml", b"<cross-domain-policy/>"),
             ("errors/404.html", NOT_FOUND_PAGE),
+            ("app.js", APP_JS.as_bytes()),
         ],
         &[],
     );
@@ -167,7 +199,7 @@ fn a_web_host_is_served_from_its_bucket_and_other_hosts_keep_the_listener() {
     assert_eq!(first.header("content-length"), Some(INDEX.len().to_string().as_str()));
     assert_eq!(first.header("x-cache"), Some("Miss from streamfront"));
     assert!(first.header("via").is_some_and(|v| v.starts_with("1.1 ") && v.ends_with(" (streamfront)")), "{first:?}");
-    assert!(first.header("x-amz-cf-id").is_some_and(|id| id.len() == 32), "{first:?}");
+    assert!(first.header("x-amz-cf-id").is_some_and(|id| id.len() == 56), "{first:?}");
     let second = site.get("/index.html", &[]);
     assert_eq!(second.body, INDEX);
     assert_eq!(second.header("x-cache"), Some("Hit from streamfront"));
@@ -198,6 +230,32 @@ fn a_web_host_is_served_from_its_bucket_and_other_hosts_keep_the_listener() {
     let beyond = site.get("/video.mp4", &[("Range", "bytes=400000-")]);
     assert_eq!(beyond.status, 416);
     assert_eq!(beyond.header("content-range"), Some("bytes */300000"));
+
+    // Several ranges: one multipart/byteranges 206.
+    let multi = site.get("/video.mp4", &[("Range", "bytes=0-9,100-109")]);
+    assert_eq!(multi.status, 206, "{multi:?}");
+    let boundary = multi.header("content-type").and_then(|t| t.strip_prefix("multipart/byteranges; boundary="));
+    let boundary = boundary.unwrap_or_else(|| panic!("{multi:?}")).to_owned();
+    let text = String::from_utf8_lossy(&multi.body).into_owned();
+    assert!(text.starts_with(&format!("--{boundary}\r\n")), "{text}");
+    assert!(
+        text.contains("Content-Range: bytes 0-9/300000\r\n")
+            && text.contains("Content-Range: bytes 100-109/300000\r\n")
+    );
+    assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")), "{text}");
+    assert_eq!(multi.header("content-length"), Some(multi.body.len().to_string().as_str()));
+
+    // Compression: text when the viewer takes gzip (weak ETag, no length), never the MP4.
+    let plain = site.get("/app.js", &[]);
+    assert_eq!(plain.body, APP_JS.as_bytes());
+    let gzipped = site.get("/app.js", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"), "{gzipped:?}");
+    assert_eq!(gzipped.header("vary"), Some("Accept-Encoding"));
+    assert!(gzipped.header("etag").is_some_and(|e| e.starts_with("W/\"")), "{gzipped:?}");
+    assert!(gzipped.body.len() < APP_JS.len() / 4, "{} bytes", gzipped.body.len());
+    assert_eq!(gunzip(&strip_chunks(&gzipped)), APP_JS.as_bytes());
+    let video = site.get("/video.mp4", &[("Accept-Encoding", "gzip, br"), ("Range", "bytes=0-9")]);
+    assert_eq!((video.status, video.header("content-encoding")), (206, None));
 
     // A conditional GET with the ETag the first answer gave.
     let etag = ranged.header("etag").expect("an ETag from S3").to_owned();
@@ -236,6 +294,23 @@ fn a_web_host_is_served_from_its_bucket_and_other_hosts_keep_the_listener() {
     let hits = format!("streamfront_web_requests_total{{distribution=\"{ID}\",status_class=\"2xx\",cache=\"Hit\"}}");
     assert!(metrics.lines().any(|l| l.starts_with(&hits)), "{hits} not in\n{metrics}");
     assert!(metrics.contains(&format!("streamfront_web_sent_bytes_total{{distribution=\"{ID}\"}}")), "{metrics}");
+}
+
+/// The body of a chunked response, de-chunked (others as they are).
+fn strip_chunks(reply: &Reply) -> Vec<u8> {
+    if reply.header("transfer-encoding") != Some("chunked") {
+        return reply.body.clone();
+    }
+    let (mut out, mut rest) = (Vec::new(), reply.body.as_slice());
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+        rest = &rest[line_end + 2 + size + 2..];
+    }
 }
 
 #[test]

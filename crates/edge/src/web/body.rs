@@ -12,20 +12,9 @@ use futures_util::Stream;
 use futures_util::stream::{self, StreamExt};
 use hyper::body::{Body, Frame, SizeHint};
 use sf_cache::{ObjectHandle, OriginError};
+use sf_web::Part;
 
 use super::report::Report;
-
-/// One piece of an object response: bytes of the object, or bytes written around them (the
-/// part headers of a multipart/byteranges body).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
-    Literal(Bytes),
-    /// `len` bytes of the object from `start`.
-    Object {
-        start: u64,
-        len: u64,
-    },
-}
 
 type Chunks = Pin<Box<dyn Stream<Item = Result<Bytes, OriginError>> + Send>>;
 
@@ -62,16 +51,16 @@ impl WebBody {
             .iter()
             .map(|part| match part {
                 Part::Literal(bytes) => bytes.len() as u64,
-                Part::Object { len, .. } => *len,
+                Part::Range { len, .. } => *len,
             })
             .sum();
         let chunks = stream::unfold((handle, VecDeque::from(parts)), move |(handle, mut parts)| async move {
             let chunk = match parts.pop_front()? {
                 Part::Literal(bytes) => Ok(bytes),
-                Part::Object { start, len } => {
+                Part::Range { start, len } => {
                     let piece = len.min(block_size - start % block_size);
                     if piece < len {
-                        parts.push_front(Part::Object { start: start + piece, len: len - piece });
+                        parts.push_front(Part::Range { start: start + piece, len: len - piece });
                     }
                     match handle.read_range(start, piece).await {
                         Ok(bytes) if bytes.len() as u64 == piece => Ok(bytes),
@@ -95,21 +84,24 @@ impl WebBody {
         self
     }
 
-    /// The chunks of a body turned into other chunks (compression).
-    pub fn map_chunks(self, encode: impl FnMut(Option<Bytes>) -> Option<Bytes> + Send + 'static) -> WebBody {
+    /// The chunks of a body turned into other chunks (compression): `encode` gets each chunk,
+    /// then `None` at the end, where an encoder writes what it still holds. The length is no
+    /// longer known.
+    pub fn map_chunks(
+        self,
+        mut encode: impl FnMut(Option<Bytes>) -> Result<Bytes, OriginError> + Send + 'static,
+    ) -> WebBody {
         let WebBody { source, report, .. } = self;
         let input: Chunks = match source {
             Source::Empty => stream::empty().boxed(),
             Source::Bytes(bytes) => stream::iter(bytes.map(Ok)).boxed(),
             Source::Object(chunks) => chunks,
         };
-        // `None` marks the end of the input, where an encoder writes what it still holds.
         let marked = input.map(|chunk| chunk.map(Some)).chain(stream::once(async { Ok(None) }));
-        let mut encode = encode;
         let encoded = marked.filter_map(move |chunk| {
-            let out = match chunk {
-                Ok(chunk) => encode(chunk).filter(|bytes| !bytes.is_empty()).map(Ok),
-                Err(error) => Some(Err(error)),
+            let out = match chunk.and_then(&mut encode) {
+                Ok(bytes) if bytes.is_empty() => None,
+                other => Some(other),
             };
             async move { out }
         });

@@ -12,8 +12,7 @@
 
 mod body;
 mod errors;
-mod interim;
-mod key;
+pub mod key;
 mod report;
 mod serve;
 
@@ -23,8 +22,7 @@ use std::sync::Arc;
 use sf_cache::OriginCache;
 use sf_dist::Distribution;
 
-pub use body::{Part, WebBody};
-pub use report::CacheResult;
+pub use body::WebBody;
 pub use serve::respond;
 
 /// A web distribution as the edge serves it.

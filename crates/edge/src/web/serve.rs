@@ -3,24 +3,24 @@
 //! built from its metadata and the viewer's conditional and `Range` headers, its body streamed.
 
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
-use sf_cache::{Lookup, ObjectHandle};
-use sf_dist::{DistributionConfig, Method as DistMethod};
+use sf_cache::{Lookup, ObjectHandle, ObjectMeta, OriginError};
+use sf_web::{Encoder, Outcome, Part, RangeRequest, ResponseInfo, Validators, ViewerInfo, XCache};
 
 use super::WebDistribution;
-use super::body::{Part, WebBody};
+use super::body::WebBody;
 use super::errors::Failure;
-use super::interim::{self, Range};
 use super::key::{KeyError, object_key};
-use super::report::{CacheResult, Report};
+use super::report::Report;
 use crate::Edge;
 
 /// The request id header: CloudFront's name, which players and tools already log.
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-cf-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static(sf_web::REQUEST_ID_HEADER);
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// Answers `request` from `distribution`. The request's body is never read.
@@ -32,26 +32,25 @@ pub async fn respond<B>(edge: &Edge, distribution: &WebDistribution, request: Re
     let (mut response, cache) = answer(distribution, &parts).await;
     report.answered(response.status(), cache);
     let headers = response.headers_mut();
-    headers.insert(X_CACHE, HeaderValue::from_static(cache.header()));
+    headers.insert(X_CACHE, HeaderValue::from_static(cache.header_value()));
     headers.insert(header::VIA, via().clone());
-    headers.insert(REQUEST_ID, HeaderValue::from_str(&request_id).expect("request ids are hex"));
+    headers.insert(REQUEST_ID, HeaderValue::from_str(&request_id).expect("request ids are base64"));
     response.map(|body| body.with_report(report))
 }
 
-async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<WebBody>, CacheResult) {
+async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<WebBody>, XCache) {
     let config = &distribution.record.distribution_config;
     let head = request.method == Method::HEAD;
     if !config.enabled {
         return failed(&Failure::new(StatusCode::FORBIDDEN, "this distribution is disabled"), head);
     }
-    let path = effective_path(config, request.uri.path());
-    let behavior = interim::select_behavior(config, path);
-    let method = dist_method(&request.method);
-    if !method.is_some_and(|method| interim::allows(behavior, method)) {
+    let path = sf_web::object_path(config, request.uri.path());
+    let behavior = sf_web::select_behavior(config, &path);
+    if !behavior.allows(&request.method) {
         let detail = format!("{} is not allowed here", request.method);
         return failed(&Failure::new(StatusCode::FORBIDDEN, detail), head);
     }
-    if !matches!(method, Some(DistMethod::Get | DistMethod::Head)) {
+    if !matches!(request.method, Method::GET | Method::HEAD) {
         let detail = format!("{}: streamfront serves GET and HEAD only", request.method);
         return failed(&Failure::new(StatusCode::NOT_IMPLEMENTED, detail), head);
     }
@@ -59,32 +58,10 @@ async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<We
     if has_body(&request.headers) {
         return failed(&Failure::new(StatusCode::FORBIDDEN, "a GET or HEAD request with a body"), head);
     }
-    match open(distribution, path).await {
-        Ok((handle, lookup)) => object_response(request, handle, lookup),
+    match open(distribution, &path).await {
+        Ok((handle, lookup)) => object_response(request, behavior.compress(), handle, lookup),
         Err(failure) => error_response(distribution, &failure, head).await,
     }
-}
-
-/// The path the behaviors and the origin see: `DefaultRootObject` stands for `/` and only for
-/// `/` (Developer Guide, DefaultRootObject.html).
-fn effective_path<'a>(config: &'a DistributionConfig, path: &'a str) -> &'a str {
-    match &config.default_root_object {
-        Some(root) if path == "/" && !root.is_empty() => root,
-        _ => path,
-    }
-}
-
-fn dist_method(method: &Method) -> Option<DistMethod> {
-    Some(match *method {
-        Method::GET => DistMethod::Get,
-        Method::HEAD => DistMethod::Head,
-        Method::POST => DistMethod::Post,
-        Method::PUT => DistMethod::Put,
-        Method::PATCH => DistMethod::Patch,
-        Method::OPTIONS => DistMethod::Options,
-        Method::DELETE => DistMethod::Delete,
-        _ => return None,
-    })
 }
 
 fn has_body(headers: &HeaderMap) -> bool {
@@ -94,10 +71,9 @@ fn has_body(headers: &HeaderMap) -> bool {
 
 /// Opens the object `path` names through the behavior matching it.
 async fn open(distribution: &WebDistribution, path: &str) -> Result<(ObjectHandle, Lookup), Failure> {
-    let config = &distribution.record.distribution_config;
-    let behavior = interim::select_behavior(config, path);
-    let Some(origin) = distribution.origins.get(&behavior.target_origin_id) else {
-        let detail = format!("no origin {:?} is open for this distribution", behavior.target_origin_id);
+    let behavior = sf_web::select_behavior(&distribution.record.distribution_config, path);
+    let Some(origin) = distribution.origins.get(behavior.target_origin_id()) else {
+        let detail = format!("no origin {:?} is open for this distribution", behavior.target_origin_id());
         return Err(Failure::new(StatusCode::BAD_GATEWAY, detail));
     };
     let key = match object_key(path) {
@@ -109,108 +85,156 @@ async fn open(distribution: &WebDistribution, path: &str) -> Result<(ObjectHandl
     if key.is_empty() {
         return Err(Failure::new(StatusCode::FORBIDDEN, "no object at /: the distribution has no default root object"));
     }
+    // W2: the query string in the key of custom origins (`Behavior::query_string_key`); an S3
+    // object key has none.
     origin.open_traced(&key).await.map_err(|error| Failure::from_origin(&error))
 }
 
-fn object_response(request: &Parts, handle: ObjectHandle, lookup: Lookup) -> (Response<WebBody>, CacheResult) {
+fn object_response(
+    request: &Parts,
+    compress: bool,
+    handle: ObjectHandle,
+    lookup: Lookup,
+) -> (Response<WebBody>, XCache) {
     let meta = handle.meta().clone();
     let block_size = handle.block_size();
     let (cache, age) = match lookup {
-        Lookup::Hit { age } | Lookup::Stale { age } => (CacheResult::Hit, Some(age)),
-        Lookup::RefreshHit => (CacheResult::RefreshHit, None),
-        Lookup::Miss => (CacheResult::Miss, None),
+        Lookup::Hit { age } | Lookup::Stale { age } => (XCache::Hit, Some(age)),
+        Lookup::RefreshHit => (XCache::RefreshHit, None),
+        Lookup::Miss => (XCache::Miss, None),
     };
-    let etag = interim::etag(&meta);
+    let size = meta.size;
+    let content_type = content_type(&meta, handle.key());
+    let accept_encoding = request.headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let encoding = sf_web::choose_encoding(
+        compress,
+        &ViewerInfo { accept_encoding, version: request.version },
+        &ResponseInfo {
+            status: 200,
+            content_type: Some(&content_type),
+            has_content_encoding: false,
+            content_length: Some(size),
+        },
+    );
+    // A compressed response is another representation: its ETag is weak
+    // (ServingCompressedFiles in the CloudFront Developer Guide).
+    let etag = match (etag(&meta), encoding) {
+        (Some(etag), Some(_)) => sf_web::weaken_etag(&etag),
+        (etag, _) => etag,
+    };
+    let last_modified = last_modified(&meta);
     let mut headers = HeaderMap::new();
-    insert(&mut headers, header::CONTENT_TYPE, &interim::content_type(&meta, handle.key()));
+    insert(&mut headers, header::CONTENT_TYPE, &content_type);
     if let Some(etag) = &etag {
         insert(&mut headers, header::ETAG, etag);
     }
-    if let Some(modified) = interim::last_modified(&meta) {
+    if let Some(modified) = last_modified {
         insert(&mut headers, header::LAST_MODIFIED, &httpdate::fmt_http_date(modified));
     }
     if let Some(cache_control) = &meta.cache_control {
         insert(&mut headers, header::CACHE_CONTROL, cache_control);
     }
-    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Some(age) = age {
         headers.insert(header::AGE, HeaderValue::from(age.as_secs()));
     }
-    let header_text = |name: HeaderName| request.headers.get(name).and_then(|v| v.to_str().ok());
-    if interim::none_match(header_text(header::IF_NONE_MATCH), etag.as_deref()) {
-        return (build(StatusCode::NOT_MODIFIED, headers, WebBody::empty()), cache);
+    if compress {
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
-    let size = meta.size;
-    let (status, parts, len) = match interim::parse_range(header_text(header::RANGE), size) {
-        Range::Full => (StatusCode::OK, vec![Part::Object { start: 0, len: size }], size),
-        Range::Single(start, end) => {
-            insert(&mut headers, header::CONTENT_RANGE, &format!("bytes {start}-{end}/{size}"));
-            let len = end - start + 1;
-            (StatusCode::PARTIAL_CONTENT, vec![Part::Object { start, len }], len)
+    let validators = Validators { etag: etag.as_deref(), last_modified };
+    let apply_range = match sf_web::evaluate(&request.method, &request.headers, &validators) {
+        Outcome::NotModified => return (build(StatusCode::NOT_MODIFIED, headers, WebBody::empty()), cache),
+        Outcome::PreconditionFailed => {
+            let failure = Failure::new(StatusCode::PRECONDITION_FAILED, "a precondition of the request failed");
+            let (response, _) = failed(&failure, request.method == Method::HEAD);
+            return (response, cache);
         }
-        Range::Unsatisfiable => {
-            insert(&mut headers, header::CONTENT_RANGE, &format!("bytes */{size}"));
+        Outcome::Proceed { apply_range } => apply_range,
+    };
+    let head = request.method == Method::HEAD;
+    if let Some(encoding) = encoding {
+        // The whole representation, compressed as it streams: no ranges, no length.
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.as_str()));
+        let body = if head {
+            WebBody::empty()
+        } else {
+            let mut encoder = Some(Encoder::new(encoding));
+            WebBody::object(handle, vec![Part::Range { start: 0, len: size }], block_size)
+                .map_chunks(move |chunk| encode(&mut encoder, chunk))
+        };
+        return (build(StatusCode::OK, headers, body), cache);
+    }
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let range = request.headers.get(header::RANGE).filter(|_| apply_range).map(HeaderValue::as_bytes);
+    let (status, parts, len) = match sf_web::parse_range(range, size) {
+        RangeRequest::Full => (StatusCode::OK, vec![Part::Range { start: 0, len: size }], size),
+        RangeRequest::Single(range) => {
+            insert(&mut headers, header::CONTENT_RANGE, &range.content_range(size));
+            (StatusCode::PARTIAL_CONTENT, vec![Part::Range { start: range.start, len: range.len() }], range.len())
+        }
+        RangeRequest::Multi(ranges) => {
+            let boundary = sf_web::multipart_boundary(rand::random());
+            let multipart = sf_web::multipart(&ranges, size, Some(&content_type), &boundary);
+            insert(&mut headers, header::CONTENT_TYPE, &multipart.content_type);
+            (StatusCode::PARTIAL_CONTENT, multipart.parts, multipart.content_length)
+        }
+        RangeRequest::Unsatisfiable => {
+            insert(&mut headers, header::CONTENT_RANGE, &sf_web::unsatisfied_content_range(size));
             headers.remove(header::CONTENT_TYPE);
             (StatusCode::RANGE_NOT_SATISFIABLE, Vec::new(), 0)
         }
     };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    let body = if request.method == Method::HEAD || parts.is_empty() {
-        WebBody::empty()
-    } else {
-        WebBody::object(handle, parts, block_size)
-    };
+    let body = if head || parts.is_empty() { WebBody::empty() } else { WebBody::object(handle, parts, block_size) };
     (build(status, headers, body), cache)
+}
+
+/// One step of a streaming compression: a chunk in, what the encoder gives out; at the end
+/// (`None`), what it still holds.
+fn encode(encoder: &mut Option<Encoder>, chunk: Option<Bytes>) -> Result<Bytes, OriginError> {
+    let compressed = match (chunk, encoder.as_mut()) {
+        (Some(chunk), Some(encoder)) => encoder.push(&chunk),
+        (None, Some(_)) => encoder.take().expect("checked").finish(),
+        (_, None) => Ok(Bytes::new()),
+    };
+    compressed.map_err(|error| OriginError::Failed(format!("compression failed: {error}")))
 }
 
 /// An error, or the distribution's custom error page for its status: the page is fetched
 /// through the behavior matching its path and sent with the configured `ResponseCode` (or the
 /// original status); if it cannot be fetched, the viewer gets that failure's status
 /// ("Generating custom error responses", CloudFront Developer Guide).
-async fn error_response(
-    distribution: &WebDistribution,
-    failure: &Failure,
-    head: bool,
-) -> (Response<WebBody>, CacheResult) {
+async fn error_response(distribution: &WebDistribution, failure: &Failure, head: bool) -> (Response<WebBody>, XCache) {
     let config = &distribution.record.distribution_config;
-    let custom =
-        config.custom_error_responses.iter().find(|c| i64::from(c.error_code) == i64::from(failure.status.as_u16()));
-    let Some((custom, page)) = custom.and_then(|c| Some((c, c.response_page_path.as_deref()?))) else {
-        return failed(failure, head);
-    };
-    let status = custom
-        .response_code
-        .as_deref()
-        .and_then(|code| code.parse::<u16>().ok())
-        .and_then(|code| StatusCode::from_u16(code).ok())
-        .unwrap_or(failure.status);
-    match open(distribution, page).await {
+    let Some(page) = sf_web::error_page(config, failure.status.as_u16()) else { return failed(failure, head) };
+    let Some(page_path) = page.page_path else { return failed(failure, head) };
+    let status = StatusCode::from_u16(page.status()).unwrap_or(failure.status);
+    match open(distribution, page_path).await {
         Ok((handle, _)) => {
             let meta = handle.meta();
             let block_size = handle.block_size();
-            let mut headers = HeaderMap::new();
-            insert(&mut headers, header::CONTENT_TYPE, &interim::content_type(meta, handle.key()));
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
             let size = meta.size;
+            let mut headers = HeaderMap::new();
+            insert(&mut headers, header::CONTENT_TYPE, &content_type(meta, handle.key()));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
             let body = if head {
                 WebBody::empty()
             } else {
-                WebBody::object(handle, vec![Part::Object { start: 0, len: size }], block_size)
+                WebBody::object(handle, vec![Part::Range { start: 0, len: size }], block_size)
             };
-            (build(status, headers, body), CacheResult::Error)
+            (build(status, headers, body), XCache::Error)
         }
         Err(page_failure) => failed(&page_failure, head),
     }
 }
 
 /// A short text response for `failure`.
-fn failed(failure: &Failure, head: bool) -> (Response<WebBody>, CacheResult) {
+fn failed(failure: &Failure, head: bool) -> (Response<WebBody>, XCache) {
     let text = Bytes::from(failure.text());
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
     let body = if head { WebBody::empty() } else { WebBody::bytes(text) };
-    (build(failure.status, headers, body), CacheResult::Error)
+    (build(failure.status, headers, body), XCache::Error)
 }
 
 fn build(status: StatusCode, headers: HeaderMap, body: WebBody) -> Response<WebBody> {
@@ -228,27 +252,46 @@ fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     }
 }
 
-// W1: sf_web::headers request id.
-/// A new request id: 128 random bits in hex.
+/// A new request id, shaped like CloudFront's `X-Amz-Cf-Id`.
 fn request_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut random = [0u8; 40];
+    rand::fill(&mut random);
+    sf_web::request_id(random)
 }
 
-// W1: sf_web::headers Via value.
-/// `Via: 1.1 <this host> (streamfront)`, as CloudFront's `1.1 <id>.cloudfront.net (CloudFront)`
-/// (RFC 9110 §7.6.3).
+/// `Via: 1.1 <this host> (streamfront)`, the host name read once.
 fn via() -> &'static HeaderValue {
     static VIA: OnceLock<HeaderValue> = OnceLock::new();
     VIA.get_or_init(|| {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         let host = host.trim();
-        let host = if !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b)) {
-            host
-        } else {
-            "streamfront"
-        };
-        HeaderValue::from_str(&format!("1.1 {host} (streamfront)")).expect("checked characters")
+        let usable = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b));
+        let value = sf_web::via(if usable { host } else { "streamfront" });
+        HeaderValue::from_str(&value).expect("checked characters")
     })
+}
+
+// W2: ObjectMeta.etag, .last_modified and .content_type once sf-cache has them.
+/// The object's ETag as the origin sent it (S3's versions are its ETags).
+fn etag(meta: &ObjectMeta) -> Option<String> {
+    meta.version.starts_with('"').then(|| meta.version.clone())
+}
+
+fn last_modified(_meta: &ObjectMeta) -> Option<SystemTime> {
+    None
+}
+
+fn content_type(_meta: &ObjectMeta, key: &str) -> String {
+    let extension = key.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "html" | "htm" => "text/html",
+        "css" => "text/css",
+        "js" => "application/javascript",
+        "json" => "application/json",
+        "txt" => "text/plain",
+        "xml" => "application/xml",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
 }
