@@ -317,7 +317,18 @@ impl EdgeCache {
         let mut guard = Abandon(self, &key, &fill, false);
         let start = key.index * self.config.block_size;
         let end = start.saturating_add(self.config.block_size).min(meta.size);
-        let (outcome, from_origin) = self.load(origin, &key, &meta, &fill, (start, end), reader).await;
+        if let Some(block) = self.read_disk_block(&key, end.saturating_sub(start), reader).await {
+            self.keep(&key, block.clone(), reader);
+            fill.finish(Ok(block));
+            guard.3 = true;
+            return;
+        }
+        if origin.origin().ignores_range() && meta.size > self.config.block_size {
+            self.fill_whole_object(origin, &key, &meta, &fill, reader).await;
+            guard.3 = true;
+            return;
+        }
+        let outcome = self.fetch_origin_block(origin, &key, &meta, &fill, (start, end)).await;
         match &outcome {
             Ok(block) => self.keep(&key, block.clone(), reader),
             Err(_) => self.unslot(&key, &fill),
@@ -325,33 +336,37 @@ impl EdgeCache {
         fill.finish(outcome.clone());
         guard.3 = true;
         drop(guard);
-        if from_origin && let (Ok(block), Some(disk)) = (outcome, &self.disk) {
+        if let (Ok(block), Some(disk)) = (outcome, &self.disk) {
             disk.write(&key, block, &self.stats).await;
         }
     }
 
-    /// The block from disk or the origin, streamed into `fill` as it arrives. The flag says
-    /// whether it came from the origin.
-    async fn load(
+    /// The block from the disk tier, if it holds an intact copy of `len` bytes.
+    async fn read_disk_block(&self, key: &BlockKey, len: u64, reader: u64) -> Option<Bytes> {
+        let disk = self.disk.as_ref()?;
+        match disk.read(key, reader, &self.stats).await {
+            Some(block) if block.len() as u64 == len => {
+                CacheStats::add(&self.stats.disk_hits, 1);
+                CacheStats::add(&self.stats.disk_hit_bytes, block.len() as u64);
+                Some(block)
+            }
+            _ => {
+                CacheStats::add(&self.stats.disk_misses, 1);
+                None
+            }
+        }
+    }
+
+    /// The block from the origin, streamed into `fill` as it arrives.
+    async fn fetch_origin_block(
         &self,
         origin: &OriginCache,
         key: &BlockKey,
         meta: &ObjectMeta,
         fill: &Fill,
         (start, end): (u64, u64),
-        reader: u64,
-    ) -> (Result<Bytes, OriginError>, bool) {
+    ) -> Result<Bytes, OriginError> {
         let expected = end.saturating_sub(start);
-        if let Some(disk) = &self.disk {
-            match disk.read(key, reader, &self.stats).await {
-                Some(block) if block.len() as u64 == expected => {
-                    CacheStats::add(&self.stats.disk_hits, 1);
-                    CacheStats::add(&self.stats.disk_hit_bytes, block.len() as u64);
-                    return (Ok(block), false);
-                }
-                _ => CacheStats::add(&self.stats.disk_misses, 1),
-            }
-        }
         CacheStats::add(&self.stats.misses, 1);
         CacheStats::add(&self.stats.origin_fetches, 1);
         let started = Instant::now();
@@ -367,15 +382,79 @@ impl EdgeCache {
             if block.len() as u64 == expected { Ok(block) } else { Err(OriginError::Changed) }
         });
         if let Err(error) = &result {
-            if !matches!(error, OriginError::NotFound) {
-                CacheStats::add(&self.stats.origin_errors, 1);
-            }
-            if matches!(error, OriginError::Changed | OriginError::NotFound) {
-                origin.expire(&key.object.key);
-            }
-            tracing::warn!(key = %key.object.key, block = key.index, %error, "origin read failed");
+            self.origin_failed(origin, key, error);
         }
-        (result, true)
+        result
+    }
+
+    fn origin_failed(&self, origin: &OriginCache, key: &BlockKey, error: &OriginError) {
+        if !matches!(error, OriginError::NotFound) {
+            CacheStats::add(&self.stats.origin_errors, 1);
+        }
+        if matches!(error, OriginError::Changed | OriginError::NotFound) {
+            origin.expire(&key.object.key);
+        }
+        tracing::warn!(key = %key.object.key, block = key.index, %error, "origin read failed");
+    }
+
+    /// Fills block `key` (whose `fill` the caller holds) and every other block of the object
+    /// that is neither in memory nor being filled, from one GET of the whole object: for an
+    /// origin that ignores `Range`, one answer is the whole object whatever was asked, so it
+    /// is read once and cached, not once per block. Readers of any of those blocks join this
+    /// fill and get their bytes as they arrive; each block is kept as soon as it is complete.
+    async fn fill_whole_object(
+        &self,
+        origin: &OriginCache,
+        key: &BlockKey,
+        meta: &ObjectMeta,
+        fill: &Arc<Fill>,
+        reader: u64,
+    ) {
+        let block_size = self.config.block_size;
+        let mut fills = WholeObjectFills { cache: self, fills: Vec::new() };
+        {
+            let mut memory = self.memory.lock().expect("cache lock");
+            for index in 0..meta.size.div_ceil(block_size) {
+                let block = BlockKey { object: Arc::clone(&key.object), index };
+                let taken = if index == key.index {
+                    Some(Arc::clone(fill))
+                } else if memory.slots.contains_key(&block) {
+                    None
+                } else {
+                    let other = Arc::new(Fill::new());
+                    memory.slots.insert(block.clone(), Slot::Filling(Arc::clone(&other)));
+                    Some(other)
+                };
+                fills.fills.push(taken.map(|fill| (block, fill)));
+            }
+        }
+        let taken = fills.fills.iter().flatten().count() as u64;
+        CacheStats::add(&self.stats.misses, taken);
+        CacheStats::add(&self.stats.origin_fetches, 1);
+        let started = Instant::now();
+        let mut at = 0u64;
+        let result = origin
+            .origin()
+            .fetch_whole(&key.object.key, meta, |mut chunk| {
+                CacheStats::add(&self.stats.origin_bytes, chunk.len() as u64);
+                while !chunk.is_empty() {
+                    let index = at / block_size;
+                    let block_end = ((index + 1) * block_size).min(meta.size);
+                    let part = chunk.split_to((block_end - at).min(chunk.len() as u64) as usize);
+                    at += part.len() as u64;
+                    let Some(Some((_, fill))) = fills.fills.get(index as usize) else { continue };
+                    fill.push(part);
+                    if at == block_end {
+                        fills.complete(index as usize, reader);
+                    }
+                }
+            })
+            .await;
+        self.stats.latency(started);
+        if let Err(error) = result {
+            self.origin_failed(origin, key, &error);
+            fills.fail(error);
+        }
     }
 
     /// Moves a filled block into the memory tier, evicting beyond the budget.
@@ -400,6 +479,22 @@ impl EdgeCache {
         }
     }
 
+    /// Drops the blocks held in memory of every object `drop` selects; returns how many.
+    /// Blocks being filled finish and stay: they are of the version their readers opened.
+    pub(crate) fn drop_blocks(&self, drop: impl Fn(&ObjectId) -> bool) -> usize {
+        let mut memory = self.memory.lock().expect("cache lock");
+        let Memory { slots, lru } = &mut *memory;
+        let before = slots.len();
+        slots.retain(|key, slot| {
+            let keep = matches!(slot, Slot::Filling(_)) || !drop(&key.object);
+            if !keep {
+                lru.remove(key);
+            }
+            keep
+        });
+        before - slots.len()
+    }
+
     /// Removes the slot of a failed fill (only if it is still that fill's).
     fn unslot(&self, key: &BlockKey, fill: &Arc<Fill>) {
         let mut memory = self.memory.lock().expect("cache lock");
@@ -408,6 +503,40 @@ impl EdgeCache {
         {
             memory.slots.remove(key);
         }
+    }
+}
+
+/// The blocks one whole-object fill took, by index (`None`: another reader holds it). Each
+/// is finished once: kept when complete, failed with the fill's error, or, if the fill task
+/// dies, failed as abandoned.
+struct WholeObjectFills<'a> {
+    cache: &'a EdgeCache,
+    fills: Vec<Option<(BlockKey, Arc<Fill>)>>,
+}
+
+impl WholeObjectFills<'_> {
+    fn complete(&mut self, index: usize, reader: u64) {
+        let Some((key, fill)) = self.fills[index].take() else { return };
+        let block = fill.assembled();
+        self.cache.keep(&key, block.clone(), reader);
+        fill.finish(Ok(block.clone()));
+        if let Some(disk) = &self.cache.disk {
+            let (disk, stats) = (Arc::clone(disk), Arc::clone(&self.cache.stats));
+            tokio::spawn(async move { disk.write(&key, block, &stats).await });
+        }
+    }
+
+    fn fail(&mut self, error: OriginError) {
+        for (key, fill) in self.fills.iter_mut().filter_map(Option::take) {
+            fill.finish(Err(error.clone()));
+            self.cache.unslot(&key, &fill);
+        }
+    }
+}
+
+impl Drop for WholeObjectFills<'_> {
+    fn drop(&mut self) {
+        self.fail(OriginError::Failed("cache fill abandoned".into()));
     }
 }
 

@@ -79,6 +79,19 @@ impl<E: Ord + Copy, V: Clone> ExpiryMap<E, V> {
         }
     }
 
+    /// Removes every entry whose key `select` picks, and returns them.
+    pub(crate) fn remove_matching(&mut self, select: impl Fn(&str) -> bool) -> Vec<(Arc<str>, V)> {
+        let keys: Vec<Arc<str>> = self.entries.keys().filter(|key| select(key)).cloned().collect();
+        let mut removed = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(entry) = self.entries.remove(&key) {
+                self.by_expiry.remove(&(entry.expiry, entry.seq));
+                removed.push((key, entry.value));
+            }
+        }
+        removed
+    }
+
     /// Drops every entry that expires at or before `now`.
     pub(crate) fn purge_expired(&mut self, now: E) {
         while let Some(entry) = self.by_expiry.first_entry()
@@ -115,5 +128,14 @@ mod tests {
         assert!(map.get("d").is_none() && map.get("e").is_some());
         map.remove("c");
         assert_eq!(map.len(), 1);
+        map.insert("dir/a", 7, 60);
+        map.insert("dir/b", 8, 70);
+        let mut removed: Vec<_> =
+            map.remove_matching(|key| key.starts_with("dir/")).into_iter().map(|(_, v)| v).collect();
+        removed.sort();
+        assert_eq!(removed, [7, 8]);
+        assert_eq!(map.len(), 1);
+        map.purge_expired(1000);
+        assert_eq!(map.len(), 0, "the order forgot the removed entries too");
     }
 }

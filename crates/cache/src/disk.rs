@@ -20,16 +20,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::block_cache::BlockKey;
+use crate::block_cache::{BlockKey, ObjectId};
 use crate::origin::ObjectMeta;
 use crate::slru::Slru;
 use crate::stats::CacheStats;
 
 // Version 2 added the namespace; files of version 1 fail their checks and are dropped.
 const BLOCK_MAGIC: &[u8; 8] = b"SFBLK\0\0\x02";
-const OBJECT_MAGIC: &[u8; 8] = b"SFOBJ\0\0\x02";
+// Version 3 added the HTTP metadata (content type, ETag, Last-Modified, Expires); records of
+// version 2 fail their checks and the object is looked up again.
+const OBJECT_MAGIC: &[u8; 8] = b"SFOBJ\0\0\x03";
 /// Namespaces, keys, versions and Cache-Control values longer than this are not stored.
 const MAX_FIELD: usize = 4096;
+/// The largest object record: its fixed part and up to seven fields.
+const MAX_RECORD: u64 = 8 * MAX_FIELD as u64 + 128;
 /// Startup indexes at most this many block files; the rest are deleted.
 const MAX_FILES: usize = 2_000_000;
 
@@ -215,6 +219,56 @@ impl DiskTier {
         .await;
     }
 
+    /// Deletes the blocks `0..blocks` of `object`; returns how many were on disk.
+    pub(crate) async fn forget_blocks(self: &Arc<Self>, object: Arc<ObjectId>, blocks: u64) -> usize {
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let mut forgotten = 0;
+            for index in 0..blocks {
+                let name = block_name(&BlockKey { object: Arc::clone(&object), index });
+                if this.index.lock().expect("disk index").remove(&name).is_some() {
+                    let _ = fs::remove_file(shard_path(&this.blocks_dir, &name, "blk"));
+                    forgotten += 1;
+                }
+            }
+            forgotten
+        })
+        .await
+        .unwrap_or(0)
+    }
+
+    /// Deletes the records of the objects of origin `namespace` whose keys `select` picks,
+    /// and returns them. Reads every record on disk (each a few KiB at most): an
+    /// invalidation's work is bounded by the objects the tier knows.
+    pub(crate) async fn take_objects(
+        &self,
+        namespace: &str,
+        select: impl Fn(&str) -> bool + Send + 'static,
+    ) -> Vec<(String, ObjectRecord)> {
+        let (dir, namespace) = (self.objects_dir.clone(), namespace.to_owned());
+        let scan = move || {
+            let mut taken = Vec::new();
+            for shard in fs::read_dir(&dir).into_iter().flatten().flatten() {
+                for file in fs::read_dir(shard.path()).into_iter().flatten().flatten() {
+                    let path = file.path();
+                    if file.metadata().map_or(true, |meta| meta.len() > MAX_RECORD) {
+                        continue;
+                    }
+                    let Ok((stored_namespace, key, record)) = fs::read(&path).and_then(|all| decode_object(&all))
+                    else {
+                        continue;
+                    };
+                    if stored_namespace == namespace && select(&key) {
+                        let _ = fs::remove_file(&path);
+                        taken.push((key, record));
+                    }
+                }
+            }
+            taken
+        };
+        tokio::task::spawn_blocking(scan).await.unwrap_or_default()
+    }
+
     pub(crate) async fn forget_object(&self, namespace: &str, key: &str) {
         let path = shard_path(&self.objects_dir, &object_name(namespace, key), "obj");
         let _ = tokio::task::spawn_blocking(move || fs::remove_file(path)).await;
@@ -357,29 +411,48 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+fn put_optional(out: &mut Vec<u8>, field: Option<&str>) {
+    out.push(u8::from(field.is_some()));
+    put_field(out, field.unwrap_or("").as_bytes());
+}
+
 fn encode_object(namespace: &str, key: &str, record: &ObjectRecord) -> Option<Vec<u8>> {
-    let cache_control = record.meta.cache_control.as_deref().unwrap_or("");
-    let fields = [namespace, key, &record.meta.version, cache_control];
-    if fields.iter().any(|field| field.len() > MAX_FIELD) {
+    let meta = &record.meta;
+    let optional = [&meta.cache_control, &meta.content_type, &meta.etag, &meta.expires];
+    let fields = [namespace, key, &meta.version];
+    if fields.iter().any(|field| field.len() > MAX_FIELD)
+        || optional.iter().any(|field| field.as_ref().is_some_and(|f| f.len() > MAX_FIELD))
+    {
         return None;
     }
     let mut out = Vec::new();
     out.extend_from_slice(OBJECT_MAGIC);
-    out.extend_from_slice(&record.meta.size.to_le_bytes());
+    out.extend_from_slice(&meta.size.to_le_bytes());
     out.extend_from_slice(&unix(record.fresh_until).to_le_bytes());
-    out.push(u8::from(record.meta.cache_control.is_some()));
+    out.push(u8::from(meta.last_modified.is_some()));
+    out.extend_from_slice(&meta.last_modified.map_or(0, unix).to_le_bytes());
     put_field(&mut out, namespace.as_bytes());
     put_field(&mut out, key.as_bytes());
-    put_field(&mut out, record.meta.version.as_bytes());
-    put_field(&mut out, cache_control.as_bytes());
+    put_field(&mut out, meta.version.as_bytes());
+    for field in optional {
+        put_optional(&mut out, field.as_deref());
+    }
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     Some(out)
 }
 
 fn read_object_file(path: &Path, namespace: &str, key: &str) -> io::Result<ObjectRecord> {
-    let all = fs::read(path)?;
-    if all.len() < 4 || all.len() > 5 * MAX_FIELD + 64 {
+    let (stored_namespace, stored_key, record) = decode_object(&fs::read(path)?)?;
+    if stored_namespace != namespace || stored_key != key {
+        return Err(invalid("record of another object"));
+    }
+    Ok(record)
+}
+
+/// A record's origin namespace, object key and contents.
+fn decode_object(all: &[u8]) -> io::Result<(String, String, ObjectRecord)> {
+    if all.len() < 4 || all.len() as u64 > MAX_RECORD {
         return Err(invalid("bad object record size"));
     }
     let (body, crc) = all.split_at(all.len() - 4);
@@ -392,18 +465,30 @@ fn read_object_file(path: &Path, namespace: &str, key: &str) -> io::Result<Objec
     }
     let size = cur.u64()?;
     let fresh_until = UNIX_EPOCH + Duration::from_secs(cur.u64()?);
-    let has_cache_control = cur.take(1)?[0] == 1;
-    let stored_namespace = cur.field()?;
-    let stored_key = cur.field()?;
-    let version = String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("version not UTF-8"))?;
-    let cache_control = String::from_utf8(cur.field()?.to_vec()).map_err(|_| invalid("not UTF-8"))?;
-    if stored_namespace != namespace.as_bytes() || stored_key != key.as_bytes() {
-        return Err(invalid("record of another object"));
-    }
-    Ok(ObjectRecord {
-        meta: ObjectMeta { size, version, cache_control: has_cache_control.then_some(cache_control) },
-        fresh_until,
-    })
+    let has_last_modified = cur.take(1)?[0] == 1;
+    let last_modified = UNIX_EPOCH + Duration::from_secs(cur.u64()?);
+    let stored_namespace = text(cur.field()?)?;
+    let stored_key = text(cur.field()?)?;
+    let version = text(cur.field()?)?;
+    let mut optional = || -> io::Result<Option<String>> {
+        let present = cur.take(1)?[0] == 1;
+        let value = text(cur.field()?)?;
+        Ok(present.then_some(value))
+    };
+    let meta = ObjectMeta {
+        size,
+        version,
+        cache_control: optional()?,
+        content_type: optional()?,
+        etag: optional()?,
+        expires: optional()?,
+        last_modified: has_last_modified.then_some(last_modified),
+    };
+    Ok((stored_namespace, stored_key, ObjectRecord { meta, fresh_until }))
+}
+
+fn text(field: &[u8]) -> io::Result<String> {
+    String::from_utf8(field.to_vec()).map_err(|_| invalid("not UTF-8"))
 }
 
 #[cfg(test)]
@@ -451,7 +536,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.obj");
         let record = ObjectRecord {
-            meta: ObjectMeta { size: 42, version: "\"v\"".into(), cache_control: Some("max-age=7200".into()) },
+            meta: ObjectMeta {
+                size: 42,
+                version: "\"v\"".into(),
+                cache_control: Some("max-age=7200".into()),
+                content_type: Some("text/html; charset=utf-8".into()),
+                etag: Some("\"v\"".into()),
+                last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+                expires: None,
+            },
             fresh_until: UNIX_EPOCH + Duration::from_secs(1_900_000_000),
         };
         fs::write(&path, encode_object("local:/a", "k", &record).unwrap()).unwrap();

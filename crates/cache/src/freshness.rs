@@ -1,11 +1,11 @@
 //! How long an object version is trusted without asking the origin (CloudFront's RTMP rules).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::origin::ObjectMeta;
 
 /// CloudFront RTMP freshness: 24 hours by default, or the origin's `Cache-Control:
-/// max-age` (`s-maxage` first), never below one hour. After that the object is
+/// max-age` (`s-maxage` first), else the time left until its `Expires`, never below one hour. After that the object is
 /// revalidated by its ETag. While the origin fails, what is cached is served for up to
 /// `stale_if_error` past its freshness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +32,20 @@ impl Default for Freshness {
 impl Freshness {
     /// How long `meta` stays fresh.
     pub fn ttl(&self, meta: &ObjectMeta) -> Duration {
-        let declared = meta.cache_control.as_deref().and_then(max_age);
+        // CloudFront: max-age wins over Expires.
+        let declared =
+            meta.cache_control.as_deref().and_then(max_age).or_else(|| meta.expires.as_deref().map(until_expires));
         declared.unwrap_or(self.default_ttl).max(self.min_ttl).min(self.max_ttl)
     }
+}
+
+/// The time left until an `Expires` value; none when it is past or not a valid date (RFC 9111
+/// section 5.3: an invalid date means "already expired").
+pub(crate) fn until_expires(value: &str) -> Duration {
+    httpdate::parse_http_date(value.trim())
+        .ok()
+        .and_then(|at| at.duration_since(SystemTime::now()).ok())
+        .unwrap_or_default()
 }
 
 /// `s-maxage`, else `max-age`, from a Cache-Control value.
@@ -63,7 +74,7 @@ mod tests {
     use super::*;
 
     fn meta(cc: Option<&str>) -> ObjectMeta {
-        ObjectMeta { size: 1, version: "v".into(), cache_control: cc.map(str::to_owned) }
+        ObjectMeta { size: 1, version: "v".into(), cache_control: cc.map(str::to_owned), ..ObjectMeta::default() }
     }
 
     #[test]
@@ -75,5 +86,12 @@ mod tests {
         assert_eq!(f.ttl(&meta(Some("max-age=100, s-maxage=9000"))), Duration::from_secs(9000));
         assert_eq!(f.ttl(&meta(Some("no-cache"))), Duration::from_secs(86400));
         assert_eq!(f.ttl(&meta(Some("max-age=99999999999"))), f.max_ttl);
+        let expires =
+            |at: SystemTime, cc: Option<&str>| ObjectMeta { expires: Some(httpdate::fmt_http_date(at)), ..meta(cc) };
+        let in_3h = SystemTime::now() + Duration::from_secs(3 * 3600 + 30);
+        assert_eq!(f.ttl(&expires(in_3h, None)).as_secs() / 60, 180);
+        assert_eq!(f.ttl(&expires(in_3h, Some("max-age=7200"))), Duration::from_secs(7200), "max-age wins");
+        assert_eq!(f.ttl(&expires(SystemTime::UNIX_EPOCH, None)), f.min_ttl);
+        assert_eq!(f.ttl(&ObjectMeta { expires: Some("0".into()), ..meta(None) }), f.min_ttl);
     }
 }

@@ -1,5 +1,5 @@
 //! The edge cache: every byte a viewer receives comes through here, from whichever origin
-//! holds the object (a local directory or an S3 bucket).
+//! holds the object (a local directory, an S3 bucket or a web server).
 //!
 //! One [`EdgeCache`] holds the tiers every origin shares, within one budget: a memory tier
 //! and, optionally, a disk tier that survives restarts, both bounded in bytes and evicting
@@ -21,11 +21,13 @@
 #![forbid(unsafe_code)]
 
 mod block_cache;
+mod content_type;
 mod directory;
 mod disk;
 mod fill;
 mod freshness;
 mod handle;
+mod http;
 mod origin;
 mod origin_cache;
 mod s3;
@@ -37,6 +39,7 @@ pub use block_cache::{CacheConfig, CacheOpenError, EdgeCache};
 pub use disk::DiskConfig;
 pub use freshness::Freshness;
 pub use handle::ObjectHandle;
+pub use http::{HttpOrigin, HttpOriginSpec, HttpScheme};
 pub use origin::{LocalOrigin, ObjectMeta, Origin, OriginError, OriginSpecError};
 pub use origin_cache::{Lookup, OriginCache};
 pub use s3::{S3Origin, S3Settings};

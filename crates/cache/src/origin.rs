@@ -2,22 +2,37 @@
 
 use std::io::SeekFrom;
 use std::path::{Component, Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use crate::http::HttpOrigin;
 use crate::s3::{S3Origin, S3Settings};
 
-/// What the cache knows of an object version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the cache knows of an object version: what identifies it, and what an HTTP response
+/// for it carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectMeta {
     pub size: u64,
     /// Changes whenever the content may have changed (an ETag, or mtime and size).
     pub version: String,
     /// The origin's `Cache-Control` header, if it sent one (S3 objects can carry one).
     pub cache_control: Option<String>,
+    /// The origin's `Content-Type`, or one guessed from the name (local directories).
+    pub content_type: Option<String>,
+    /// The origin's `ETag`, quoted as it sent it (`"abc"`, `W/"abc"`); a weak one made of
+    /// size and mtime for local files.
+    pub etag: Option<String>,
+    /// The origin's `Last-Modified` (second precision, as HTTP dates have), or the file's mtime.
+    pub last_modified: Option<SystemTime>,
+    /// The origin's `Expires` header, as sent (an invalid date means "already expired").
+    pub expires: Option<String>,
 }
+
+/// The longest header value an origin's metadata keeps (`Cache-Control`, `Content-Type`,
+/// `ETag`, `Expires`): longer ones are cut or refused, never stored whole.
+pub(crate) const MAX_HEADER_VALUE: usize = 2048;
 
 /// Why an origin could not deliver. The `Display` text reaches players (in
 /// `NetStream.Play.Failed`), so it names the origin and says what went wrong.
@@ -47,6 +62,8 @@ pub struct OriginSpecError(pub String);
 pub enum Origin {
     Local(LocalOrigin),
     S3(S3Origin),
+    /// A custom origin: any web server (a distribution's `CustomOriginConfig`).
+    Http(HttpOrigin),
 }
 
 impl Origin {
@@ -83,6 +100,7 @@ impl Origin {
         match self {
             Origin::Local(local) => local.root.display().to_string(),
             Origin::S3(s3) => s3.describe(),
+            Origin::Http(http) => http.describe(),
         }
     }
 
@@ -94,11 +112,13 @@ impl Origin {
 
     /// The origin's identity in cache keys and disk records: two origins never share
     /// cached bytes, and a cache directory reused with another origin serves none of the
-    /// first one's (`s3:ENDPOINT/BUCKET/PREFIX`, `local:/canonical/dir`).
+    /// first one's (`s3:ENDPOINT/BUCKET/PREFIX`, `local:/canonical/dir`,
+    /// `http:HOST:PORT/PREFIX`).
     pub fn namespace(&self) -> String {
         match self {
             Origin::Local(local) => format!("local:{}", local.canonical.display()),
             Origin::S3(s3) => s3.namespace(),
+            Origin::Http(http) => http.namespace(),
         }
     }
 
@@ -111,6 +131,7 @@ impl Origin {
         match self {
             Origin::Local(local) => local.head(key).await,
             Origin::S3(s3) => s3.head(key).await,
+            Origin::Http(http) => http.head(key).await,
         }
     }
 
@@ -121,6 +142,7 @@ impl Origin {
         match self {
             Origin::Local(local) => local.head(key).await.map(|meta| (meta, None)),
             Origin::S3(s3) => s3.first_look(key, len).await,
+            Origin::Http(http) => http.first_look(key, len).await,
         }
     }
 
@@ -128,7 +150,7 @@ impl Origin {
     /// request (it cannot list, or the listing was too long).
     pub(crate) async fn list_existing(&self, keys: &[&str]) -> Result<Option<Vec<bool>>, OriginError> {
         match self {
-            Origin::Local(_) => Ok(None),
+            Origin::Local(_) | Origin::Http(_) => Ok(None),
             Origin::S3(s3) => s3.list_existing(keys).await,
         }
     }
@@ -146,6 +168,28 @@ impl Origin {
         match self {
             Origin::Local(local) => local.fetch_range(key, meta, start, end, sink).await,
             Origin::S3(s3) => s3.fetch_range(key, meta, start, end, sink).await,
+            Origin::Http(http) => http.fetch_range(key, meta, start, end, sink).await,
+        }
+    }
+
+    /// Whether the origin answers ranged GETs with whole objects: its objects are then read
+    /// whole, once, into every block (see `EdgeCache`).
+    pub(crate) fn ignores_range(&self) -> bool {
+        matches!(self, Origin::Http(http) if http.ignores_range())
+    }
+
+    /// Streams all of version `meta` of `key` into `sink`, for an origin that
+    /// [ignores ranges](Origin::ignores_range). Bounded by the origin's own read timeout per
+    /// packet, not by one timeout for the whole object.
+    pub(crate) async fn fetch_whole<F: FnMut(Bytes) + Send>(
+        &self,
+        key: &str,
+        meta: &ObjectMeta,
+        sink: F,
+    ) -> Result<(), OriginError> {
+        match self {
+            Origin::Http(http) => http.fetch_whole(key, meta, sink).await,
+            other => other.fetch_range(key, meta, 0, meta.size, sink).await,
         }
     }
 }
@@ -191,7 +235,7 @@ impl LocalOrigin {
         if !metadata.is_file() {
             return Err(OriginError::NotFound);
         }
-        Ok(local_meta(&metadata))
+        Ok(local_meta(&path, &metadata))
     }
 
     async fn fetch_range<F: FnMut(Bytes)>(
@@ -206,7 +250,7 @@ impl LocalOrigin {
         let path = self.path(key)?;
         let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
         // A file replaced since the version was taken must not mix into cached blocks.
-        if local_meta(&file.metadata().await.map_err(io_error)?) != *meta {
+        if local_meta(&path, &file.metadata().await.map_err(io_error)?) != *meta {
             return Err(OriginError::Changed);
         }
         let end = end.min(meta.size);
@@ -226,9 +270,20 @@ impl LocalOrigin {
     }
 }
 
-fn local_meta(metadata: &std::fs::Metadata) -> ObjectMeta {
-    let modified = metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-    ObjectMeta { size: metadata.len(), version: format!("{modified:x}-{:x}", metadata.len()), cache_control: None }
+fn local_meta(path: &Path, metadata: &std::fs::Metadata) -> ObjectMeta {
+    let mtime = metadata.modified().ok();
+    let modified = mtime.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+    let version = format!("{modified:x}-{:x}", metadata.len());
+    ObjectMeta {
+        size: metadata.len(),
+        // Weak: a file rewritten within one mtime tick with the same size keeps it.
+        etag: Some(format!("W/\"{version}\"")),
+        version,
+        cache_control: None,
+        content_type: Some(crate::content_type::for_name(&path.to_string_lossy()).to_owned()),
+        last_modified: mtime.map(whole_seconds),
+        expires: None,
+    }
 }
 
 fn io_error(error: std::io::Error) -> OriginError {
@@ -239,4 +294,11 @@ fn io_error(error: std::io::Error) -> OriginError {
         std::io::ErrorKind::NotADirectory => OriginError::NotFound,
         _ => OriginError::Failed(format!("origin: {error}")),
     }
+}
+
+/// `time` without its fraction of a second: what an HTTP date can say, so that a
+/// `Last-Modified` sent and an `If-Modified-Since` received back compare equal.
+pub(crate) fn whole_seconds(time: SystemTime) -> SystemTime {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    UNIX_EPOCH + std::time::Duration::from_secs(seconds)
 }

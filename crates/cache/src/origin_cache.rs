@@ -2,8 +2,9 @@
 //! names known to be missing), its lookups (one at a time per name, none holding a lock
 //! while the origin answers) and its handles, over the tiers every origin shares.
 
+use std::collections::HashSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -65,6 +66,31 @@ pub struct OriginCache {
     /// Set when the origin refuses LIST (an S3 policy without `s3:ListBucket`): names are
     /// then looked up key by key.
     list_refused: AtomicBool,
+    /// Invalidations so far. A lookup that overlapped one does not trust what it learnt
+    /// (it may predate the invalidation): it answers its callers, but records nothing fresh.
+    invalidations: AtomicU64,
+}
+
+/// What an invalidation drops: one key, or every key with a prefix (a path ending in `*`).
+enum Selection {
+    Key(String),
+    Prefix(String),
+}
+
+impl Selection {
+    fn of(path: &str) -> Self {
+        match path.strip_suffix('*') {
+            Some(prefix) => Selection::Prefix(prefix.to_owned()),
+            None => Selection::Key(path.to_owned()),
+        }
+    }
+
+    fn picks(&self, key: &str) -> bool {
+        match self {
+            Selection::Key(exact) => key == exact,
+            Selection::Prefix(prefix) => key.starts_with(prefix.as_str()),
+        }
+    }
 }
 
 impl OriginCache {
@@ -79,6 +105,7 @@ impl OriginCache {
             lookups: SingleFlight::default(),
             lists: SingleFlight::default(),
             list_refused: AtomicBool::new(false),
+            invalidations: AtomicU64::new(0),
         })
     }
 
@@ -165,6 +192,7 @@ impl OriginCache {
             Known::Ask => {}
         }
         let always = self.origin.revalidates_always();
+        let invalidations = self.invalidations.load(Ordering::SeqCst);
         let now = SystemTime::now();
         let known = self.recall(key).await;
         if let Some((version, fresh_until)) = &known
@@ -195,15 +223,19 @@ impl OriginCache {
                         tracing::info!(key, origin = %self.origin.describe(), "object changed at the origin; serving the new version");
                     }
                 }
-                let ttl = if always { Duration::ZERO } else { self.store.config().freshness.ttl(&meta) };
+                let overlapped = self.invalidations.load(Ordering::SeqCst) != invalidations;
+                let ttl = if always || overlapped { Duration::ZERO } else { self.store.config().freshness.ttl(&meta) };
                 let fresh_until = now + ttl;
                 let version = self.version(key, meta, previous.as_deref());
                 self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), fresh_until);
-                if let Some(block) = first_block {
+                if let Some(block) = first_block
+                    && !overlapped
+                {
                     self.keep_first_block(&version, block).await;
                 }
                 if let Some(disk) = self.store.disk()
                     && !always
+                    && !overlapped
                 {
                     let record = ObjectRecord { meta: version.meta.clone(), fresh_until };
                     disk.store_object(&self.namespace, key, &record).await;
@@ -217,7 +249,9 @@ impl OriginCache {
                         disk.forget_object(&self.namespace, key).await;
                     }
                 }
-                self.remember_missing(key);
+                if self.invalidations.load(Ordering::SeqCst) == invalidations {
+                    self.remember_missing(key);
+                }
                 Err(OriginError::NotFound)
             }
             Err(error) => {
@@ -244,9 +278,15 @@ impl OriginCache {
         if self.origin.revalidates_always() {
             return None;
         }
+        let invalidations = self.invalidations.load(Ordering::SeqCst);
         let record = self.store.disk()?.load_object(&self.namespace, key).await?;
         let version = self.version(key, record.meta, None);
-        self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), record.fresh_until);
+        let mut versions = self.versions.lock().expect("directory lock");
+        // A record read while an invalidation was deleting it is gone.
+        if self.invalidations.load(Ordering::SeqCst) != invalidations {
+            return None;
+        }
+        versions.insert(key, Arc::clone(&version), record.fresh_until);
         Some((version, record.fresh_until))
     }
 
@@ -327,6 +367,62 @@ impl OriginCache {
         let ttl = self.store.config().freshness.ttl(&version.meta);
         let checked = fresh_until.checked_sub(ttl).unwrap_or(UNIX_EPOCH);
         now.duration_since(checked).unwrap_or_default()
+    }
+
+    /// Forgets what this cache holds of the objects `path` names (an object key, or a prefix
+    /// ending in `*`; `*` alone is every object): their versions and freshness, that they
+    /// were missing, their records and their blocks, in memory and on disk. The next open
+    /// asks the origin. Returns how many objects were dropped.
+    ///
+    /// A reader already holding a handle may finish reading the version it opened (its
+    /// blocks are fetched again if needed, and fail as changed if the origin no longer has
+    /// that version). Nothing is remembered across a restart: the edge applies the
+    /// invalidations of its control store again when it starts.
+    pub async fn invalidate(&self, path: &str) -> usize {
+        let selection = Arc::new(Selection::of(path));
+        let mut dropped: HashSet<String> = HashSet::new();
+        // Versions to delete from disk, as (key, version, size).
+        let mut versions_dropped: Vec<(String, String, u64)> = Vec::new();
+        {
+            let mut versions = self.versions.lock().expect("directory lock");
+            self.invalidations.fetch_add(1, Ordering::SeqCst);
+            for (key, version) in versions.remove_matching(|key| selection.picks(key)) {
+                versions_dropped.push((key.to_string(), version.meta.version.clone(), version.meta.size));
+                dropped.insert(key.to_string());
+            }
+        }
+        for (key, ()) in self.missing.lock().expect("directory lock").remove_matching(|key| selection.picks(key)) {
+            dropped.insert(key.to_string());
+        }
+        let namespace = Arc::clone(&self.namespace);
+        let in_memory = self.store.drop_blocks(|object| object.namespace == namespace && selection.picks(&object.key));
+        let mut on_disk = 0;
+        if let Some(disk) = self.store.disk() {
+            let records = match &*selection {
+                Selection::Key(key) => {
+                    let record = disk.load_object(&self.namespace, key).await;
+                    disk.forget_object(&self.namespace, key).await;
+                    record.map(|record| (key.clone(), record)).into_iter().collect()
+                }
+                Selection::Prefix(_) => {
+                    let selection = Arc::clone(&selection);
+                    disk.take_objects(&self.namespace, move |key| selection.picks(key)).await
+                }
+            };
+            for (key, record) in records {
+                versions_dropped.push((key.clone(), record.meta.version, record.meta.size));
+                dropped.insert(key);
+            }
+            versions_dropped.sort();
+            versions_dropped.dedup();
+            let block_size = self.store.config().block_size;
+            for (key, version, size) in versions_dropped {
+                let object = Arc::new(ObjectId::new(Arc::clone(&self.namespace), &key, &version));
+                on_disk += disk.forget_blocks(object, size.div_ceil(block_size)).await;
+            }
+        }
+        tracing::info!(origin = %self.origin.describe(), path, objects = dropped.len(), blocks_in_memory = in_memory, blocks_on_disk = on_disk, "invalidated");
+        dropped.len()
     }
 
     /// Marks `key` as needing revalidation (its blocks no longer match the origin).

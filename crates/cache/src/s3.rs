@@ -209,7 +209,7 @@ impl S3Origin {
         // A HEAD through `get_opts` rather than `head`: it also returns Cache-Control.
         let options = GetOptions { head: true, ..GetOptions::default() };
         // object_store does not expose `Expires`: read it from a presigned HEAD sent at the
-        // same time (best effort; only used when Cache-Control gives no max-age).
+        // same time (best effort).
         let (result, expires) = tokio::join!(self.store.get_opts(&path, options), self.expires(&path));
         let result = result.map_err(|e| self.error(e))?;
         Ok(object_meta(&result.meta, &result.attributes, expires))
@@ -310,9 +310,9 @@ impl S3Origin {
         Ok(())
     }
 
-    /// The object's `Expires` header, from a presigned HEAD; `None` when it has none or the
-    /// request fails.
-    async fn expires(&self, path: &Path) -> Option<std::time::SystemTime> {
+    /// The object's `Expires` header as sent, from a presigned HEAD; `None` when it has none
+    /// or the request fails.
+    async fn expires(&self, path: &Path) -> Option<String> {
         use object_store::signer::Signer;
         let url = self.store.signed_url(http::Method::HEAD, path, Duration::from_secs(300)).await.ok()?;
         let response = self.http.head(url.as_str()).send().await.ok()?;
@@ -320,7 +320,7 @@ impl S3Origin {
             return None;
         }
         let value = response.headers().get(http::header::EXPIRES)?.to_str().ok()?;
-        httpdate::parse_http_date(value).ok()
+        Some(value.chars().take(crate::origin::MAX_HEADER_VALUE).collect())
     }
 
     /// A clear, short description of an object_store error.
@@ -370,27 +370,22 @@ enum FirstBlockError {
     Unusable,
 }
 
-/// What the cache keeps of an object's metadata. `Expires` (from a presigned HEAD) counts
-/// only where Cache-Control gives no max-age.
-fn object_meta(meta: &object_store::ObjectMeta, attributes: &Attributes, expires: Option<SystemTime>) -> ObjectMeta {
+/// What the cache keeps of an object's metadata.
+fn object_meta(meta: &object_store::ObjectMeta, attributes: &Attributes, expires: Option<String>) -> ObjectMeta {
     let version = match &meta.e_tag {
         Some(etag) => etag.clone(),
         None => format!("{}-{:x}", meta.last_modified.timestamp_nanos_opt().unwrap_or(0), meta.size),
     };
-    let mut cache_control = attributes.get(&Attribute::CacheControl).map(|v| v.as_ref().to_owned());
-    // CloudFront: max-age wins over Expires. Otherwise Expires, taken relative to now, is
-    // the same as a max-age (the freshness rules then apply their floor).
-    if cache_control.as_deref().and_then(crate::freshness::max_age).is_none()
-        && let Some(expires) = expires
-    {
-        let seconds = expires.duration_since(SystemTime::now()).unwrap_or_default().as_secs();
-        let directive = format!("max-age={seconds}");
-        cache_control = Some(match cache_control {
-            Some(cc) if !cc.trim().is_empty() => format!("{cc}, {directive}"),
-            _ => directive,
-        });
+    let attribute = |name: &Attribute| attributes.get(name).map(|v| v.as_ref().to_owned());
+    ObjectMeta {
+        size: meta.size,
+        version,
+        cache_control: attribute(&Attribute::CacheControl),
+        content_type: attribute(&Attribute::ContentType),
+        etag: meta.e_tag.clone(),
+        last_modified: Some(crate::origin::whole_seconds(SystemTime::from(meta.last_modified))),
+        expires,
     }
-    ObjectMeta { size: meta.size, version, cache_control }
 }
 
 /// The endpoint requests go to, as the builder will use it.

@@ -454,3 +454,23 @@ async fn memory_and_disk_stay_within_bounds_under_a_stream_of_distinct_objects()
     let on_disk: u64 = block_files(&data_dir.path().join("cache")).iter().map(|p| p.metadata().unwrap().len()).sum();
     assert!(on_disk <= 100_000, "files {on_disk}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_objects_carry_their_etag_modification_time_and_content_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path());
+    let mut options = object_store::PutOptions::default();
+    options.attributes.insert(object_store::Attribute::CacheControl, "max-age=300".into());
+    options.attributes.insert(object_store::Attribute::ContentType, "text/html".into());
+    let payload = object_store::PutPayload::from_static(b"<html></html>");
+    object_store::ObjectStore::put_opts(&server.client(), &"page.html".into(), payload, options).await.unwrap();
+    let origin = cache_for(origin(&server), config(4096));
+    let handle = origin.open("page.html").await.unwrap();
+    let meta = handle.meta();
+    assert_eq!(meta.etag.as_deref(), Some(meta.version.as_str()), "{meta:?}");
+    assert!(meta.etag.as_deref().is_some_and(|etag| etag.starts_with('"')), "{meta:?}");
+    let age = std::time::SystemTime::now().duration_since(meta.last_modified.expect("Last-Modified")).unwrap();
+    assert!(age < Duration::from_secs(60), "{meta:?}");
+    assert_eq!(meta.cache_control.as_deref(), Some("max-age=300"));
+    assert_eq!(meta.content_type.as_deref(), Some("text/html"));
+}

@@ -8,8 +8,14 @@
 //! server's side. It can be stopped and started again on the same port, to play an origin
 //! outage, and requests for chosen objects can be held until released, to play an origin
 //! that hangs ([`S3Server::stall`]).
+//!
+//! [`WebServer`] is a plain web server over a directory, to play a custom HTTP origin.
 
 #![forbid(unsafe_code)]
+
+mod web;
+
+pub use web::{WebRequest, WebServer};
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
