@@ -37,6 +37,21 @@ pub enum Lookup {
     Stale { age: Duration },
 }
 
+/// How long an open trusts what the origin says.
+pub enum Trust<'a> {
+    /// The cache's configured freshness and negative TTL.
+    Configured,
+    /// The caller's: `ttl` of each version the origin gives (a web distribution's cache
+    /// behavior with the origin's `Cache-Control` and `Expires`), and how long a key the
+    /// origin does not have is remembered as missing (its `ErrorCachingMinTTL`).
+    Decided { ttl: &'a (dyn Fn(&ObjectMeta) -> Duration + Send + Sync), missing_for: Duration },
+}
+
+/// How long ago the origin last vouched for `version`.
+fn age(version: &Version, now: SystemTime) -> Duration {
+    now.duration_since(version.checked).unwrap_or_default()
+}
+
 /// What the directory says of a key, before asking the origin.
 enum Known {
     /// A version that is still fresh, and how long ago it was checked.
@@ -137,13 +152,24 @@ impl OriginCache {
 
     /// [`OriginCache::open`], saying how the version was found.
     pub async fn open_traced(self: &Arc<Self>, key: &str) -> Result<(ObjectHandle, Lookup), OriginError> {
+        self.open_trusting(key, &Trust::Configured).await
+    }
+
+    /// [`OriginCache::open_traced`], with what the origin says trusted for as long as `trust`
+    /// decides rather than the cache's configured freshness. A version already known stays
+    /// fresh for as long as was decided when it was looked up.
+    pub async fn open_trusting(
+        self: &Arc<Self>,
+        key: &str,
+        trust: &Trust<'_>,
+    ) -> Result<(ObjectHandle, Lookup), OriginError> {
         let (version, lookup) = match self.known(key) {
             Known::Fresh(version, age) => (version, Lookup::Hit { age }),
             Known::Missing => {
                 CacheStats::add(&self.stats().not_found_hits, 1);
                 return Err(OriginError::NotFound);
             }
-            Known::Ask => self.lookups.run(key, self.look_up(key)).await?,
+            Known::Ask => self.lookups.run(key, self.look_up(key, trust)).await?,
         };
         Ok((ObjectHandle::new(Arc::clone(self), version, self.store.next_reader()), lookup))
     }
@@ -171,11 +197,7 @@ impl OriginCache {
     fn known(&self, key: &str) -> Known {
         if let Some((version, fresh_until)) = self.versions.lock().expect("directory lock").get(key) {
             let now = SystemTime::now();
-            return if now < fresh_until {
-                Known::Fresh(Arc::clone(&version), self.age(&version, fresh_until, now))
-            } else {
-                Known::Ask
-            };
+            return if now < fresh_until { Known::Fresh(Arc::clone(&version), age(&version, now)) } else { Known::Ask };
         }
         match self.missing.lock().expect("directory lock").get(key) {
             Some((_, until)) if Instant::now() < until => Known::Missing,
@@ -184,7 +206,7 @@ impl OriginCache {
     }
 
     /// Asks the origin about `key` (once for all concurrent callers) and records the answer.
-    async fn look_up(self: &Arc<Self>, key: &str) -> Result<(Arc<Version>, Lookup), OriginError> {
+    async fn look_up(self: &Arc<Self>, key: &str, trust: &Trust<'_>) -> Result<(Arc<Version>, Lookup), OriginError> {
         // A lookup that finished while this one was being started already answered.
         match self.known(key) {
             Known::Fresh(version, age) => return Ok((version, Lookup::Hit { age })),
@@ -198,7 +220,7 @@ impl OriginCache {
         if let Some((version, fresh_until)) = &known
             && now < *fresh_until
         {
-            return Ok((Arc::clone(version), Lookup::Hit { age: self.age(version, *fresh_until, now) }));
+            return Ok((Arc::clone(version), Lookup::Hit { age: age(version, now) }));
         }
         CacheStats::add(&self.stats().origin_heads, 1);
         let started = Instant::now();
@@ -224,9 +246,9 @@ impl OriginCache {
                     }
                 }
                 let overlapped = self.invalidations.load(Ordering::SeqCst) != invalidations;
-                let ttl = if always || overlapped { Duration::ZERO } else { self.store.config().freshness.ttl(&meta) };
+                let ttl = if always || overlapped { Duration::ZERO } else { self.ttl(trust, &meta) };
                 let fresh_until = now + ttl;
-                let version = self.version(key, meta, previous.as_deref());
+                let version = self.version(key, meta, previous.as_deref(), now);
                 self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), fresh_until);
                 if let Some(block) = first_block
                     && !overlapped
@@ -250,7 +272,7 @@ impl OriginCache {
                     }
                 }
                 if self.invalidations.load(Ordering::SeqCst) == invalidations {
-                    self.remember_missing(key);
+                    self.remember_missing(key, trust);
                 }
                 Err(OriginError::NotFound)
             }
@@ -261,8 +283,7 @@ impl OriginCache {
                 {
                     CacheStats::add(&self.stats().stale_serves, 1);
                     tracing::warn!(key, %error, "origin failing; serving the cached version");
-                    let age = self.age(&version, fresh_until, now);
-                    return Ok((version, Lookup::Stale { age }));
+                    return Ok((Arc::clone(&version), Lookup::Stale { age: age(&version, now) }));
                 }
                 Err(error)
             }
@@ -280,7 +301,11 @@ impl OriginCache {
         }
         let invalidations = self.invalidations.load(Ordering::SeqCst);
         let record = self.store.disk()?.load_object(&self.namespace, key).await?;
-        let version = self.version(key, record.meta, None);
+        // The record keeps when the version stops being fresh; when it was checked is
+        // reckoned from the configured freshness.
+        let checked =
+            record.fresh_until.checked_sub(self.store.config().freshness.ttl(&record.meta)).unwrap_or(UNIX_EPOCH);
+        let version = self.version(key, record.meta, None, checked);
         let mut versions = self.versions.lock().expect("directory lock");
         // A record read while an invalidation was deleting it is gone.
         if self.invalidations.load(Ordering::SeqCst) != invalidations {
@@ -308,7 +333,7 @@ impl OriginCache {
                 match result {
                     Ok(Some(exists)) => {
                         for (key, _) in keys.iter().zip(exists).filter(|(_, exists)| !exists) {
-                            self.remember_missing(key);
+                            self.remember_missing(key, &Trust::Configured);
                         }
                     }
                     Ok(None) => {}
@@ -327,8 +352,11 @@ impl OriginCache {
 
     /// Remembers that the origin does not have `key` (not for origins looked at on every
     /// open).
-    fn remember_missing(&self, key: &str) {
-        let ttl = self.store.config().negative_ttl;
+    fn remember_missing(&self, key: &str, trust: &Trust<'_>) {
+        let ttl = match trust {
+            Trust::Configured => self.store.config().negative_ttl,
+            Trust::Decided { missing_for, .. } => *missing_for,
+        };
         if self.origin.revalidates_always() || ttl.is_zero() {
             return;
         }
@@ -340,12 +368,12 @@ impl OriginCache {
 
     /// The version `meta` describes, reusing `previous`'s identity when it is the same one
     /// (so its blocks are found without comparing strings).
-    fn version(&self, key: &str, meta: ObjectMeta, previous: Option<&Version>) -> Arc<Version> {
+    fn version(&self, key: &str, meta: ObjectMeta, previous: Option<&Version>, checked: SystemTime) -> Arc<Version> {
         let id = match previous {
             Some(previous) if previous.meta.version == meta.version => Arc::clone(&previous.id),
             _ => Arc::new(ObjectId::new(Arc::clone(&self.namespace), key, &meta.version)),
         };
-        Arc::new(Version { id, meta })
+        Arc::new(Version { id, meta, checked })
     }
 
     /// Keeps a first block that came with a cold open's answer (it is of that version).
@@ -361,12 +389,12 @@ impl OriginCache {
         self.store.keep_fetched(&key, block).await;
     }
 
-    /// How long ago `version`, fresh until `fresh_until`, was checked with the origin (its
-    /// freshness lifetime is a function of its metadata).
-    fn age(&self, version: &Version, fresh_until: SystemTime, now: SystemTime) -> Duration {
-        let ttl = self.store.config().freshness.ttl(&version.meta);
-        let checked = fresh_until.checked_sub(ttl).unwrap_or(UNIX_EPOCH);
-        now.duration_since(checked).unwrap_or_default()
+    /// How long `meta` is fresh when looked up with `trust`.
+    fn ttl(&self, trust: &Trust<'_>, meta: &ObjectMeta) -> Duration {
+        match trust {
+            Trust::Configured => self.store.config().freshness.ttl(meta),
+            Trust::Decided { ttl, .. } => ttl(meta),
+        }
     }
 
     /// Forgets what this cache holds of the objects `path` names (an object key, or a prefix

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
-use sf_cache::{Lookup, ObjectHandle, ObjectMeta, OriginError};
-use sf_web::{Encoder, Outcome, Part, RangeRequest, ResponseInfo, Validators, ViewerInfo, XCache};
+use sf_cache::{Lookup, ObjectHandle, ObjectMeta, Origin, OriginError, Trust};
+use sf_web::{Encoder, OriginFreshness, Outcome, Part, RangeRequest, ResponseInfo, Validators, ViewerInfo, XCache};
 
 use super::WebDistribution;
 use super::body::WebBody;
@@ -58,7 +58,7 @@ async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<We
     if has_body(&request.headers) {
         return failed(&Failure::new(StatusCode::FORBIDDEN, "a GET or HEAD request with a body"), head);
     }
-    match open(distribution, &path).await {
+    match open(distribution, &path, request.uri.query()).await {
         Ok((handle, lookup)) => object_response(request, behavior.compress(), handle, lookup),
         Err(failure) => error_response(distribution, &failure, head).await,
     }
@@ -69,14 +69,21 @@ fn has_body(headers: &HeaderMap) -> bool {
     length.is_some_and(|len| len > 0) || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
-/// Opens the object `path` names through the behavior matching it.
-async fn open(distribution: &WebDistribution, path: &str) -> Result<(ObjectHandle, Lookup), Failure> {
-    let behavior = sf_web::select_behavior(&distribution.record.distribution_config, path);
+/// Opens the object `path` names through the behavior matching it: the query string is part
+/// of the key of a custom origin when the behavior says so (an S3 key has none), and what the
+/// origin says is trusted for the behavior's TTLs.
+async fn open(
+    distribution: &WebDistribution,
+    path: &str,
+    query: Option<&str>,
+) -> Result<(ObjectHandle, Lookup), Failure> {
+    let config = &distribution.record.distribution_config;
+    let behavior = sf_web::select_behavior(config, path);
     let Some(origin) = distribution.origins.get(behavior.target_origin_id()) else {
         let detail = format!("no origin {:?} is open for this distribution", behavior.target_origin_id());
         return Err(Failure::new(StatusCode::BAD_GATEWAY, detail));
     };
-    let key = match object_key(path) {
+    let mut key = match object_key(path) {
         Ok(key) => key,
         Err(KeyError::TooLong) => return Err(Failure::new(StatusCode::URI_TOO_LONG, "the path is too long")),
         Err(KeyError::NotText) => return Err(Failure::new(StatusCode::BAD_REQUEST, "the path is not valid UTF-8")),
@@ -85,9 +92,26 @@ async fn open(distribution: &WebDistribution, path: &str) -> Result<(ObjectHandl
     if key.is_empty() {
         return Err(Failure::new(StatusCode::FORBIDDEN, "no object at /: the distribution has no default root object"));
     }
-    // W2: the query string in the key of custom origins (`Behavior::query_string_key`); an S3
-    // object key has none.
-    origin.open_traced(&key).await.map_err(|error| Failure::from_origin(&error))
+    if matches!(origin.origin(), Origin::Http(_))
+        && let Some(query) = sf_web::query_cache_key(behavior.query_string_key(), query)
+    {
+        key.push('?');
+        key.push_str(&query);
+    }
+    let ttls = behavior.ttls();
+    let ttl = move |meta: &ObjectMeta| {
+        let headers = OriginFreshness {
+            cache_control: meta.cache_control.as_deref(),
+            expires: meta.expires.as_deref(),
+            date: None,
+        };
+        sf_web::ttl(ttls, &headers, SystemTime::now()).fresh_for
+    };
+    // A missing object is an error response, cached for the 404's `ErrorCachingMinTTL`.
+    let min_ttl = sf_web::error_page(config, 404).and_then(|page| page.error_caching_min_ttl);
+    let missing_for = sf_web::error_ttl(404, min_ttl, None).unwrap_or_default();
+    let trust = Trust::Decided { ttl: &ttl, missing_for };
+    origin.open_trusting(&key, &trust).await.map_err(|error| Failure::from_origin(&error))
 }
 
 fn object_response(
@@ -118,11 +142,11 @@ fn object_response(
     );
     // A compressed response is another representation: its ETag is weak
     // (ServingCompressedFiles in the CloudFront Developer Guide).
-    let etag = match (etag(&meta), encoding) {
+    let etag = match (meta.etag.clone(), encoding) {
         (Some(etag), Some(_)) => sf_web::weaken_etag(&etag),
         (etag, _) => etag,
     };
-    let last_modified = last_modified(&meta);
+    let last_modified = meta.last_modified;
     let mut headers = HeaderMap::new();
     insert(&mut headers, header::CONTENT_TYPE, &content_type);
     if let Some(etag) = &etag {
@@ -133,6 +157,9 @@ fn object_response(
     }
     if let Some(cache_control) = &meta.cache_control {
         insert(&mut headers, header::CACHE_CONTROL, cache_control);
+    }
+    if let Some(expires) = &meta.expires {
+        insert(&mut headers, header::EXPIRES, expires);
     }
     if let Some(age) = age {
         headers.insert(header::AGE, HeaderValue::from(age.as_secs()));
@@ -208,7 +235,7 @@ async fn error_response(distribution: &WebDistribution, failure: &Failure, head:
     let Some(page) = sf_web::error_page(config, failure.status.as_u16()) else { return failed(failure, head) };
     let Some(page_path) = page.page_path else { return failed(failure, head) };
     let status = StatusCode::from_u16(page.status()).unwrap_or(failure.status);
-    match open(distribution, page_path).await {
+    match open(distribution, page_path, None).await {
         Ok((handle, _)) => {
             let meta = handle.meta();
             let block_size = handle.block_size();
@@ -271,27 +298,11 @@ fn via() -> &'static HeaderValue {
     })
 }
 
-// W2: ObjectMeta.etag, .last_modified and .content_type once sf-cache has them.
-/// The object's ETag as the origin sent it (S3's versions are its ETags).
-fn etag(meta: &ObjectMeta) -> Option<String> {
-    meta.version.starts_with('"').then(|| meta.version.clone())
-}
-
-fn last_modified(_meta: &ObjectMeta) -> Option<SystemTime> {
-    None
-}
-
-fn content_type(_meta: &ObjectMeta, key: &str) -> String {
-    let extension = key.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default();
-    match extension.as_str() {
-        "html" | "htm" => "text/html",
-        "css" => "text/css",
-        "js" => "application/javascript",
-        "json" => "application/json",
-        "txt" => "text/plain",
-        "xml" => "application/xml",
-        "mp4" => "video/mp4",
-        _ => "application/octet-stream",
+/// The object's `Content-Type` as the origin sent it, else one guessed from its name (an S3
+/// object uploaded without one).
+fn content_type(meta: &ObjectMeta, key: &str) -> String {
+    match &meta.content_type {
+        Some(content_type) => content_type.clone(),
+        None => sf_cache::content_type_for_name(key.split('?').next().unwrap_or(key)).to_owned(),
     }
-    .to_owned()
 }
