@@ -22,6 +22,9 @@ use crate::Edge;
 /// The request id header: CloudFront's name, which players and tools already log.
 const REQUEST_ID: HeaderName = HeaderName::from_static(sf_web::REQUEST_ID_HEADER);
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// The largest request without its body CloudFront takes: 20,480 bytes ("Quotas", CloudFront
+/// Developer Guide).
+const MAX_REQUEST_HEAD: usize = 20_480;
 
 /// Answers `request` from `distribution`. The request's body is never read.
 pub async fn respond<B>(edge: &Edge, distribution: &WebDistribution, request: Request<B>) -> Response<WebBody> {
@@ -41,6 +44,10 @@ pub async fn respond<B>(edge: &Edge, distribution: &WebDistribution, request: Re
 async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<WebBody>, XCache) {
     let config = &distribution.record.distribution_config;
     let head = request.method == Method::HEAD;
+    if request_head_size(request) > MAX_REQUEST_HEAD {
+        let detail = format!("the request line and headers exceed {MAX_REQUEST_HEAD} bytes");
+        return failed(&Failure::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, detail), head);
+    }
     if !config.enabled {
         return failed(&Failure::new(StatusCode::FORBIDDEN, "this distribution is disabled"), head);
     }
@@ -62,6 +69,13 @@ async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<We
         Ok((handle, lookup)) => object_response(request, behavior.compress(), handle, lookup),
         Err(failure) => error_response(distribution, &failure, head).await,
     }
+}
+
+/// The size of the request line and headers as sent (`name: value\r\n` each).
+fn request_head_size(request: &Parts) -> usize {
+    let target = request.uri.path_and_query().map_or(1, |target| target.as_str().len());
+    let line = request.method.as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    line + request.headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>()
 }
 
 fn has_body(headers: &HeaderMap) -> bool {
