@@ -105,3 +105,16 @@ fn an_invalidation_makes_a_changed_object_visible_and_completes() {
     assert_eq!(after.header("x-cache"), Some("Miss from streamfront"));
     assert_eq!(site.get("/", &[]).text(), "second");
 }
+
+#[test]
+fn a_missing_object_is_remembered_for_the_error_caching_min_ttl() {
+    let site = Site::start(&[("index.html", b"home")]);
+    assert_eq!(site.get("/late.txt", &[]).status, 404);
+    site.put("late.txt", b"here now", None);
+    let cached = site.get("/late.txt", &[]);
+    assert_eq!(cached.status, 404, "the 404 is cached: {cached:?}");
+    std::thread::sleep(Duration::from_millis(3000));
+    // After ErrorCachingMinTTL (2 s), well before the cache's own 10 s for missing names.
+    let found = site.get("/late.txt", &[]);
+    assert_eq!((found.status, found.text().as_str()), (200, "here now"), "{found:?}");
+}

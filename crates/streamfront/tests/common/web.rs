@@ -75,7 +75,7 @@ pub fn with_pattern(pattern: &str, mut behavior: Value) -> Value {
 }
 
 /// The bucket `media` under `site/` by default, `/api/*` from the custom origin on `web_port`,
-/// `/pinned/*` from the bucket with a MinTTL of an hour.
+/// `/pinned/*` from the bucket with a MinTTL of an hour; 404s cached for 2 s.
 pub fn site_config(web_port: u16) -> Value {
     json!({
         "CallerReference": "web-site-test",
@@ -94,6 +94,8 @@ pub fn site_config(web_port: u16) -> Value {
             with_pattern("api/*", behavior("app", 0)),
             with_pattern("pinned/*", behavior("bucket", 3600)),
         ]},
+        // A missing object is remembered for 2 s (CloudFront's default is 10).
+        "CustomErrorResponses": {"Quantity": 1, "Items": [{"ErrorCode": 404, "ErrorCachingMinTTL": 2}]},
         "Comment": "a player site",
         "Enabled": true,
     })
