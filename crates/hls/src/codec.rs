@@ -71,7 +71,8 @@ pub struct Aac {
 }
 
 /// Sampling frequencies by index (ISO/IEC 14496-3 Table 1.18).
-const FREQUENCIES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+const FREQUENCIES: [u32; 13] =
+    [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 impl Aac {
     pub fn parse(config: &[u8]) -> Result<Aac, HlsError> {
@@ -163,7 +164,9 @@ impl Bits<'_> {
 pub enum Audio {
     Aac(Aac),
     /// MPEG audio layer III; `lsf` for the MPEG-2/2.5 low sampling frequencies (< 32 kHz).
-    Mp3 { lsf: bool },
+    Mp3 {
+        lsf: bool,
+    },
 }
 
 impl Audio {

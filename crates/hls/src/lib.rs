@@ -72,7 +72,10 @@ impl Package {
         if frames.is_empty() {
             return Err(HlsError::Malformed("no audio or video frames".into()));
         }
-        if let Some(f) = frames.iter().find(|f| Some(f.codec_byte & codec_mask(f.kind)) != first_of(f.kind).map(|b| b & codec_mask(f.kind))) {
+        if let Some(f) = frames
+            .iter()
+            .find(|f| Some(f.codec_byte & codec_mask(f.kind)) != first_of(f.kind).map(|b| b & codec_mask(f.kind)))
+        {
             return Err(HlsError::Unsupported(format!("a codec change at {} ms", f.dts_ms)));
         }
         let spans = segment::split(&frames, u64::from(segment_ms.max(1)));
@@ -118,12 +121,7 @@ impl Package {
     }
 
     pub fn variant(&self) -> playlist::Variant {
-        let bandwidth = self
-            .segments
-            .iter()
-            .map(|s| s.bytes * 8 * 1000 / s.span.duration_ms.max(1))
-            .max()
-            .unwrap_or(0);
+        let bandwidth = self.segments.iter().map(|s| s.bytes * 8 * 1000 / s.span.duration_ms.max(1)).max().unwrap_or(0);
         playlist::Variant {
             bandwidth,
             resolution: self.tracks.video.as_ref().and(self.resolution),
@@ -154,7 +152,8 @@ impl Package {
         let mut out = Vec::with_capacity(len as usize);
         writer.begin(&mut out);
         while let Some(frame) = writer.frames().first() {
-            let data = source.read(frame.offset, frame.size.into()).await.map_err(|e| HlsError::Source(e.to_string()))?;
+            let data =
+                source.read(frame.offset, frame.size.into()).await.map_err(|e| HlsError::Source(e.to_string()))?;
             writer.push_frame(&data, &mut out)?;
         }
         debug_assert_eq!(out.len() as u64, len);

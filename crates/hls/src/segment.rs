@@ -13,9 +13,12 @@ pub struct Span {
     pub duration_ms: u64,
 }
 
-/// Cuts `frames` (in decode order) into segments of about `target_ms`. Each segment starts
-/// at the frame whose decode time its span starts at; the last one ends where the media
-/// ends (the last frame of each track lasts as long as the one before it).
+/// Cuts `frames` (in decode order) into segments of about `target_ms`. Times are what
+/// players show: presentation times of video frames (their decode times for audio-only
+/// media). The first segment starts where the video's presentation starts, each later one at
+/// its key frame's presentation time, and the last one ends where the media ends (the last
+/// frame of each track lasts as long as the one before it), so the durations add up to the
+/// media's.
 pub fn split(frames: &[Frame], target_ms: u64) -> Vec<Span> {
     let Some(first) = frames.first() else { return Vec::new() };
     let has_video = frames.iter().any(|f| f.kind == TagKind::Video);
@@ -24,11 +27,16 @@ pub fn split(frames: &[Frame], target_ms: u64) -> Vec<Span> {
         .iter()
         .enumerate()
         .filter(|(_, f)| !has_video || (f.kind == TagKind::Video && f.keyframe))
-        .map(|(i, f)| (i, u64::from(f.dts_ms)))
+        .map(|(i, f)| (i, presentation_ms(f)))
         .collect();
     let end = end_ms(frames);
+    let start_ms = if has_video {
+        frames.iter().filter(|f| f.kind == TagKind::Video).map(presentation_ms).min().unwrap_or(0)
+    } else {
+        u64::from(first.dts_ms)
+    };
     let mut spans = Vec::new();
-    let (mut at, mut at_ms) = (0, u64::from(first.dts_ms));
+    let (mut at, mut at_ms) = (0, start_ms);
     loop {
         // Candidates strictly after the current start, in frame order and time.
         let later = &starts[starts.partition_point(|&(i, t)| i <= at || t <= at_ms)..];
@@ -49,8 +57,13 @@ pub fn split(frames: &[Frame], target_ms: u64) -> Vec<Span> {
     }
 }
 
-/// Where the media ends: the latest end of a track's last frame, each last frame lasting as
-/// long as the frame before it in its track.
+/// When a frame is shown, in ms: its decode time plus its composition offset.
+pub fn presentation_ms(frame: &Frame) -> u64 {
+    u64::from(frame.dts_ms) + u64::from(frame.cts_ms.max(0).unsigned_abs())
+}
+
+/// Where the media ends: the latest end of a track's last frame (in presentation order),
+/// each last frame lasting as long as the frame before it in its track.
 pub fn end_ms(frames: &[Frame]) -> u64 {
     [TagKind::Video, TagKind::Audio]
         .into_iter()
@@ -58,7 +71,8 @@ pub fn end_ms(frames: &[Frame]) -> u64 {
             let mut track = frames.iter().rev().filter(|f| f.kind == kind).map(|f| u64::from(f.dts_ms));
             let last = track.next()?;
             let before = track.next().unwrap_or(last);
-            Some(last + (last - before.min(last)))
+            let last_shown = frames.iter().filter(|f| f.kind == kind).map(presentation_ms).max()?;
+            Some(last_shown + (last - before.min(last)))
         })
         .max()
         .unwrap_or(0)
@@ -74,8 +88,7 @@ mod tests {
 
     /// 25 fps video with a key frame every `gop` frames, and audio every 23 ms.
     fn av(seconds: u32, gop: u32) -> Vec<Frame> {
-        let mut frames: Vec<Frame> =
-            (0..seconds * 25).map(|n| frame(TagKind::Video, n * 40, n % gop == 0)).collect();
+        let mut frames: Vec<Frame> = (0..seconds * 25).map(|n| frame(TagKind::Video, n * 40, n % gop == 0)).collect();
         frames.extend((0..seconds * 1000 / 23).map(|n| frame(TagKind::Audio, n * 23, true)));
         frames.sort_by_key(|f| (f.dts_ms, f.kind == TagKind::Audio));
         frames

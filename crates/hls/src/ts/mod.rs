@@ -155,7 +155,12 @@ impl<'a> SegmentWriter<'a> {
         self.begin(out);
         let frame = *self.frames.get(self.next).ok_or_else(|| HlsError::Internal("no frame left to push".into()))?;
         if data.len() != frame.size as usize {
-            return Err(HlsError::Source(format!("frame at {} is {} bytes, not {}", frame.offset, data.len(), frame.size)));
+            return Err(HlsError::Source(format!(
+                "frame at {} is {} bytes, not {}",
+                frame.offset,
+                data.len(),
+                frame.size
+            )));
         }
         let plan = self.tracks.plan(&frame)?;
         let (pts, dts) = timestamps(&frame);
@@ -204,7 +209,7 @@ fn write_packets(out: &mut Vec<u8>, pid: u16, cc: &mut u8, first: Adaptation, pe
     for i in 0..packets {
         let adaptation = if i == 0 { first } else { Adaptation::default() };
         let after = packets - 1 - i;
-        let take = (PAYLOAD_LEN - adaptation.len()).min(rest.len() - after);
+        let take = (PAYLOAD_LEN - adaptation.fixed_len()).min(rest.len() - after);
         let (payload, more) = rest.split_at(take);
         packet::write(out, pid, i == 0, *cc, adaptation, payload);
         *cc = (*cc + 1) & 0x0f;

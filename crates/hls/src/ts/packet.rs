@@ -29,7 +29,7 @@ pub struct Adaptation {
 
 impl Adaptation {
     /// Bytes the field takes before any stuffing (0 when it is not needed).
-    pub fn len(&self) -> usize {
+    pub fn fixed_len(&self) -> usize {
         match (self.pcr, self.random_access) {
             (Some(_), _) => PCR_FIELD_LEN,
             (None, true) => 2,
@@ -38,10 +38,10 @@ impl Adaptation {
     }
 }
 
-/// Appends one packet: `payload` (at most `PAYLOAD_LEN - adaptation.len()` bytes) after the
+/// Appends one packet: `payload` (at most `PAYLOAD_LEN - adaptation.fixed_len()` bytes) after the
 /// adaptation field, which stuffing grows to fill the packet.
 pub fn write(out: &mut Vec<u8>, pid: u16, start: bool, cc: u8, adaptation: Adaptation, payload: &[u8]) {
-    let fixed = adaptation.len();
+    let fixed = adaptation.fixed_len();
     assert!(payload.len() + fixed <= PAYLOAD_LEN, "payload larger than its packet");
     let field = PAYLOAD_LEN - payload.len(); // adaptation field bytes, length byte included
     let control = if field > 0 { 0x30 } else { 0x10 };
