@@ -174,3 +174,112 @@ fn resolution(metadata: &[u8]) -> Option<(u32, u32)> {
     let get = |key| props.get(key).and_then(|v| v.as_f64()).filter(|v| *v >= 1.0 && *v < 65536.0).map(|v| v as u32);
     Some((get("width")?, get("height")?))
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use sf_media::{Format, MemorySource, Prefix, Tag};
+
+    use super::*;
+
+    const SPS: &[u8] = &[0x67, 0x64, 0x00, 0x0c, 0xac];
+    const PPS: &[u8] = &[0x68, 0xee, 0x3c];
+
+    fn info() -> MediaInfo {
+        let mut avcc = vec![1, 0x64, 0x00, 0x0c, 0xff, 0xe1, 0, SPS.len() as u8];
+        avcc.extend_from_slice(SPS);
+        avcc.extend_from_slice(&[1, 0, PPS.len() as u8]);
+        avcc.extend_from_slice(PPS);
+        let tag = |kind, prefix: &[u8], data: Vec<u8>| Tag {
+            kind,
+            timestamp: 0,
+            keyframe: true,
+            prefix: Prefix::new(prefix),
+            data: data.into(),
+        };
+        MediaInfo {
+            format: Format::Mp4,
+            duration_ms: 0,
+            has_audio: true,
+            has_video: true,
+            metadata: Bytes::new(),
+            sequence_headers: vec![
+                tag(TagKind::Video, &[0x17, 0, 0, 0, 0], avcc),
+                tag(TagKind::Audio, &[0xaf, 0], vec![0x12, 0x08]),
+            ],
+        }
+    }
+
+    /// Frames of every size around packet boundaries, some video frames holding their own
+    /// delimiters (which the muxer drops, so they come out shorter than planned).
+    fn media() -> (Vec<Frame>, MemorySource) {
+        let mut bytes = Vec::new();
+        let mut frames = Vec::new();
+        for n in 0..200u32 {
+            let video = n % 3 != 2;
+            let size = 1 + (n * 37) % 700;
+            let mut data = Vec::new();
+            if video {
+                if n % 4 == 0 {
+                    data.extend_from_slice(&[0, 0, 0, 2, 0x09, 0x10]);
+                }
+                data.extend_from_slice(&size.to_be_bytes());
+                data.push(if n % 30 == 0 { 0x65 } else { 0x41 });
+                data.resize(data.len() + size as usize - 1, n as u8);
+            } else {
+                data.resize(size as usize, n as u8);
+            }
+            frames.push(Frame {
+                kind: if video { TagKind::Video } else { TagKind::Audio },
+                codec_byte: if video { 0x17 } else { 0xaf },
+                offset: bytes.len() as u64,
+                size: data.len() as u32,
+                dts_ms: n * 20,
+                cts_ms: if video { 40 } else { 0 },
+                keyframe: !video || n % 30 == 0,
+            });
+            bytes.extend_from_slice(&data);
+        }
+        (frames, MemorySource(bytes.into()))
+    }
+
+    #[test]
+    fn segments_are_their_planned_size_and_continue_each_other() {
+        let (frames, source) = media();
+        let package = Package::new(&info(), frames, 1000).unwrap();
+        assert!(package.segments().len() >= 3);
+        let mut last: std::collections::HashMap<u16, u8> = Default::default();
+        for (n, info) in package.segments().iter().enumerate() {
+            let bytes = MemorySource::run(package.segment_bytes(n, &source)).unwrap();
+            assert_eq!(bytes.len() as u64, info.bytes, "segment {n}");
+            for packet in bytes.chunks(188) {
+                assert_eq!(packet[0], 0x47);
+                assert_eq!(packet[3] & 0x10, 0x10, "every packet carries payload");
+                let pid = u16::from_be_bytes([packet[1] & 0x1f, packet[2]]);
+                let cc = packet[3] & 0x0f;
+                if let Some(prev) = last.insert(pid, cc) {
+                    assert_eq!(cc, (prev + 1) & 0x0f, "PID {pid:#x} in segment {n}");
+                }
+            }
+        }
+        assert_eq!(last.len(), 4, "PAT, PMT, video, audio");
+        assert!(matches!(package.segment(package.segments().len()), Err(HlsError::NoSuchSegment(_))));
+    }
+
+    #[test]
+    fn bad_frames_and_codecs_get_clear_errors() {
+        let (mut frames, _) = media();
+        let package = Package::new(&info(), frames.clone(), 1000).unwrap();
+        let (mut writer, _) = package.segment(0).unwrap();
+        let err = writer.push_frame(&[1, 2, 3], &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, HlsError::Source(_)), "{err}");
+        // Speex audio (sound format 11) halfway: no codec changes mid-stream.
+        assert_eq!(frames[101].kind, TagKind::Audio);
+        frames[101].codec_byte = 0xb2;
+        assert!(matches!(Package::new(&info(), frames.clone(), 1000), Err(HlsError::Unsupported(_))));
+        // An AAC frame too large for ADTS.
+        let (mut frames, _) = media();
+        frames[2].size = 9000;
+        assert!(matches!(Package::new(&info(), frames, 1000), Err(HlsError::Malformed(_))));
+    }
+}
