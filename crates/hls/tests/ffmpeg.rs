@@ -152,6 +152,15 @@ fn assert_same_video(source: &Path, hls: &Path) {
 /// samples: the encoder delay MP4 edit lists and MP3 LAME tags tell decoders to drop, and TS
 /// cannot. The source may also stop a little earlier (the padding of the last frame).
 fn assert_same_audio(source: &Path, hls: &Path, priming: usize) {
+    let describe = |path: &Path| {
+        let fields = "stream=codec_name,profile,sample_rate,channels";
+        let path = path.to_str().unwrap();
+        let out =
+            run("ffprobe", &["-v", "error", "-select_streams", "a", "-show_entries", fields, "-of", "csv=p=0", path]);
+        // The HLS demuxer lists the stream under its program too: the first line says it.
+        String::from_utf8(out).unwrap().lines().next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(describe(hls), describe(source), "audio format of {}", source.display());
     let want = pcm(source);
     let got = pcm(hls);
     assert!(want.len() > 10_000);
