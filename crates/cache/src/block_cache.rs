@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 
@@ -102,6 +102,8 @@ impl Eq for ObjectId {}
 pub(crate) struct Version {
     pub(crate) id: Arc<ObjectId>,
     pub(crate) meta: ObjectMeta,
+    /// When the origin last vouched for this version (what `Age` counts from).
+    pub(crate) checked: SystemTime,
 }
 
 #[derive(Debug, Clone)]

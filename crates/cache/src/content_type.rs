@@ -3,7 +3,7 @@
 //! `application/octet-stream`, which browsers download rather than guess.
 
 /// The `Content-Type` for a file named `name` (a path or key; only the extension counts).
-pub(crate) fn for_name(name: &str) -> &'static str {
+pub fn for_name(name: &str) -> &'static str {
     let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let Some((_, extension)) = file.rsplit_once('.') else {
         return DEFAULT;

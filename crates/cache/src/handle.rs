@@ -66,7 +66,8 @@ impl ObjectHandle {
         &self.version.meta
     }
 
-    fn block_size(&self) -> u64 {
+    /// The cache's block size: reads within one block are served from one cached block.
+    pub fn block_size(&self) -> u64 {
         self.origin.store().config().block_size
     }
 

@@ -36,11 +36,12 @@ mod slru;
 mod stats;
 
 pub use block_cache::{CacheConfig, CacheOpenError, EdgeCache};
+pub use content_type::for_name as content_type_for_name;
 pub use disk::DiskConfig;
 pub use freshness::Freshness;
 pub use handle::ObjectHandle;
 pub use http::{HttpOrigin, HttpOriginSpec, HttpScheme};
 pub use origin::{LocalOrigin, ObjectMeta, Origin, OriginError, OriginSpecError};
-pub use origin_cache::OriginCache;
+pub use origin_cache::{Lookup, OriginCache, Trust};
 pub use s3::{S3Origin, S3Settings};
 pub use stats::{CacheStats, OriginLatencyObserver};

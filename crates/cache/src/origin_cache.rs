@@ -22,10 +22,40 @@ use crate::stats::CacheStats;
 /// KiB, a few tens of MiB at worst): anyone can ask for names that do not exist.
 const MAX_MISSING_NAMES: usize = 10_000;
 
+/// How [`OriginCache::open_traced`] came by the version it opened: what an HTTP cache reports
+/// in `X-Cache` and `Age`. Only the version's metadata is meant; its blocks may still have to
+/// come from the origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// A fresh version the cache already knew, last checked with the origin `age` ago.
+    Hit { age: Duration },
+    /// The origin was asked and gave a version the cache did not have.
+    Miss,
+    /// An expired version the origin confirmed unchanged.
+    RefreshHit,
+    /// An expired version served because the origin failed, last checked `age` ago.
+    Stale { age: Duration },
+}
+
+/// How long an open trusts what the origin says.
+pub enum Trust<'a> {
+    /// The cache's configured freshness and negative TTL.
+    Configured,
+    /// The caller's: `ttl` of each version the origin gives (a web distribution's cache
+    /// behavior with the origin's `Cache-Control` and `Expires`), and how long a key the
+    /// origin does not have is remembered as missing (its `ErrorCachingMinTTL`).
+    Decided { ttl: &'a (dyn Fn(&ObjectMeta) -> Duration + Send + Sync), missing_for: Duration },
+}
+
+/// How long ago the origin last vouched for `version`.
+fn age(version: &Version, now: SystemTime) -> Duration {
+    now.duration_since(version.checked).unwrap_or_default()
+}
+
 /// What the directory says of a key, before asking the origin.
 enum Known {
-    /// A version that is still fresh.
-    Fresh(Arc<Version>),
+    /// A version that is still fresh, and how long ago it was checked.
+    Fresh(Arc<Version>, Duration),
     /// Known not to exist, for a while yet.
     Missing,
     /// Known but expired, or not known at all: the origin must be asked.
@@ -45,7 +75,7 @@ pub struct OriginCache {
     missing: Mutex<ExpiryMap<Instant, ()>>,
     /// Lookups in progress, by key: viewers starting one cold, expired or missing object at
     /// once cause one lookup.
-    lookups: SingleFlight<Result<Arc<Version>, OriginError>>,
+    lookups: SingleFlight<Result<(Arc<Version>, Lookup), OriginError>>,
     /// LISTs in progress, by candidate set.
     lists: SingleFlight<()>,
     /// Set when the origin refuses LIST (an S3 policy without `s3:ListBucket`): names are
@@ -117,15 +147,31 @@ impl OriginCache {
     /// revalidated; if the origin then fails, the expired version is served for up to
     /// `stale_if_error`. A key the origin recently did not have is "not found" at once.
     pub async fn open(self: &Arc<Self>, key: &str) -> Result<ObjectHandle, OriginError> {
-        let version = match self.known(key) {
-            Known::Fresh(version) => version,
+        self.open_traced(key).await.map(|(handle, _)| handle)
+    }
+
+    /// [`OriginCache::open`], saying how the version was found.
+    pub async fn open_traced(self: &Arc<Self>, key: &str) -> Result<(ObjectHandle, Lookup), OriginError> {
+        self.open_trusting(key, &Trust::Configured).await
+    }
+
+    /// [`OriginCache::open_traced`], with what the origin says trusted for as long as `trust`
+    /// decides rather than the cache's configured freshness. A version already known stays
+    /// fresh for as long as was decided when it was looked up.
+    pub async fn open_trusting(
+        self: &Arc<Self>,
+        key: &str,
+        trust: &Trust<'_>,
+    ) -> Result<(ObjectHandle, Lookup), OriginError> {
+        let (version, lookup) = match self.known(key) {
+            Known::Fresh(version, age) => (version, Lookup::Hit { age }),
             Known::Missing => {
                 CacheStats::add(&self.stats().not_found_hits, 1);
                 return Err(OriginError::NotFound);
             }
-            Known::Ask => self.lookups.run(key, self.look_up(key)).await?,
+            Known::Ask => self.lookups.run(key, self.look_up(key, trust)).await?,
         };
-        Ok(ObjectHandle::new(Arc::clone(self), version, self.store.next_reader()))
+        Ok((ObjectHandle::new(Arc::clone(self), version, self.store.next_reader()), lookup))
     }
 
     /// Opens the first of `keys` that exists, and says which it was. When the first keys
@@ -150,7 +196,8 @@ impl OriginCache {
 
     fn known(&self, key: &str) -> Known {
         if let Some((version, fresh_until)) = self.versions.lock().expect("directory lock").get(key) {
-            return if SystemTime::now() < fresh_until { Known::Fresh(version) } else { Known::Ask };
+            let now = SystemTime::now();
+            return if now < fresh_until { Known::Fresh(Arc::clone(&version), age(&version, now)) } else { Known::Ask };
         }
         match self.missing.lock().expect("directory lock").get(key) {
             Some((_, until)) if Instant::now() < until => Known::Missing,
@@ -159,10 +206,10 @@ impl OriginCache {
     }
 
     /// Asks the origin about `key` (once for all concurrent callers) and records the answer.
-    async fn look_up(self: &Arc<Self>, key: &str) -> Result<Arc<Version>, OriginError> {
+    async fn look_up(self: &Arc<Self>, key: &str, trust: &Trust<'_>) -> Result<(Arc<Version>, Lookup), OriginError> {
         // A lookup that finished while this one was being started already answered.
         match self.known(key) {
-            Known::Fresh(version) => return Ok(version),
+            Known::Fresh(version, age) => return Ok((version, Lookup::Hit { age })),
             Known::Missing => return Err(OriginError::NotFound),
             Known::Ask => {}
         }
@@ -173,7 +220,7 @@ impl OriginCache {
         if let Some((version, fresh_until)) = &known
             && now < *fresh_until
         {
-            return Ok(Arc::clone(version));
+            return Ok((Arc::clone(version), Lookup::Hit { age: age(version, now) }));
         }
         CacheStats::add(&self.stats().origin_heads, 1);
         let started = Instant::now();
@@ -187,6 +234,8 @@ impl OriginCache {
         match result {
             Ok((meta, first_block)) => {
                 let previous = known.map(|(version, _)| version);
+                let unchanged = previous.as_ref().is_some_and(|previous| previous.meta.version == meta.version);
+                let lookup = if unchanged && !always { Lookup::RefreshHit } else { Lookup::Miss };
                 if let Some(previous) = &previous
                     && !always
                 {
@@ -197,9 +246,9 @@ impl OriginCache {
                     }
                 }
                 let overlapped = self.invalidations.load(Ordering::SeqCst) != invalidations;
-                let ttl = if always || overlapped { Duration::ZERO } else { self.store.config().freshness.ttl(&meta) };
+                let ttl = if always || overlapped { Duration::ZERO } else { self.ttl(trust, &meta) };
                 let fresh_until = now + ttl;
-                let version = self.version(key, meta, previous.as_deref());
+                let version = self.version(key, meta, previous.as_deref(), now);
                 self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), fresh_until);
                 if let Some(block) = first_block
                     && !overlapped
@@ -213,7 +262,7 @@ impl OriginCache {
                     let record = ObjectRecord { meta: version.meta.clone(), fresh_until };
                     disk.store_object(&self.namespace, key, &record).await;
                 }
-                Ok(version)
+                Ok((version, lookup))
             }
             Err(OriginError::NotFound) => {
                 if known.is_some() {
@@ -223,7 +272,7 @@ impl OriginCache {
                     }
                 }
                 if self.invalidations.load(Ordering::SeqCst) == invalidations {
-                    self.remember_missing(key);
+                    self.remember_missing(key, trust);
                 }
                 Err(OriginError::NotFound)
             }
@@ -234,7 +283,7 @@ impl OriginCache {
                 {
                     CacheStats::add(&self.stats().stale_serves, 1);
                     tracing::warn!(key, %error, "origin failing; serving the cached version");
-                    return Ok(version);
+                    return Ok((Arc::clone(&version), Lookup::Stale { age: age(&version, now) }));
                 }
                 Err(error)
             }
@@ -252,7 +301,11 @@ impl OriginCache {
         }
         let invalidations = self.invalidations.load(Ordering::SeqCst);
         let record = self.store.disk()?.load_object(&self.namespace, key).await?;
-        let version = self.version(key, record.meta, None);
+        // The record keeps when the version stops being fresh; when it was checked is
+        // reckoned from the configured freshness.
+        let checked =
+            record.fresh_until.checked_sub(self.store.config().freshness.ttl(&record.meta)).unwrap_or(UNIX_EPOCH);
+        let version = self.version(key, record.meta, None, checked);
         let mut versions = self.versions.lock().expect("directory lock");
         // A record read while an invalidation was deleting it is gone.
         if self.invalidations.load(Ordering::SeqCst) != invalidations {
@@ -280,7 +333,7 @@ impl OriginCache {
                 match result {
                     Ok(Some(exists)) => {
                         for (key, _) in keys.iter().zip(exists).filter(|(_, exists)| !exists) {
-                            self.remember_missing(key);
+                            self.remember_missing(key, &Trust::Configured);
                         }
                     }
                     Ok(None) => {}
@@ -299,8 +352,11 @@ impl OriginCache {
 
     /// Remembers that the origin does not have `key` (not for origins looked at on every
     /// open).
-    fn remember_missing(&self, key: &str) {
-        let ttl = self.store.config().negative_ttl;
+    fn remember_missing(&self, key: &str, trust: &Trust<'_>) {
+        let ttl = match trust {
+            Trust::Configured => self.store.config().negative_ttl,
+            Trust::Decided { missing_for, .. } => *missing_for,
+        };
         if self.origin.revalidates_always() || ttl.is_zero() {
             return;
         }
@@ -312,12 +368,12 @@ impl OriginCache {
 
     /// The version `meta` describes, reusing `previous`'s identity when it is the same one
     /// (so its blocks are found without comparing strings).
-    fn version(&self, key: &str, meta: ObjectMeta, previous: Option<&Version>) -> Arc<Version> {
+    fn version(&self, key: &str, meta: ObjectMeta, previous: Option<&Version>, checked: SystemTime) -> Arc<Version> {
         let id = match previous {
             Some(previous) if previous.meta.version == meta.version => Arc::clone(&previous.id),
             _ => Arc::new(ObjectId::new(Arc::clone(&self.namespace), key, &meta.version)),
         };
-        Arc::new(Version { id, meta })
+        Arc::new(Version { id, meta, checked })
     }
 
     /// Keeps a first block that came with a cold open's answer (it is of that version).
@@ -331,6 +387,14 @@ impl OriginCache {
         }
         let key = BlockKey { object: Arc::clone(&version.id), index: 0 };
         self.store.keep_fetched(&key, block).await;
+    }
+
+    /// How long `meta` is fresh when looked up with `trust`.
+    fn ttl(&self, trust: &Trust<'_>, meta: &ObjectMeta) -> Duration {
+        match trust {
+            Trust::Configured => self.store.config().freshness.ttl(meta),
+            Trust::Decided { ttl, .. } => ttl(meta),
+        }
     }
 
     /// Forgets what this cache holds of the objects `path` names (an object key, or a prefix

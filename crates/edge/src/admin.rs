@@ -1,6 +1,6 @@
 //! The admin listener: `GET /healthz` (200 when every check passes, 503 naming what failed),
 //! `GET /metrics` (Prometheus text format, see [`crate::metrics`]) and `GET /distributions`
-//! (JSON: the streaming distributions served).
+//! (JSON: the streaming and web distributions served).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -87,7 +87,7 @@ async fn respond(edge: &Edge, request: Request<Incoming>) -> Response<Full<Bytes
 /// the edge starts, so their status is always `Deployed`; those from the control store carry
 /// the number of their last change and whether every live edge has applied it.
 fn distributions_json(edge: &Edge) -> String {
-    let list: Vec<serde_json::Value> = edge
+    let mut list: Vec<serde_json::Value> = edge
         .distributions()
         .all()
         .iter()
@@ -95,6 +95,7 @@ fn distributions_json(edge: &Edge) -> String {
             let status = d.version.map_or(Status::Deployed, |seq| edge.control.status_of(seq));
             serde_json::json!({
                 "id": d.id,
+                "kind": "streaming",
                 "domain_name": d.domain_name,
                 "aliases": d.aliases,
                 "enabled": d.enabled,
@@ -105,6 +106,29 @@ fn distributions_json(edge: &Edge) -> String {
             })
         })
         .collect();
+    let distributions = edge.distributions();
+    let mut web: Vec<_> = distributions.web().collect();
+    web.sort_by(|a, b| a.id().cmp(b.id()));
+    for d in web {
+        let config = &d.record.distribution_config;
+        let status = d.version.map_or(Status::Deployed, |seq| edge.control.status_of(seq));
+        let mut origins: Vec<serde_json::Value> = d
+            .origins
+            .iter()
+            .map(|(id, origin)| serde_json::json!({ "id": id, "origin": origin.origin().describe() }))
+            .collect();
+        origins.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        list.push(serde_json::json!({
+            "id": d.id(),
+            "kind": "web",
+            "domain_name": d.record.domain_name,
+            "aliases": config.aliases,
+            "enabled": config.enabled,
+            "origins": origins,
+            "version": d.version,
+            "status": status.as_str(),
+        }));
+    }
     let mut body = serde_json::to_string_pretty(&list).expect("JSON values serialise");
     body.push('\n');
     body

@@ -1,15 +1,19 @@
-//! The HTTP side of the HTTP listener (hyper): RTMPT/RTMPTE tunnel requests and the Flash
-//! cross-domain policy. Web distributions will be served here too.
+//! The HTTP side of the HTTP listener (hyper). A request whose `Host` names a web distribution
+//! is that distribution's, whatever its path (`/crossdomain.xml` and `/open/1` are object paths
+//! there); every other host gets what it always got: RTMPT/RTMPTE tunnel requests and the
+//! Flash cross-domain policy, and a 404 saying no distribution serves it for anything else.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::buf::Chain;
 use bytes::{Buf, Bytes, BytesMut};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -18,6 +22,7 @@ use tracing::debug;
 use crate::Edge;
 use crate::rewind::Rewind;
 use crate::rtmpt::Reply;
+use crate::web::WebBody;
 
 /// Largest request body accepted (RTMPT `/send` bodies are a few KB).
 const MAX_BODY: usize = 1 << 20;
@@ -85,9 +90,51 @@ const MAX_H2_STREAMS: u32 = 100;
 const MAX_H2_HEADERS: u32 = 16 * 1024;
 
 /// A response body in two parts (see [`Reply::Data`]); other responses leave the second empty.
-type Body = Full<Chain<Bytes, Bytes>>;
+type Plain = Full<Chain<Bytes, Bytes>>;
+
+/// A response of this listener: a tunnel's or the listener's own, or a web distribution's.
+pub enum Body {
+    Plain(Plain),
+    Web(WebBody),
+}
+
+impl hyper::body::Body for Body {
+    type Data = Chain<Bytes, Bytes>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.get_mut() {
+            Body::Plain(body) => Pin::new(body).poll_frame(cx).map_err(|never| match never {}),
+            // The second part of a web chunk is empty: one body type serves both.
+            Body::Web(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map_ok(|frame| frame.map_data(|bytes| bytes.chain(Bytes::new())))
+                .map_err(Into::into),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Plain(body) => body.is_end_stream(),
+            Body::Web(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Plain(body) => body.size_hint(),
+            Body::Web(body) => body.size_hint(),
+        }
+    }
+}
 
 async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+    let host = request_host(&request);
+    if let Some(host) = &host
+        && let Some(web) = edge.distributions().resolve_web(host)
+    {
+        return crate::web::respond(&edge, &web, request).await.map(Body::Web);
+    }
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -115,8 +162,27 @@ async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) 
             };
             tunnel_response(reply)
         }
-        _ => not_found(),
+        _ => no_distribution(host.as_deref()),
     }
+}
+
+/// The host a request is for: the authority of an absolute-form target, else the `Host`
+/// header (RFC 9112 §3.2.2). A value too long to be a host name is ignored.
+fn request_host<B>(request: &Request<B>) -> Option<String> {
+    let host = match request.uri().authority() {
+        Some(authority) => authority.as_str(),
+        None => request.headers().get(hyper::header::HOST)?.to_str().ok()?,
+    };
+    (host.len() <= MAX_HOST_HEADER).then(|| host.to_owned())
+}
+
+/// A request no web distribution claims that is not an RTMPT request either.
+fn no_distribution(host: Option<&str>) -> Response<Body> {
+    let text = match host.and_then(sf_dist::normalize_host) {
+        Some(host) => format!("no distribution serves the host {host}\n"),
+        None => "no distribution serves this request: it names no host\n".to_owned(),
+    };
+    response(StatusCode::NOT_FOUND, "text/plain", Bytes::from(text))
 }
 
 /// The `Host` header of a tunnel's `/open` request (RFC 9110 §7.2): the host the player
@@ -145,7 +211,7 @@ fn tunnel_response(reply: Reply) -> Response<Body> {
             .status(StatusCode::OK)
             .header("content-type", "application/x-fcs")
             .header("cache-control", "no-cache")
-            .body(Full::new(head.chain(data)))
+            .body(Body::Plain(Full::new(head.chain(data))))
             .expect("static response parts are valid"),
         Reply::NotFound => not_found(),
         Reply::Busy => {
@@ -158,7 +224,7 @@ fn response(status: StatusCode, content_type: &'static str, body: Bytes) -> Resp
     Response::builder()
         .status(status)
         .header("content-type", content_type)
-        .body(Full::new(body.chain(Bytes::new())))
+        .body(Body::Plain(Full::new(body.chain(Bytes::new()))))
         .expect("static response parts are valid")
 }
 

@@ -32,6 +32,7 @@ pub mod rtmp_tcp;
 pub mod rtmpt;
 mod stats;
 pub mod tls;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};

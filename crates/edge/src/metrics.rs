@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -34,6 +35,47 @@ const ORIGIN_LATENCY_BUCKETS: [f64; 14] =
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// Web distributions' requests and bytes, updated as requests end.
+    pub web: WebMetrics,
+}
+
+/// Labels of `streamfront_web_requests_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct WebRequestLabels {
+    pub distribution: String,
+    /// `2xx`, `3xx`, `4xx` or `5xx`.
+    pub status_class: &'static str,
+    /// `Hit`, `RefreshHit`, `Miss` or `Error` (what `X-Cache` said).
+    pub cache: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct WebDistributionLabel {
+    pub distribution: String,
+}
+
+/// The web distributions' counters (shared handles: clones count into the same families).
+/// Label sets are bounded by the distributions configured times a few classes.
+#[derive(Debug, Clone, Default)]
+pub struct WebMetrics {
+    requests: Family<WebRequestLabels, Counter>,
+    sent_bytes: Family<WebDistributionLabel, Counter>,
+}
+
+impl WebMetrics {
+    /// One finished request of `distribution`.
+    pub fn record(&self, distribution: &str, status: hyper::StatusCode, cache: &'static str, sent: u64) {
+        let status_class = match status.as_u16() {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        let labels = WebRequestLabels { distribution: distribution.to_owned(), status_class, cache };
+        self.requests.get_or_create(&labels).inc();
+        self.sent_bytes.get_or_create(&WebDistributionLabel { distribution: distribution.to_owned() }).inc_by(sent);
+    }
 }
 
 impl Metrics {
@@ -54,7 +96,18 @@ impl Metrics {
         registry.register_collector(Box::new(CacheCollector { cache, origin_latency }));
         registry.register_collector(Box::new(ControlCollector(control)));
         registry.register_collector(Box::new(AccessLogCollector(access_logs)));
-        Metrics { registry }
+        let web = WebMetrics::default();
+        registry.register(
+            "streamfront_web_requests",
+            "Web distribution requests by distribution, status class and cache result.",
+            web.requests.clone(),
+        );
+        registry.register(
+            "streamfront_web_sent_bytes",
+            "Web distribution body bytes sent to viewers by distribution.",
+            web.sent_bytes.clone(),
+        );
+        Metrics { registry, web }
     }
 
     /// Every metric, in the Prometheus text format.

@@ -1,9 +1,11 @@
-//! Which distribution a connection belongs to: the host the player connected to (the `tcUrl`,
-//! else an RTMPT tunnel's `Host` header) picks a streaming distribution, whose [`Library`]
-//! then opens every object the connection plays.
+//! Which distribution a connection or request belongs to. The host the player connected to
+//! (the `tcUrl`, else an RTMPT tunnel's `Host` header) picks a streaming distribution, whose
+//! [`Library`] then opens every object the connection plays; an HTTP request's `Host` header
+//! picks a web distribution ([`WebDistribution`]), which serves it.
 //!
-//! Hosts no distribution claims (IP addresses included) go to the default distribution, the
-//! one `--origin` defines, if there is one.
+//! Streaming hosts no distribution claims (IP addresses included) go to the default
+//! distribution, the one `--origin` defines, if there is one. There is no default web
+//! distribution.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use sf_dist::{Router, StreamingDistribution, ValidationError};
 
 use crate::library::Library;
 use crate::stats::DEFAULT_DISTRIBUTION;
+use crate::web::WebDistribution;
 
 /// A distribution as the edge serves it.
 #[derive(Debug)]
@@ -53,6 +56,7 @@ pub struct Distributions {
     default: Option<Arc<ServedDistribution>>,
     /// In configuration order, the default last.
     all: Vec<Arc<ServedDistribution>>,
+    web_by_id: HashMap<String, Arc<WebDistribution>>,
 }
 
 impl std::fmt::Debug for Distributions {
@@ -62,13 +66,20 @@ impl std::fmt::Debug for Distributions {
 }
 
 impl Distributions {
-    /// Indexes `configured` by domain name and aliases (a name claimed twice is an error), with
-    /// `default` (an origin and its name) serving every other host.
+    /// Indexes `configured` and `web` by domain name and aliases (a name claimed twice, in
+    /// either namespace, is an error), with `default` (an origin and its name) serving every
+    /// other streaming host.
     pub fn build(
         configured: Vec<Configured>,
+        web: Vec<WebDistribution>,
         default: Option<(Arc<OriginCache>, String)>,
     ) -> Result<Distributions, ValidationError> {
-        let router = Router::build(configured.iter().map(|c| Arc::clone(&c.record)), [], None)?;
+        let router = Router::build(
+            configured.iter().map(|c| Arc::clone(&c.record)),
+            web.iter().map(|w| Arc::clone(&w.record)),
+            None,
+        )?;
+        let web_by_id = web.into_iter().map(|w| (w.record.id.clone(), Arc::new(w))).collect();
         let mut all: Vec<Arc<ServedDistribution>> = configured
             .into_iter()
             .map(|c| {
@@ -99,13 +110,13 @@ impl Distributions {
         });
         all.extend(default.clone());
         let by_id = all.iter().map(|d| (d.id.clone(), Arc::clone(d))).collect();
-        Ok(Distributions { router, by_id, default, all })
+        Ok(Distributions { router, by_id, default, all, web_by_id })
     }
 
     /// Only the default distribution, reading `origin`.
     pub fn default_only(origin: Arc<OriginCache>) -> Distributions {
         let name = origin.origin().describe();
-        Distributions::build(Vec::new(), Some((origin, name))).expect("no names to clash")
+        Distributions::build(Vec::new(), Vec::new(), Some((origin, name))).expect("no names to clash")
     }
 
     /// The distribution for `host` (any case, with or without a port), else the default.
@@ -116,8 +127,21 @@ impl Distributions {
         }
     }
 
+    /// The web distribution whose domain name or alias is `host` (a `Host` header: any case,
+    /// with or without a port), enabled or not.
+    pub fn resolve_web(&self, host: &str) -> Option<Arc<WebDistribution>> {
+        let route = self.router.resolve_web(host)?;
+        self.web_by_id.get(&route.distribution.id).cloned()
+    }
+
+    /// The streaming distributions, in configuration order, the default last.
     pub fn all(&self) -> &[Arc<ServedDistribution>] {
         &self.all
+    }
+
+    /// The web distributions, in no particular order.
+    pub fn web(&self) -> impl Iterator<Item = &Arc<WebDistribution>> {
+        self.web_by_id.values()
     }
 }
 

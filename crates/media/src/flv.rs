@@ -6,6 +6,7 @@
 //! every tag header once. The table keeps seek points only; tags are read on demand.
 
 mod codec;
+mod frames;
 mod head;
 mod meta;
 mod scan;
@@ -45,9 +46,16 @@ pub struct FlvTable {
     start: (u64, u32),
     /// Tags served from `MediaInfo` instead: (tag offset, next tag offset), in file order.
     skips: Vec<(u64, u64)>,
+    /// Offset of the first tag.
+    first_tag: u64,
 }
 
 impl FlvTable {
+    /// Every audio and video frame (codec configuration tags left out), in file order.
+    pub async fn frames<S: ByteSource>(&self, source: &S) -> Result<Vec<crate::Frame>, MediaError> {
+        frames::frames(source, self.first_tag).await
+    }
+
     /// Byte offset of the tag to start from for `ms` (the key frame at or before it), and that
     /// tag's timestamp.
     pub fn seek(&self, ms: u32) -> (u64, u32) {
@@ -278,7 +286,7 @@ pub async fn open<S: ByteSource>(source: &S) -> Result<(MediaInfo, FlvTable), Me
         metadata,
         sequence_headers: head.sequence_headers,
     };
-    Ok((info, FlvTable { points, start, skips: head.skips }))
+    Ok((info, FlvTable { points, start, skips: head.skips, first_tag }))
 }
 
 struct Tracks {

@@ -138,6 +138,44 @@ pub struct Sample {
     pub prefix: Prefix,
 }
 
+/// One audio or video frame, for packagers that rewrap frames into another container (HLS):
+/// where the codec's own bytes are (past any FLV tag prefix) and when the frame plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    pub kind: TagKind,
+    /// The first byte of the frame's FLV/RTMP tag body: the video frame type and codec id,
+    /// or the audio sound format, rate, size and channels.
+    pub codec_byte: u8,
+    pub offset: u64,
+    pub size: u32,
+    /// Decode timestamp in milliseconds.
+    pub dts_ms: u32,
+    /// Composition time offset in milliseconds (presentation minus decode time).
+    pub cts_ms: i32,
+    /// True for video key frames and every audio frame.
+    pub keyframe: bool,
+}
+
+impl Frame {
+    fn from_sample(sample: &Sample) -> Frame {
+        let prefix = sample.prefix.as_slice();
+        // Video prefixes end with the signed 24-bit composition time.
+        let cts_ms = match (sample.kind, prefix) {
+            (TagKind::Video, [_, _, a, b, c]) => i32::from_be_bytes([*a, *b, *c, 0]) >> 8,
+            _ => 0,
+        };
+        Frame {
+            kind: sample.kind,
+            codec_byte: prefix.first().copied().unwrap_or(0),
+            offset: sample.offset,
+            size: sample.size,
+            dts_ms: sample.timestamp,
+            cts_ms,
+            keyframe: sample.keyframe,
+        }
+    }
+}
+
 /// Where a viewer is in an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -243,6 +281,16 @@ impl MediaIndex {
 
     pub fn info(&self) -> &MediaInfo {
         &self.info
+    }
+
+    /// Every audio and video frame, in decode order, without reading any frame's data. MP4
+    /// and MP3 answer from the index alone; FLV walks the tag headers once (reading a few
+    /// bytes per tag), so callers keep the result next to the index.
+    pub async fn frames<S: ByteSource>(&self, source: &S) -> Result<Vec<Frame>, MediaError> {
+        match &self.table {
+            Table::Samples(samples) => Ok(samples.iter().map(Frame::from_sample).collect()),
+            Table::Flv(table) => table.frames(source).await,
+        }
     }
 
     /// A cursor at the key frame at or before `ms` (for audio-only media: the frame at or

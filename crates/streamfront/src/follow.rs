@@ -1,20 +1,21 @@
 //! `serve` and the control store: open it at start, then follow it, rebuilding the edge's
 //! distributions (config file + store + default) whenever its state changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use sf_cache::{EdgeCache, Origin, OriginCache, S3Settings};
+use sf_cache::{EdgeCache, HttpOrigin, HttpOriginSpec, HttpScheme, Origin, OriginCache, S3Settings};
 use sf_control::{FollowOptions, Follower, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
-use sf_dist::StreamingDistribution;
+use sf_dist::{Distribution, OriginProtocolPolicy, StreamingDistribution, parse_s3_origin_domain};
 use sf_edge::Edge;
 use sf_edge::routing::{Configured, Distributions};
+use sf_edge::web::WebDistribution;
 use tracing::{info, warn};
 
 use crate::settings::Settings;
-use sf_api::state::{ControlState, StoredStreaming};
+use sf_api::state::{ControlState, StoredStreaming, StoredWeb};
 
 /// How often Deployed/InProgress is looked up from the heartbeats.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
@@ -56,13 +57,16 @@ pub struct Routing {
     s3: S3Settings,
     statics: Vec<Open>,
     default: Option<(Arc<OriginCache>, String)>,
-    /// Store origins by spec, kept across rebuilds so their cached blocks stay.
+    /// Store origins by spec (of streaming and web distributions), kept across rebuilds so
+    /// their cached blocks stay.
     store_origins: HashMap<String, (Arc<OriginCache>, String)>,
+    /// Invalidations already applied to the cache, as (distribution id, invalidation id).
+    invalidated: HashSet<(String, String)>,
 }
 
 impl Routing {
     pub fn new(cache: Arc<EdgeCache>, s3: S3Settings, default: Option<(Arc<OriginCache>, String)>) -> Routing {
-        Routing { cache, s3, statics: Vec::new(), default, store_origins: HashMap::new() }
+        Routing { cache, s3, statics: Vec::new(), default, store_origins: HashMap::new(), invalidated: HashSet::new() }
     }
 
     /// A distribution from the config file.
@@ -110,21 +114,162 @@ impl Routing {
                 }
             }
         }
+        let mut web = Vec::new();
+        let mut used: Vec<String> = stored.streaming.values().map(|d| d.origin.clone()).collect();
+        for d in stored.web.values() {
+            let names = std::iter::once(&d.record.domain_name).chain(&d.record.distribution_config.aliases);
+            if let Some(name) = names
+                .into_iter()
+                .find(|n| self.statics.iter().any(|s| names_of(&s.record).any(|m| m.eq_ignore_ascii_case(n))))
+            {
+                warn!(distribution = %d.record.id, host = %name, "a distribution of the config file has this host name: the store's is not served");
+                continue;
+            }
+            match self.web_distribution(d, &mut used) {
+                Ok(served) => web.push(served),
+                Err(e) => warn!(distribution = %d.record.id, error = %e, "an origin cannot be opened: not served"),
+            }
+        }
         // Origins no store distribution reads any more are let go (their cached blocks age out).
-        self.store_origins.retain(|spec, _| stored.streaming.values().any(|d| &d.origin == spec));
-        Distributions::build(configured, self.default.clone()).map_err(|e| format!("{}: {}", e.field, e.message))
+        self.store_origins.retain(|spec, _| used.contains(spec));
+        Distributions::build(configured, web, self.default.clone()).map_err(|e| format!("{}: {}", e.field, e.message))
     }
 
     fn store_origin(&mut self, d: &StoredStreaming) -> Result<(Arc<OriginCache>, String), String> {
-        if let Some(open) = self.store_origins.get(&d.origin) {
+        self.origin_by_spec(&d.origin)
+    }
+
+    fn origin_by_spec(&mut self, spec: &str) -> Result<(Arc<OriginCache>, String), String> {
+        if let Some(open) = self.store_origins.get(spec) {
             return Ok(open.clone());
         }
-        let origin = Origin::from_spec_with(&d.origin, &self.s3).map_err(|e| e.to_string())?;
+        let origin = Origin::from_spec_with(spec, &self.s3).map_err(|e| e.to_string())?;
         let name = origin.describe();
         let open = (self.cache.origin_cache(origin), name);
-        self.store_origins.insert(d.origin.clone(), open.clone());
+        self.store_origins.insert(spec.to_owned(), open.clone());
         Ok(open)
     }
+
+    fn http_origin(&mut self, spec: &HttpOriginSpec) -> Result<(Arc<OriginCache>, String), String> {
+        let identity = WebOrigin::Http(spec.clone()).identity();
+        if let Some(open) = self.store_origins.get(&identity) {
+            return Ok(open.clone());
+        }
+        let origin = Origin::Http(HttpOrigin::new(spec.clone()).map_err(|e| e.to_string())?);
+        let name = origin.describe();
+        let open = (self.cache.origin_cache(origin), name);
+        self.store_origins.insert(identity, open.clone());
+        Ok(open)
+    }
+
+    /// Drops from the cache the paths of every invalidation of `stored` not applied yet, on
+    /// every origin of its distribution as `distributions` serves it. At start every
+    /// invalidation is applied once more: the disk tier may hold what they dropped.
+    pub async fn invalidate(&mut self, stored: &ControlState, distributions: &Distributions) {
+        for web in distributions.web() {
+            let Some(invalidations) = stored.invalidations.get(web.id()) else { continue };
+            for (id, invalidation) in invalidations {
+                if !self.invalidated.insert((web.id().to_owned(), id.clone())) {
+                    continue;
+                }
+                let mut dropped = 0;
+                for path in &invalidation.record.invalidation_batch.paths {
+                    // Paths are URL paths (`/images/*`, percent-encoded); the cache's keys
+                    // are object keys.
+                    let Ok(key) = sf_edge::web::key::object_key(path) else {
+                        warn!(distribution = %web.id(), invalidation = %id, path, "an invalidation path names no object: skipped");
+                        continue;
+                    };
+                    for origin in web.origins.values() {
+                        dropped += origin.invalidate(&key).await;
+                    }
+                }
+                info!(distribution = %web.id(), invalidation = %id, objects = dropped, "invalidation applied");
+            }
+        }
+    }
+
+    /// A web distribution with every origin open (one that cannot be opened leaves the whole
+    /// distribution out: its behaviors could not all be served). The specs of its origins are
+    /// added to `used`.
+    fn web_distribution(&mut self, d: &StoredWeb, used: &mut Vec<String>) -> Result<WebDistribution, String> {
+        let mut origins = HashMap::new();
+        for origin in &d.record.distribution_config.origins {
+            let spec = web_origin_spec(origin).map_err(|e| format!("origin {:?}: {e}", origin.id))?;
+            let (cache, _) = match &spec {
+                WebOrigin::S3(spec) => self.origin_by_spec(spec),
+                WebOrigin::Http(spec) => self.http_origin(spec),
+            }
+            .map_err(|e| format!("origin {:?}: {e}", origin.id))?;
+            used.push(spec.identity());
+            origins.insert(origin.id.clone(), cache);
+        }
+        let record: Arc<Distribution> = Arc::new(d.record.clone());
+        Ok(WebDistribution { record, version: Some(d.version), origins })
+    }
+}
+
+/// What a web distribution's origin reads.
+enum WebOrigin {
+    /// `s3://bucket/prefix`
+    S3(String),
+    Http(HttpOriginSpec),
+}
+
+impl WebOrigin {
+    /// What tells two origins apart, to keep each open across rebuilds: a changed custom
+    /// header or timeout is another origin.
+    fn identity(&self) -> String {
+        match self {
+            WebOrigin::S3(spec) => spec.clone(),
+            WebOrigin::Http(spec) => format!(
+                "{:?}://{}:{}/{} {:?} {:?} {:?} {}",
+                spec.scheme,
+                spec.host,
+                spec.port,
+                spec.path_prefix,
+                spec.headers,
+                spec.read_timeout,
+                spec.connect_timeout,
+                spec.attempts
+            ),
+        }
+    }
+}
+
+/// What a distribution's `Origin` reads. An S3 origin: the bucket from its domain name as
+/// CloudFront names S3 origins, the prefix from `OriginPath` (which starts with `/`,
+/// Developer Guide, "Origin path"). A custom origin: `DomainName` on `HTTPPort` (or
+/// `HTTPSPort` for `https-only`), with its `OriginPath`, `CustomHeaders`,
+/// `OriginReadTimeout`, `ConnectionAttempts` and `ConnectionTimeout` (CloudFront's defaults
+/// where unset: 30 s, 3, 10 s; Developer Guide, "Origin settings").
+fn web_origin_spec(origin: &sf_dist::Origin) -> Result<WebOrigin, String> {
+    let prefix = origin.origin_path.as_deref().unwrap_or("").trim_matches('/');
+    let Some(custom) = &origin.custom_origin_config else {
+        let bucket = parse_s3_origin_domain(&origin.domain_name)?;
+        let spec = if prefix.is_empty() {
+            format!("s3://{}", bucket.bucket)
+        } else {
+            format!("s3://{}/{prefix}", bucket.bucket)
+        };
+        return Ok(WebOrigin::S3(spec));
+    };
+    // Viewers reach this edge over HTTP only, so `match-viewer` is HTTP.
+    let (scheme, port) = match custom.origin_protocol_policy {
+        OriginProtocolPolicy::HttpsOnly => (HttpScheme::Https, custom.https_port),
+        _ => (HttpScheme::Http, custom.http_port),
+    };
+    let port = u16::try_from(port).map_err(|_| format!("port {port} is out of range"))?;
+    let seconds = |value: Option<i32>, default: u64| {
+        Duration::from_secs(value.and_then(|v| u64::try_from(v).ok()).filter(|v| *v > 0).unwrap_or(default))
+    };
+    let mut spec = HttpOriginSpec::new(scheme, &origin.domain_name, port);
+    spec.path_prefix = prefix.to_owned();
+    spec.headers = origin.custom_headers.iter().map(|h| (h.header_name.clone(), h.header_value.clone())).collect();
+    spec.read_timeout = seconds(custom.origin_read_timeout, 30);
+    spec.connect_timeout = seconds(origin.connection_timeout, 10);
+    spec.attempts = origin.connection_attempts.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0).unwrap_or(3);
+    Ok(WebOrigin::Http(spec))
 }
 
 /// A streaming distribution's host names: its domain name and aliases.
@@ -163,6 +308,7 @@ pub fn spawn(
                             distributions = distributions.all().len(),
                             "applied the control store"
                         );
+                        routing.invalidate(&current.state, &distributions).await;
                         edge.replace_distributions(distributions);
                     }
                     Err(e) => {

@@ -10,9 +10,9 @@ use crate::{ByteSource, MediaError};
 /// How much one read fetches while walking.
 pub(super) const WINDOW: u64 = 1 << 20;
 
-/// Body bytes looked at without fetching the body: enough for the frame type, codec id and
-/// AVC/AAC packet type.
-const PEEK: u64 = 2;
+/// Body bytes looked at without fetching the body: enough for the frame type, codec id,
+/// AVC/AAC packet type and the AVC composition time.
+pub(super) const PEEK: u64 = 5;
 
 /// One tag met by the walk.
 #[derive(Debug, Clone, Copy)]

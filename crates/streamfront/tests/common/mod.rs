@@ -9,6 +9,7 @@ pub mod clients;
 pub mod framemd5;
 pub mod media;
 pub mod raw;
+pub mod web;
 
 use std::collections::HashSet;
 use std::fs::{self, File};
