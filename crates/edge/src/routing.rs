@@ -27,6 +27,9 @@ pub struct ServedDistribution {
     /// The control store change that last put it (`None`: from the config file).
     pub version: Option<u64>,
     pub library: Library,
+    /// The accounts (`self`, account numbers) whose key pairs sign its stream names, when its
+    /// `TrustedSigners` is enabled; `None`: plays need no signature.
+    pub trusted_signers: Option<Vec<String>>,
 }
 
 impl ServedDistribution {
@@ -79,6 +82,7 @@ impl Distributions {
                     origin: c.origin_name,
                     version: c.version,
                     library: Library::new(c.origin),
+                    trusted_signers: config.trusted_signers.enabled.then(|| config.trusted_signers.items.clone()),
                 })
             })
             .collect();
@@ -91,6 +95,7 @@ impl Distributions {
                 origin: origin_name,
                 version: None,
                 library: Library::new(origin),
+                trusted_signers: None,
             })
         });
         all.extend(default.clone());

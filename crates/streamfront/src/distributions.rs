@@ -57,12 +57,19 @@ fn from_entry(n: usize, entry: &StreamingDistributionEntry, domain: &str) -> Res
         aliases: entry.aliases.clone(),
         comment: String::new(),
         logging: None,
-        trusted_signers: TrustedSigners { enabled: false, items: Vec::new() },
+        trusted_signers: TrustedSigners {
+            enabled: !entry.trusted_signers.is_empty(),
+            items: entry.trusted_signers.clone(),
+        },
         price_class: None,
         enabled: entry.enabled,
     };
     validate_streaming_config(&config).map_err(|e| {
-        let key = if e.code == codes::INVALID_ORIGIN { "origin" } else { "aliases" };
+        let key = match e.code {
+            codes::INVALID_ORIGIN => "origin",
+            _ if e.field.starts_with("TrustedSigners") => "trusted_signers",
+            _ => "aliases",
+        };
         fail(key, format!("{} ({})", e.message, e.code))
     })?;
     let record = StreamingDistribution {
