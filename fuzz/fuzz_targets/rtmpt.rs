@@ -40,6 +40,7 @@ fn world() -> &'static World {
                 timeouts: Default::default(),
                 tunnels: Default::default(),
                 session: Default::default(),
+                key_pairs: Default::default(),
             };
             Edge::new(config, origin)
         });

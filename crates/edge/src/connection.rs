@@ -31,6 +31,7 @@ use crate::library::{OpenError, OpenMedia};
 use crate::names::{self, NameError};
 use crate::player::{Fetched, MAX_PLAYLIST, Media, Player, QueuedPlay, TagRead, TagReadResult, Want};
 use crate::routing::ServedDistribution;
+use crate::signed;
 use crate::stats::DEFAULT_DISTRIBUTION;
 use crate::{Edge, ViewerMetrics};
 
@@ -333,6 +334,9 @@ impl RtmpConnection {
         match event {
             Event::Connect(request) => self.connect(request),
             Event::Play { stream_id, name, start, duration, reset } => {
+                if self.signature_refused(stream_id, &name, "play", now) {
+                    return;
+                }
                 // Negative start means "live, else recorded from the beginning" for VOD.
                 let play =
                     PendingPlay { name, start_ms: clamp_ms(start), duration_ms: duration, reset, appending: false };
@@ -340,10 +344,14 @@ impl RtmpConnection {
             }
             Event::Seek { stream_id, position_ms } => {
                 let position = clamp_ms(position_ms);
-                let Some(stream) = self.streams.get_mut(&stream_id).filter(|s| s.player.is_some()) else {
+                let Some(name) = self.player_mut(stream_id).map(|p| p.name.clone()) else {
                     self.session.seek_failed(stream_id, "Nothing is playing on this stream.");
                     return;
                 };
+                if self.signature_refused(stream_id, &name, "seek", now) {
+                    return self.end_refused(stream_id);
+                }
+                let stream = self.streams.get_mut(&stream_id).expect("it has a player");
                 // A read from before the seek is of no use any more.
                 let reading = stream.reading.take();
                 stream.held_at_end = false;
@@ -359,6 +367,12 @@ impl RtmpConnection {
                 self.log_event(StreamingEvent::Seek, Some(fields));
             }
             Event::Pause { stream_id, pause, position_ms } => {
+                let name = self.player_mut(stream_id).map(|p| p.name.clone());
+                if let Some(name) = name.filter(|_| !pause)
+                    && self.signature_refused(stream_id, &name, "unpause", now)
+                {
+                    return self.end_refused(stream_id);
+                }
                 if let Some(player) = self.player_mut(stream_id) {
                     if pause {
                         player.pause();
@@ -386,7 +400,10 @@ impl RtmpConnection {
             Event::CloseStream { stream_id } => self.close_stream(stream_id),
             Event::GetStreamLength { transaction_id, name } => {
                 let (candidates, distribution) = match (resolve(self.folders.as_deref(), &name), &self.distribution) {
-                    (Ok(candidates), Some(distribution)) if self.length_queries < MAX_LENGTH_QUERIES => {
+                    (Ok(candidates), Some(distribution))
+                        if self.length_queries < MAX_LENGTH_QUERIES
+                            && self.signature_allows(distribution, &name, now) =>
+                    {
                         (candidates, Arc::clone(distribution))
                     }
                     _ => {
@@ -410,6 +427,45 @@ impl RtmpConnection {
                     player.set_buffer_length(millis);
                 }
             }
+        }
+    }
+
+    /// True when the distribution needs no signature or `name`'s signature allows this viewer now.
+    fn signature_allows(&self, distribution: &ServedDistribution, name: &str, now: Instant) -> bool {
+        let folders = self.folders.as_deref().unwrap_or_default();
+        signed::check(&self.edge, distribution, folders, name, self.peer, now).is_ok()
+    }
+
+    /// Checks the signature of a play, seek or unpause (`action`) of `name` (see [`signed`]);
+    /// when it is refused, tells the client `NetStream.Play.Failed` with the reason, logs it,
+    /// and returns true.
+    fn signature_refused(&mut self, stream_id: u32, name: &str, action: &str, now: Instant) -> bool {
+        let Some(distribution) = &self.distribution else { return false };
+        let folders = self.folders.as_deref().unwrap_or_default();
+        let Err(error) = signed::check(&self.edge, distribution, folders, name, self.peer, now) else { return false };
+        let shown = signed::display_name(name);
+        let description = format!("NetStream.Play.Failed: {action} of stream {shown} refused: {error}.");
+        self.session.play_failed(stream_id, "NetStream.Play.Failed", &description, shown);
+        warn!(
+            client = %self.peer, protocol = self.protocol.as_str(), distribution = self.distribution_id(),
+            stream = %shown, reason = error.reason(), "{action} refused: {error}"
+        );
+        true
+    }
+
+    /// Ends the play of a stream whose seek or unpause was refused: CloudFront's servers
+    /// treated those as new plays, which fail once the signed URL has expired.
+    fn end_refused(&mut self, stream_id: u32) {
+        let Some(stream) = self.streams.get_mut(&stream_id) else { return };
+        stream.held_at_end = false;
+        let reading = stream.reading.take();
+        let running = stream.player.as_mut().filter(|p| !p.is_finished());
+        let ended = running.map(Player::finish).is_some();
+        if let Some(token) = reading {
+            self.requests.cancel(token);
+        }
+        if ended && let Some(player) = &self.streams[&stream_id].player {
+            self.log_stop(player, "signature refused");
         }
     }
 
@@ -791,6 +847,7 @@ mod tests {
             timeouts: Default::default(),
             tunnels: Default::default(),
             session: Default::default(),
+            key_pairs: Default::default(),
         };
         let cache = CacheConfig { memory_bytes: 0, read_ahead_blocks: 0, ..CacheConfig::default() };
         (Edge::new(config, EdgeCache::new(cache).origin_cache(Origin::Local(LocalOrigin::new(&dir)))), dir)

@@ -255,6 +255,7 @@ mod tests {
             timeouts: Default::default(),
             tunnels: Default::default(),
             session: Default::default(),
+            key_pairs: Default::default(),
         }
     }
 

@@ -30,6 +30,7 @@ mod rewind;
 pub mod routing;
 pub mod rtmp_tcp;
 pub mod rtmpt;
+mod signed;
 mod stats;
 pub mod tls;
 pub mod web;
@@ -37,7 +38,7 @@ pub mod web;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sf_cache::{EdgeCache, OriginCache};
 use sf_rtmp::session::SessionConfig;
@@ -83,6 +84,8 @@ pub struct EdgeConfig {
     pub timeouts: Timeouts,
     pub tunnels: rtmpt::TunnelLimits,
     pub session: SessionConfig,
+    /// The key pairs that sign the stream names of distributions with trusted signers.
+    pub key_pairs: sf_sign::KeyPairs,
 }
 
 /// State shared by every connection.
@@ -100,6 +103,11 @@ pub struct Edge {
     pub control: Arc<control::ControlStatus>,
     /// Access log records of distributions whose `Logging` is enabled go here.
     pub access_logs: Arc<sf_logs::AccessLogs>,
+    /// Checks signed stream names, remembering the signatures it verified.
+    pub signatures: sf_sign::Verifier,
+    /// The wall clock at one monotonic instant: connections get only `Instant`s from their
+    /// drivers, and signed URLs need epoch seconds.
+    clock_anchor: (Instant, SystemTime),
     client_ids: AtomicU32,
 }
 
@@ -127,6 +135,7 @@ impl Edge {
             Arc::clone(&access_logs),
         );
         let health = health::Health::new(&config, cache);
+        let signatures = sf_sign::Verifier::new(config.key_pairs.clone());
         Arc::new(Edge {
             config,
             distributions: RwLock::new(Arc::new(distributions)),
@@ -136,6 +145,8 @@ impl Edge {
             tunnels,
             control,
             access_logs,
+            signatures,
+            clock_anchor: (Instant::now(), SystemTime::now()),
             client_ids: AtomicU32::new(1),
         })
     }
@@ -148,6 +159,13 @@ impl Edge {
     /// Serves `distributions` from now on; connections already routed keep theirs.
     pub fn replace_distributions(&self, distributions: routing::Distributions) {
         *self.distributions.write().expect("distributions lock") = Arc::new(distributions);
+    }
+
+    /// Seconds since the epoch at `now`.
+    pub fn epoch_seconds(&self, now: Instant) -> u64 {
+        let (instant, wall) = self.clock_anchor;
+        let at = if now >= instant { wall + (now - instant) } else { wall - (instant - now) };
+        at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
     }
 
     /// A number identifying a connection in status messages and logs.

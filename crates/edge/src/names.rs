@@ -11,8 +11,9 @@
 //! - `name` or `flv:name` → `name.flv`; `mp4:name.ext` → `name.ext`; `mp4:name` → `name.mp4`
 //!   (then `.f4v`, `.m4v`, `.mov`, `.m4a`, `.3gp`, because librtmp strips those extensions);
 //!   `mp3:name` → `name.mp3`; `name.mp4` (any known extension) without prefix → as is.
-//! - `?query` is stripped (and kept for signed URLs). Names are taken literally, as FMS took
-//!   them: `%XX` is not decoded (librtmp decodes URLs before sending; FFmpeg sends what the
+//! - `?query` is stripped (and kept for signed URLs), and so is a query that a Flash page
+//!   escaped (`%3FExpires%3D…`, see [`sf_sign::split_stream_name`]): it never reaches the
+//!   origin key. Names are taken literally, as FMS took them: `%XX` is not decoded (librtmp decodes URLs before sending; FFmpeg sends what the
 //!   user typed), so an encoded `..` is just an odd file name that does not exist.
 
 use sf_media::Format;
@@ -37,6 +38,9 @@ pub struct ResolvedName {
     pub candidates: Vec<(String, Format)>,
     /// The query string, without `?` (for signed URLs and logs).
     pub query: Option<String>,
+    /// The stream's path below the application: folders and name, without prefix and query
+    /// (what a signed URL's `Resource` names).
+    pub path: String,
 }
 
 /// Why a name or application is refused.
@@ -71,10 +75,7 @@ pub fn parse_application(app: &str) -> Result<Vec<String>, NameError> {
 
 /// Resolves a `play` stream name below the application's folders.
 pub fn resolve(folders: &[String], stream_name: &str) -> Result<ResolvedName, NameError> {
-    let (name, query) = match stream_name.split_once('?') {
-        Some((name, query)) => (name, Some(query.to_owned())),
-        None => (stream_name, None),
-    };
+    let (name, query) = sf_sign::split_stream_name(stream_name);
     let (prefix, name) = match name.split_once(':') {
         Some((prefix, rest)) => (Some(prefix.to_ascii_lowercase()), rest),
         None => (None, name),
@@ -106,18 +107,16 @@ pub fn resolve(folders: &[String], stream_name: &str) -> Result<ResolvedName, Na
         // FMS names may not contain ':' other than after a known prefix.
         Some(_) => return Err(NameError::InvalidName),
     };
-    let candidates = candidates
-        .into_iter()
-        .map(|(key, format)| {
-            let mut path = folders.join("/");
-            if !path.is_empty() {
-                path.push('/');
-            }
-            path.push_str(&key);
-            (path, format)
-        })
-        .collect();
-    Ok(ResolvedName { candidates, query })
+    let under_folders = |name: &str| {
+        let mut path = folders.join("/");
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(name);
+        path
+    };
+    let candidates = candidates.into_iter().map(|(key, format)| (under_folders(&key), format)).collect();
+    Ok(ResolvedName { candidates, query, path: under_folders(&name) })
 }
 
 /// A path component that stays inside the media root: not empty, not `.` or `..`, and
@@ -182,6 +181,12 @@ mod tests {
         let resolved = resolve(&[], "mp4:a.mp4?Expires=1&Signature=x").unwrap();
         assert_eq!(resolved.candidates[0].0, "a.mp4");
         assert_eq!(resolved.query.as_deref(), Some("Expires=1&Signature=x"));
+        assert_eq!(resolved.path, "a.mp4");
+        // A query a Flash page escaped never reaches the key.
+        let escaped = resolve(&["videos".into()], "mp4:a.mp4%3FExpires%3D1%26Signature%3Dx").unwrap();
+        assert_eq!(escaped.candidates[0].0, "videos/a.mp4");
+        assert_eq!(escaped.query.as_deref(), Some("Expires=1&Signature=x"));
+        assert_eq!(escaped.path, "videos/a.mp4");
         // librtmp keeps the query after stripping the extension.
         assert_eq!(keys(&[], "mp4:a?x=1")[0], "a.mp4");
     }

@@ -32,6 +32,9 @@ pub struct ServedDistribution {
     pub library: Library,
     /// Where its access logs go, when its `Logging` is enabled.
     pub logging: Option<Arc<sf_logs::LogTarget>>,
+    /// The accounts (`self`, account numbers) whose key pairs sign its stream names, when its
+    /// `TrustedSigners` is enabled; `None`: plays need no signature.
+    pub trusted_signers: Option<Vec<String>>,
 }
 
 impl ServedDistribution {
@@ -93,6 +96,7 @@ impl Distributions {
                     version: c.version,
                     library: Library::new(c.origin),
                     logging: logging_target(&c.record),
+                    trusted_signers: config.trusted_signers.enabled.then(|| config.trusted_signers.items.clone()),
                 })
             })
             .collect();
@@ -106,6 +110,7 @@ impl Distributions {
                 version: None,
                 library: Library::new(origin),
                 logging: None,
+                trusted_signers: None,
             })
         });
         all.extend(default.clone());

@@ -61,7 +61,10 @@ fn from_entry(n: usize, entry: &StreamingDistributionEntry, domain: &str) -> Res
             bucket: l.bucket.clone(),
             prefix: l.prefix.clone(),
         }),
-        trusted_signers: TrustedSigners { enabled: false, items: Vec::new() },
+        trusted_signers: TrustedSigners {
+            enabled: !entry.trusted_signers.is_empty(),
+            items: entry.trusted_signers.clone(),
+        },
         price_class: None,
         enabled: entry.enabled,
     };
@@ -69,6 +72,7 @@ fn from_entry(n: usize, entry: &StreamingDistributionEntry, domain: &str) -> Res
         let key = match e.field.as_str() {
             _ if e.code == codes::INVALID_ORIGIN => "origin",
             f if f.starts_with("Logging") => "logging",
+            f if f.starts_with("TrustedSigners") => "trusted_signers",
             _ => "aliases",
         };
         fail(key, format!("{} ({})", e.message, e.code))

@@ -127,6 +127,13 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let key_pairs = match settings::load_key_pairs(&settings.key_pairs) {
+        Ok(key_pairs) => key_pairs,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = EdgeConfig {
         rtmp_listen: settings.rtmp_listen.clone(),
         http_listen: settings.http_listen.clone(),
@@ -145,6 +152,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             expiry: Duration::from_secs(settings.limits.rtmpt_session_timeout),
         },
         session: Default::default(),
+        key_pairs,
     };
     let s3 = s3_settings(&settings.s3);
     let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));

@@ -79,6 +79,13 @@ pub struct Settings {
     #[arg(long = "tls-cert", value_name = "DOMAINS=CERT:KEY", value_parser = parse_tls_cert)]
     pub certificates: Vec<CertificateEntry>,
 
+    /// A CloudFront key pair whose signed URLs distributions with trusted signers accept,
+    /// `ID=PUBLIC_KEY.pem` (the key pair id users sign with, e.g. `APKA…`; the RSA public key in
+    /// PEM); repeat for several. Its account is `self`; the config file's [[key_pairs]] can name
+    /// another account's key pair.
+    #[arg(long = "key-pair", value_name = "ID=PUBLIC_KEY.pem", value_parser = parse_key_pair)]
+    pub key_pairs: Vec<KeyPairEntry>,
+
     /// Address for GET /healthz and GET /metrics; repeat for several.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9935")]
     pub admin_listen: Vec<SocketAddr>,
@@ -140,6 +147,10 @@ pub struct StreamingDistributionEntry {
     pub enabled: bool,
     /// Access logs into a bucket: `logging = { bucket = "logs.s3.amazonaws.com", prefix = "rtmp/" }`.
     pub logging: Option<LoggingEntry>,
+    /// `TrustedSigners`: `self` and account numbers whose key pairs ([[key_pairs]]) sign its
+    /// stream names; none: plays need no signature.
+    #[serde(default)]
+    pub trusted_signers: Vec<String>,
 }
 
 /// The `logging` of a `[[streaming_distributions]]` entry: CloudFront's `Logging`.
@@ -152,6 +163,57 @@ pub struct LoggingEntry {
     pub bucket: String,
     #[serde(default)]
     pub prefix: String,
+}
+
+/// One `[[key_pairs]]` entry, or one `--key-pair`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPairEntry {
+    /// The key pair id signers put in `Key-Pair-Id` (CloudFront's were `APKA…`).
+    pub id: String,
+    /// The RSA public key, PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
+    pub public_key: PathBuf,
+    /// The account that owns it, as distributions' trusted signers name it.
+    #[serde(default = "self_account")]
+    pub account: String,
+}
+
+impl Default for KeyPairEntry {
+    fn default() -> Self {
+        KeyPairEntry { id: String::new(), public_key: PathBuf::new(), account: self_account() }
+    }
+}
+
+fn self_account() -> String {
+    sf_sign::SELF_ACCOUNT.to_owned()
+}
+
+/// `ID=PUBLIC_KEY.pem`.
+fn parse_key_pair(value: &str) -> Result<KeyPairEntry, String> {
+    match value.split_once('=') {
+        Some((id, path)) if !id.trim().is_empty() && !path.is_empty() => {
+            Ok(KeyPairEntry { id: id.trim().to_owned(), public_key: path.into(), account: self_account() })
+        }
+        _ => Err("expected ID=PUBLIC_KEY.pem".to_owned()),
+    }
+}
+
+impl KeyPairEntry {
+    /// The key pair, its PEM file read and checked; the error names the id and the file.
+    pub fn load(&self) -> Result<sf_sign::KeyPair, String> {
+        let fail = |why: String| format!("key pair {}: {}: {why}", self.id, self.public_key.display());
+        let pem = std::fs::read_to_string(&self.public_key).map_err(|e| fail(e.to_string()))?;
+        sf_sign::KeyPair::from_pem(&self.id, &self.account, &pem).map_err(fail)
+    }
+}
+
+/// Every key pair of `entries`, loaded; an error names the first bad one.
+pub fn load_key_pairs(entries: &[KeyPairEntry]) -> Result<sf_sign::KeyPairs, String> {
+    let mut keys = sf_sign::KeyPairs::default();
+    for entry in entries {
+        keys.insert(entry.load()?)?;
+    }
+    Ok(keys)
 }
 
 fn enabled_by_default() -> bool {
@@ -837,6 +899,7 @@ mod tests {
             streaming_distributions,
             certificates: vec![CertificateEntry::default()],
             access_logs: AccessLogSettings { edge_location: Some(String::new()), ..AccessLogSettings::default() },
+            key_pairs: vec![KeyPairEntry::default()],
             ..Settings::default()
         }
     }
