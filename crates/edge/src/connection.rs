@@ -732,6 +732,7 @@ mod tests {
             timeouts: Default::default(),
             tunnels: Default::default(),
             session: Default::default(),
+            hls_segment_seconds: sf_hls::DEFAULT_SEGMENT_SECONDS,
         };
         let cache = CacheConfig { memory_bytes: 0, read_ahead_blocks: 0, ..CacheConfig::default() };
         (Edge::new(config, EdgeCache::new(cache).origin_cache(Origin::Local(LocalOrigin::new(&dir)))), dir)

@@ -255,6 +255,7 @@ mod tests {
             timeouts: Default::default(),
             tunnels: Default::default(),
             session: Default::default(),
+            hls_segment_seconds: sf_hls::DEFAULT_SEGMENT_SECONDS,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod control;
 mod driver;
 pub mod endpoint;
 pub mod health;
+pub mod hls;
 pub mod http;
 pub mod library;
 pub mod listener;
@@ -83,6 +84,8 @@ pub struct EdgeConfig {
     pub timeouts: Timeouts,
     pub tunnels: rtmpt::TunnelLimits,
     pub session: SessionConfig,
+    /// The length HLS segments aim at (they start on key frames), in seconds.
+    pub hls_segment_seconds: u32,
 }
 
 /// State shared by every connection.

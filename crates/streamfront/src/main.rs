@@ -145,6 +145,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             expiry: Duration::from_secs(settings.limits.rtmpt_session_timeout),
         },
         session: Default::default(),
+        hls_segment_seconds: settings.hls_segment_seconds,
     };
     let s3 = s3_settings(&settings.s3);
     let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));
