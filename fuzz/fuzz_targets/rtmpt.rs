@@ -40,6 +40,7 @@ fn world() -> &'static World {
                 timeouts: Default::default(),
                 tunnels: Default::default(),
                 session: Default::default(),
+                hls_segment_seconds: 6,
             };
             Edge::new(config, origin)
         });
