@@ -41,6 +41,7 @@ fn world() -> &'static World {
                 tunnels: Default::default(),
                 session: Default::default(),
                 key_pairs: Default::default(),
+                hls_segment_seconds: 6,
             };
             Edge::new(config, origin)
         });

@@ -848,6 +848,7 @@ mod tests {
             tunnels: Default::default(),
             session: Default::default(),
             key_pairs: Default::default(),
+            hls_segment_seconds: sf_hls::DEFAULT_SEGMENT_SECONDS,
         };
         let cache = CacheConfig { memory_bytes: 0, read_ahead_blocks: 0, ..CacheConfig::default() };
         (Edge::new(config, EdgeCache::new(cache).origin_cache(Origin::Local(LocalOrigin::new(&dir)))), dir)

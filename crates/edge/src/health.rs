@@ -256,6 +256,7 @@ mod tests {
             tunnels: Default::default(),
             session: Default::default(),
             key_pairs: Default::default(),
+            hls_segment_seconds: sf_hls::DEFAULT_SEGMENT_SECONDS,
         }
     }
 

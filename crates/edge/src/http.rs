@@ -1,7 +1,9 @@
 //! The HTTP side of the HTTP listener (hyper). A request whose `Host` names a web distribution
 //! is that distribution's, whatever its path (`/crossdomain.xml` and `/open/1` are object paths
 //! there); every other host gets what it always got: RTMPT/RTMPTE tunnel requests and the
-//! Flash cross-domain policy, and a 404 saying no distribution serves it for anything else.
+//! Flash cross-domain policy, HLS playlists and segments of the streaming distribution the
+//! host resolves to (`/hls/…`, `/cfx/st/…`: see [`crate::hls`]), and a 404 saying no
+//! distribution serves it for anything else.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -20,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
 use crate::Edge;
+use crate::hls::HlsBody;
 use crate::rewind::Rewind;
 use crate::rtmpt::Reply;
 use crate::web::WebBody;
@@ -92,10 +95,12 @@ const MAX_H2_HEADERS: u32 = 16 * 1024;
 /// A response body in two parts (see [`Reply::Data`]); other responses leave the second empty.
 type Plain = Full<Chain<Bytes, Bytes>>;
 
-/// A response of this listener: a tunnel's or the listener's own, or a web distribution's.
+/// A response of this listener: a tunnel's or the listener's own, a web distribution's, or
+/// HLS.
 pub enum Body {
     Plain(Plain),
     Web(WebBody),
+    Hls(HlsBody),
 }
 
 impl hyper::body::Body for Body {
@@ -110,6 +115,10 @@ impl hyper::body::Body for Body {
                 .poll_frame(cx)
                 .map_ok(|frame| frame.map_data(|bytes| bytes.chain(Bytes::new())))
                 .map_err(Into::into),
+            Body::Hls(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map_ok(|frame| frame.map_data(|bytes| bytes.chain(Bytes::new())))
+                .map_err(Into::into),
         }
     }
 
@@ -117,6 +126,7 @@ impl hyper::body::Body for Body {
         match self {
             Body::Plain(body) => body.is_end_stream(),
             Body::Web(body) => body.is_end_stream(),
+            Body::Hls(body) => body.is_end_stream(),
         }
     }
 
@@ -124,6 +134,7 @@ impl hyper::body::Body for Body {
         match self {
             Body::Plain(body) => body.size_hint(),
             Body::Web(body) => body.size_hint(),
+            Body::Hls(body) => body.size_hint(),
         }
     }
 }
@@ -136,6 +147,9 @@ async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) 
         return crate::web::respond(&edge, &web, request).await.map(Body::Web);
     }
     let path = request.uri().path().to_owned();
+    if crate::hls::path::is_hls(&path) {
+        return crate::hls::respond(&edge, host.as_deref(), request).await.map(Body::Hls);
+    }
     let method = request.method().clone();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (&method, parts.as_slice()) {

@@ -20,6 +20,7 @@ pub mod control;
 mod driver;
 pub mod endpoint;
 pub mod health;
+pub mod hls;
 pub mod http;
 pub mod library;
 pub mod listener;
@@ -86,6 +87,8 @@ pub struct EdgeConfig {
     pub session: SessionConfig,
     /// The key pairs that sign the stream names of distributions with trusted signers.
     pub key_pairs: sf_sign::KeyPairs,
+    /// The length HLS segments aim at (they start on key frames), in seconds.
+    pub hls_segment_seconds: u32,
 }
 
 /// State shared by every connection.

@@ -1,15 +1,19 @@
 //! The media library: opening objects through the edge cache and keeping their parsed
-//! indexes, built once per object version and shared by every viewer.
+//! indexes, and their HLS layouts, built once per object version and shared by every viewer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use sf_cache::{EdgeCache, ObjectHandle, OriginCache, OriginError};
+use sf_hls::{HlsError, Package};
 use sf_media::{Format, MediaError, MediaIndex, SourceError};
 use tokio::sync::OnceCell;
 
 /// How many parsed indexes to keep (a two-hour movie's index is a few MB).
 const MAX_INDEXES: usize = 256;
+/// How many HLS layouts to keep: each holds its object's frame table (about 32 bytes a frame,
+/// some 16 MB for a two-hour movie), so fewer than indexes.
+const MAX_PACKAGES: usize = 32;
 
 /// An object ready to play.
 #[derive(Debug, Clone)]
@@ -41,21 +45,28 @@ impl OpenError {
     }
 }
 
-type IndexKey = (String, String);
-type IndexCell = Arc<OnceCell<Arc<MediaIndex>>>;
+/// An object version: its key and its version.
+type VersionKey = (String, String);
+type Cell<T> = Arc<OnceCell<Arc<T>>>;
 
-/// Parsed indexes by object version, least recently used first out.
-#[derive(Debug, Default)]
-struct Indexes {
-    cells: HashMap<IndexKey, (IndexCell, u64)>,
+/// Values built once per object version (parsed indexes, HLS layouts), at most `capacity` of
+/// them, least recently used first out.
+#[derive(Debug)]
+struct Cells<T> {
+    cells: HashMap<VersionKey, (Cell<T>, u64)>,
     /// The same entries by last use, for O(log n) eviction.
-    by_use: BTreeMap<u64, IndexKey>,
+    by_use: BTreeMap<u64, VersionKey>,
     tick: u64,
+    capacity: usize,
 }
 
-impl Indexes {
+impl<T> Cells<T> {
+    fn new(capacity: usize) -> Self {
+        Cells { cells: HashMap::new(), by_use: BTreeMap::new(), tick: 0, capacity }
+    }
+
     /// The cell for `key` (a new one if none), marked as just used.
-    fn cell(&mut self, key: IndexKey) -> IndexCell {
+    fn cell(&mut self, key: VersionKey) -> Cell<T> {
         self.tick += 1;
         let tick = self.tick;
         if let Some((cell, used)) = self.cells.get_mut(&key) {
@@ -65,12 +76,12 @@ impl Indexes {
             self.by_use.insert(tick, key);
             return cell;
         }
-        if self.cells.len() >= MAX_INDEXES
+        if self.cells.len() >= self.capacity
             && let Some((_, oldest)) = self.by_use.pop_first()
         {
             self.cells.remove(&oldest);
         }
-        let cell = IndexCell::default();
+        let cell = Cell::<T>::default();
         self.cells.insert(key.clone(), (Arc::clone(&cell), tick));
         self.by_use.insert(tick, key);
         cell
@@ -81,12 +92,13 @@ impl Indexes {
 #[derive(Debug)]
 pub struct Library {
     origin: Arc<OriginCache>,
-    indexes: Mutex<Indexes>,
+    indexes: Mutex<Cells<MediaIndex>>,
+    packages: Mutex<Cells<Package>>,
 }
 
 impl Library {
     pub fn new(origin: Arc<OriginCache>) -> Self {
-        Library { origin, indexes: Mutex::new(Indexes::default()) }
+        Library { origin, indexes: Mutex::new(Cells::new(MAX_INDEXES)), packages: Mutex::new(Cells::new(MAX_PACKAGES)) }
     }
 
     /// The shared cache (tiers and counters).
@@ -124,6 +136,18 @@ impl Library {
             .clone();
         Ok(OpenMedia { key, object, index })
     }
+
+    /// The HLS layout of `media` in segments of about `segment_ms`, built by the first request
+    /// for this object version and shared by the others (`segment_ms` is one setting of the
+    /// whole server, so it is not part of the key). Failures are not kept.
+    pub async fn package(&self, media: &OpenMedia, segment_ms: u32) -> Result<Arc<Package>, HlsError> {
+        let version = (media.key.clone(), media.object.meta().version.clone());
+        let cell = self.packages.lock().expect("library lock").cell(version);
+        let package = cell
+            .get_or_try_init(|| async { Package::open(&media.index, &media.object, segment_ms).await.map(Arc::new) })
+            .await?;
+        Ok(Arc::clone(package))
+    }
 }
 
 fn origin_error(error: OriginError) -> OpenError {
@@ -139,7 +163,7 @@ mod tests {
 
     #[test]
     fn indexes_evict_the_least_recently_used() {
-        let mut indexes = Indexes::default();
+        let mut indexes = Cells::<MediaIndex>::new(MAX_INDEXES);
         let key = |i: usize| (format!("{i}.flv"), "v".to_owned());
         let first = indexes.cell(key(0));
         for i in 1..MAX_INDEXES {

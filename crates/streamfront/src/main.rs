@@ -153,6 +153,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         },
         session: Default::default(),
         key_pairs,
+        hls_segment_seconds: settings.hls_segment_seconds,
     };
     let s3 = s3_settings(&settings.s3);
     let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));

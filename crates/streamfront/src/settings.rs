@@ -101,6 +101,12 @@ pub struct Settings {
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pub api_clock_skew: u64,
 
+    /// Seconds HLS segments aim at (`/hls/<stream>/index.m3u8` on a streaming distribution's
+    /// host), 1 to 60: each starts on a key frame, so a segment lasts at least one key frame
+    /// interval.
+    #[arg(long, value_name = "SECONDS", default_value_t = 6)]
+    pub hls_segment_seconds: u32,
+
     /// Log filter (tracing EnvFilter syntax), e.g. `info`, `debug`, `sf_edge=debug`.
     #[arg(long, value_name = "FILTER", env = "STREAMFRONT_LOG", default_value = "info")]
     pub log: String,
@@ -526,6 +532,7 @@ impl Settings {
         let logs = Some("access_logs");
         in_range(logs, "flush_seconds", self.access_logs.flush_seconds, 1..=MAX_SECONDS)?;
         in_range(logs, "spool_mb", self.access_logs.spool_mb, 1..=MAX_MIB)?;
+        in_range(None, "hls_segment_seconds", self.hls_segment_seconds, 1..=60)?;
         if let Some(seconds) = self.s3.request_timeout_seconds {
             in_range(Some("s3"), "request_timeout_seconds", seconds, 1..=MAX_SECONDS)?;
         }
