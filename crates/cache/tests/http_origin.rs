@@ -11,19 +11,9 @@ use sf_cache::{
 };
 use sf_testkit::WebServer;
 
-const BLOCK: u64 = 4096;
+use sf_testkit::pseudo_random_bytes as content;
 
-fn content(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
+const BLOCK: u64 = 4096;
 
 fn spec(server: &WebServer) -> HttpOriginSpec {
     HttpOriginSpec {

@@ -12,6 +12,7 @@ use hyper_util::rt::TokioIo;
 use sf_cache::{
     CacheConfig, DiskConfig, EdgeCache, Freshness, LocalOrigin, Origin, OriginCache, OriginError, S3Origin, S3Settings,
 };
+use sf_testkit::pseudo_random_bytes as content;
 use sf_testkit::{ACCESS_KEY, BUCKET, REGION, S3Server, SECRET_KEY};
 use tokio::net::TcpListener;
 
@@ -37,18 +38,6 @@ fn origin(server: &S3Server) -> Origin {
 /// GETs and HEADs the server answered.
 fn requests(server: &S3Server) -> usize {
     server.gets() + server.heads()
-}
-
-fn content(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }
 
 fn config(block_size: u64) -> CacheConfig {

@@ -17,6 +17,20 @@ mod web;
 
 pub use web::{WebRequest, WebServer};
 
+/// `len` bytes that look random (xorshift32 from `seed`) and differ for every seed: object
+/// contents whose every block is distinct, so a block served from the wrong place shows.
+pub fn pseudo_random_bytes(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::ops::Range;
