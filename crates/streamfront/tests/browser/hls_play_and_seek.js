@@ -3,21 +3,13 @@
 // file), plays the playlist, seeks to SEEK seconds, and waits for playback to go on past that
 // point. Prints one JSON line: the times the video reported and the segments hls.js loaded.
 // Usage: node hls_play_and_seek.js PLAYLIST_URL SEEK USER_DATA_DIR HLS_JS_FILE
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 
 const [playlist, seekArg, userDataDir, hlsJs] = process.argv.slice(2);
 const seek = Number(seekArg);
 
 (async () => {
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const context = await launch(userDataDir, []);
   try {
     const page = context.pages()[0] || (await context.newPage());
     // Any page of the server gives the player its origin (its answer here is a short 404).

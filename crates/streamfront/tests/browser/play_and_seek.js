@@ -2,22 +2,13 @@
 // playwright-core), waits for its <video> to play, seeks to SEEK seconds, and waits for
 // playback to go on past that point. Prints one JSON line: what the video reported.
 // Usage: node play_and_seek.js PAGE_URL SEEK USER_DATA_DIR HOST_RESOLVER_RULES
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 
 const [url, seekArg, userDataDir, hostRules] = process.argv.slice(2);
 const seek = Number(seekArg);
 
 (async () => {
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-      `--host-resolver-rules=${hostRules}`,
-    ],
-  });
+  const context = await launch(userDataDir, [`--host-resolver-rules=${hostRules}`]);
   try {
     const page = context.pages()[0] || (await context.newPage());
     await page.goto(url, { timeout: 30000 });
