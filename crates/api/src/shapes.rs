@@ -7,6 +7,9 @@
 //! https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Types_Amazon_CloudFront.html,
 //! and `botocore/data/cloudfront/2020-05-31/service-2.json`). A `Vec` named `Items` in a struct
 //! is written with its `Quantity` before it, so the list shapes have no `Quantity` field.
+//! The `…List` shapes repeat their paging members instead of sharing a generic struct: the
+//! XML writer finds a list's item element by struct and member name (`xml/lists.rs`), which a
+//! generic struct would not tell apart.
 
 use std::borrow::Cow;
 

@@ -5,10 +5,13 @@
 use base64::Engine;
 use rand::Rng;
 use sf_dist::identity::{generate_resource_id, generate_uuid};
-use sf_dist::{KeyGroupConfig, PublicKeyConfig, Versioned};
+use sf_dist::{KeyGroupConfig, PublicKeyConfig};
 
 use super::references::{key_group_user, public_key_user};
-use super::{Context, Planned, check_if_match, check_length, check_not_empty, check_quota, draw_free, new_etag};
+use super::{
+    Context, Planned, check_caller_reference_kept, check_if_match, check_length, check_not_empty, check_quota,
+    draw_free, new_record, updated_record,
+};
 use crate::error::ApiError;
 use crate::state::{Change, ControlState, Stored};
 
@@ -96,8 +99,7 @@ pub fn create_public_key<R: Rng>(
     check_quota(state.public_keys.len(), ctx.quotas.public_keys, "TooManyPublicKeys", "public keys")?;
     let id =
         draw_free("public key id", || generate_resource_id('K', ctx.rng), |id| state.public_keys.contains_key(id))?;
-    let etag = new_etag(ctx, None)?;
-    let record = Versioned { id: id.clone(), etag, created_time: ctx.now, last_modified_time: ctx.now, config };
+    let record = new_record(ctx, &id, config)?;
     Ok(Planned::commit(Change::PutPublicKey { record }, id))
 }
 
@@ -112,13 +114,7 @@ pub fn update_public_key<R: Rng>(
 ) -> Result<Planned, ApiError> {
     let current = &get_public_key(state, id)?.record;
     check_if_match(if_match, &current.etag)?;
-    if config.caller_reference != current.config.caller_reference {
-        return Err(ApiError::new(
-            400,
-            "IllegalUpdate",
-            format!("CallerReference: cannot change (it is {:?})", current.config.caller_reference),
-        ));
-    }
+    check_caller_reference_kept(&config.caller_reference, &current.config.caller_reference)?;
     if config.encoded_key.trim() != current.config.encoded_key.trim() {
         return Err(ApiError::new(
             400,
@@ -127,8 +123,7 @@ pub fn update_public_key<R: Rng>(
         ));
     }
     validate_public_key(&config)?;
-    let etag = new_etag(ctx, Some(&current.etag))?;
-    let record = Versioned { etag, last_modified_time: ctx.now, config, ..current.clone() };
+    let record = updated_record(ctx, current, config)?;
     Ok(Planned::commit(Change::PutPublicKey { record }, id))
 }
 
@@ -201,8 +196,7 @@ pub fn create_key_group<R: Rng>(
     validate_key_group(state, ctx, &config, "")?;
     check_quota(state.key_groups.len(), ctx.quotas.key_groups, "TooManyKeyGroups", "key groups")?;
     let id = draw_free("key group id", || generate_uuid(ctx.rng), |id| state.key_groups.contains_key(id))?;
-    let etag = new_etag(ctx, None)?;
-    let record = Versioned { id: id.clone(), etag, created_time: ctx.now, last_modified_time: ctx.now, config };
+    let record = new_record(ctx, &id, config)?;
     Ok(Planned::commit(Change::PutKeyGroup { record }, id))
 }
 
@@ -216,8 +210,7 @@ pub fn update_key_group<R: Rng>(
     let current = &get_key_group(state, id)?.record;
     check_if_match(if_match, &current.etag)?;
     validate_key_group(state, ctx, &config, id)?;
-    let etag = new_etag(ctx, Some(&current.etag))?;
-    let record = Versioned { etag, last_modified_time: ctx.now, config, ..current.clone() };
+    let record = updated_record(ctx, current, config)?;
     Ok(Planned::commit(Change::PutKeyGroup { record }, id))
 }
 

@@ -40,7 +40,7 @@ pub use web::{create_distribution, delete_distribution, get_distribution, update
 
 use rand::Rng;
 use sf_dist::identity::generate_etag;
-use sf_dist::{DistributionIdentity, DistributionKind, Timestamp};
+use sf_dist::{DistributionIdentity, DistributionKind, Timestamp, Versioned};
 
 use crate::error::ApiError;
 use crate::state::{Change, ControlState};
@@ -96,6 +96,36 @@ fn draw_free(what: &str, mut draw: impl FnMut() -> String, taken: impl Fn(&str) 
 /// ETag gets `PreconditionFailed`.
 fn new_etag<R: Rng>(ctx: &mut Context<'_, R>, replacing: Option<&str>) -> Result<String, ApiError> {
     draw_free("ETag", || generate_etag(ctx.rng), |etag| Some(etag) == replacing)
+}
+
+/// A new record of `config` under `id`, created now, with a fresh ETag.
+fn new_record<C, R: Rng>(ctx: &mut Context<'_, R>, id: &str, config: C) -> Result<Versioned<C>, ApiError> {
+    let etag = new_etag(ctx, None)?;
+    Ok(Versioned { id: id.to_owned(), etag, created_time: ctx.now, last_modified_time: ctx.now, config })
+}
+
+/// `current` with `config` in its place, modified now, under a new ETag.
+fn updated_record<C: Clone, R: Rng>(
+    ctx: &mut Context<'_, R>,
+    current: &Versioned<C>,
+    config: C,
+) -> Result<Versioned<C>, ApiError> {
+    let etag = new_etag(ctx, Some(&current.etag))?;
+    Ok(Versioned {
+        id: current.id.clone(),
+        etag,
+        created_time: current.created_time,
+        last_modified_time: ctx.now,
+        config,
+    })
+}
+
+/// `CallerReference` is fixed at creation: an Update that changes it is 400 `IllegalUpdate`.
+fn check_caller_reference_kept(new: &str, current: &str) -> Result<(), ApiError> {
+    if new != current {
+        return Err(ApiError::new(400, "IllegalUpdate", format!("CallerReference: cannot change (it is {current:?})")));
+    }
+    Ok(())
 }
 
 /// The `If-Match` rules of every Update and Delete (e.g. UpdateDistribution in the API

@@ -4,10 +4,13 @@
 
 use rand::Rng;
 use sf_dist::identity::generate_distribution_id;
-use sf_dist::{OriginAccessControlConfig, OriginAccessIdentityConfig, Versioned};
+use sf_dist::{OriginAccessControlConfig, OriginAccessIdentityConfig};
 
 use super::references::{oac_user, oai_user};
-use super::{Context, Planned, check_if_match, check_length, check_not_empty, check_quota, draw_free, new_etag};
+use super::{
+    Context, Planned, check_caller_reference_kept, check_if_match, check_length, check_not_empty, check_quota,
+    draw_free, new_record, updated_record,
+};
 use crate::error::ApiError;
 use crate::state::{Change, ControlState, Stored};
 
@@ -77,8 +80,7 @@ pub fn create_origin_access_identity<R: Rng>(
         || generate_distribution_id(ctx.rng),
         |id| state.origin_access_identities.contains_key(id),
     )?;
-    let etag = new_etag(ctx, None)?;
-    let record = Versioned { id: id.clone(), etag, created_time: ctx.now, last_modified_time: ctx.now, config };
+    let record = new_record(ctx, &id, config)?;
     Ok(Planned::commit(Change::PutOriginAccessIdentity { record }, id))
 }
 
@@ -92,16 +94,9 @@ pub fn update_origin_access_identity<R: Rng>(
 ) -> Result<Planned, ApiError> {
     let current = &get_origin_access_identity(state, id)?.record;
     check_if_match(if_match, &current.etag)?;
-    if config.caller_reference != current.config.caller_reference {
-        return Err(ApiError::new(
-            400,
-            "IllegalUpdate",
-            format!("CallerReference: cannot change (it is {:?})", current.config.caller_reference),
-        ));
-    }
+    check_caller_reference_kept(&config.caller_reference, &current.config.caller_reference)?;
     validate_oai(&config)?;
-    let etag = new_etag(ctx, Some(&current.etag))?;
-    let record = Versioned { etag, last_modified_time: ctx.now, config, ..current.clone() };
+    let record = updated_record(ctx, current, config)?;
     Ok(Planned::commit(Change::PutOriginAccessIdentity { record }, id))
 }
 
@@ -157,8 +152,7 @@ pub fn create_origin_access_control<R: Rng>(
         || generate_distribution_id(ctx.rng),
         |id| state.origin_access_controls.contains_key(id),
     )?;
-    let etag = new_etag(ctx, None)?;
-    let record = Versioned { id: id.clone(), etag, created_time: ctx.now, last_modified_time: ctx.now, config };
+    let record = new_record(ctx, &id, config)?;
     Ok(Planned::commit(Change::PutOriginAccessControl { record }, id))
 }
 
@@ -172,8 +166,7 @@ pub fn update_origin_access_control<R: Rng>(
     let current = &get_origin_access_control(state, id)?.record;
     check_if_match(if_match, &current.etag)?;
     validate_oac(state, &config, id)?;
-    let etag = new_etag(ctx, Some(&current.etag))?;
-    let record = Versioned { etag, last_modified_time: ctx.now, config, ..current.clone() };
+    let record = updated_record(ctx, current, config)?;
     Ok(Planned::commit(Change::PutOriginAccessControl { record }, id))
 }
 
