@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::raw::{Amf, RawClient};
 use common::logs::{is_hour, metric};
+use common::raw::{Amf, RawClient};
 use common::*;
 use sf_testkit::S3Server;
 
