@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
 use crate::Edge;
+use crate::access_log::{Logged, RequestLog};
 use crate::hls::HlsBody;
 use crate::rewind::Rewind;
 use crate::rtmpt::Reply;
@@ -38,16 +39,32 @@ const CROSSDOMAIN_XML: &str = "<?xml version=\"1.0\"?>\n\
   <allow-access-from domain=\"*\"/>\n\
 </cross-domain-policy>\n";
 
+/// The connection a request came on, as its access log record tells it.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub peer: SocketAddr,
+    /// The TLS session of an HTTPS connection; `None` for plain HTTP.
+    pub tls: Option<crate::tls::Session>,
+}
+
+impl Viewer {
+    /// A viewer on a plain (not TLS) connection.
+    pub fn plain(peer: SocketAddr) -> Viewer {
+        Viewer { peer, tls: None }
+    }
+}
+
 /// Serves HTTP/1.x on a connection whose first bytes were already read. Generic over the
 /// transport so tests and the fuzzer can drive it through an in-memory pipe.
-pub async fn serve<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr, initial: BytesMut)
+pub async fn serve<T>(edge: Arc<Edge>, stream: T, viewer: Viewer, initial: BytesMut)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let peer = viewer.peer;
     let io = TokioIo::new(Rewind::new(initial, stream));
     let service = hyper::service::service_fn(move |request| {
         let edge = Arc::clone(&edge);
-        async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
+        async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
     });
     let result = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -67,13 +84,14 @@ where
 }
 
 /// Serves HTTP/2 (a TLS client that negotiated ALPN `h2`) with the same responses as [`serve`].
-pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr)
+pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, viewer: Viewer)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let peer = viewer.peer;
     let service = hyper::service::service_fn(move |request| {
         let edge = Arc::clone(&edge);
-        async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
+        async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
     });
     let result = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
@@ -139,17 +157,36 @@ impl hyper::body::Body for Body {
     }
 }
 
-async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+/// Answers a request; those of distributions that log are followed for their access log
+/// record.
+async fn respond(edge: Arc<Edge>, viewer: Viewer, request: Request<Incoming>) -> Response<Logged<Body>> {
     let host = request_host(&request);
     if let Some(host) = &host
         && let Some(web) = edge.distributions().resolve_web(host)
     {
-        return crate::web::respond(&edge, &web, request).await.map(Body::Web);
+        let log = RequestLog::start(&edge.access_logs, web.logging.as_ref(), web.domain_name(), &viewer, &request);
+        return logged(log, crate::web::respond(&edge, &web, request).await.map(Body::Web));
     }
+    if crate::hls::path::is_hls(request.uri().path()) {
+        let distribution = edge.distributions().resolve(host.as_deref());
+        let log = distribution.as_ref().and_then(|d| {
+            RequestLog::start(&edge.access_logs, d.hls_logging.as_ref(), d.domain_name.as_deref()?, &viewer, &request)
+        });
+        return logged(log, crate::hls::respond(&edge, host.as_deref(), request).await.map(Body::Hls));
+    }
+    route(edge, viewer.peer, host, request).await.map(Logged::unlogged)
+}
+
+fn logged(log: Option<RequestLog>, response: Response<Body>) -> Response<Logged<Body>> {
+    match log {
+        Some(log) => log.attach(response),
+        None => response.map(Logged::unlogged),
+    }
+}
+
+/// The listener's own answers: RTMPT tunnels, the cross-domain policy, and 404 for the rest.
+async fn route(edge: Arc<Edge>, peer: SocketAddr, host: Option<String>, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path().to_owned();
-    if crate::hls::path::is_hls(&path) {
-        return crate::hls::respond(&edge, host.as_deref(), request).await.map(Body::Hls);
-    }
     let method = request.method().clone();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (&method, parts.as_slice()) {

@@ -14,6 +14,7 @@
 //! one process. Connections update [`Stats`]; one that knows its distribution asks once for
 //! its [`ViewerMetrics`] handles ([`Stats::viewer_metrics`]) and updates them without lookups.
 
+pub mod access_log;
 pub mod admin;
 pub mod connection;
 pub mod control;

@@ -32,6 +32,9 @@ pub struct ServedDistribution {
     pub library: Library,
     /// Where its access logs go, when its `Logging` is enabled.
     pub logging: Option<Arc<sf_logs::LogTarget>>,
+    /// Where the access logs of its HLS requests go: the same bucket and prefix, in the web
+    /// format, so in files of their own (a file holds one format).
+    pub hls_logging: Option<Arc<sf_logs::LogTarget>>,
     /// The accounts (`self`, account numbers) whose key pairs sign its stream names, when its
     /// `TrustedSigners` is enabled; `None`: plays need no signature.
     pub trusted_signers: Option<Vec<String>>,
@@ -87,6 +90,10 @@ impl Distributions {
             .into_iter()
             .map(|c| {
                 let config = &c.record.streaming_distribution_config;
+                let logging = logging_target(&c.record);
+                let hls_logging = logging
+                    .as_deref()
+                    .map(|target| Arc::new(sf_logs::LogTarget { kind: sf_logs::LogKind::Web, ..target.clone() }));
                 Arc::new(ServedDistribution {
                     id: c.record.id.clone(),
                     domain_name: Some(c.record.domain_name.clone()),
@@ -95,7 +102,8 @@ impl Distributions {
                     origin: c.origin_name,
                     version: c.version,
                     library: Library::new(c.origin),
-                    logging: logging_target(&c.record),
+                    logging,
+                    hls_logging,
                     trusted_signers: config.trusted_signers.enabled.then(|| config.trusted_signers.items.clone()),
                 })
             })
@@ -110,6 +118,7 @@ impl Distributions {
                 version: None,
                 library: Library::new(origin),
                 logging: None,
+                hls_logging: None,
                 trusted_signers: None,
             })
         });

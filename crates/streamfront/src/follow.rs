@@ -205,7 +205,7 @@ impl Routing {
             origins.insert(origin.id.clone(), cache);
         }
         let record: Arc<Distribution> = Arc::new(d.record.clone());
-        Ok(WebDistribution { record, version: Some(d.version), origins })
+        Ok(WebDistribution::new(record, Some(d.version), origins))
     }
 }
 

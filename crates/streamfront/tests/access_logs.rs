@@ -7,11 +7,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use common::logs::{is_hour, metric};
 use common::raw::{Amf, RawClient};
 use common::*;
 use sf_testkit::S3Server;
@@ -106,29 +106,7 @@ fn connect_unlogged(server: &Server) {
 
 /// The log files in the bucket: name → decompressed text.
 fn log_files(s3: &S3Server) -> BTreeMap<String, String> {
-    let root = s3.root().join(LOG_BUCKET);
-    let mut files = BTreeMap::new();
-    collect(&root, &root, &mut files);
-    files
-}
-
-fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-        if path.is_dir() {
-            // s3s-fs keeps its own bookkeeping in dot-directories.
-            if !name.starts_with('.') {
-                collect(root, &path, files);
-            }
-        } else if name.ends_with(".gz") {
-            let mut text = String::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
-                .read_to_string(&mut text)
-                .unwrap_or_else(|e| panic!("{name} is not gzip text: {e}"));
-            files.insert(name, text);
-        }
-    }
+    common::logs::log_files(s3, LOG_BUCKET)
 }
 
 /// Every record of every file, each a vector of its fields, after checking each file's name
@@ -153,11 +131,6 @@ fn records(files: &BTreeMap<String, String>) -> Vec<Vec<String>> {
     records
 }
 
-fn is_hour(s: &str) -> bool {
-    s.len() == 13
-        && s.bytes().enumerate().all(|(i, b)| if [4, 7, 10].contains(&i) { b == b'-' } else { b.is_ascii_digit() })
-}
-
 /// Waits until the bucket holds records for which `done` is true.
 fn wait_for_records(s3: &S3Server, limit: Duration, done: impl Fn(&[Vec<String>]) -> bool) -> Vec<Vec<String>> {
     let deadline = Instant::now() + limit;
@@ -172,14 +145,6 @@ fn wait_for_records(s3: &S3Server, limit: Duration, done: impl Fn(&[Vec<String>]
 
 fn events(records: &[Vec<String>]) -> Vec<&str> {
     records.iter().map(|r| r[4].as_str()).collect()
-}
-
-fn metric(server: &Server, name: &str) -> u64 {
-    let (_, text) = http_get(server.admin_addr(), "/metrics", Duration::from_secs(5)).unwrap();
-    text.lines()
-        .find(|l| l.starts_with(&format!("{name} ")))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
 }
 
 #[test]

@@ -12,6 +12,7 @@
 
 mod accept;
 mod certs;
+mod session;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use tracing::{info, warn};
 
 pub use accept::{HandshakeFailure, handshake, serve};
 pub use certs::{CertificateSpec, Certificates, Reload};
+pub use session::Session;
 
 /// ALPN protocol ids (IANA "TLS Application-Layer Protocol Negotiation (ALPN) Protocol IDs").
 pub const ALPN_H2: &[u8] = b"h2";

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use sf_cache::OriginCache;
 use sf_dist::Distribution;
+use sf_logs::{LogKind, LogTarget};
 
 pub use body::WebBody;
 pub use serve::respond;
@@ -33,10 +34,39 @@ pub struct WebDistribution {
     pub version: Option<u64>,
     /// Its origins by `Origin.Id`, each reading through the shared cache.
     pub origins: HashMap<String, Arc<OriginCache>>,
+    /// Where its access logs go, when its `Logging` is enabled.
+    pub logging: Option<Arc<LogTarget>>,
 }
 
 impl WebDistribution {
+    /// `record` served from `origins`, logging where its `Logging` says.
+    pub fn new(record: Arc<Distribution>, version: Option<u64>, origins: HashMap<String, Arc<OriginCache>>) -> Self {
+        let logging = logging_target(&record);
+        WebDistribution { record, version, origins, logging }
+    }
+
     pub fn id(&self) -> &str {
         &self.record.id
+    }
+
+    /// Its `d….cloudfront.net`-style name, the access log's `cs(Host)`.
+    pub fn domain_name(&self) -> &str {
+        &self.record.domain_name
+    }
+}
+
+/// The access log target of a distribution whose `Logging` is enabled (validation checked its
+/// bucket; one that is still not an S3 bucket name turns logging off, with a warning).
+fn logging_target(record: &Distribution) -> Option<Arc<LogTarget>> {
+    let logging = record.distribution_config.logging.as_ref().filter(|l| l.enabled == Some(true))?;
+    let bucket = logging.bucket.as_deref().unwrap_or_default();
+    let prefix = logging.prefix.as_deref().unwrap_or_default();
+    let include_cookies = logging.include_cookies == Some(true);
+    match LogTarget::new(&record.id, bucket, prefix, LogKind::Web, include_cookies) {
+        Ok(target) => Some(Arc::new(target)),
+        Err(why) => {
+            tracing::warn!(distribution = %record.id, "access logs off: Logging.Bucket: {why}");
+            None
+        }
     }
 }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod clients;
 pub mod framemd5;
+pub mod logs;
 pub mod media;
 pub mod raw;
 pub mod web;
