@@ -36,6 +36,7 @@ fn world() -> &'static World {
                 admin_listen: vec![],
                 https_listen: vec![],
                 tls: None,
+                https_public_port: 443,
                 max_connections: 16,
                 timeouts: Default::default(),
                 tunnels: Default::default(),
@@ -64,7 +65,7 @@ const LAST_REQUEST: &[u8] = b"GET /crossdomain.xml HTTP/1.1\r\nConnection: close
 /// Sends `request` over an in-memory connection and returns the raw response bytes.
 async fn exchange(edge: &Arc<Edge>, peer: SocketAddr, mut request: Vec<u8>) -> Vec<u8> {
     let (mut client, server) = tokio::io::duplex(1 << 16);
-    let serving = tokio::spawn(sf_edge::http::serve(Arc::clone(edge), server, peer, BytesMut::new()));
+    let serving = tokio::spawn(sf_edge::http::serve(Arc::clone(edge), server, peer, BytesMut::new(), sf_edge::http::Scheme::Http));
     request.extend_from_slice(LAST_REQUEST);
     let _ = client.write_all(&request).await;
     let mut response = Vec::new();

@@ -38,15 +38,24 @@ const CROSSDOMAIN_XML: &str = "<?xml version=\"1.0\"?>\n\
   <allow-access-from domain=\"*\"/>\n\
 </cross-domain-policy>\n";
 
+/// Whether a request came over plain HTTP or inside TLS. Every request carries it as an
+/// extension, for what depends on it (a web behavior's `ViewerProtocolPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
 /// Serves HTTP/1.x on a connection whose first bytes were already read. Generic over the
 /// transport so tests and the fuzzer can drive it through an in-memory pipe.
-pub async fn serve<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr, initial: BytesMut)
+pub async fn serve<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr, initial: BytesMut, scheme: Scheme)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let io = TokioIo::new(Rewind::new(initial, stream));
-    let service = hyper::service::service_fn(move |request| {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let edge = Arc::clone(&edge);
+        request.extensions_mut().insert(scheme);
         async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
     });
     let result = hyper::server::conn::http1::Builder::new()
@@ -71,8 +80,9 @@ pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |request| {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let edge = Arc::clone(&edge);
+        request.extensions_mut().insert(Scheme::Https);
         async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
     });
     let result = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
@@ -160,10 +170,11 @@ async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) 
         (&Method::POST, ["fcs", "ident2"]) => not_found(),
         (&Method::POST, ["open", "1"]) => {
             let host = tunnel_host(&request);
+            let over_tls = request.extensions().get::<Scheme>() == Some(&Scheme::Https);
             if read_body(request).await.is_err() {
                 return bad_request();
             }
-            tunnel_response(edge.tunnels.open(&edge, peer, host))
+            tunnel_response(edge.tunnels.open(&edge, peer, host, over_tls))
         }
         (&Method::POST, [command @ ("send" | "idle" | "close"), id, seq]) if valid_id(id) => {
             let Ok(seq) = seq.parse::<u64>() else { return not_found() };

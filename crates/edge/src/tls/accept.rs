@@ -14,6 +14,7 @@ use tokio_rustls::server::TlsStream;
 use tracing::info;
 
 use super::{ALPN_H2, ALPN_HTTP1};
+use crate::http::Scheme;
 use crate::{Edge, http, rtmp_tcp};
 
 /// Why a TLS handshake did not complete: the `reason` label of
@@ -112,7 +113,7 @@ pub async fn serve(edge: Arc<Edge>, stream: TcpStream, peer: SocketAddr, shutdow
         return http::serve_h2(edge, stream, peer).await;
     }
     if alpn == Some(ALPN_HTTP1) {
-        return http::serve(edge, stream, peer, BytesMut::new()).await;
+        return http::serve(edge, stream, peer, BytesMut::new(), Scheme::Https).await;
     }
     // No ALPN: an RTMPS client, or an HTTP/1.1 client that offers none.
     let mut first = BytesMut::with_capacity(4096);
@@ -124,7 +125,7 @@ pub async fn serve(edge: Arc<Edge>, stream: TcpStream, peer: SocketAddr, shutdow
     }
     match first[0] {
         byte if rtmp_tcp::is_handshake_start(byte) => rtmp_tcp::serve_stream(edge, stream, peer, first, shutdown).await,
-        byte if byte.is_ascii_uppercase() => http::serve(edge, stream, peer, first).await,
+        byte if byte.is_ascii_uppercase() => http::serve(edge, stream, peer, first, Scheme::Https).await,
         byte => {
             info!(client = %peer, "first byte 0x{byte:02x} after the TLS handshake is neither RTMP nor HTTP; closing")
         }

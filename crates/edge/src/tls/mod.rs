@@ -12,6 +12,7 @@
 
 mod accept;
 mod certs;
+pub mod coverage;
 
 use std::sync::Arc;
 use std::time::Duration;
