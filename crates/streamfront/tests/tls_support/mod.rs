@@ -106,3 +106,35 @@ pub fn metric(server: &Server, sample: &str) -> u64 {
     assert_eq!(status, 200, "GET /metrics");
     body.lines().find_map(|line| line.strip_prefix(sample).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0)
 }
+
+/// Commits web distribution `id` with `config` (JSON, as the model's serde names it) into the
+/// directory store `store`, as the API's CreateDistribution commits it.
+pub fn put_web(store: &Path, id: &str, config: serde_json::Value) {
+    use sf_dist::{Distribution, DistributionIdentity, Timestamp};
+    let identity = DistributionIdentity {
+        id: id.into(),
+        arn: format!("arn:aws:cloudfront::000000000000:distribution/{id}"),
+        domain_name: format!("d{}.cloudfront.net", id.to_ascii_lowercase()),
+    };
+    let config = serde_json::from_value(config).expect("a DistributionConfig");
+    let record = Distribution::new(identity, "E1".into(), config, Vec::new(), Timestamp(0));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let location = sf_control::ControlLocation::parse(&store.display().to_string()).unwrap();
+        let store = location.open(&Default::default(), Default::default()).await.unwrap();
+        store.commit(&sf_api::state::Change::PutWeb { record: Box::new(record) }).await.unwrap();
+    });
+}
+
+/// Waits until the admin listing shows a web distribution with alias `alias`.
+pub fn wait_for_web(server: &Server, alias: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let listing = http_get(server.admin_addr(), "/distributions", Duration::from_secs(5)).map(|(_, body)| body);
+        if listing.as_deref().is_ok_and(|body| body.contains("\"kind\": \"web\"") && body.contains(alias)) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the web distribution of {alias} is not served: {listing:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
