@@ -38,6 +38,41 @@ impl Cert {
         Cert { cert, key }
     }
 
+    /// A leaf certificate (not a CA: webpki refuses a CA as a server's certificate) for the
+    /// DNS `names`, signed by `ca` (made with [`Cert::make`]).
+    pub fn make_leaf(dir: &Path, file_stem: &str, names: &[&str], ca: &Cert) -> Cert {
+        require_tool("openssl");
+        let cert = dir.join(format!("{file_stem}.pem"));
+        let key = dir.join(format!("{file_stem}.key"));
+        let csr = dir.join(format!("{file_stem}.csr"));
+        let extensions = dir.join(format!("{file_stem}.ext"));
+        let sans: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
+        std::fs::write(&extensions, format!("basicConstraints=CA:FALSE\nsubjectAltName={}\n", sans.join(","))).unwrap();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj"])
+            .arg(format!("/CN={}", names[0]))
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr);
+        let r = run(cmd, Duration::from_secs(30));
+        assert!(r.success(), "openssl req -new: {}", r.describe());
+        let mut cmd = Command::new("openssl");
+        cmd.args(["x509", "-req", "-days", "2", "-set_serial", "2", "-in"])
+            .arg(&csr)
+            .arg("-CA")
+            .arg(&ca.cert)
+            .arg("-CAkey")
+            .arg(&ca.key)
+            .arg("-extfile")
+            .arg(&extensions)
+            .arg("-out")
+            .arg(&cert);
+        let r = run(cmd, Duration::from_secs(30));
+        assert!(r.success(), "openssl x509 -req: {}", r.describe());
+        Cert { cert, key }
+    }
+
     /// `DOMAINS=CERT:KEY` for `--tls-cert`.
     pub fn flag(&self, domains: &str) -> String {
         format!("{domains}={}:{}", self.cert.display(), self.key.display())
