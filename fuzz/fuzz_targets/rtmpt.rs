@@ -36,6 +36,7 @@ fn world() -> &'static World {
                 admin_listen: vec![],
                 https_listen: vec![],
                 tls: None,
+                https_public_port: 443,
                 max_connections: 16,
                 timeouts: Default::default(),
                 tunnels: Default::default(),

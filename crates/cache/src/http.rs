@@ -65,6 +65,42 @@ impl HttpScheme {
     }
 }
 
+/// CA certificates an HTTPS origin's certificate may chain to besides the system's roots
+/// (`--origin-ca-file`): for private origins with their own CA.
+#[derive(Clone)]
+pub struct OriginCa {
+    /// The PEM file as read: what tells two apart.
+    pem: Vec<u8>,
+    certificates: Vec<reqwest::Certificate>,
+}
+
+impl OriginCa {
+    /// The certificates of a PEM file; the error says what is wrong with it (the caller names
+    /// the file).
+    pub fn from_pem(pem: Vec<u8>) -> Result<OriginCa, String> {
+        let certificates =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("not PEM certificates: {e}"))?;
+        if certificates.is_empty() {
+            return Err("no certificate (-----BEGIN CERTIFICATE-----) in it".to_owned());
+        }
+        Ok(OriginCa { pem, certificates })
+    }
+}
+
+impl PartialEq for OriginCa {
+    fn eq(&self, other: &Self) -> bool {
+        self.pem == other.pem
+    }
+}
+
+impl Eq for OriginCa {}
+
+impl fmt::Debug for OriginCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OriginCa({} certificates)", self.certificates.len())
+    }
+}
+
 /// Everything that makes one custom origin, from a distribution's `Origin` with a
 /// `CustomOriginConfig`.
 #[derive(Clone, PartialEq, Eq)]
@@ -84,6 +120,8 @@ pub struct HttpOriginSpec {
     pub connect_timeout: Duration,
     /// `ConnectionAttempts`: tries of a request that could not connect or got no response.
     pub attempts: u32,
+    /// For HTTPS: trusted besides the system's roots.
+    pub extra_ca: Option<std::sync::Arc<OriginCa>>,
 }
 
 impl HttpOriginSpec {
@@ -99,6 +137,7 @@ impl HttpOriginSpec {
             read_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             attempts: 3,
+            extra_ca: None,
         }
     }
 }
@@ -116,6 +155,7 @@ impl fmt::Debug for HttpOriginSpec {
             .field("read_timeout", &self.read_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("attempts", &self.attempts)
+            .field("extra_ca", &self.extra_ca)
             .finish()
     }
 }
@@ -194,7 +234,15 @@ impl HttpOrigin {
         if reqwest::Url::parse(&base).is_err() {
             return refuse("not a valid URL");
         }
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder();
+        if spec.scheme == HttpScheme::Https {
+            // rustls speaks TLS 1.2 and 1.3 only: the oldest `OriginSslProtocols` it can honour.
+            client = client.tls_version_min(reqwest::tls::Version::TLS_1_2);
+            if let Some(ca) = &spec.extra_ca {
+                client = client.tls_certs_merge(ca.certificates.iter().cloned());
+            }
+        }
+        let client = client
             .user_agent(USER_AGENT)
             .connect_timeout(spec.connect_timeout)
             .read_timeout(spec.read_timeout)

@@ -40,7 +40,7 @@ pub use content_type::for_name as content_type_for_name;
 pub use disk::DiskConfig;
 pub use freshness::Freshness;
 pub use handle::ObjectHandle;
-pub use http::{HttpOrigin, HttpOriginSpec, HttpScheme};
+pub use http::{HttpOrigin, HttpOriginSpec, HttpScheme, OriginCa};
 pub use origin::{LocalOrigin, ObjectMeta, Origin, OriginError, OriginSpecError};
 pub use origin_cache::{Lookup, OriginCache, Trust};
 pub use s3::{S3Origin, S3Settings};

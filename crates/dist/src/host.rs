@@ -35,6 +35,18 @@ pub fn normalize_host(host: &str) -> Option<String> {
     Some(name.to_ascii_lowercase())
 }
 
+/// Whether a certificate's domain `pattern` (a host name, or `*.parent` for exactly one more
+/// label, RFC 6125 §6.4.3) covers `host`; both compared without case or a root dot.
+pub fn domain_covers(pattern: &str, host: &str) -> bool {
+    let (pattern, host) = (pattern.trim_end_matches('.'), host.trim_end_matches('.'));
+    match pattern.strip_prefix("*.") {
+        Some(parent) => {
+            host.split_once('.').is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(parent))
+        }
+        None => pattern.eq_ignore_ascii_case(host),
+    }
+}
+
 /// `:` followed by 1–5 digits.
 fn is_port_suffix(s: &str) -> bool {
     s.strip_prefix(':').is_some_and(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
@@ -66,6 +78,17 @@ pub fn host_from_tc_url(tc_url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_domains_cover_the_name_or_one_more_label() {
+        assert!(domain_covers("www.example.com", "WWW.example.com."));
+        assert!(!domain_covers("www.example.com", "example.com"));
+        assert!(domain_covers("*.cdn.example.com", "a.cdn.example.com"));
+        assert!(domain_covers("*.cdn.example.com", "A.CDN.example.com"));
+        assert!(!domain_covers("*.cdn.example.com", "cdn.example.com"));
+        assert!(!domain_covers("*.cdn.example.com", "a.b.cdn.example.com"));
+        assert!(!domain_covers("*.cdn.example.com", ".cdn.example.com"));
+    }
 
     #[test]
     fn normalize_strips_port_dot_and_case() {

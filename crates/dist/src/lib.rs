@@ -29,7 +29,7 @@ pub mod validate;
 mod wire_enum;
 
 pub use error::{ValidationError, check_quantity, codes};
-pub use host::{host_from_tc_url, normalize_host};
+pub use host::{domain_covers, host_from_tc_url, normalize_host};
 pub use identity::{DistributionIdentity, DistributionKind};
 pub use model::*;
 pub use router::{Matched, Route, Router};

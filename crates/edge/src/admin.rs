@@ -103,6 +103,8 @@ fn distributions_json(edge: &Edge) -> String {
                 "default": d.is_default(),
                 "version": d.version,
                 "status": status.as_str(),
+                "viewer_protocol_policy": d.protocol_policy.as_str(),
+                "certificates": certificates(edge, d.domain_name.iter().chain(&d.aliases)),
             })
         })
         .collect();
@@ -127,9 +129,21 @@ fn distributions_json(edge: &Edge) -> String {
             "origins": origins,
             "version": d.version,
             "status": status.as_str(),
+            "viewer_certificate": config.viewer_certificate,
+            "certificates": certificates(edge, std::iter::once(&d.record.domain_name).chain(&config.aliases)),
         }));
     }
     let mut body = serde_json::to_string_pretty(&list).expect("JSON values serialise");
     body.push('\n');
     body
+}
+
+/// Which certificate file serves each of `names` over HTTPS (`default: <file>` for a name no
+/// configured certificate covers); `null` without certificates.
+fn certificates<'a>(edge: &Edge, names: impl Iterator<Item = &'a String>) -> serde_json::Value {
+    let Some(tls) = &edge.config.tls else { return serde_json::Value::Null };
+    let by_name: serde_json::Map<String, serde_json::Value> = names
+        .map(|name| (name.clone(), serde_json::Value::String(crate::tls::coverage::describe(&tls.certificates, name))))
+        .collect();
+    serde_json::Value::Object(by_name)
 }

@@ -195,6 +195,8 @@ pub struct RtmpConnection {
     /// The `Host` header of the RTMPT tunnel carrying the connection, if any: the host when
     /// the `tcUrl` names none.
     tunnel_host: Option<String>,
+    /// Whether the connection (or the tunnel carrying it) came inside TLS: RTMPS, RTMPTS.
+    over_tls: bool,
     /// Viewer and byte counters, under the default distribution until connect routes.
     metrics: ViewerMetrics,
     streams: HashMap<u32, Stream>,
@@ -222,6 +224,7 @@ impl RtmpConnection {
         RtmpConnection {
             distribution: None,
             tunnel_host: None,
+            over_tls: false,
             metrics,
             edge,
             peer,
@@ -483,6 +486,11 @@ impl RtmpConnection {
         self.tunnel_host = host;
     }
 
+    /// Records that the connection, or the tunnel carrying it, came inside TLS.
+    pub fn set_over_tls(&mut self, over_tls: bool) {
+        self.over_tls = over_tls;
+    }
+
     /// The distribution id for log lines (`-` before connect).
     fn distribution_id(&self) -> &str {
         self.distribution.as_ref().map_or("-", |d| d.id.as_str())
@@ -501,6 +509,13 @@ impl RtmpConnection {
                 return self.reject_connect(&request, &description, "-");
             }
         };
+        if !distribution.protocol_policy.admits(self.over_tls, self.protocol) {
+            let description = format!(
+                "Distribution {} accepts only secure connections: use rtmps://, rtmpe://, rtmpte:// or rtmpts://.",
+                distribution.id
+            );
+            return self.reject_connect(&request, &description, &distribution.id);
+        }
         match names::parse_application(&request.app) {
             Ok(folders) => {
                 self.folders = Some(folders);
@@ -842,6 +857,7 @@ mod tests {
             http_listen: vec![],
             https_listen: vec![],
             tls: None,
+            https_public_port: 443,
             admin_listen: vec![],
             max_connections: 1,
             timeouts: Default::default(),

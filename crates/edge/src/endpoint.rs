@@ -38,6 +38,8 @@ pub struct RtmpEndpoint {
     last_input: Instant,
     /// The RTMPT tunnel's `Host` header, handed to the connection.
     tunnel_host: Option<String>,
+    /// Whether it came inside TLS (see [`RtmpConnection::set_over_tls`]).
+    over_tls: bool,
 }
 
 impl RtmpEndpoint {
@@ -53,7 +55,13 @@ impl RtmpEndpoint {
             encrypted_handshake: false,
             last_input: now,
             tunnel_host: None,
+            over_tls: false,
         }
+    }
+
+    /// Records that the connection, or the tunnel carrying it, came inside TLS.
+    pub fn set_over_tls(&mut self, over_tls: bool) {
+        self.over_tls = over_tls;
     }
 
     /// The `Host` header of the tunnel carrying this endpoint (see [`RtmpConnection::set_tunnel_host`]).
@@ -117,6 +125,7 @@ impl RtmpEndpoint {
             tracing::debug!(client = %self.peer, kind = ?outcome.kind, "handshake done");
             let mut connection = RtmpConnection::new(Arc::clone(&self.edge), self.peer, self.protocol);
             connection.set_tunnel_host(self.tunnel_host.take());
+            connection.set_over_tls(self.over_tls);
             self.phase =
                 Phase::Established { connection: Box::new(connection), cipher: outcome.encryption.map(Box::new) };
         }

@@ -250,6 +250,7 @@ mod tests {
             http_listen: Vec::new(),
             https_listen: Vec::new(),
             tls: None,
+            https_public_port: 443,
             admin_listen: Vec::new(),
             max_connections: 1,
             timeouts: Default::default(),

@@ -52,6 +52,18 @@ impl Viewer {
     pub fn plain(peer: SocketAddr) -> Viewer {
         Viewer { peer, tls: None }
     }
+
+    pub fn scheme(&self) -> Scheme {
+        if self.tls.is_some() { Scheme::Https } else { Scheme::Http }
+    }
+}
+
+/// Whether a request came over plain HTTP or inside TLS. Every request carries it as an
+/// extension, for what depends on it (a web behavior's `ViewerProtocolPolicy`, tunnels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
 }
 
 /// Serves HTTP/1.x on a connection whose first bytes were already read. Generic over the
@@ -62,8 +74,9 @@ where
 {
     let peer = viewer.peer;
     let io = TokioIo::new(Rewind::new(initial, stream));
-    let service = hyper::service::service_fn(move |request| {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let edge = Arc::clone(&edge);
+        request.extensions_mut().insert(viewer.scheme());
         async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
     });
     let result = hyper::server::conn::http1::Builder::new()
@@ -88,9 +101,9 @@ pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, viewer: Viewer)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let peer = viewer.peer;
-    let service = hyper::service::service_fn(move |request| {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let edge = Arc::clone(&edge);
+        request.extensions_mut().insert(viewer.scheme());
         async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
     });
     let result = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
@@ -101,7 +114,7 @@ where
         .serve_connection(TokioIo::new(stream), service)
         .await;
     if let Err(error) = result {
-        debug!(client = %peer, "HTTP/2 connection ended: {error}");
+        debug!(client = %viewer.peer, "HTTP/2 connection ended: {error}");
     }
 }
 
@@ -197,10 +210,11 @@ async fn route(edge: Arc<Edge>, peer: SocketAddr, host: Option<String>, request:
         (&Method::POST, ["fcs", "ident2"]) => not_found(),
         (&Method::POST, ["open", "1"]) => {
             let host = tunnel_host(&request);
+            let over_tls = request.extensions().get::<Scheme>() == Some(&Scheme::Https);
             if read_body(request).await.is_err() {
                 return bad_request();
             }
-            tunnel_response(edge.tunnels.open(&edge, peer, host))
+            tunnel_response(edge.tunnels.open(&edge, peer, host, over_tls))
         }
         (&Method::POST, [command @ ("send" | "idle" | "close"), id, seq]) if valid_id(id) => {
             let Ok(seq) = seq.parse::<u64>() else { return not_found() };

@@ -82,6 +82,9 @@ pub struct EdgeConfig {
     pub https_listen: Vec<SocketAddr>,
     /// The certificates of `https_listen`; needed when it has an address.
     pub tls: Option<Arc<tls::Tls>>,
+    /// The port viewers reach this edge's HTTPS on: named in redirects to HTTPS (443 is left
+    /// out of URLs).
+    pub https_public_port: u16,
     pub max_connections: usize,
     pub timeouts: Timeouts,
     pub tunnels: rtmpt::TunnelLimits,
@@ -140,7 +143,7 @@ impl Edge {
         );
         let health = health::Health::new(&config, cache);
         let signatures = sf_sign::Verifier::new(config.key_pairs.clone());
-        Arc::new(Edge {
+        let edge = Arc::new(Edge {
             config,
             distributions: RwLock::new(Arc::new(distributions)),
             stats,
@@ -152,7 +155,9 @@ impl Edge {
             signatures,
             clock_anchor: (Instant::now(), SystemTime::now()),
             client_ids: AtomicU32::new(1),
-        })
+        });
+        edge.check_certificates(None, &edge.distributions());
+        edge
     }
 
     /// The distributions served now.
@@ -162,7 +167,16 @@ impl Edge {
 
     /// Serves `distributions` from now on; connections already routed keep theirs.
     pub fn replace_distributions(&self, distributions: routing::Distributions) {
+        self.check_certificates(Some(&self.distributions()), &distributions);
         *self.distributions.write().expect("distributions lock") = Arc::new(distributions);
+    }
+
+    /// With HTTPS listeners, warns of the aliases of `now` no configured certificate covers
+    /// (new since `before`) and counts them (see [`tls::coverage`]).
+    fn check_certificates(&self, before: Option<&routing::Distributions>, now: &routing::Distributions) {
+        let Some(tls) = self.config.tls.as_ref().filter(|_| !self.config.https_listen.is_empty()) else { return };
+        let uncovered = tls::coverage::report(&tls.certificates, before, now);
+        self.stats.tls_uncovered_aliases.store(uncovered as u64, Ordering::Relaxed);
     }
 
     /// Seconds since the epoch at `now`.

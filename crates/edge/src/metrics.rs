@@ -178,7 +178,10 @@ impl Collector for EdgeCollector {
             "streamfront_tls_handshake_failures",
             "TLS handshakes that failed, by reason.",
             &s.tls_handshake_failures,
-        )
+        )?;
+        let uncovered = gauge(s.tls_uncovered_aliases.load(Ordering::Relaxed));
+        let help = "Aliases of the distributions served that no configured certificate covers (they get the default).";
+        single(e, "streamfront_tls_uncovered_aliases", help, &uncovered)
     }
 }
 

@@ -38,6 +38,66 @@ pub struct ServedDistribution {
     /// The accounts (`self`, account numbers) whose key pairs sign its stream names, when its
     /// `TrustedSigners` is enabled; `None`: plays need no signature.
     pub trusted_signers: Option<Vec<String>>,
+    /// Which connections it takes: every one, or only those over TLS or RTMPE.
+    pub protocol_policy: StreamingProtocolPolicy,
+}
+
+/// The tag that sets a streaming distribution's [`StreamingProtocolPolicy`]: CloudFront's
+/// `StreamingDistributionConfig` has no field for it, and tags are stored with the
+/// distribution (`TagResource`). A config-file distribution's `viewer_protocol_policy` key
+/// becomes this tag.
+pub const VIEWER_PROTOCOL_POLICY_TAG: &str = "streamfront:viewer-protocol-policy";
+
+/// Which connections a streaming distribution accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamingProtocolPolicy {
+    /// RTMP, RTMPE, RTMPT and RTMPTE, plain or inside TLS.
+    AllowAll,
+    /// RTMPS, RTMPTS (inside TLS), RTMPE and RTMPTE: plain RTMP and RTMPT are rejected.
+    SecureOnly,
+}
+
+impl StreamingProtocolPolicy {
+    /// `allow-all` or `secure-only`.
+    pub fn parse(value: &str) -> Option<StreamingProtocolPolicy> {
+        match value {
+            "allow-all" => Some(StreamingProtocolPolicy::AllowAll),
+            "secure-only" => Some(StreamingProtocolPolicy::SecureOnly),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamingProtocolPolicy::AllowAll => "allow-all",
+            StreamingProtocolPolicy::SecureOnly => "secure-only",
+        }
+    }
+
+    /// The policy `record`'s tags set. A tag with another value fails closed: whoever set it
+    /// meant to restrict the distribution.
+    pub fn of(record: &StreamingDistribution) -> StreamingProtocolPolicy {
+        let Some(tag) = record.tags.iter().find(|tag| tag.key == VIEWER_PROTOCOL_POLICY_TAG) else {
+            return StreamingProtocolPolicy::AllowAll;
+        };
+        let value = tag.value.as_deref().unwrap_or_default();
+        StreamingProtocolPolicy::parse(value).unwrap_or_else(|| {
+            tracing::warn!(
+                distribution = %record.id,
+                "tag {VIEWER_PROTOCOL_POLICY_TAG}={value:?} is neither allow-all nor secure-only: secure-only"
+            );
+            StreamingProtocolPolicy::SecureOnly
+        })
+    }
+
+    /// Whether a connection over TLS (`over_tls`) or not, speaking `protocol`, may connect.
+    pub fn admits(self, over_tls: bool, protocol: crate::connection::Protocol) -> bool {
+        use crate::connection::Protocol;
+        match self {
+            StreamingProtocolPolicy::AllowAll => true,
+            StreamingProtocolPolicy::SecureOnly => over_tls || matches!(protocol, Protocol::Rtmpe | Protocol::Rtmpte),
+        }
+    }
 }
 
 impl ServedDistribution {
@@ -105,6 +165,7 @@ impl Distributions {
                     logging,
                     hls_logging,
                     trusted_signers: config.trusted_signers.enabled.then(|| config.trusted_signers.items.clone()),
+                    protocol_policy: StreamingProtocolPolicy::of(&c.record),
                 })
             })
             .collect();
@@ -120,6 +181,7 @@ impl Distributions {
                 logging: None,
                 hls_logging: None,
                 trusted_signers: None,
+                protocol_policy: StreamingProtocolPolicy::AllowAll,
             })
         });
         all.extend(default.clone());

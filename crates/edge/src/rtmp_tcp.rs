@@ -68,6 +68,8 @@ async fn serve_halves<R, W>(
 {
     let started = Instant::now();
     let mut endpoint = RtmpEndpoint::new(Arc::clone(&edge), peer, false, started);
+    // Only TLS streams come buffered (see `serve_stream`).
+    endpoint.set_over_tls(buffered_writes);
     let reason = match endpoint.input(&initial, started) {
         Ok(()) => {
             let mut socket = Socket {

@@ -124,7 +124,7 @@ impl Tunnels {
 
     /// `POST /open/1`: registers a session and starts its task. `host` is the request's
     /// `Host` header.
-    pub fn open(&self, edge: &Arc<Edge>, client: SocketAddr, host: Option<String>) -> Reply {
+    pub fn open(&self, edge: &Arc<Edge>, client: SocketAddr, host: Option<String>, over_tls: bool) -> Reply {
         let mut sessions = self.sessions.lock().expect("tunnel lock");
         let from_client = sessions.values().filter(|e| e.client_ip == client.ip()).count();
         if sessions.len() >= self.limits.max_sessions
@@ -143,7 +143,15 @@ impl Tunnels {
         let mut tasks = self.tasks.lock().expect("tunnel tasks lock");
         // Forget the sessions that ended since.
         while tasks.try_join_next().is_some() {}
-        tasks.spawn(run_session(Arc::clone(edge), id.clone(), client, host, receiver, self.closing.subscribe()));
+        tasks.spawn(run_session(
+            Arc::clone(edge),
+            id.clone(),
+            client,
+            host,
+            over_tls,
+            receiver,
+            self.closing.subscribe(),
+        ));
         let mut head = id.into_bytes();
         head.push(b'\n');
         Reply::Data { head: Bytes::from(head), data: Bytes::new() }
@@ -193,12 +201,14 @@ async fn run_session(
     id: String,
     client: SocketAddr,
     host: Option<String>,
+    over_tls: bool,
     exchanges: mpsc::Receiver<Exchange>,
     closing: watch::Receiver<bool>,
 ) {
     let opened = Instant::now();
     let mut endpoint = RtmpEndpoint::new(Arc::clone(&edge), client, true, opened);
     endpoint.set_tunnel_host(host);
+    endpoint.set_over_tls(over_tls);
     let mut tunnel = Tunnel {
         exchanges,
         waiting: None,

@@ -65,6 +65,8 @@ pub struct Stats {
     pub rtmpt_refused: AtomicU64,
     /// TLS handshakes that failed, by [`HandshakeFailure`].
     pub(crate) tls_handshake_failures: Family<HandshakeFailureLabels, Counter>,
+    /// Aliases of the distributions served that no configured certificate covers.
+    pub tls_uncovered_aliases: AtomicU64,
     /// Established RTMP connections.
     pub(crate) viewers: Family<ViewerLabels, Gauge>,
     /// Media bytes sent.
@@ -86,6 +88,7 @@ impl Default for Stats {
             rtmpt_sessions: AtomicU64::new(0),
             rtmpt_refused: AtomicU64::new(0),
             tls_handshake_failures: Family::default(),
+            tls_uncovered_aliases: AtomicU64::new(0),
             viewers,
             sent_bytes,
             default_distribution,

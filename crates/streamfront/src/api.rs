@@ -108,6 +108,7 @@ pub async fn start(
         account_id: ACCOUNT_ID.to_owned(),
         quotas: settings.api.quotas.clone(),
         declared,
+        certificate_domains: settings.certificates.iter().flat_map(|c| c.domains.iter().cloned()).collect(),
     };
     let control = Arc::clone(edge);
     let status_of = Arc::new(move |seq| control.control.status_of(seq));

@@ -5,7 +5,7 @@
 //! of its origin), not drawn at random, so a restart serves the same names.
 
 use sf_dist::{
-    S3Origin, Status, StreamingDistribution, StreamingDistributionConfig, StreamingLoggingConfig, Timestamp,
+    S3Origin, Status, StreamingDistribution, StreamingDistributionConfig, StreamingLoggingConfig, Tag, Timestamp,
     TrustedSigners, codes, parse_s3_origin_domain, validate_streaming_config,
 };
 
@@ -68,6 +68,16 @@ fn from_entry(n: usize, entry: &StreamingDistributionEntry, domain: &str) -> Res
         price_class: None,
         enabled: entry.enabled,
     };
+    // Kept as the tag an API-created distribution would carry: the edge reads only that.
+    let tags = match entry.viewer_protocol_policy.as_deref() {
+        None => Vec::new(),
+        Some(policy) if sf_edge::routing::StreamingProtocolPolicy::parse(policy).is_some() => {
+            vec![Tag { key: sf_edge::routing::VIEWER_PROTOCOL_POLICY_TAG.to_owned(), value: Some(policy.to_owned()) }]
+        }
+        Some(policy) => {
+            return Err(fail("viewer_protocol_policy", format!("{policy:?} must be \"allow-all\" or \"secure-only\"")));
+        }
+    };
     validate_streaming_config(&config).map_err(|e| {
         let key = match e.field.as_str() {
             _ if e.code == codes::INVALID_ORIGIN => "origin",
@@ -85,7 +95,7 @@ fn from_entry(n: usize, entry: &StreamingDistributionEntry, domain: &str) -> Res
         domain_name,
         etag: "E0".to_owned(),
         streaming_distribution_config: config,
-        tags: Vec::new(),
+        tags,
     };
     Ok(StaticDistribution { record, origin_spec })
 }

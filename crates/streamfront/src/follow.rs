@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use sf_cache::{EdgeCache, HttpOrigin, HttpOriginSpec, HttpScheme, Origin, OriginCache, S3Settings};
+use sf_cache::{EdgeCache, HttpOrigin, HttpOriginSpec, HttpScheme, Origin, OriginCa, OriginCache, S3Settings};
 use sf_control::{FollowOptions, Follower, HeartbeatIdentity, Store, StoreHealth, StoreOptions, deployed_through};
-use sf_dist::{Distribution, OriginProtocolPolicy, StreamingDistribution, parse_s3_origin_domain};
+use sf_dist::{Distribution, OriginProtocolPolicy, SslProtocol, StreamingDistribution, parse_s3_origin_domain};
 use sf_edge::Edge;
+use sf_edge::http::Scheme;
 use sf_edge::routing::{Configured, Distributions};
 use sf_edge::web::WebDistribution;
 use tracing::{info, warn};
@@ -62,11 +63,26 @@ pub struct Routing {
     store_origins: HashMap<String, (Arc<OriginCache>, String)>,
     /// Invalidations already applied to the cache, as (distribution id, invalidation id).
     invalidated: HashSet<(String, String)>,
+    /// `--origin-ca-file`: trusted for custom origins over HTTPS besides the system's roots.
+    origin_ca: Option<Arc<OriginCa>>,
 }
 
 impl Routing {
     pub fn new(cache: Arc<EdgeCache>, s3: S3Settings, default: Option<(Arc<OriginCache>, String)>) -> Routing {
-        Routing { cache, s3, statics: Vec::new(), default, store_origins: HashMap::new(), invalidated: HashSet::new() }
+        Routing {
+            cache,
+            s3,
+            statics: Vec::new(),
+            default,
+            store_origins: HashMap::new(),
+            invalidated: HashSet::new(),
+            origin_ca: None,
+        }
+    }
+
+    /// Custom origins over HTTPS trust `ca` besides the system's roots (`--origin-ca-file`).
+    pub fn set_origin_ca(&mut self, ca: Option<Arc<OriginCa>>) {
+        self.origin_ca = ca;
     }
 
     /// A distribution from the config file.
@@ -180,7 +196,8 @@ impl Routing {
                         warn!(distribution = %web.id(), invalidation = %id, path, "an invalidation path names no object: skipped");
                         continue;
                     };
-                    for origin in web.origins.values() {
+                    let https_origins = web.for_https.iter().flat_map(|https| https.origins.values());
+                    for origin in web.origins.values().chain(https_origins) {
                         dropped += origin.invalidate(&key).await;
                     }
                 }
@@ -192,10 +209,37 @@ impl Routing {
     /// A web distribution with every origin open (one that cannot be opened leaves the whole
     /// distribution out: its behaviors could not all be served). The specs of its origins are
     /// added to `used`.
+    /// When an origin's `OriginProtocolPolicy` is `match-viewer`, HTTPS viewers get the same
+    /// distribution with that origin fetched over HTTPS (`for_https`).
     fn web_distribution(&mut self, d: &StoredWeb, used: &mut Vec<String>) -> Result<WebDistribution, String> {
+        let record: Arc<Distribution> = Arc::new(d.record.clone());
+        let matches_viewer = record.distribution_config.origins.iter().any(|origin| {
+            origin
+                .custom_origin_config
+                .as_ref()
+                .is_some_and(|c| c.origin_protocol_policy == OriginProtocolPolicy::MatchViewer)
+        });
+        let for_https = if matches_viewer {
+            let origins = self.web_origins(&record, Scheme::Https, used)?;
+            Some(Arc::new(WebDistribution::new(Arc::clone(&record), Some(d.version), origins)))
+        } else {
+            None
+        };
+        let origins = self.web_origins(&record, Scheme::Http, used)?;
+        Ok(WebDistribution { for_https, ..WebDistribution::new(record, Some(d.version), origins) })
+    }
+
+    /// The origins of `record` opened for viewers over `viewer`.
+    fn web_origins(
+        &mut self,
+        record: &Distribution,
+        viewer: Scheme,
+        used: &mut Vec<String>,
+    ) -> Result<HashMap<String, Arc<OriginCache>>, String> {
         let mut origins = HashMap::new();
-        for origin in &d.record.distribution_config.origins {
-            let spec = web_origin_spec(origin).map_err(|e| format!("origin {:?}: {e}", origin.id))?;
+        for origin in &record.distribution_config.origins {
+            let spec = web_origin_spec(origin, viewer, self.origin_ca.as_ref())
+                .map_err(|e| format!("origin {:?}: {e}", origin.id))?;
             let (cache, _) = match &spec {
                 WebOrigin::S3(spec) => self.origin_by_spec(spec),
                 WebOrigin::Http(spec) => self.http_origin(spec),
@@ -204,8 +248,7 @@ impl Routing {
             used.push(spec.identity());
             origins.insert(origin.id.clone(), cache);
         }
-        let record: Arc<Distribution> = Arc::new(d.record.clone());
-        Ok(WebDistribution::new(record, Some(d.version), origins))
+        Ok(origins)
     }
 }
 
@@ -223,7 +266,7 @@ impl WebOrigin {
         match self {
             WebOrigin::S3(spec) => spec.clone(),
             WebOrigin::Http(spec) => format!(
-                "{:?}://{}:{}/{} {:?} {:?} {:?} {}",
+                "{:?}://{}:{}/{} {:?} {:?} {:?} {} {:?}",
                 spec.scheme,
                 spec.host,
                 spec.port,
@@ -231,7 +274,8 @@ impl WebOrigin {
                 spec.headers,
                 spec.read_timeout,
                 spec.connect_timeout,
-                spec.attempts
+                spec.attempts,
+                spec.extra_ca.as_ref().map(|ca| Arc::as_ptr(ca) as usize),
             ),
         }
     }
@@ -239,11 +283,12 @@ impl WebOrigin {
 
 /// What a distribution's `Origin` reads. An S3 origin: the bucket from its domain name as
 /// CloudFront names S3 origins, the prefix from `OriginPath` (which starts with `/`,
-/// Developer Guide, "Origin path"). A custom origin: `DomainName` on `HTTPPort` (or
-/// `HTTPSPort` for `https-only`), with its `OriginPath`, `CustomHeaders`,
-/// `OriginReadTimeout`, `ConnectionAttempts` and `ConnectionTimeout` (CloudFront's defaults
-/// where unset: 30 s, 3, 10 s; Developer Guide, "Origin settings").
-fn web_origin_spec(origin: &sf_dist::Origin) -> Result<WebOrigin, String> {
+/// Developer Guide, "Origin path"). A custom origin: `DomainName` on `HTTPPort`, or over TLS
+/// on `HTTPSPort` for `https-only` (and `match-viewer` for HTTPS viewers), with its
+/// `OriginPath`, `CustomHeaders`, `OriginReadTimeout`, `ConnectionAttempts` and
+/// `ConnectionTimeout` (CloudFront's defaults where unset: 30 s, 3, 10 s; Developer Guide,
+/// "Origin settings").
+fn web_origin_spec(origin: &sf_dist::Origin, viewer: Scheme, ca: Option<&Arc<OriginCa>>) -> Result<WebOrigin, String> {
     let prefix = origin.origin_path.as_deref().unwrap_or("").trim_matches('/');
     let Some(custom) = &origin.custom_origin_config else {
         let bucket = parse_s3_origin_domain(&origin.domain_name)?;
@@ -254,11 +299,21 @@ fn web_origin_spec(origin: &sf_dist::Origin) -> Result<WebOrigin, String> {
         };
         return Ok(WebOrigin::S3(spec));
     };
-    // Viewers reach this edge over HTTP only, so `match-viewer` is HTTP.
-    let (scheme, port) = match custom.origin_protocol_policy {
-        OriginProtocolPolicy::HttpsOnly => (HttpScheme::Https, custom.https_port),
+    let (scheme, port) = match (custom.origin_protocol_policy, viewer) {
+        (OriginProtocolPolicy::HttpsOnly, _) | (OriginProtocolPolicy::MatchViewer, Scheme::Https) => {
+            (HttpScheme::Https, custom.https_port)
+        }
         _ => (HttpScheme::Http, custom.http_port),
     };
+    // rustls speaks TLS 1.2 and 1.3: an origin that allows only older versions gets 1.2 or
+    // later all the same (CloudFront itself no longer offers SSLv3).
+    if scheme == HttpScheme::Https && !custom.origin_ssl_protocols.contains(&SslProtocol::TlsV1_2) {
+        warn!(
+            origin = %origin.id,
+            protocols = ?custom.origin_ssl_protocols,
+            "OriginSslProtocols leaves out TLSv1.2: the origin is asked for TLS 1.2 or later anyway"
+        );
+    }
     let port = u16::try_from(port).map_err(|_| format!("port {port} is out of range"))?;
     let seconds = |value: Option<i32>, default: u64| {
         Duration::from_secs(value.and_then(|v| u64::try_from(v).ok()).filter(|v| *v > 0).unwrap_or(default))
@@ -269,6 +324,9 @@ fn web_origin_spec(origin: &sf_dist::Origin) -> Result<WebOrigin, String> {
     spec.read_timeout = seconds(custom.origin_read_timeout, 30);
     spec.connect_timeout = seconds(origin.connection_timeout, 10);
     spec.attempts = origin.connection_attempts.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0).unwrap_or(3);
+    if scheme == HttpScheme::Https {
+        spec.extra_ca = ca.cloned();
+    }
     Ok(WebOrigin::Http(spec))
 }
 

@@ -127,6 +127,13 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let origin_ca = match settings.load_origin_ca() {
+        Ok(ca) => ca,
+        Err(message) => {
+            eprintln!("streamfront: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let key_pairs = match settings::load_key_pairs(&settings.key_pairs) {
         Ok(key_pairs) => key_pairs,
         Err(message) => {
@@ -140,6 +147,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         admin_listen: settings.admin_listen.clone(),
         https_listen: settings.https_listeners(),
         tls: tls.clone(),
+        https_public_port: settings.https_public_port(),
         max_connections: settings.limits.max_connections,
         timeouts: Timeouts {
             handshake: Duration::from_secs(settings.limits.handshake_timeout),
@@ -158,6 +166,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
     let s3 = s3_settings(&settings.s3);
     let default = origin.map(|origin| (cache.origin_cache(origin), origin_name.clone()));
     let mut routing = follow::Routing::new(Arc::clone(&cache), s3.clone(), default);
+    routing.set_origin_ca(origin_ca);
     let declared: Vec<sf_api::server::Declared> = statics
         .iter()
         .map(|d| {

@@ -79,6 +79,19 @@ pub struct Settings {
     #[arg(long = "tls-cert", value_name = "DOMAINS=CERT:KEY", value_parser = parse_tls_cert)]
     pub certificates: Vec<CertificateEntry>,
 
+    /// The port viewers reach HTTPS on, named in the `Location` of redirects to HTTPS (a cache
+    /// behavior's `redirect-to-https`) when it is not 443: set it when a load balancer or port
+    /// forward puts HTTPS on another port than the listener's. Default: the port of the first
+    /// HTTPS listener.
+    #[arg(long, value_name = "PORT")]
+    pub https_public_port: Option<u16>,
+
+    /// A PEM file of CA certificates that custom origins fetched over HTTPS (`https-only`,
+    /// or `match-viewer` for HTTPS viewers) may chain to, besides the system's roots: for
+    /// private origins with their own CA.
+    #[arg(long, value_name = "FILE")]
+    pub origin_ca_file: Option<PathBuf>,
+
     /// A CloudFront key pair whose signed URLs distributions with trusted signers accept,
     /// `ID=PUBLIC_KEY.pem` (the key pair id users sign with, e.g. `APKA…`; the RSA public key in
     /// PEM); repeat for several. Its account is `self`; the config file's [[key_pairs]] can name
@@ -157,6 +170,10 @@ pub struct StreamingDistributionEntry {
     /// stream names; none: plays need no signature.
     #[serde(default)]
     pub trusted_signers: Vec<String>,
+    /// `allow-all` (the default) or `secure-only`: RTMPS, RTMPE, RTMPTE and RTMPTS only; plain
+    /// RTMP and RTMPT connections are rejected. The same as the tag
+    /// `streamfront:viewer-protocol-policy` on a distribution the API created.
+    pub viewer_protocol_policy: Option<String>,
 }
 
 /// The `logging` of a `[[streaming_distributions]]` entry: CloudFront's `Logging`.
@@ -506,6 +523,20 @@ impl Settings {
         self.https_listen.clone()
     }
 
+    /// `origin_ca_file`, read and checked; the error names the file.
+    pub fn load_origin_ca(&self) -> Result<Option<std::sync::Arc<sf_cache::OriginCa>>, String> {
+        let Some(path) = &self.origin_ca_file else { return Ok(None) };
+        let fail = |why: String| format!("--origin-ca-file {}: {why}", path.display());
+        let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        sf_cache::OriginCa::from_pem(pem).map(|ca| Some(std::sync::Arc::new(ca))).map_err(fail)
+    }
+
+    /// The port redirects to HTTPS name: `https_public_port`, else the first HTTPS
+    /// listener's, else 443.
+    pub fn https_public_port(&self) -> u16 {
+        self.https_public_port.or_else(|| self.https_listeners().first().map(SocketAddr::port)).unwrap_or(443)
+    }
+
     /// Every value in its range, the log filter valid, every listener address once.
     fn check(&self) -> Result<(), Invalid> {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
@@ -533,6 +564,9 @@ impl Settings {
         in_range(logs, "flush_seconds", self.access_logs.flush_seconds, 1..=MAX_SECONDS)?;
         in_range(logs, "spool_mb", self.access_logs.spool_mb, 1..=MAX_MIB)?;
         in_range(None, "hls_segment_seconds", self.hls_segment_seconds, 1..=60)?;
+        if let Some(port) = self.https_public_port {
+            in_range(None, "https_public_port", port, 1..=u16::MAX)?;
+        }
         if let Some(seconds) = self.s3.request_timeout_seconds {
             in_range(Some("s3"), "request_timeout_seconds", seconds, 1..=MAX_SECONDS)?;
         }
@@ -888,6 +922,7 @@ mod tests {
             id: Some(String::new()),
             domain_name: Some(String::new()),
             logging: Some(LoggingEntry::default()),
+            viewer_protocol_policy: Some(String::new()),
             ..StreamingDistributionEntry::default()
         }];
         let api = ApiSection {
@@ -907,6 +942,8 @@ mod tests {
             certificates: vec![CertificateEntry::default()],
             access_logs: AccessLogSettings { edge_location: Some(String::new()), ..AccessLogSettings::default() },
             key_pairs: vec![KeyPairEntry::default()],
+            https_public_port: Some(443),
+            origin_ca_file: Some(PathBuf::new()),
             ..Settings::default()
         }
     }

@@ -64,3 +64,50 @@ fn the_aws_cli_calls_the_api_over_https_with_ca_bundle() {
     assert_contains_ci(&r.stderr, "certificate verify failed", "aws without --ca-bundle");
     drop(server);
 }
+
+/// A web distribution whose `ViewerCertificate` names a certificate (ACM here) must have every
+/// alias covered by a configured certificate: 400 `InvalidViewerCertificate` otherwise.
+#[test]
+fn a_named_viewer_certificate_must_cover_every_alias() {
+    use common::api::{Aws, json_file};
+    let dir = TempDir::new("tls");
+    let cert = Cert::make(dir.path(), "edge", "localhost", &["localhost", "*.cdn.example.com"]);
+    let args = vec![
+        "--https-listen".to_owned(),
+        format!("127.0.0.1:{}", free_port()),
+        "--tls-cert".to_owned(),
+        cert.flag("localhost,*.cdn.example.com"),
+    ];
+    let env = common::api::server_env().map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec();
+    let options = ServerOptions { args, env, api: true, ..ServerOptions::default() };
+    let server = Server::start_with(&media().origin, options);
+    let mut aws = Aws::new(&server);
+    aws.endpoint = format!("https://localhost:{}", server.api_port.unwrap());
+    let ca = cert.cert.to_str().unwrap();
+    let config = |reference: &str, alias: &str| {
+        serde_json::json!({
+            "CallerReference": reference,
+            "Aliases": {"Quantity": 1, "Items": [alias]},
+            "Origins": {"Quantity": 1, "Items": [{
+                "Id": "o", "DomainName": "media.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""},
+            }]},
+            "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+            "ViewerCertificate": {
+                "ACMCertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/0a1b2c3d",
+                "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
+            "Comment": reference,
+            "Enabled": true,
+        })
+    };
+    let create = |reference: &str, alias: &str| {
+        let file = json_file(dir.path(), &format!("{reference}.json"), &config(reference, alias));
+        aws.run(&["--ca-bundle", ca, "cloudfront", "create-distribution", "--distribution-config", &file])
+    };
+    let covered = create("covered", "video.cdn.example.com");
+    assert!(covered.run.success(), "an alias the wildcard covers: {}", covered.run.describe());
+    let uncovered = create("uncovered", "www.example.org");
+    assert!(!uncovered.run.success(), "an alias no certificate covers was accepted");
+    assert_eq!(uncovered.error_code().as_deref(), Some("InvalidViewerCertificate"), "{}", uncovered.run.describe());
+    assert!(uncovered.run.stderr.contains("www.example.org"), "the message names the alias: {}", uncovered.run.stderr);
+}

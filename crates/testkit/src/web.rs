@@ -2,7 +2,8 @@
 //! of a directory with `ETag`, `Last-Modified`, `Content-Type` and single `Range`s, logs
 //! every request with its headers, and can misbehave on demand: ignore `Range`, refuse
 //! `HEAD`, answer chosen paths with an error status, hold requests until released (an origin
-//! that hangs), require a header (a secret custom header), or stop and start again.
+//! that hangs), require a header (a secret custom header), or stop and start again. It can
+//! speak HTTPS instead ([`WebServer::start_tls`]), with a certificate from PEM files.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -65,11 +66,35 @@ pub struct WebServer {
     listening: Option<mpsc::Receiver<()>>,
     stalled: Arc<tokio::sync::watch::Sender<HashSet<String>>>,
     behaviour: Arc<Behaviour>,
+    /// HTTPS: every connection starts with a TLS handshake.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl WebServer {
     /// Serves the files under `root` on a free loopback port.
     pub fn start(root: &Path) -> WebServer {
+        WebServer::start_with(root, None)
+    }
+
+    /// [`WebServer::start`] over HTTPS, with the certificate chain `cert` and key `key` (PEM
+    /// files).
+    pub fn start_tls(root: &Path, cert: &Path, key: &Path) -> WebServer {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(cert).expect("certificate file").map(|c| c.expect("certificate")).collect();
+        let key = PrivateKeyDer::from_pem_file(key).expect("key file");
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("certificate and key");
+        WebServer::start_with(root, Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+    }
+
+    fn start_with(root: &Path, tls: Option<tokio_rustls::TlsAcceptor>) -> WebServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("web-test-server")
@@ -86,6 +111,7 @@ impl WebServer {
             listening: None,
             stalled: Arc::new(tokio::sync::watch::Sender::new(HashSet::new())),
             behaviour: Arc::default(),
+            tls,
         };
         server.serve(listener);
         server
@@ -97,12 +123,13 @@ impl WebServer {
         let runtime = self.runtime.as_ref().expect("runtime");
         let _guard = runtime.enter();
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        let (root, log, tasks, stalled, behaviour) = (
+        let (root, log, tasks, stalled, behaviour, tls) = (
             self.root.clone(),
             Arc::clone(&self.log),
             Arc::clone(&self.tasks),
             Arc::clone(&self.stalled),
             Arc::clone(&self.behaviour),
+            self.tls.clone(),
         );
         let accept = runtime.spawn(async move {
             let _alive = alive;
@@ -111,8 +138,8 @@ impl WebServer {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
-                let (root, log, stalled, behaviour) =
-                    (root.clone(), Arc::clone(&log), Arc::clone(&stalled), Arc::clone(&behaviour));
+                let (root, log, stalled, behaviour, tls) =
+                    (root.clone(), Arc::clone(&log), Arc::clone(&stalled), Arc::clone(&behaviour), tls.clone());
                 let conn = tokio::spawn(async move {
                     let handler = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                         log.lock().unwrap().push(describe(&request));
@@ -124,9 +151,14 @@ impl WebServer {
                             Ok::<_, std::convert::Infallible>(answer(&root, &behaviour, &request))
                         }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), handler)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    let _ = match tls {
+                        None => http.serve_connection(TokioIo::new(stream), handler).await,
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => http.serve_connection(TokioIo::new(stream), handler).await,
+                            Err(_) => return,
+                        },
+                    };
                 });
                 let mut tasks = tasks.lock().unwrap();
                 tasks.retain(|t| !t.is_finished());
@@ -144,9 +176,10 @@ impl WebServer {
         self.addr.port()
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` over TLS)
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The directory served.

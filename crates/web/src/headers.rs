@@ -23,6 +23,8 @@ pub enum XCache {
     Miss,
     /// An error: from the origin, or the edge's own (403, 404, 502, 504…).
     Error,
+    /// A redirect to HTTPS (`ViewerProtocolPolicy` `redirect-to-https`).
+    Redirect,
 }
 
 impl XCache {
@@ -33,16 +35,18 @@ impl XCache {
             XCache::RefreshHit => "RefreshHit from streamfront",
             XCache::Miss => "Miss from streamfront",
             XCache::Error => "Error from streamfront",
+            XCache::Redirect => "Redirect from streamfront",
         }
     }
 
-    /// The access log's result type: `Hit`, `RefreshHit`, `Miss` or `Error`.
+    /// The access log's result type: `Hit`, `RefreshHit`, `Miss`, `Error` or `Redirect`.
     pub fn result_type(self) -> &'static str {
         match self {
             XCache::Hit => "Hit",
             XCache::RefreshHit => "RefreshHit",
             XCache::Miss => "Miss",
             XCache::Error => "Error",
+            XCache::Redirect => "Redirect",
         }
     }
 }

@@ -13,6 +13,8 @@
 //! - [`errors`]: the `CustomErrorResponse` for a status ([`error_page`]).
 //! - [`compress`]: whether to compress a response ([`choose_encoding`]), a streaming
 //!   [`Encoder`] for gzip and Brotli, and ETag weakening.
+//! - [`protocol`]: a behavior's `ViewerProtocolPolicy` for HTTP and HTTPS requests, and the
+//!   `Location` of a redirect to HTTPS.
 //! - [`headers`]: `X-Cache`, `Via`, `Age`, the request id, and the cache key with its query
 //!   string part.
 //!
@@ -26,6 +28,7 @@ pub mod conditional;
 pub mod errors;
 pub mod headers;
 pub mod pattern;
+pub mod protocol;
 pub mod range;
 pub mod ttl;
 
@@ -35,6 +38,7 @@ pub use conditional::{Outcome, Validators, evaluate};
 pub use errors::{ErrorPage, error_page};
 pub use headers::{QueryStringKey, REQUEST_ID_HEADER, XCache, age, cache_key, query_cache_key, request_id, via};
 pub use pattern::{Behavior, object_path, path_matches, select_behavior};
+pub use protocol::{ProtocolCheck, check_viewer_protocol, https_location};
 pub use range::{
     ByteRange, Multipart, Part, RangeRequest, multipart, multipart_boundary, parse_range, unsatisfied_content_range,
 };

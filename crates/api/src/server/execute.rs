@@ -287,6 +287,7 @@ fn create_plan(check: &ApiConfig, kind: Kind, with_tags: bool, body: &[u8]) -> R
                 (from_xml(body)?, Vec::new())
             };
             check.check_declared_names(&config.aliases)?;
+            check.check_viewer_certificate(&config)?;
             Box::new(move |state, ctx| ops::create_distribution(state, ctx, config.clone(), tags.clone()))
         }
         Kind::PublicKey => {
@@ -326,6 +327,7 @@ fn update_plan(
         Kind::Web => {
             let config: sf_dist::DistributionConfig = from_xml(body)?;
             check.check_declared_names(&config.aliases)?;
+            check.check_viewer_certificate(&config)?;
             Box::new(move |state, ctx| ops::update_distribution(state, ctx, &id, if_match.as_deref(), config.clone()))
         }
         Kind::PublicKey => {

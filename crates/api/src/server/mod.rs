@@ -43,6 +43,10 @@ pub struct ApiConfig {
     /// Distributions declared in this edge's config file: not managed through the API, but
     /// their host names are taken.
     pub declared: Vec<Declared>,
+    /// The domains of the certificates the edge serves (`*.example.com` covers one more
+    /// label): a distribution whose `ViewerCertificate` names a certificate (ACM or IAM) must
+    /// have every alias covered by one.
+    pub certificate_domains: Vec<String>,
 }
 
 /// A distribution of the config file, as the API must respect it.
@@ -66,6 +70,34 @@ impl ApiConfig {
                         "Aliases.Items[{i}]: {alias} is a host name of distribution {}, declared in the edge's config \
                          file",
                         d.id
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ApiConfig {
+    /// 400 `InvalidViewerCertificate` when `config`'s `ViewerCertificate` names a certificate
+    /// (`ACMCertificateArn` or `IAMCertificateId`) and one of its aliases is covered by no
+    /// certificate configured on this edge: the certificate is picked by name here, and
+    /// CloudFront likewise refuses an alias its certificate does not cover.
+    fn check_viewer_certificate(&self, config: &sf_dist::DistributionConfig) -> Result<(), ApiError> {
+        let Some(certificate) = &config.viewer_certificate else { return Ok(()) };
+        let named = match (&certificate.acm_certificate_arn, &certificate.iam_certificate_id) {
+            (Some(arn), _) => format!("ACMCertificateArn {arn}"),
+            (None, Some(id)) => format!("IAMCertificateId {id}"),
+            (None, None) => return Ok(()),
+        };
+        for (i, alias) in config.aliases.iter().enumerate() {
+            if !self.certificate_domains.iter().any(|domain| sf_dist::domain_covers(domain, alias)) {
+                return Err(ApiError::new(
+                    400,
+                    sf_dist::codes::INVALID_VIEWER_CERTIFICATE,
+                    format!(
+                        "Aliases.Items[{i}]: {alias} is covered by no certificate configured on this edge \
+                         (ViewerCertificate names {named}); add one with --tls-cert or [[certificates]]"
                     ),
                 ));
             }

@@ -88,6 +88,24 @@ impl Certificates {
         table.pick(server_name)
     }
 
+    /// The configured certificate whose domains cover `host` (an exact name before a
+    /// wildcard), as SNI would pick it; `None`: clients asking for it get the default.
+    pub fn covering(&self, host: &str) -> Option<&CertificateSpec> {
+        let covers = |exact: bool| {
+            self.specs.iter().find(|spec| {
+                spec.domains
+                    .iter()
+                    .any(|domain| domain.starts_with("*.") != exact && sf_dist::domain_covers(domain, host))
+            })
+        };
+        covers(true).or_else(|| covers(false))
+    }
+
+    /// The certificate served to clients whose name no certificate covers.
+    pub fn default_spec(&self) -> &CertificateSpec {
+        self.specs.iter().find(|spec| spec.default).or(self.specs.first()).expect("loading checked there is one")
+    }
+
     /// Every PEM file configured, for messages.
     pub fn files(&self) -> impl Iterator<Item = &Path> {
         self.specs.iter().flat_map(|spec| [spec.cert.as_path(), spec.key.as_path()])

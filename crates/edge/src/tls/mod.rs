@@ -12,6 +12,7 @@
 
 mod accept;
 mod certs;
+pub mod coverage;
 mod session;
 
 use std::sync::Arc;

@@ -3,7 +3,8 @@
 //! semantics browsers and players expect.
 //!
 //! ```text
-//! http.rs (Host → WebDistribution) ─▶ serve: method, path → behavior → origin → key
+//! http.rs (Host → WebDistribution) ─▶ protocol: the behavior's ViewerProtocolPolicy (HTTP → 301/307/403)
+//!                                   ─▶ serve: method, path → behavior → origin → key
 //!                                        ├─▶ origin cache: open (Hit/Miss/RefreshHit, Age)
 //!                                        ├─▶ conditionals, Range, headers
 //!                                        ├─▶ errors: status, custom error pages
@@ -13,6 +14,7 @@
 mod body;
 mod errors;
 pub mod key;
+mod protocol;
 mod report;
 mod serve;
 
@@ -36,13 +38,16 @@ pub struct WebDistribution {
     pub origins: HashMap<String, Arc<OriginCache>>,
     /// Where its access logs go, when its `Logging` is enabled.
     pub logging: Option<Arc<LogTarget>>,
+    /// The same distribution for viewers over HTTPS when one of its custom origins is
+    /// `match-viewer`: that origin fetched over HTTPS. `None`: the same for every viewer.
+    pub for_https: Option<Arc<WebDistribution>>,
 }
 
 impl WebDistribution {
     /// `record` served from `origins`, logging where its `Logging` says.
     pub fn new(record: Arc<Distribution>, version: Option<u64>, origins: HashMap<String, Arc<OriginCache>>) -> Self {
         let logging = logging_target(&record);
-        WebDistribution { record, version, origins, logging }
+        WebDistribution { record, version, origins, logging, for_https: None }
     }
 
     pub fn id(&self) -> &str {
@@ -52,6 +57,14 @@ impl WebDistribution {
     /// Its `d….cloudfront.net`-style name, the access log's `cs(Host)`.
     pub fn domain_name(&self) -> &str {
         &self.record.domain_name
+    }
+
+    /// The distribution as viewers over HTTPS (`secure`) or HTTP see it.
+    pub fn for_viewer(&self, secure: bool) -> &WebDistribution {
+        match &self.for_https {
+            Some(https) if secure => https,
+            _ => self,
+        }
     }
 }
 

@@ -32,7 +32,10 @@ pub async fn respond<B>(edge: &Edge, distribution: &WebDistribution, request: Re
     let request_id = request_id();
     let mut report =
         Report::new(edge.metrics.web.clone(), distribution.id(), parts.method.as_str(), parts.uri.path(), &request_id);
-    let (mut response, cache) = answer(distribution, &parts).await;
+    let (mut response, cache) = match super::protocol::check(edge, distribution, &parts) {
+        Some(not_here) => not_here,
+        None => answer(distribution.for_viewer(super::protocol::is_secure(&parts)), &parts).await,
+    };
     report.answered(response.status(), cache);
     let headers = response.headers_mut();
     headers.insert(X_CACHE, HeaderValue::from_static(cache.header_value()));
@@ -269,7 +272,7 @@ async fn error_response(distribution: &WebDistribution, failure: &Failure, head:
 }
 
 /// A short text response for `failure`.
-fn failed(failure: &Failure, head: bool) -> (Response<WebBody>, XCache) {
+pub(super) fn failed(failure: &Failure, head: bool) -> (Response<WebBody>, XCache) {
     let text = Bytes::from(failure.text());
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));

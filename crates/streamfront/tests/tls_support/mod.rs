@@ -38,6 +38,41 @@ impl Cert {
         Cert { cert, key }
     }
 
+    /// A leaf certificate (not a CA: webpki refuses a CA as a server's certificate) for the
+    /// DNS `names`, signed by `ca` (made with [`Cert::make`]).
+    pub fn make_leaf(dir: &Path, file_stem: &str, names: &[&str], ca: &Cert) -> Cert {
+        require_tool("openssl");
+        let cert = dir.join(format!("{file_stem}.pem"));
+        let key = dir.join(format!("{file_stem}.key"));
+        let csr = dir.join(format!("{file_stem}.csr"));
+        let extensions = dir.join(format!("{file_stem}.ext"));
+        let sans: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
+        std::fs::write(&extensions, format!("basicConstraints=CA:FALSE\nsubjectAltName={}\n", sans.join(","))).unwrap();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj"])
+            .arg(format!("/CN={}", names[0]))
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr);
+        let r = run(cmd, Duration::from_secs(30));
+        assert!(r.success(), "openssl req -new: {}", r.describe());
+        let mut cmd = Command::new("openssl");
+        cmd.args(["x509", "-req", "-days", "2", "-set_serial", "2", "-in"])
+            .arg(&csr)
+            .arg("-CA")
+            .arg(&ca.cert)
+            .arg("-CAkey")
+            .arg(&ca.key)
+            .arg("-extfile")
+            .arg(&extensions)
+            .arg("-out")
+            .arg(&cert);
+        let r = run(cmd, Duration::from_secs(30));
+        assert!(r.success(), "openssl x509 -req: {}", r.describe());
+        Cert { cert, key }
+    }
+
     /// `DOMAINS=CERT:KEY` for `--tls-cert`.
     pub fn flag(&self, domains: &str) -> String {
         format!("{domains}={}:{}", self.cert.display(), self.key.display())
@@ -105,4 +140,36 @@ pub fn metric(server: &Server, sample: &str) -> u64 {
     let (status, body) = http_get(server.admin_addr(), "/metrics", Duration::from_secs(5)).expect("GET /metrics");
     assert_eq!(status, 200, "GET /metrics");
     body.lines().find_map(|line| line.strip_prefix(sample).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0)
+}
+
+/// Commits web distribution `id` with `config` (JSON, as the model's serde names it) into the
+/// directory store `store`, as the API's CreateDistribution commits it.
+pub fn put_web(store: &Path, id: &str, config: serde_json::Value) {
+    use sf_dist::{Distribution, DistributionIdentity, Timestamp};
+    let identity = DistributionIdentity {
+        id: id.into(),
+        arn: format!("arn:aws:cloudfront::000000000000:distribution/{id}"),
+        domain_name: format!("d{}.cloudfront.net", id.to_ascii_lowercase()),
+    };
+    let config = serde_json::from_value(config).expect("a DistributionConfig");
+    let record = Distribution::new(identity, "E1".into(), config, Vec::new(), Timestamp(0));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let location = sf_control::ControlLocation::parse(&store.display().to_string()).unwrap();
+        let store = location.open(&Default::default(), Default::default()).await.unwrap();
+        store.commit(&sf_api::state::Change::PutWeb { record: Box::new(record) }).await.unwrap();
+    });
+}
+
+/// Waits until the admin listing shows a web distribution with alias `alias`.
+pub fn wait_for_web(server: &Server, alias: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let listing = http_get(server.admin_addr(), "/distributions", Duration::from_secs(5)).map(|(_, body)| body);
+        if listing.as_deref().is_ok_and(|body| body.contains("\"kind\": \"web\"") && body.contains(alias)) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the web distribution of {alias} is not served: {listing:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
