@@ -429,7 +429,7 @@ fn playlists_pin_segments_to_the_object_version() {
     std::fs::copy(media().origin.join("clip_bframes.mp4"), &file).unwrap();
     for stale in [first[1].clone(), format!("index.m3u8?v={old}")] {
         let reply = get(&server, &format!("/hls/swap.mp4/{stale}"));
-        assert_eq!(reply.status, 410, "{stale}: {}", reply.text());
+        assert_eq!(reply.status, 410, "{stale}: {} bytes", reply.body.len());
         assert!(reply.text().contains("load its playlist again"), "{}", reply.text());
         let head = request(server.http_port, "HEAD", "127.0.0.1", &format!("/hls/swap.mp4/{stale}"), &[]);
         assert_eq!((head.status, head.body.len()), (410, 0));
