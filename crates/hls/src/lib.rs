@@ -109,13 +109,14 @@ impl Package {
         &self.segments
     }
 
-    /// The media playlist (`index.m3u8`).
-    pub fn media_playlist(&self) -> String {
+    /// The media playlist (`index.m3u8`), whose segment URIs carry `query` (none when empty):
+    /// a version pin such as `v=<tag>`, so a player never mixes two versions' segments.
+    pub fn media_playlist(&self, query: &str) -> String {
         let spans: Vec<Span> = self.segments.iter().map(|s| s.span).collect();
-        playlist::media(&spans)
+        playlist::media(&spans, query)
     }
 
-    /// The master playlist, pointing at `media_playlist` (a URL relative to it).
+    /// The master playlist, pointing at `media_playlist` (a URI relative to it, with its query).
     pub fn master_playlist(&self, media_playlist: &str) -> String {
         playlist::master(&self.variant(), media_playlist)
     }

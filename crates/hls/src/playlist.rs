@@ -1,5 +1,9 @@
 //! The text of the playlists (RFC 8216 §4): a VOD media playlist with accurate durations,
 //! and a master playlist naming it with its bandwidth, resolution, frame rate and codecs.
+//!
+//! Every URI in them may carry a query (the caller's: a version pin such as `v=…`, signing
+//! parameters), so that a player holding one playlist only ever asks for segments of the
+//! object version that playlist describes.
 
 use std::fmt::Write as _;
 
@@ -21,12 +25,18 @@ pub fn target_duration(spans: &[Span]) -> u64 {
     spans.iter().map(|s| (s.duration_ms + 500) / 1000).max().unwrap_or(0).max(1)
 }
 
-pub fn media(spans: &[Span]) -> String {
+/// `uri`, with `?query` when there is one.
+pub fn with_query(uri: &str, query: &str) -> String {
+    if query.is_empty() { uri.to_owned() } else { format!("{uri}?{query}") }
+}
+
+/// The media playlist of `spans`; every segment URI carries `query` (see [`with_query`]).
+pub fn media(spans: &[Span], query: &str) -> String {
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:3\n");
     let _ = writeln!(out, "#EXT-X-TARGETDURATION:{}", target_duration(spans));
     out.push_str("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n");
     for (n, span) in spans.iter().enumerate() {
-        let _ = writeln!(out, "#EXTINF:{},\n{}", seconds(span.duration_ms), segment_name(n));
+        let _ = writeln!(out, "#EXTINF:{},\n{}", seconds(span.duration_ms), with_query(&segment_name(n), query));
     }
     out.push_str("#EXT-X-ENDLIST\n");
     out
@@ -42,6 +52,8 @@ pub struct Variant {
     pub codecs: String,
 }
 
+/// The master playlist of the one variant, whose media playlist is at `media_playlist` (a
+/// URI relative to the master's, with any query it needs).
 pub fn master(variant: &Variant, media_playlist: &str) -> String {
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:3\n");
     let _ = write!(out, "#EXT-X-STREAM-INF:BANDWIDTH={}", variant.bandwidth.max(1));
@@ -66,7 +78,7 @@ mod tests {
     #[test]
     fn media_playlist_follows_rfc_8216() {
         let spans = [span(6000), span(6499), span(1234)];
-        let text = media(&spans);
+        let text = media(&spans, "");
         assert_eq!(
             text,
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:0\n\
@@ -76,6 +88,10 @@ mod tests {
         // 6.5 s rounds to 7: the target follows.
         assert_eq!(target_duration(&[span(6000), span(6500)]), 7);
         assert_eq!(target_duration(&[span(40)]), 1);
+        // A query goes on every segment URI, and only there.
+        let pinned = media(&spans, "v=0123abcd");
+        assert_eq!(pinned, text.replace(".ts\n", ".ts?v=0123abcd\n"));
+        assert_eq!(pinned.matches("?v=0123abcd").count(), 3);
     }
 
     #[test]

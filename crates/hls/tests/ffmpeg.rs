@@ -102,7 +102,7 @@ fn write_hls(path: &Path, segment_ms: u32) -> (PathBuf, Package) {
     let name = path.file_name().unwrap().to_str().unwrap();
     let dir = std::env::temp_dir().join(format!("sf-hls-out-{}-{name}-{segment_ms}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.m3u8"), package.media_playlist()).unwrap();
+    std::fs::write(dir.join("index.m3u8"), package.media_playlist("")).unwrap();
     std::fs::write(dir.join("master.m3u8"), package.master_playlist("index.m3u8")).unwrap();
     for (n, info) in package.segments().iter().enumerate() {
         let bytes = MemorySource::run(package.segment_bytes(n, &source)).unwrap();

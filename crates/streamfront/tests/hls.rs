@@ -90,20 +90,40 @@ fn assert_same_audio(source: &Path, url: &str, priming: usize) {
     assert!(found.is_some(), "decoded audio of {url} differs ({} vs {} bytes)", got.len(), want.len());
 }
 
+/// How long the source plays as HLS presents it, in ms: from its first picture (its start when
+/// it has no video; a remuxed FLV's video can start after its audio) to its end.
 fn duration_ms(source: &Path) -> f64 {
-    let out = tool(
-        "ffprobe",
-        &["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"]
-            .into_iter()
-            .chain([source.to_str().unwrap()])
-            .collect::<Vec<_>>(),
-    );
-    String::from_utf8(out).unwrap().trim().parse::<f64>().unwrap() * 1000.0
+    let probe = |entries: &str, streams: &str| {
+        let args = ["-v", "error", "-select_streams", streams, "-show_entries", entries, "-of", "csv=p=0"];
+        let out = tool("ffprobe", &args.into_iter().chain([source.to_str().unwrap()]).collect::<Vec<_>>());
+        let text = String::from_utf8(out).unwrap();
+        text.split([',', '\n'])
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.trim().parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (&[start, duration], video_start) =
+        (&probe("format=start_time,duration", "a")[..], probe("stream=start_time", "v"))
+    else {
+        panic!("no start and duration for {}", source.display());
+    };
+    (start + duration - video_start.first().copied().unwrap_or(start)) * 1000.0
+}
+
+/// The segment URIs of a media playlist: `seg-<n>.ts?v=<tag>` in order, one tag for all.
+fn segment_uris(text: &str) -> Vec<String> {
+    let uris: Vec<String> = text.lines().filter(|l| !l.starts_with('#')).map(str::to_owned).collect();
+    let tag = uris.first().and_then(|u| u.split_once("?v=")).map(|(_, tag)| tag.to_owned()).expect("a pinned URI");
+    assert!(tag.len() == 16 && tag.bytes().all(|b| b.is_ascii_hexdigit()), "the version tag in\n{text}");
+    for (n, uri) in uris.iter().enumerate() {
+        assert_eq!(uri, &format!("seg-{n}.ts?v={tag}"), "segment {n} in\n{text}");
+    }
+    uris
 }
 
 /// RFC 8216 rules for a VOD media playlist: every rounded EXTINF at most the target duration,
-/// the EXTINF sum the source's duration within one frame. Returns the segment count.
-fn check_playlist(text: &str, source: &Path, frame_ms: f64) -> usize {
+/// the EXTINF sum the source's duration within one frame. Returns the segment URIs.
+fn check_playlist(text: &str, source: &Path, frame_ms: f64) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "#EXTM3U", "{text}");
     for tag in ["#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"] {
@@ -117,23 +137,24 @@ fn check_playlist(text: &str, source: &Path, frame_ms: f64) -> usize {
         .filter_map(|l| l.strip_prefix("#EXTINF:"))
         .map(|v| v.trim_end_matches(',').parse::<f64>().unwrap())
         .collect();
-    for (n, d) in extinf.iter().enumerate() {
+    for d in &extinf {
         assert!(*d > 0.0 && d.round() as u64 <= target, "EXTINF {d} and target {target} in\n{text}");
-        assert!(lines.contains(&format!("seg-{n}.ts").as_str()), "seg-{n}.ts in\n{text}");
     }
+    let uris = segment_uris(text);
+    assert_eq!(uris.len(), extinf.len(), "one URI per EXTINF in\n{text}");
     let sum = extinf.iter().sum::<f64>() * 1000.0;
     let duration = duration_ms(source);
     assert!((sum - duration).abs() <= frame_ms, "EXTINF sum {sum} ms vs duration {duration} ms");
-    extinf.len()
+    uris
 }
 
 /// Each segment fetched whole (its `Content-Length` exact, its type TS): PAT and PMT first,
 /// continuity counters of every PID continuing across segments, a video segment opening with
 /// an access unit that holds an IDR.
-fn check_segments(server: &Server, base: &str, count: usize, video: bool) {
+fn check_segments(server: &Server, base: &str, uris: &[String], video: bool) {
     let mut last_cc: HashMap<u16, u8> = HashMap::new();
-    for n in 0..count {
-        let reply = get(server, &format!("{base}/seg-{n}.ts"));
+    for (n, uri) in uris.iter().enumerate() {
+        let reply = get(server, &format!("{base}/{uri}"));
         assert_eq!(reply.status, 200, "segment {n}: {}", reply.text());
         assert_eq!(reply.header("content-type"), Some("video/mp2t"));
         assert_eq!(reply.header("content-length"), Some(reply.body.len().to_string().as_str()), "segment {n}");
@@ -172,20 +193,21 @@ fn check_segments(server: &Server, base: &str, count: usize, video: bool) {
         }
     }
     // One past the end is not a segment.
-    assert_eq!(get(server, &format!("{base}/seg-{count}.ts")).status, 404);
+    assert_eq!(get(server, &format!("{base}/seg-{}.ts", uris.len())).status, 404);
 }
 
-/// Everything about one source: playlist, segments, decoded video and audio.
+/// Everything about one source in the server's origin: playlist, segments, decoded video and
+/// audio.
 fn check_source(server: &Server, name: &str, frame_ms: f64, priming: usize, video: bool) {
-    let source = media().origin.join(name);
+    let source = server.origin.join(name);
     let base = format!("/hls/{name}");
     let reply = get(server, &format!("{base}/index.m3u8"));
     assert_eq!(reply.status, 200, "{name}: {}", reply.text());
     assert_eq!(reply.header("content-type"), Some("application/vnd.apple.mpegurl"));
     assert!(reply.header("etag").is_some() && reply.header("cache-control").is_some(), "{:?}", reply.headers);
-    let count = check_playlist(&reply.text(), &source, frame_ms);
-    assert!(count >= 2, "{name} makes several segments");
-    check_segments(server, &base, count, video);
+    let uris = check_playlist(&reply.text(), &source, frame_ms);
+    assert!(uris.len() >= 2, "{name} makes several segments");
+    check_segments(server, &base, &uris, video);
     let url = http_url(server, &format!("{base}/index.m3u8"));
     if video {
         assert_same_video(&source, &url);
@@ -198,15 +220,154 @@ fn check_source(server: &Server, name: &str, frame_ms: f64, priming: usize, vide
 fn ffmpeg_plays_mp4_flv_and_mp3_as_hls() {
     let server = server_with_segments(SEGMENT_SECONDS);
     check_source(&server, "clip_bframes.mp4", 40.0, 1024, true);
+    check_source(&server, "clip_moovend.mp4", 40.0, 1024, true);
     check_source(&server, "clip.flv", 40.0, 0, true);
+    // TS keeps the AAC priming frame an MP4 edit list drops: one more frame of audio.
+    check_source(&server, "audio.m4a", 2.0 * 23.3, 1024, false);
     // LAME's delay and padding: decoders drop them reading the Info tag, TS keeps them.
     check_source(&server, "cbr.mp3", 27.0, 2 * 1152, false);
+    check_source(&server, "vbr.mp3", 27.0, 2 * 1152, false);
 
     let master = get(&server, "/hls/clip_bframes.mp4/master.m3u8");
     assert_eq!(master.status, 200);
     let text = master.text();
     assert!(text.contains("RESOLUTION=160x120,FRAME-RATE=25.000,CODECS=\"avc1.64"), "{text}");
-    assert!(text.contains(",mp4a.40.2\"\nindex.m3u8\n"), "{text}");
+    assert!(text.contains(",mp4a.40.2\"\nindex.m3u8?v="), "{text}");
+}
+
+/// Runs ffmpeg with `args` (an output path last); a failure fails the test.
+fn ffmpeg(args: &[&str]) {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-v", "error", "-y"]).args(args);
+    let r = run(cmd, Duration::from_secs(120));
+    assert!(r.success(), "{}", r.describe());
+}
+
+/// An origin with `clip.flv` remade with other audio codecs: `clip_mp3.flv` (H.264 + MP3,
+/// which HLS carries) and `clip_nellymoser.flv`, `clip_adpcm.flv` (which it cannot).
+fn flv_audio_origin() -> TempDir {
+    let dir = TempDir::new("hls-flv-audio");
+    let clip = media().origin.join("clip.flv");
+    for (name, codec) in [
+        ("clip_mp3.flv", &["libmp3lame", "-b:a", "64k"][..]),
+        ("clip_nellymoser.flv", &["nellymoser"]),
+        ("clip_adpcm.flv", &["adpcm_swf"]),
+    ] {
+        let out = dir.path().join(name);
+        let mut args = vec!["-i", clip.to_str().unwrap(), "-c:v", "copy", "-ar", "22050", "-c:a"];
+        args.extend_from_slice(codec);
+        args.extend(["-fflags", "+bitexact", "-f", "flv", out.to_str().unwrap()]);
+        ffmpeg(&args);
+    }
+    dir
+}
+
+#[test]
+fn ffmpeg_plays_flv_with_mp3_audio_and_other_audio_codecs_get_415() {
+    let origin = flv_audio_origin();
+    let args = vec!["--hls-segment-seconds".to_owned(), SEGMENT_SECONDS.to_owned()];
+    let mut server = Server::start_with(origin.path(), ServerOptions { args, ..Default::default() });
+    check_source(&server, "clip_mp3.flv", 40.0, 0, true);
+    let master = get(&server, "/hls/clip_mp3.flv/master.m3u8").text();
+    assert!(master.contains(",CODECS=\"avc1.64") && master.contains(",mp4a.40.34\"\n"), "{master}");
+    for (name, codec) in [("clip_nellymoser.flv", "Nellymoser"), ("clip_adpcm.flv", "ADPCM")] {
+        for resource in ["index.m3u8", "master.m3u8", "seg-0.ts"] {
+            let reply = get(&server, &format!("/hls/{name}/{resource}"));
+            assert_eq!(reply.status, 415, "{name}/{resource}: {}", reply.text());
+            assert!(reply.text().contains(codec), "{name}/{resource}: {}", reply.text());
+        }
+    }
+    server.assert_healthy();
+}
+
+/// A sample of the server's `/metrics` (name and labels as the encoder writes them).
+fn metric(server: &Server, series: &str) -> u64 {
+    let (status, text) = http_get(server.admin_addr(), "/metrics", Duration::from_secs(5)).unwrap();
+    assert_eq!(status, 200);
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no {series} in /metrics:\n{text}")) as u64
+}
+
+/// Block reads so far, wherever they were served from: either cache tier or the origin.
+fn block_reads(server: &Server) -> u64 {
+    [
+        "streamfront_cache_hits_total{tier=\"memory\"}",
+        "streamfront_cache_hits_total{tier=\"disk\"}",
+        "streamfront_cache_misses_total",
+    ]
+    .into_iter()
+    .map(|series| metric(server, series))
+    .sum()
+}
+
+/// Where an MP4's top-level `moov` box lies: [start, end) (ISO/IEC 14496-12 §4.2).
+fn moov_range(file: &Path) -> (u64, u64) {
+    let bytes = std::fs::read(file).unwrap();
+    let mut at = 0usize;
+    while at + 8 <= bytes.len() {
+        let mut size = u64::from(u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()));
+        if size == 1 {
+            size = u64::from_be_bytes(bytes[at + 8..at + 16].try_into().unwrap());
+        }
+        if &bytes[at + 4..at + 8] == b"moov" {
+            return (at as u64, at as u64 + size);
+        }
+        assert!(size >= 8, "a box of size {size} in {}", file.display());
+        at += size as usize;
+    }
+    panic!("no moov in {}", file.display())
+}
+
+const BLOCK: u64 = 64 * 1024;
+
+#[test]
+fn playlists_read_no_media_bytes() {
+    let origin = TempDir::new("hls-reads");
+    let long = media().origin.join("long.mp4");
+    std::fs::copy(&long, origin.path().join("front.mp4")).unwrap();
+    // The same 600 s with its `moov` after the media (no faststart).
+    let back = origin.path().join("back.mp4");
+    ffmpeg(&["-i", long.to_str().unwrap(), "-c", "copy", "-fflags", "+bitexact", back.to_str().unwrap()]);
+    std::fs::copy(media().origin.join("clip.flv"), origin.path().join("clip.flv")).unwrap();
+    let args = ["--cache-block-kb", "64"].map(str::to_owned).to_vec();
+    let mut server = Server::start_with(origin.path(), ServerOptions { args, ..Default::default() });
+
+    // Cold: an MP4's layout comes from its `moov`. The reads allowed: the head the format is
+    // told from, the blocks the `moov` spans, and the cache's read-ahead of a block or two.
+    for name in ["front.mp4", "back.mp4"] {
+        let file = origin.path().join(name);
+        let (start, end) = moov_range(&file);
+        let size = std::fs::metadata(&file).unwrap().len();
+        let allowed = (1 + end.div_ceil(BLOCK) - start / BLOCK + 2) * BLOCK;
+        assert!(size > 4 * allowed, "{name}: {size} bytes is too small to tell (moov {start}..{end})");
+        let before = metric(&server, "streamfront_origin_bytes_total");
+        let reply = get(&server, &format!("/hls/{name}/index.m3u8"));
+        assert_eq!(reply.status, 200, "{name}: {}", reply.text());
+        assert!(segment_uris(&reply.text()).len() >= 80, "{name}: 600 s in segments of about 7 s");
+        let read = metric(&server, "streamfront_origin_bytes_total") - before;
+        assert!(read <= allowed, "{name}: the first playlist read {read} bytes of {size} (moov {start}..{end})");
+    }
+    // Once the layout is made, playlists read no block at all (not even from the cache).
+    for name in ["front.mp4", "back.mp4", "clip.flv"] {
+        let base = format!("/hls/{name}");
+        let playlist = get(&server, &format!("{base}/index.m3u8"));
+        assert_eq!(playlist.status, 200, "{name}: {}", playlist.text());
+        let pin = pin_of(&playlist.text());
+        let reads = block_reads(&server);
+        for path in ["index.m3u8".to_owned(), "master.m3u8".to_owned(), format!("index.m3u8?v={pin}")] {
+            for method in ["GET", "HEAD"] {
+                let reply = request(server.http_port, method, "127.0.0.1", &format!("{base}/{path}"), &[]);
+                assert_eq!(reply.status, 200, "{method} {name}/{path}: {}", reply.text());
+            }
+        }
+        assert_eq!(block_reads(&server), reads, "{name}: playlists read blocks");
+        // The counters do see frames being read: a segment reads its own.
+        let segment = get(&server, &format!("{base}/seg-0.ts?v={pin}"));
+        assert_eq!(segment.status, 200, "{name}: {}", segment.text());
+        assert!(block_reads(&server) > reads, "{name}: a segment read no block?");
+    }
+    server.assert_healthy();
 }
 
 #[test]
@@ -220,6 +381,69 @@ fn the_wowza_alias_plays_the_same_stream() {
     // The relative segment URIs resolve under the alias.
     let source = media().origin.join("clip.mp4");
     assert_same_video(&source, &http_url(&server, "/cfx/st/mp4:clip.mp4/playlist.m3u8"));
+}
+
+/// The `v=<tag>` every URI of `playlist` carries.
+fn pin_of(playlist: &str) -> String {
+    let uri = playlist.lines().find(|l| !l.starts_with('#')).expect("a URI");
+    uri.split_once("?v=").expect("a pinned URI").1.to_owned()
+}
+
+#[test]
+fn playlists_pin_segments_to_the_object_version() {
+    let origin = TempDir::new("hls-versions");
+    let file = origin.path().join("swap.mp4");
+    std::fs::copy(media().origin.join("clip.mp4"), &file).unwrap();
+    // Every open asks the origin whether the object changed.
+    let args = ["--cache-ttl", "0", "--hls-segment-seconds", SEGMENT_SECONDS].map(str::to_owned).to_vec();
+    let mut server = Server::start_with(origin.path(), ServerOptions { args, ..Default::default() });
+
+    let playlist = get(&server, "/hls/swap.mp4/index.m3u8");
+    assert_eq!(playlist.status, 200, "{}", playlist.text());
+    assert_eq!(playlist.header("cache-control"), Some("public, max-age=60"), "the entry point follows the object");
+    let first = segment_uris(&playlist.text());
+    let old = pin_of(&playlist.text());
+    let master = get(&server, "/hls/swap.mp4/master.m3u8").text();
+    assert!(master.ends_with(&format!("\nindex.m3u8?v={old}\n")), "{master}");
+    let pinned_playlist = get(&server, &format!("/hls/swap.mp4/index.m3u8?v={old}"));
+    assert_eq!((pinned_playlist.status, &pinned_playlist.body), (200, &playlist.body));
+    assert_eq!(pinned_playlist.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let segment = get(&server, &format!("/hls/swap.mp4/{}", first[1]));
+    assert_eq!(segment.status, 200, "{}", segment.text());
+    assert_eq!(segment.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let etag = segment.header("etag").expect("an ETag").to_owned();
+    assert_eq!(playlist.header("etag"), Some(etag.as_str()), "one ETag per version");
+    let again = request(
+        server.http_port,
+        "GET",
+        "127.0.0.1",
+        &format!("/hls/swap.mp4/{}", first[1]),
+        &[("If-None-Match", &etag)],
+    );
+    assert_eq!(again.status, 304);
+    // Other query parameters (a signature's) leave the pin alone.
+    let signed = get(&server, &format!("/hls/swap.mp4/{}&Expires=1&Signature=x", first[1]));
+    assert_eq!((signed.status, &signed.body), (200, &segment.body));
+
+    // The object is replaced (another encoding, another size): the old pins are gone.
+    std::fs::copy(media().origin.join("clip_bframes.mp4"), &file).unwrap();
+    for stale in [first[1].clone(), format!("index.m3u8?v={old}")] {
+        let reply = get(&server, &format!("/hls/swap.mp4/{stale}"));
+        assert_eq!(reply.status, 410, "{stale}: {} bytes", reply.body.len());
+        assert!(reply.text().contains("load its playlist again"), "{}", reply.text());
+        let head = request(server.http_port, "HEAD", "127.0.0.1", &format!("/hls/swap.mp4/{stale}"), &[]);
+        assert_eq!((head.status, head.body.len()), (410, 0));
+    }
+    let playlist = get(&server, "/hls/swap.mp4/index.m3u8").text();
+    let new = pin_of(&playlist);
+    assert_ne!(new, old, "{playlist}");
+    let segment = get(&server, &format!("/hls/swap.mp4/{}", segment_uris(&playlist)[1]));
+    assert_eq!(segment.status, 200, "{}", segment.text());
+    assert_ne!(segment.header("etag"), Some(etag.as_str()));
+    // The 304 of an old ETag is a 200 now.
+    let unpinned = request(server.http_port, "GET", "127.0.0.1", "/hls/swap.mp4/seg-1.ts", &[("If-None-Match", &etag)]);
+    assert_eq!((unpinned.status, &unpinned.body), (200, &segment.body));
+    server.assert_healthy();
 }
 
 #[test]
@@ -263,7 +487,8 @@ fn bad_requests_get_clear_answers_and_rtmpt_still_works() {
     assert_eq!(head.header("content-length"), Some(full.body.len().to_string().as_str()));
     let etag = full.header("etag").expect("an ETag").to_owned();
     assert_eq!(head.header("etag"), Some(etag.as_str()));
-    assert_eq!(full.header("cache-control"), Some("public, max-age=86400"));
+    // Unpinned: the current version, cacheable for a minute.
+    assert_eq!(full.header("cache-control"), Some("public, max-age=60"));
     assert_eq!(full.header("access-control-allow-origin"), Some("*"));
     let again = request(server.http_port, "GET", "127.0.0.1", "/hls/clip.mp4/seg-0.ts", &[("If-None-Match", &etag)]);
     assert_eq!(again.status, 304);
@@ -311,7 +536,7 @@ fn chromium_plays_and_seeks_hls_with_hls_js() {
     assert!(after > SEEK + 1.0 && after < SEEK + 60.0, "playback goes on from the seek point: {reported}");
     println!("the browser reported {reported}");
     let segments = reported["segments"].as_array().unwrap();
-    assert!(segments.iter().any(|s| s.as_str().unwrap().ends_with("/seg-0.ts")), "{reported}");
+    assert!(segments.iter().any(|s| s.as_str().unwrap().contains("/seg-0.ts?v=")), "{reported}");
     // The segment holding the seek point: 7 s segments, so seg-42 (294 s to 301 s).
-    assert!(segments.iter().any(|s| s.as_str().unwrap().ends_with("/seg-42.ts")), "{reported}");
+    assert!(segments.iter().any(|s| s.as_str().unwrap().contains("/seg-42.ts?v=")), "{reported}");
 }

@@ -63,20 +63,26 @@ async fn build_segment(
             .read_range(frame.offset, frame.size.into())
             .await
             .map_err(|error| HlsError::Source(error.to_string()))?;
-        writer.push_frame(&data, &mut out)?;
-        if out.len() >= CHUNK || writer.is_done() {
-            sent += out.len() as u64;
-            // The length was promised in the headers: more or fewer bytes would be a lie.
-            if sent > len || (writer.is_done() && sent != len) {
-                return Err(HlsError::Internal(format!("segment {n} came out {sent} bytes, not {len}")));
-            }
-            let chunk = Bytes::from(std::mem::replace(&mut out, Vec::with_capacity(CHUNK + 4096)));
-            if sender.send(Ok(chunk)).await.is_err() {
-                return Ok(());
-            }
+        // A frame that would outgrow the buffer goes in the next one: growing would copy it.
+        let full = out.len() >= CHUNK || (!out.is_empty() && out.len() + writer.next_len() > out.capacity());
+        if full && !send(&mut out, &mut sent, sender).await {
+            return Ok(());
         }
+        writer.push_frame(&data, &mut out)?;
     }
+    // The length was promised in the headers: more or fewer bytes would be a lie.
+    if sent + out.len() as u64 != len {
+        return Err(HlsError::Internal(format!("segment {n} came out {} bytes, not {len}", sent + out.len() as u64)));
+    }
+    send(&mut out, &mut sent, sender).await;
     Ok(())
+}
+
+/// Hands `out` to the body as one chunk and starts a new one; false when the viewer left.
+async fn send(out: &mut Vec<u8>, sent: &mut u64, sender: &mpsc::Sender<Chunk>) -> bool {
+    *sent += out.len() as u64;
+    let chunk = Bytes::from(std::mem::replace(out, Vec::with_capacity(CHUNK + 4096)));
+    sender.send(Ok(chunk)).await.is_ok()
 }
 
 impl Body for HlsBody {

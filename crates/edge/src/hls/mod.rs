@@ -8,9 +8,12 @@
 //!     ├─▶ playlists: from the package alone, no media bytes read
 //!     └─▶ segment n: its frames read through the block cache as the body is sent
 //! ```
+//!
+//! Playlist URIs are pinned to the object version they describe (see [`version`]).
 
 mod body;
 pub mod path;
+mod version;
 
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -21,24 +24,20 @@ use sf_web::{Outcome, Validators};
 
 pub use body::HlsBody;
 use path::{HlsPath, Resource};
+use version::Pin;
 
 use crate::Edge;
 use crate::library::OpenError;
 
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 const SEGMENT_TYPE: &str = "video/mp2t";
-/// A segment never changes for its object version (its ETag says which): cache it a day, as
-/// CloudFront's default TTL.
-const SEGMENT_CACHE_CONTROL: &str = "public, max-age=86400";
-/// A playlist changes when its object is replaced: caches look again after a minute.
-const PLAYLIST_CACHE_CONTROL: &str = "public, max-age=60";
 
 /// Answers an HLS request (see [`path`] for the URLs) for the streaming distribution `host`
 /// resolves to. The request's body is never read.
 pub async fn respond<B>(edge: &Edge, host: Option<&str>, request: Request<B>) -> Response<HlsBody> {
     let (parts, _body) = request.into_parts();
     let head = parts.method == Method::HEAD;
-    match answer(edge, host, &parts.method, parts.uri.path(), &parts.headers).await {
+    match answer(edge, host, &parts.method, parts.uri.path(), parts.uri.query(), &parts.headers).await {
         Ok(response) => response,
         Err((status, text)) => failed(status, &text, head),
     }
@@ -51,6 +50,7 @@ async fn answer(
     host: Option<&str>,
     method: &Method,
     path: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response<HlsBody>, Failure> {
     if !matches!(*method, Method::GET | Method::HEAD) {
@@ -73,7 +73,10 @@ async fn answer(
     let package = distribution.library.package(&media, segment_ms).await.map_err(package_failure)?;
 
     let meta = media.object.meta();
-    let etag = etag(&meta.version, segment_ms);
+    let pin = Pin::new(&meta.version, segment_ms);
+    // A URL of another version is gone, whether or not that version's segment n exists now.
+    let pinned = pin.check(query)?;
+    let etag = pin.etag();
     let validators = Validators { etag: Some(&etag), last_modified: meta.last_modified };
     let mut out = HeaderMap::new();
     out.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex digits"));
@@ -82,12 +85,9 @@ async fn answer(
     }
     // Players on any site may fetch these, as the Flash policy let any site's players play.
     out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    let (content_type, cache_control) = match resource {
-        Resource::Segment(_) => (SEGMENT_TYPE, SEGMENT_CACHE_CONTROL),
-        _ => (PLAYLIST_TYPE, PLAYLIST_CACHE_CONTROL),
-    };
+    let content_type = if let Resource::Segment(_) = resource { SEGMENT_TYPE } else { PLAYLIST_TYPE };
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(version::cache_control(pinned)));
     // Out of range is a 404 whatever the request's conditions say.
     let segment = match resource {
         Resource::Segment(n) => {
@@ -113,8 +113,10 @@ async fn answer(
         (_, Some((n, len))) => {
             (len, if head { HlsBody::empty() } else { HlsBody::segment(package, n, len, media.object.clone()) })
         }
-        (Resource::MasterPlaylist, None) => text_body(package.master_playlist("index.m3u8"), head),
-        _ => text_body(package.media_playlist(), head),
+        (Resource::MasterPlaylist, None) => {
+            text_body(package.master_playlist(&sf_hls::playlist::with_query("index.m3u8", &pin.query())), head)
+        }
+        _ => text_body(package.media_playlist(&pin.query()), head),
     };
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     Ok(build(StatusCode::OK, out, body))
@@ -123,20 +125,6 @@ async fn answer(
 fn text_body(text: String, head: bool) -> (u64, HlsBody) {
     let len = text.len() as u64;
     (len, if head { HlsBody::empty() } else { HlsBody::bytes(Bytes::from(text)) })
-}
-
-/// A strong ETag for everything served from one object version with one segment length (and
-/// this packager): FNV-1a of those, which keeps the origin's own ETag characters out of ours.
-fn etag(version: &str, segment_ms: u32) -> String {
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    let parts: [&[u8]; 3] = [version.as_bytes(), &segment_ms.to_be_bytes(), env!("CARGO_PKG_VERSION").as_bytes()];
-    for part in parts {
-        for b in part.iter().chain(b"\0") {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("\"hls-{hash:016x}\"")
 }
 
 fn open_failure(error: OpenError) -> Failure {

@@ -5,6 +5,9 @@
 //! - Wowza's form, `/cfx/st/<stream>/playlist.m3u8` (the media playlist), whose relative
 //!   segment URIs resolve to `/cfx/st/<stream>/seg-<n>.ts`, served the same way.
 //!
+//! Playlists give these URLs a query pinning the object version (`?v=<tag>`, see
+//! [`super::version`]); the path alone names the resource.
+//!
 //! `<stream>` is percent-decoded (RFC 3986 §2.1) and then named as an RTMP `play` name is (see
 //! [`crate::names`]): `videos/clip.mp4` is that object, `mp4:videos/clip` is `videos/clip.mp4`.
 

@@ -22,12 +22,26 @@ pub fn planned_len(frame_len: usize, key: bool, parameter_sets: &[u8]) -> usize 
 /// frame is passed on, not refused: the decoder copes); trailing bytes too short for a
 /// length are dropped.
 pub fn write_access_unit(out: &mut Vec<u8>, frame: &[u8], length_size: usize, key: bool, parameter_sets: &[u8]) {
+    let mut pieces = Vec::new();
+    access_unit_pieces(&mut pieces, frame, length_size, key, parameter_sets);
+    pieces.iter().for_each(|piece| out.extend_from_slice(piece));
+}
+
+/// [`write_access_unit`] as the slices its output is made of, in order, without copying the
+/// frame: the muxer copies them once, straight into TS packets.
+pub fn access_unit_pieces<'a>(
+    pieces: &mut Vec<&'a [u8]>,
+    frame: &'a [u8],
+    length_size: usize,
+    key: bool,
+    parameter_sets: &'a [u8],
+) {
     debug_assert!(matches!(length_size, 3 | 4));
-    out.extend_from_slice(&AUD);
+    pieces.push(&AUD);
     if key {
-        out.extend_from_slice(parameter_sets);
+        pieces.push(parameter_sets);
     }
-    let start_code: &[u8] = if length_size == 4 { &[0, 0, 0, 1] } else { &[0, 0, 1] };
+    let start_code: &'static [u8] = if length_size == 4 { &[0, 0, 0, 1] } else { &[0, 0, 1] };
     let mut rest = frame;
     while rest.len() > length_size {
         let (len_bytes, after) = rest.split_at(length_size);
@@ -37,8 +51,8 @@ pub fn write_access_unit(out: &mut Vec<u8>, frame: &[u8], length_size: usize, ke
         if nal.is_empty() || nal[0] & 0x1f == NAL_TYPE_AUD {
             continue;
         }
-        out.extend_from_slice(start_code);
-        out.extend_from_slice(nal);
+        pieces.push(start_code);
+        pieces.push(nal);
     }
 }
 

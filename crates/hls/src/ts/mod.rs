@@ -122,14 +122,14 @@ pub struct SegmentWriter<'a> {
     next: usize,
     counters: Counters,
     started: bool,
-    /// Scratch for one PES.
-    pes: Vec<u8>,
+    /// Scratch for one PES header.
+    pes_header: Vec<u8>,
 }
 
 impl<'a> SegmentWriter<'a> {
     /// A writer for a segment made of `frames`, whose PIDs' counters start at `counters`.
     pub fn new(tracks: &'a Tracks, frames: &'a [Frame], counters: Counters) -> Self {
-        SegmentWriter { tracks, frames, next: 0, counters, started: false, pes: Vec::new() }
+        SegmentWriter { tracks, frames, next: 0, counters, started: false, pes_header: Vec::new() }
     }
 
     /// The frames still to push, in order.
@@ -139,6 +139,13 @@ impl<'a> SegmentWriter<'a> {
 
     pub fn is_done(&self) -> bool {
         self.started && self.next == self.frames.len()
+    }
+
+    /// Bytes the next frame will take (its packets), 0 when none is left: a caller gathering
+    /// output in a buffer can hand the buffer on first rather than grow it.
+    pub fn next_len(&self) -> usize {
+        let plan = self.frames.get(self.next).map(|frame| self.tracks.plan(frame));
+        plan.and_then(Result::ok).map_or(0, |plan| plan.packets * PACKET_LEN)
     }
 
     /// Appends the PAT and the PMT (once; `push_frame` calls it when needed).
@@ -164,56 +171,73 @@ impl<'a> SegmentWriter<'a> {
         }
         let plan = self.tracks.plan(&frame)?;
         let (pts, dts) = timestamps(&frame);
-        let mut pes = std::mem::take(&mut self.pes);
-        pes.clear();
+        // The PES as the slices it is made of (its header, then the frame's bytes with what
+        // the codec needs around them), copied once, into the packets.
+        let mut header = std::mem::take(&mut self.pes_header);
+        header.clear();
+        let mut pieces: Vec<&[u8]> = Vec::with_capacity(16);
+        let adts;
         match frame.kind {
             TagKind::Video => {
                 let avc = self.tracks.video.as_ref().expect("planned as video");
-                pes::write_header(&mut pes, pes::STREAM_ID_VIDEO, pts, Some(dts), 0, false);
+                pes::write_header(&mut header, pes::STREAM_ID_VIDEO, pts, Some(dts), 0, false);
+                pieces.push(&header);
                 let length_size = usize::from(avc.nal_length_size);
-                annexb::write_access_unit(&mut pes, data, length_size, frame.keyframe, &avc.parameter_sets);
-                // Every packet must carry payload for the counters to come out as planned;
-                // Annex B allows trailing zero bytes after a NAL unit (H.264 §B.1.1).
-                if pes.len() < plan.packets {
-                    pes.resize(plan.packets, 0);
-                }
+                annexb::access_unit_pieces(&mut pieces, data, length_size, frame.keyframe, &avc.parameter_sets);
             }
             _ => {
-                let adts;
-                let header: &[u8] = match self.tracks.audio {
+                let adts_header: &[u8] = match self.tracks.audio {
                     Some(Audio::Aac(aac)) => {
                         adts = aac.adts_header(data.len());
                         &adts
                     }
                     _ => &[],
                 };
-                pes::write_header(&mut pes, pes::STREAM_ID_AUDIO, pts, None, header.len() + data.len(), true);
-                pes.extend_from_slice(header);
-                pes.extend_from_slice(data);
+                let es_len = adts_header.len() + data.len();
+                pes::write_header(&mut header, pes::STREAM_ID_AUDIO, pts, None, es_len, true);
+                pieces.extend([&header[..], adts_header, data]);
             }
         }
-        debug_assert!(pes.len() <= plan.pes_len);
+        let pes_len: usize = pieces.iter().map(|p| p.len()).sum();
+        debug_assert!(pes_len <= plan.pes_len);
+        // Every packet must carry payload for the counters to come out as planned; Annex B
+        // allows trailing zero bytes after a NAL unit (H.264 §B.1.1), and only a video PES
+        // can come out that short (its own delimiters dropped).
+        let padding = vec![0; plan.packets.saturating_sub(pes_len)];
+        pieces.push(&padding);
         let cc = if plan.pid == VIDEO_PID { &mut self.counters.video } else { &mut self.counters.audio };
         let first = Adaptation { pcr: plan.pcr.then(|| dts - PCR_DELAY), random_access: frame.keyframe && plan.pcr };
-        write_packets(out, plan.pid, cc, first, &pes, plan.packets);
-        self.pes = pes;
+        out.reserve(plan.packets * PACKET_LEN);
+        write_packets(out, plan.pid, cc, first, &pieces, plan.packets);
+        drop(pieces);
+        self.pes_header = header;
         self.next += 1;
         Ok(())
     }
 }
 
-/// Spreads `pes` over exactly `packets` packets (at least one byte in each, the first behind
-/// `first`'s adaptation field), stuffing the rest.
-fn write_packets(out: &mut Vec<u8>, pid: u16, cc: &mut u8, first: Adaptation, pes: &[u8], packets: usize) {
-    let mut rest = pes;
+/// Spreads the PES made of `pieces` over exactly `packets` packets (at least one byte in
+/// each, the first behind `first`'s adaptation field), stuffing the rest.
+fn write_packets(out: &mut Vec<u8>, pid: u16, cc: &mut u8, first: Adaptation, pieces: &[&[u8]], packets: usize) {
+    let mut left: usize = pieces.iter().map(|p| p.len()).sum();
+    let mut pieces = pieces.iter().copied().filter(|p| !p.is_empty());
+    let mut piece: &[u8] = &[];
     for i in 0..packets {
         let adaptation = if i == 0 { first } else { Adaptation::default() };
         let after = packets - 1 - i;
-        let take = (PAYLOAD_LEN - adaptation.fixed_len()).min(rest.len() - after);
-        let (payload, more) = rest.split_at(take);
-        packet::write(out, pid, i == 0, *cc, adaptation, payload);
+        let mut take = (PAYLOAD_LEN - adaptation.fixed_len()).min(left - after);
+        packet::write_header(out, pid, i == 0, *cc, adaptation, take);
         *cc = (*cc + 1) & 0x0f;
-        rest = more;
+        left -= take;
+        while take > 0 {
+            if piece.is_empty() {
+                piece = pieces.next().expect("pieces as long as counted");
+            }
+            let (now, rest) = piece.split_at(take.min(piece.len()));
+            out.extend_from_slice(now);
+            take -= now.len();
+            piece = rest;
+        }
     }
-    debug_assert!(rest.is_empty(), "a PES larger than planned");
+    debug_assert!(left == 0 && piece.is_empty(), "a PES larger than planned");
 }

@@ -41,9 +41,16 @@ impl Adaptation {
 /// Appends one packet: `payload` (at most `PAYLOAD_LEN - adaptation.fixed_len()` bytes) after the
 /// adaptation field, which stuffing grows to fill the packet.
 pub fn write(out: &mut Vec<u8>, pid: u16, start: bool, cc: u8, adaptation: Adaptation, payload: &[u8]) {
+    write_header(out, pid, start, cc, adaptation, payload.len());
+    out.extend_from_slice(payload);
+}
+
+/// Appends what [`write`] writes before the payload, for a payload of `payload_len` bytes
+/// the caller appends next.
+pub fn write_header(out: &mut Vec<u8>, pid: u16, start: bool, cc: u8, adaptation: Adaptation, payload_len: usize) {
     let fixed = adaptation.fixed_len();
-    assert!(payload.len() + fixed <= PAYLOAD_LEN, "payload larger than its packet");
-    let field = PAYLOAD_LEN - payload.len(); // adaptation field bytes, length byte included
+    assert!(payload_len + fixed <= PAYLOAD_LEN, "payload larger than its packet");
+    let field = PAYLOAD_LEN - payload_len; // adaptation field bytes, length byte included
     let control = if field > 0 { 0x30 } else { 0x10 };
     out.extend_from_slice(&[0x47, u8::from(start) << 6 | (pid >> 8) as u8 & 0x1f, pid as u8, control | (cc & 0x0f)]);
     if field > 0 {
@@ -61,7 +68,6 @@ pub fn write(out: &mut Vec<u8>, pid: u16, start: bool, cc: u8, adaptation: Adapt
             out.resize(out.len() + field - used, 0xff);
         }
     }
-    out.extend_from_slice(payload);
 }
 
 /// CRC-32/MPEG-2 of a PSI section (ISO/IEC 13818-1 Annex A): polynomial 0x04C11DB7, no
