@@ -64,7 +64,7 @@ const LAST_REQUEST: &[u8] = b"GET /crossdomain.xml HTTP/1.1\r\nConnection: close
 /// Sends `request` over an in-memory connection and returns the raw response bytes.
 async fn exchange(edge: &Arc<Edge>, peer: SocketAddr, mut request: Vec<u8>) -> Vec<u8> {
     let (mut client, server) = tokio::io::duplex(1 << 16);
-    let serving = tokio::spawn(sf_edge::http::serve(Arc::clone(edge), server, peer, BytesMut::new()));
+    let serving = tokio::spawn(sf_edge::http::serve(Arc::clone(edge), server, sf_edge::http::Viewer::plain(peer), BytesMut::new()));
     request.extend_from_slice(LAST_REQUEST);
     let _ = client.write_all(&request).await;
     let mut response = Vec::new();

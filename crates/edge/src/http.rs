@@ -38,16 +38,41 @@ const CROSSDOMAIN_XML: &str = "<?xml version=\"1.0\"?>\n\
   <allow-access-from domain=\"*\"/>\n\
 </cross-domain-policy>\n";
 
+/// The connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub peer: SocketAddr,
+    https: bool,
+}
+
+impl Viewer {
+    /// A viewer on a plain (not TLS) connection.
+    pub fn plain(peer: SocketAddr) -> Viewer {
+        Viewer { peer, https: false }
+    }
+
+    /// A viewer on a TLS connection.
+    pub fn tls(peer: SocketAddr) -> Viewer {
+        Viewer { peer, https: true }
+    }
+
+    /// Whether the request came over TLS: the scheme of the URL the viewer asked for.
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+}
+
 /// Serves HTTP/1.x on a connection whose first bytes were already read. Generic over the
 /// transport so tests and the fuzzer can drive it through an in-memory pipe.
-pub async fn serve<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr, initial: BytesMut)
+pub async fn serve<T>(edge: Arc<Edge>, stream: T, viewer: Viewer, initial: BytesMut)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let peer = viewer.peer;
     let io = TokioIo::new(Rewind::new(initial, stream));
     let service = hyper::service::service_fn(move |request| {
         let edge = Arc::clone(&edge);
-        async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
+        async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
     });
     let result = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -67,13 +92,14 @@ where
 }
 
 /// Serves HTTP/2 (a TLS client that negotiated ALPN `h2`) with the same responses as [`serve`].
-pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, peer: SocketAddr)
+pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, viewer: Viewer)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let peer = viewer.peer;
     let service = hyper::service::service_fn(move |request| {
         let edge = Arc::clone(&edge);
-        async move { Ok::<_, Infallible>(respond(edge, peer, request).await) }
+        async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
     });
     let result = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
@@ -139,16 +165,17 @@ impl hyper::body::Body for Body {
     }
 }
 
-async fn respond(edge: Arc<Edge>, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+async fn respond(edge: Arc<Edge>, viewer: Viewer, request: Request<Incoming>) -> Response<Body> {
+    let peer = viewer.peer;
     let host = request_host(&request);
     if let Some(host) = &host
         && let Some(web) = edge.distributions().resolve_web(host)
     {
-        return crate::web::respond(&edge, &web, request).await.map(Body::Web);
+        return crate::web::respond(&edge, &web, &viewer, request).await.map(Body::Web);
     }
     let path = request.uri().path().to_owned();
     if crate::hls::path::is_hls(&path) {
-        return crate::hls::respond(&edge, host.as_deref(), request).await.map(Body::Hls);
+        return crate::hls::respond(&edge, host.as_deref(), &viewer, request).await.map(Body::Hls);
     }
     let method = request.method().clone();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();

@@ -106,8 +106,11 @@ pub struct Edge {
     pub control: Arc<control::ControlStatus>,
     /// Access log records of distributions whose `Logging` is enabled go here.
     pub access_logs: Arc<sf_logs::AccessLogs>,
-    /// Checks signed stream names, remembering the signatures it verified.
+    /// Checks signed stream names, URLs and cookies, remembering the signatures it verified.
     pub signatures: sf_sign::Verifier,
+    /// The API's public keys and key groups (cache behaviors' `TrustedKeyGroups`); the control
+    /// plane swaps in a new set when they change.
+    key_groups: RwLock<Arc<sf_sign::KeyGroups>>,
     /// The wall clock at one monotonic instant: connections get only `Instant`s from their
     /// drivers, and signed URLs need epoch seconds.
     clock_anchor: (Instant, SystemTime),
@@ -149,6 +152,7 @@ impl Edge {
             control,
             access_logs,
             signatures,
+            key_groups: RwLock::default(),
             clock_anchor: (Instant::now(), SystemTime::now()),
             client_ids: AtomicU32::new(1),
         })
@@ -162,6 +166,16 @@ impl Edge {
     /// Serves `distributions` from now on; connections already routed keep theirs.
     pub fn replace_distributions(&self, distributions: routing::Distributions) {
         *self.distributions.write().expect("distributions lock") = Arc::new(distributions);
+    }
+
+    /// The public keys and key groups trusted now.
+    pub fn key_groups(&self) -> Arc<sf_sign::KeyGroups> {
+        Arc::clone(&self.key_groups.read().expect("key groups lock"))
+    }
+
+    /// Trusts `key_groups` from now on: a key left out stops verifying at the next request.
+    pub fn replace_key_groups(&self, key_groups: sf_sign::KeyGroups) {
+        *self.key_groups.write().expect("key groups lock") = Arc::new(key_groups);
     }
 
     /// Seconds since the epoch at `now`.

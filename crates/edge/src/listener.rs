@@ -175,7 +175,7 @@ async fn handle(
         (_, byte) if rtmp_tcp::is_handshake_start(byte) => rtmp_tcp::serve(edge, stream, peer, first, shutdown).await,
         (ListenerKind::Http, _) => {
             let _ = stream.set_nodelay(true);
-            http::serve(edge, stream, peer, first).await
+            http::serve(edge, stream, http::Viewer::plain(peer), first).await
         }
         (_, byte) => info!(client = %peer, "first byte 0x{byte:02x} is not an RTMP handshake; closing"),
     }

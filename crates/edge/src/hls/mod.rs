@@ -8,9 +8,12 @@
 //!     ├─▶ playlists: from the package alone, no media bytes read
 //!     └─▶ segment n: its frames read through the block cache as the body is sent
 //! ```
+//!
+//! On a distribution with trusted signers every request needs a signature ([`signed`]).
 
 mod body;
 pub mod path;
+mod signed;
 
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -23,6 +26,7 @@ pub use body::HlsBody;
 use path::{HlsPath, Resource};
 
 use crate::Edge;
+use crate::http::Viewer;
 use crate::library::OpenError;
 
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
@@ -35,10 +39,18 @@ const PLAYLIST_CACHE_CONTROL: &str = "public, max-age=60";
 
 /// Answers an HLS request (see [`path`] for the URLs) for the streaming distribution `host`
 /// resolves to. The request's body is never read.
-pub async fn respond<B>(edge: &Edge, host: Option<&str>, request: Request<B>) -> Response<HlsBody> {
+pub async fn respond<B>(edge: &Edge, host: Option<&str>, viewer: &Viewer, request: Request<B>) -> Response<HlsBody> {
     let (parts, _body) = request.into_parts();
     let head = parts.method == Method::HEAD;
-    match answer(edge, host, &parts.method, parts.uri.path(), &parts.headers).await {
+    let signed_query = match signed::check(edge, host, viewer, &parts) {
+        Ok(allowed) => allowed.signed_query,
+        Err(denied) => {
+            let (status, headers, body) = denied.response(&parts.method);
+            return build(status, headers, HlsBody::bytes(body));
+        }
+    };
+    let signed_query = signed_query.as_deref();
+    match answer(edge, host, &parts.method, parts.uri.path(), &parts.headers, signed_query).await {
         Ok(response) => response,
         Err((status, text)) => failed(status, &text, head),
     }
@@ -52,6 +64,7 @@ async fn answer(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
+    signed_query: Option<&str>,
 ) -> Result<Response<HlsBody>, Failure> {
     if !matches!(*method, Method::GET | Method::HEAD) {
         return Err((StatusCode::METHOD_NOT_ALLOWED, format!("{method}: HLS is served to GET and HEAD only")));
@@ -113,8 +126,10 @@ async fn answer(
         (_, Some((n, len))) => {
             (len, if head { HlsBody::empty() } else { HlsBody::segment(package, n, len, media.object.clone()) })
         }
-        (Resource::MasterPlaylist, None) => text_body(package.master_playlist("index.m3u8"), head),
-        _ => text_body(package.media_playlist(), head),
+        (Resource::MasterPlaylist, None) => {
+            text_body(signed::uris(package.master_playlist("index.m3u8"), signed_query), head)
+        }
+        _ => text_body(signed::uris(package.media_playlist(), signed_query), head),
     };
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     Ok(build(StatusCode::OK, out, body))

@@ -109,10 +109,10 @@ pub async fn serve(edge: Arc<Edge>, stream: TcpStream, peer: SocketAddr, shutdow
     };
     let alpn = stream.get_ref().1.alpn_protocol();
     if alpn == Some(ALPN_H2) {
-        return http::serve_h2(edge, stream, peer).await;
+        return http::serve_h2(edge, stream, http::Viewer::tls(peer)).await;
     }
     if alpn == Some(ALPN_HTTP1) {
-        return http::serve(edge, stream, peer, BytesMut::new()).await;
+        return http::serve(edge, stream, http::Viewer::tls(peer), BytesMut::new()).await;
     }
     // No ALPN: an RTMPS client, or an HTTP/1.1 client that offers none.
     let mut first = BytesMut::with_capacity(4096);
@@ -124,7 +124,7 @@ pub async fn serve(edge: Arc<Edge>, stream: TcpStream, peer: SocketAddr, shutdow
     }
     match first[0] {
         byte if rtmp_tcp::is_handshake_start(byte) => rtmp_tcp::serve_stream(edge, stream, peer, first, shutdown).await,
-        byte if byte.is_ascii_uppercase() => http::serve(edge, stream, peer, first).await,
+        byte if byte.is_ascii_uppercase() => http::serve(edge, stream, http::Viewer::tls(peer), first).await,
         byte => {
             info!(client = %peer, "first byte 0x{byte:02x} after the TLS handshake is neither RTMP nor HTTP; closing")
         }

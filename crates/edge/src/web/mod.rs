@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! http.rs (Host → WebDistribution) ─▶ serve: method, path → behavior → origin → key
+//!                                        ├─▶ private: a signed URL or cookies, if the behavior has signers
 //!                                        ├─▶ origin cache: open (Hit/Miss/RefreshHit, Age)
 //!                                        ├─▶ conditionals, Range, headers
 //!                                        ├─▶ errors: status, custom error pages
@@ -13,6 +14,7 @@
 mod body;
 mod errors;
 pub mod key;
+pub mod private;
 mod report;
 mod serve;
 
