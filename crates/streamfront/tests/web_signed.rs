@@ -9,6 +9,7 @@
 //! plays in ffmpeg from a signed playlist URL, whose signature its segment URIs carry.
 
 mod common;
+mod tls_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -400,8 +401,9 @@ fn a_key_group_created_through_one_edge_is_honoured_by_another_on_the_same_store
     assert_refused(&request(second.http_port, "GET", &domain, "/private/a.txt", &[]), "MissingKey", "unsigned");
 }
 
-/// A streaming distribution on the media directory trusting `self`, with HLS.
-fn hls_server(dir: &Path, public: &Path) -> Server {
+/// A streaming distribution on the media directory trusting `self`, with HLS over HTTP and,
+/// on the returned port, HTTPS (a certificate for its domain).
+fn hls_server(dir: &Path, public: &Path) -> (Server, u16, tls_support::Cert) {
     let config = dir.join("streamfront.toml");
     let toml = format!(
         "[[key_pairs]]\nid = \"{DECLARED_ID}\"\npublic_key = \"{}\"\n\
@@ -411,8 +413,22 @@ fn hls_server(dir: &Path, public: &Path) -> Server {
         media().origin.display()
     );
     std::fs::write(&config, toml).unwrap();
-    let args = vec!["--config".into(), config.display().to_string(), "--hls-segment-seconds".into(), "2".into()];
-    Server::start_with(&media().origin, ServerOptions { args, ..Default::default() })
+    let cert = tls_support::Cert::make(dir, "hls", HLS_DOMAIN, &[HLS_DOMAIN]);
+    let config = config.display().to_string();
+    let extra = ["--config", config.as_str(), "--hls-segment-seconds", "2"];
+    let (server, https_port) = tls_support::start_tls(&media().origin, &[(HLS_DOMAIN, &cert)], &extra);
+    (server, https_port, cert)
+}
+
+/// `curl` over HTTPS to the HLS domain (resolved to the server) with HTTP/1.1 or HTTP/2: the status.
+fn curl_https(cert: &tls_support::Cert, port: u16, url: &str, http2: bool) -> u16 {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"]).arg(&cert.cert);
+    cmd.args(["--resolve", &format!("{HLS_DOMAIN}:{port}:127.0.0.1")]);
+    cmd.arg(if http2 { "--http2" } else { "--http1.1" }).arg(url);
+    let r = run(cmd, Duration::from_secs(30));
+    assert!(r.success(), "curl: {}", r.describe());
+    r.stdout_text().trim().parse().unwrap()
 }
 
 const HLS_DOMAIN: &str = "hls-signed.example.com";
@@ -421,7 +437,7 @@ const HLS_DOMAIN: &str = "hls-signed.example.com";
 fn hls_of_a_signed_stream_plays_from_a_signed_playlist_and_refuses_the_unsigned() {
     let dir = TempDir::new("hls-signed");
     let (private, public) = rsa_key(dir.path(), "key");
-    let server = hls_server(dir.path(), &public);
+    let (server, https_port, cert) = hls_server(dir.path(), &public);
     let signer = Signer { id: DECLARED_ID.into(), private };
     let get = |target: &str, headers: &[(&str, &str)]| request(server.http_port, "GET", HLS_DOMAIN, target, headers);
     let index = format!("http://{HLS_DOMAIN}/hls/clip.mp4/index.m3u8");
@@ -462,6 +478,17 @@ fn hls_of_a_signed_stream_plays_from_a_signed_playlist_and_refuses_the_unsigned(
         "AccessDenied",
         "expired",
     );
+
+    // Over HTTPS the URL signed is `https://…` (with the port the viewer named): an `http://`
+    // signature does not open it, over HTTP/1.1 or HTTP/2.
+    let https_index = format!("https://{HLS_DOMAIN}:{https_port}/hls/clip.mp4/index.m3u8");
+    for http2 in [false, true] {
+        assert_eq!(curl_https(&cert, https_port, &signer.url(&https_index, hour, None, None), http2), 200);
+        let http_signed =
+            signer.url(&format!("http://{HLS_DOMAIN}:{https_port}/hls/clip.mp4/index.m3u8"), hour, None, None);
+        let over_https = http_signed.replacen("http://", "https://", 1);
+        assert_eq!(curl_https(&cert, https_port, &over_https, http2), 403, "an http:// signature over HTTPS");
+    }
 
     // ffmpeg plays the signed playlist URL (the Host names the distribution), segments and all.
     let url = format!("http://127.0.0.1:{}{}", server.http_port, &signed[signed.find("/hls/").unwrap()..]);
