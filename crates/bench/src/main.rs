@@ -12,7 +12,12 @@
 //!
 //! Prints a human summary on stderr and one machine-readable `RESULT key=value …` line on
 //! stdout (used by `scripts/loadbench.sh`).
+//!
+//! `--play-rate` measures something else: connect → play → first media message → close, `-n`
+//! times for `--stream` and as many times for `--signed-stream`, in alternating rounds (see
+//! [`play_rate`]).
 
+mod play_rate;
 mod playout;
 mod transport;
 mod tunnel;
@@ -76,6 +81,25 @@ struct Args {
     /// Runtime worker threads (default: the CPUs this process may run on).
     #[arg(long)]
     threads: Option<usize>,
+    /// The host in `tcUrl` (it picks the distribution); default: `--addr`.
+    #[arg(long)]
+    tc_host: Option<String>,
+    /// Measure the connect-and-play rate: `-n` sessions that end at their first media
+    /// message, of `--stream` and of `--signed-stream`, alternating in `--rounds` rounds.
+    #[arg(long, requires = "signed_stream")]
+    play_rate: bool,
+    /// `--play-rate`: the second stream, e.g. a name with `?Expires=…&Signature=…&Key-Pair-Id=…`.
+    #[arg(long)]
+    signed_stream: Option<String>,
+    /// `--play-rate`: the host in `tcUrl` for `--signed-stream` (default: `--tc-host`).
+    #[arg(long)]
+    signed_tc_host: Option<String>,
+    /// `--play-rate`: sessions in flight at once.
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+    /// `--play-rate`: alternating rounds.
+    #[arg(long, default_value_t = 10)]
+    rounds: usize,
 }
 
 fn main() {
@@ -126,7 +150,22 @@ fn main() {
         startup_ms: args.startup_ms,
         duration: Duration::from_secs_f64(args.duration_s),
         setup_timeout: Duration::from_secs_f64(args.setup_timeout_s),
+        tc_host: args.tc_host.clone(),
+        first_media_only: args.play_rate,
     };
+    if let (true, Some(signed)) = (args.play_rate, &args.signed_stream) {
+        let signed = ViewerConfig {
+            stream: signed.clone(),
+            tc_host: args.signed_tc_host.clone().or(args.tc_host.clone()),
+            ..cfg.clone()
+        };
+        let cpu_before = process_cpu_seconds();
+        let (tallies, failures) =
+            runtime.block_on(play_rate::run([cfg, signed], args.viewers, args.concurrency, args.rounds));
+        let client_cpu_s = process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+        report_play_rate(&args, &tallies, &failures, client_cpu_s);
+        return;
+    }
     // Every C1 (and RTMPE key pair: a 256-bit exponentiation each) before the clock starts, so that
     // the client's own crypto does not slow the ramp down.
     let kind = args.protocol.handshake();
@@ -172,6 +211,34 @@ async fn run_all(cfg: ViewerConfig, handshakes: Vec<ClientHandshake>, ramp: Dura
         }
     }
     results
+}
+
+fn report_play_rate(args: &Args, tallies: &[play_rate::Tally; 2], failures: &[Option<String>; 2], cpu: Option<f64>) {
+    let [unsigned, signed] = tallies;
+    let ratio = if unsigned.rate() > 0.0 { signed.rate() / unsigned.rate() } else { 0.0 };
+    for (label, tally, failure) in [("unsigned", unsigned, &failures[0]), ("signed", signed, &failures[1])] {
+        eprintln!(
+            "{label:>8}: {} plays in {:.2} s = {:.1} plays/s, {} failed{}",
+            tally.played,
+            tally.seconds,
+            tally.rate(),
+            tally.failed,
+            failure.as_ref().map(|f| format!(" (first: {f})")).unwrap_or_default()
+        );
+    }
+    eprintln!("signed/unsigned rate: {ratio:.3} (concurrency {}, {} rounds)", args.concurrency, args.rounds);
+    println!(
+        "RESULT mode=play-rate plays={} concurrency={} rounds={} unsigned_rate={:.1} signed_rate={:.1} ratio={ratio:.3} \
+         unsigned_failed={} signed_failed={} client_cpu_s={}",
+        args.viewers,
+        args.concurrency,
+        args.rounds,
+        unsigned.rate(),
+        signed.rate(),
+        unsigned.failed,
+        signed.failed,
+        cpu.map_or("-".to_owned(), |c| format!("{c:.2}"))
+    );
 }
 
 /// Nearest-rank percentile of sorted values.

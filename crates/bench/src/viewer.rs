@@ -28,6 +28,10 @@ pub struct ViewerConfig {
     pub duration: Duration,
     /// Time allowed from connect to the first media message.
     pub setup_timeout: Duration,
+    /// The host named in `tcUrl` (it picks the distribution); `None`: the server address.
+    pub tc_host: Option<String>,
+    /// End the session at the first media message (connect-and-play rate).
+    pub first_media_only: bool,
 }
 
 /// How a viewer's session ended.
@@ -196,6 +200,9 @@ impl Session {
                     Step::Fail(reason) => return Outcome::Failed(reason),
                 }
             }
+            if self.cfg.first_media_only && self.got_media {
+                return Outcome::Completed;
+            }
             let received = self.reader.bytes_received();
             if received - self.last_ack >= self.window / 2 {
                 self.last_ack = received;
@@ -216,7 +223,8 @@ impl Session {
 
     fn send_connect(&mut self) {
         let target = &self.cfg.target;
-        let tc_url = format!("{}://{}/{}", target.protocol.as_str(), target.addr, self.cfg.app);
+        let host = self.cfg.tc_host.clone().unwrap_or_else(|| target.addr.to_string());
+        let tc_url = format!("{}://{host}/{}", target.protocol.as_str(), self.cfg.app);
         let object = Value::object([
             ("app", Value::from(self.cfg.app.as_str())),
             ("flashVer", Value::from("LNX 9,0,124,2")),

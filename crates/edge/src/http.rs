@@ -53,6 +53,11 @@ impl Viewer {
         Viewer { peer, tls: None }
     }
 
+    /// Whether the request came over TLS: the scheme of the URL the viewer asked for.
+    pub fn is_https(&self) -> bool {
+        self.tls.is_some()
+    }
+
     pub fn scheme(&self) -> Scheme {
         if self.tls.is_some() { Scheme::Https } else { Scheme::Http }
     }
@@ -178,14 +183,14 @@ async fn respond(edge: Arc<Edge>, viewer: Viewer, request: Request<Incoming>) ->
         && let Some(web) = edge.distributions().resolve_web(host)
     {
         let log = RequestLog::start(&edge.access_logs, web.logging.as_ref(), web.domain_name(), &viewer, &request);
-        return logged(log, crate::web::respond(&edge, &web, request).await.map(Body::Web));
+        return logged(log, crate::web::respond(&edge, &web, &viewer, request).await.map(Body::Web));
     }
     if crate::hls::path::is_hls(request.uri().path()) {
         let distribution = edge.distributions().resolve(host.as_deref());
         let log = distribution.as_ref().and_then(|d| {
             RequestLog::start(&edge.access_logs, d.hls_logging.as_ref(), d.domain_name.as_deref()?, &viewer, &request)
         });
-        return logged(log, crate::hls::respond(&edge, host.as_deref(), request).await.map(Body::Hls));
+        return logged(log, crate::hls::respond(&edge, host.as_deref(), &viewer, request).await.map(Body::Hls));
     }
     route(edge, viewer.peer, host, request).await.map(Logged::unlogged)
 }

@@ -110,8 +110,11 @@ pub struct Edge {
     pub control: Arc<control::ControlStatus>,
     /// Access log records of distributions whose `Logging` is enabled go here.
     pub access_logs: Arc<sf_logs::AccessLogs>,
-    /// Checks signed stream names, remembering the signatures it verified.
+    /// Checks signed stream names, URLs and cookies, remembering the signatures it verified.
     pub signatures: sf_sign::Verifier,
+    /// The API's public keys and key groups (cache behaviors' `TrustedKeyGroups`); the control
+    /// plane swaps in a new set when they change.
+    key_groups: RwLock<Arc<sf_sign::KeyGroups>>,
     /// The wall clock at one monotonic instant: connections get only `Instant`s from their
     /// drivers, and signed URLs need epoch seconds.
     clock_anchor: (Instant, SystemTime),
@@ -153,6 +156,7 @@ impl Edge {
             control,
             access_logs,
             signatures,
+            key_groups: RwLock::default(),
             clock_anchor: (Instant::now(), SystemTime::now()),
             client_ids: AtomicU32::new(1),
         });
@@ -177,6 +181,16 @@ impl Edge {
         let Some(tls) = self.config.tls.as_ref().filter(|_| !self.config.https_listen.is_empty()) else { return };
         let uncovered = tls::coverage::report(&tls.certificates, before, now);
         self.stats.tls_uncovered_aliases.store(uncovered as u64, Ordering::Relaxed);
+    }
+
+    /// The public keys and key groups trusted now.
+    pub fn key_groups(&self) -> Arc<sf_sign::KeyGroups> {
+        Arc::clone(&self.key_groups.read().expect("key groups lock"))
+    }
+
+    /// Trusts `key_groups` from now on: a key left out stops verifying at the next request.
+    pub fn replace_key_groups(&self, key_groups: sf_sign::KeyGroups) {
+        *self.key_groups.write().expect("key groups lock") = Arc::new(key_groups);
     }
 
     /// Seconds since the epoch at `now`.

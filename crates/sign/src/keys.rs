@@ -77,6 +77,47 @@ impl KeyPairs {
     }
 }
 
+/// The account of public keys created through the API: they sign for the key groups that hold
+/// them, never as a `TrustedSigners` account.
+pub const KEY_GROUP_ACCOUNT: &str = "key-group";
+
+/// Public keys and the key groups that list them (the CloudFront API's `PublicKey` and
+/// `KeyGroup`), for cache behaviors' `TrustedKeyGroups`.
+#[derive(Debug, Clone, Default)]
+pub struct KeyGroups {
+    keys: KeyPairs,
+    /// Group id → the ids of its public keys.
+    groups: HashMap<String, Vec<String>>,
+}
+
+impl KeyGroups {
+    /// Adds a public key; an error when its id is taken.
+    pub fn insert_key(&mut self, key: KeyPair) -> Result<(), String> {
+        self.keys.insert(key)
+    }
+
+    pub fn insert_group(&mut self, id: &str, key_ids: Vec<String>) {
+        self.groups.insert(id.to_owned(), key_ids);
+    }
+
+    /// The key `key_id` when one of `trusted_groups` lists it and it exists.
+    pub fn key_in(&self, trusted_groups: &[String], key_id: &str) -> Option<&Arc<KeyPair>> {
+        let listed = trusted_groups
+            .iter()
+            .filter_map(|group| self.groups.get(group))
+            .any(|ids| ids.iter().any(|id| id == key_id));
+        if listed { self.keys.get(key_id) } else { None }
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +135,20 @@ mod tests {
         let mut keys = KeyPairs::default();
         keys.insert(KeyPair::from_pem("A", SELF_ACCOUNT, spki).unwrap()).unwrap();
         assert!(keys.insert(KeyPair::from_pem("A", "111122223333", spki).unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_key_signs_for_the_groups_that_list_it() {
+        let spki = include_str!("testdata/aws-doc-example.pub.pem");
+        let mut groups = KeyGroups::default();
+        groups.insert_key(KeyPair::from_pem("K1", KEY_GROUP_ACCOUNT, spki).unwrap()).unwrap();
+        groups.insert_key(KeyPair::from_pem("K2", KEY_GROUP_ACCOUNT, spki).unwrap()).unwrap();
+        groups.insert_group("G1", vec!["K1".into()]);
+        groups.insert_group("G2", vec!["K2".into(), "K3".into()]);
+        let trusted = ["G1".to_owned()];
+        assert_eq!(groups.key_in(&trusted, "K1").map(|k| k.id.as_str()), Some("K1"));
+        assert!(groups.key_in(&trusted, "K2").is_none(), "K2 is only in a group not trusted here");
+        assert!(groups.key_in(&["G2".to_owned()], "K3").is_none(), "listed but not a key");
+        assert!(groups.key_in(&["G9".to_owned()], "K1").is_none());
     }
 }

@@ -19,8 +19,11 @@ mod verify;
 use std::net::IpAddr;
 
 pub use cache::{MAX_ENTRIES, Verified, VerifiedCache};
-pub use keys::{KeyPair, KeyPairs, SELF_ACCOUNT};
-pub use params::{PolicySource, SigningParams, parse_query, split_stream_name};
+pub use keys::{KEY_GROUP_ACCOUNT, KeyGroups, KeyPair, KeyPairs, SELF_ACCOUNT};
+pub use params::{
+    PolicySource, SigningParams, has_signing_params, parse_cookies, parse_query, split_stream_name,
+    without_signing_params,
+};
 pub use policy::{Cidr, Policy, canned_policy, wildcard_match};
 pub use verify::{Verifier, Viewer};
 
@@ -31,6 +34,13 @@ pub enum SignError {
     Unsigned,
     #[error("malformed signed URL: {0}")]
     Malformed(String),
+    /// No `Key-Pair-Id` (or an empty one) where the other signing parameters are.
+    #[error("the signed URL has no Key-Pair-Id")]
+    MissingKeyPairId,
+    #[error("malformed signature: {0}")]
+    MalformedSignature(String),
+    #[error("malformed policy: {0}")]
+    MalformedPolicy(String),
     #[error("unknown key pair {0}")]
     UnknownKey(String),
     #[error("key pair {id} belongs to {account}, which is not a trusted signer of this distribution")]
@@ -48,11 +58,19 @@ pub enum SignError {
 }
 
 impl SignError {
+    /// Whether the signing parameters could not be read (as opposed to read and refused).
+    pub fn is_malformed(&self) -> bool {
+        self.reason() == "malformed"
+    }
+
     /// A short word for logs and metrics.
     pub fn reason(&self) -> &'static str {
         match self {
             SignError::Unsigned => "unsigned",
-            SignError::Malformed(_) => "malformed",
+            SignError::Malformed(_)
+            | SignError::MissingKeyPairId
+            | SignError::MalformedSignature(_)
+            | SignError::MalformedPolicy(_) => "malformed",
             SignError::UnknownKey(_) | SignError::UntrustedKey { .. } => "unknown key",
             SignError::BadSignature => "bad signature",
             SignError::ResourceMismatch { .. } => "resource mismatch",

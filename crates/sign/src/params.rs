@@ -87,44 +87,97 @@ pub fn parse_query(query: &str) -> Result<Option<SigningParams>, SignError> {
     if !signing_started {
         return Ok(None);
     }
-    let signature = signature.ok_or_else(|| missing(SIGNATURE))?;
-    let key_pair_id = key_pair_id.ok_or_else(|| missing(KEY_PAIR_ID))?;
-    if key_pair_id.is_empty() || key_pair_id.len() > MAX_KEY_PAIR_ID_LEN {
+    let key_pair_id = key_pair_id.filter(|id| !id.is_empty()).ok_or(SignError::MissingKeyPairId)?;
+    if key_pair_id.len() > MAX_KEY_PAIR_ID_LEN {
         return Err(SignError::Malformed(format!("{KEY_PAIR_ID} must have 1 to {MAX_KEY_PAIR_ID_LEN} characters")));
     }
+    let malformed_signature = |why: String| SignError::MalformedSignature(why);
+    let signature = signature.ok_or_else(|| malformed_signature(format!("{SIGNATURE} is missing")))?;
     if signature.len() > MAX_SIGNATURE_LEN {
-        return Err(SignError::Malformed(format!("{SIGNATURE} is longer than {MAX_SIGNATURE_LEN} characters")));
+        return Err(malformed_signature(format!("{SIGNATURE} is longer than {MAX_SIGNATURE_LEN} characters")));
     }
     let signature = base64url::decode(signature)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| SignError::Malformed(format!("{SIGNATURE} is not CloudFront's base64")))?;
+        .ok_or_else(|| malformed_signature(format!("{SIGNATURE} is not CloudFront's base64")))?;
     // A custom policy wins when both are given: aws-cloudfront-sign (npm) sends both.
     let policy = match (policy, expires) {
         (Some(policy), _) => {
             if policy.len() > MAX_POLICY_LEN {
-                return Err(SignError::Malformed(format!("{POLICY} is longer than {MAX_POLICY_LEN} characters")));
+                return Err(SignError::MalformedPolicy(format!("{POLICY} is longer than {MAX_POLICY_LEN} characters")));
             }
             PolicySource::Custom(
                 base64url::decode(policy)
-                    .ok_or_else(|| SignError::Malformed(format!("{POLICY} is not CloudFront's base64")))?,
+                    .ok_or_else(|| SignError::MalformedPolicy(format!("{POLICY} is not CloudFront's base64")))?,
             )
         }
         (None, Some(expires)) => PolicySource::Canned { expires: parse_epoch(expires)? },
-        (None, None) => return Err(SignError::Malformed(format!("neither {EXPIRES} nor {POLICY} is given"))),
+        (None, None) => return Err(SignError::MalformedPolicy(format!("neither {EXPIRES} nor {POLICY} is given"))),
     };
     Ok(Some(SigningParams { policy, signature, key_pair_id: key_pair_id.to_owned() }))
-}
-
-fn missing(name: &str) -> SignError {
-    SignError::Malformed(format!("{name} is missing"))
 }
 
 /// Seconds since the epoch, as the policies write them: decimal digits.
 fn parse_epoch(text: &str) -> Result<u64, SignError> {
     if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(SignError::Malformed(format!("{EXPIRES} {text:?} is not a time in epoch seconds")));
+        return Err(SignError::MalformedPolicy(format!("{EXPIRES} {text:?} is not a time in epoch seconds")));
     }
-    text.parse().map_err(|_| SignError::Malformed(format!("{EXPIRES} {text:?} is out of range")))
+    text.parse().map_err(|_| SignError::MalformedPolicy(format!("{EXPIRES} {text:?} is out of range")))
+}
+
+/// Whether `query` has any of the signing parameters: then it is a signed URL, and signed
+/// cookies are not looked at (Developer Guide, "Deciding to use signed URLs or signed cookies").
+pub fn has_signing_params(query: &str) -> bool {
+    query.split('&').any(|pair| SIGNING_NAMES.contains(&pair.split_once('=').map_or(pair, |(k, _)| k)))
+}
+
+/// `query` without the signing parameters, the others in their order: what the URL was signed
+/// for, and what CloudFront forwards to the origin (Developer Guide, "Cache content based on
+/// query string parameters": it removes `Expires`, `Key-Pair-Id`, `Policy` and `Signature`).
+pub fn without_signing_params(query: &str) -> String {
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !SIGNING_NAMES.contains(&pair.split_once('=').map_or(*pair, |(k, _)| k)))
+        .collect();
+    kept.join("&")
+}
+
+/// The names of signed cookies (Developer Guide, "Setting signed cookies using a canned
+/// policy" / "… custom policy"); names are case-sensitive.
+const COOKIE_NAMES: [(&str, &str); 4] = [
+    ("CloudFront-Expires", EXPIRES),
+    ("CloudFront-Policy", POLICY),
+    ("CloudFront-Signature", SIGNATURE),
+    ("CloudFront-Key-Pair-Id", KEY_PAIR_ID),
+];
+
+/// The signing parameters of `Cookie` header values (`CloudFront-Expires`|`CloudFront-Policy`,
+/// `CloudFront-Signature`, `CloudFront-Key-Pair-Id`). `Ok(None)`: none of those cookies. A
+/// cookie given twice keeps its first value, as browsers send the most specific path first
+/// (RFC 6265 §5.4).
+pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>) -> Result<Option<SigningParams>, SignError> {
+    let mut values: [Option<&str>; 4] = [None; 4];
+    for header in headers {
+        for cookie in header.split(';') {
+            let Some((name, value)) = cookie.trim().split_once('=') else { continue };
+            if let Some(at) = COOKIE_NAMES.iter().position(|(cookie_name, _)| *cookie_name == name) {
+                values[at].get_or_insert(value.trim_matches('"'));
+            }
+        }
+    }
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    // The values become one query for `parse_query`: a value holding `&` or `=` could smuggle
+    // in another parameter, and none of CloudFront's values has either.
+    let mut query = Vec::new();
+    for ((_, param), value) in COOKIE_NAMES.iter().zip(values) {
+        let Some(value) = value else { continue };
+        if value.contains(['&', '=']) {
+            return Err(SignError::Malformed(format!("the {param} cookie holds '&' or '='")));
+        }
+        query.push(format!("{param}={value}"));
+    }
+    parse_query(&query.join("&"))
 }
 
 /// `%3D` → `=`, `%26` → `&` (any case); other escapes stay as they are.
@@ -191,20 +244,52 @@ mod tests {
             ("Expires=1&Signature=c2lnbmVk&Key-Pair-Id=K&x=1", "follows"),
             ("Expires=1&Signature=c2lnbmVk&Key-Pair-Id=K&Expires=9", "twice"),
             ("Expires=1&Key-Pair-Id=K", "Signature is missing"),
-            ("Expires=1&Signature=c2lnbmVk", "Key-Pair-Id is missing"),
             ("Signature=c2lnbmVk&Key-Pair-Id=K", "neither"),
             ("Expires=-1&Signature=c2lnbmVk&Key-Pair-Id=K", "epoch"),
             ("Expires=99999999999999999999&Signature=c2lnbmVk&Key-Pair-Id=K", "epoch"),
             ("Expires=1&Signature=!!&Key-Pair-Id=K", "base64"),
             ("Policy=!!&Signature=c2lnbmVk&Key-Pair-Id=K", "base64"),
-            ("Expires=1&Signature=c2lnbmVk&Key-Pair-Id=", "characters"),
         ] {
             match parse_query(query) {
-                Err(SignError::Malformed(message)) => assert!(message.contains(why), "{query}: {message}"),
+                Err(error) if error.is_malformed() => assert!(error.to_string().contains(why), "{query}: {error}"),
                 other => panic!("{query}: {other:?}"),
             }
         }
+        for query in ["Expires=1&Signature=c2lnbmVk", "Expires=1&Signature=c2lnbmVk&Key-Pair-Id="] {
+            assert_eq!(parse_query(query), Err(SignError::MissingKeyPairId), "{query}");
+        }
+        assert!(matches!(parse_query("Expires=1&Signature=!!&Key-Pair-Id=K"), Err(SignError::MalformedSignature(_))));
+        assert!(matches!(
+            parse_query("Policy=!!&Signature=c2lnbmVk&Key-Pair-Id=K"),
+            Err(SignError::MalformedPolicy(_))
+        ));
         let long = format!("Policy={}&Signature=c2lnbmVk&Key-Pair-Id=K", "A".repeat(MAX_POLICY_LEN + 4));
-        assert!(matches!(parse_query(&long), Err(SignError::Malformed(_))));
+        assert!(matches!(parse_query(&long), Err(SignError::MalformedPolicy(_))));
+    }
+
+    #[test]
+    fn strips_signing_params_in_order() {
+        let query = "b=2&a=1&Expires=1&Signature=c2lnbmVk&Key-Pair-Id=K";
+        assert_eq!(without_signing_params(query), "b=2&a=1");
+        assert_eq!(without_signing_params("Policy=x&Signature=y"), "");
+        assert!(has_signing_params(query) && has_signing_params("Key-Pair-Id") && !has_signing_params("Expiresx=1"));
+    }
+
+    #[test]
+    fn reads_signed_cookies() {
+        let header =
+            "theme=dark; CloudFront-Expires=1357034400; CloudFront-Signature=c2lnbmVk; CloudFront-Key-Pair-Id=K1";
+        let params = parse_cookies([header]).unwrap().unwrap();
+        assert_eq!(params.policy, PolicySource::Canned { expires: 1357034400 });
+        assert_eq!((params.signature.as_slice(), params.key_pair_id.as_str()), (&b"signed"[..], "K1"));
+        let split = ["CloudFront-Policy=eyJ9", "CloudFront-Signature=c2lnbmVk; CloudFront-Key-Pair-Id=K2"];
+        assert_eq!(parse_cookies(split).unwrap().unwrap().policy, PolicySource::Custom(b"{\"}".to_vec()));
+        assert_eq!(parse_cookies(["theme=dark", "cloudfront-expires=1"]).unwrap(), None, "names are case-sensitive");
+        assert_eq!(
+            parse_cookies(["CloudFront-Expires=1; CloudFront-Signature=c2lnbmVk"]),
+            Err(SignError::MissingKeyPairId)
+        );
+        let smuggled = "CloudFront-Expires=1; CloudFront-Signature=c2lnbmVk; CloudFront-Key-Pair-Id=K&Policy=eyJ9";
+        assert!(matches!(parse_cookies([smuggled]), Err(SignError::Malformed(_))));
     }
 }

@@ -47,7 +47,7 @@ impl Policy {
 
     /// Parses a custom policy's JSON.
     pub fn parse(json: &[u8]) -> Result<Policy, SignError> {
-        let malformed = |why: &str| SignError::Malformed(format!("policy: {why}"));
+        let malformed = |why: &str| SignError::MalformedPolicy(why.to_owned());
         let value: Value = serde_json::from_slice(json).map_err(|e| malformed(&format!("not JSON ({e})")))?;
         let statements =
             value.get("Statement").and_then(Value::as_array).ok_or_else(|| malformed("no Statement list"))?;
@@ -238,7 +238,7 @@ mod tests {
             r#"{"Statement":[{"Resource":1,"Condition":{"DateLessThan":{"AWS:EpochTime":1}}}]}"#,
             r#"{"Statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":1}}},{"Condition":{"DateLessThan":{"AWS:EpochTime":1}}}]}"#,
         ] {
-            assert!(matches!(Policy::parse(json.as_bytes()), Err(SignError::Malformed(_))), "{json}");
+            assert!(matches!(Policy::parse(json.as_bytes()), Err(SignError::MalformedPolicy(_))), "{json}");
         }
     }
 

@@ -359,6 +359,9 @@ pub fn spawn(
         loop {
             let current = Arc::clone(&state.borrow_and_update());
             if applied_seq != Some(current.seq) && current.seq > 0 {
+                // Keys first and on their own: a key deleted must stop verifying even when the
+                // distributions of this change cannot be applied.
+                edge.replace_key_groups(key_groups(&current.state, edge.signatures.keys()));
                 match routing.build(&current.state) {
                     Ok(distributions) => {
                         info!(
@@ -389,6 +392,28 @@ pub fn spawn(
         }
     });
     Ok(shared)
+}
+
+/// The API's public keys (their `EncodedKey` PEM) and key groups, for `TrustedKeyGroups`. A
+/// key that cannot be read is left out, with a warning; so is one whose id is a declared
+/// `--key-pair`'s, as verified signatures are remembered by key id.
+pub fn key_groups(state: &ControlState, declared: &sf_sign::KeyPairs) -> sf_sign::KeyGroups {
+    let mut key_groups = sf_sign::KeyGroups::default();
+    for (id, key) in &state.public_keys {
+        if declared.get(id).is_some() {
+            warn!(public_key = %id, "a declared key pair has this id: the API's public key is not used");
+            continue;
+        }
+        let inserted = sf_sign::KeyPair::from_pem(id, sf_sign::KEY_GROUP_ACCOUNT, &key.record.config.encoded_key)
+            .and_then(|key| key_groups.insert_key(key));
+        if let Err(e) = inserted {
+            warn!(public_key = %id, error = %e, "public key not used");
+        }
+    }
+    for (id, group) in &state.key_groups {
+        key_groups.insert_group(id, group.record.config.items.clone());
+    }
+    key_groups
 }
 
 /// The highest change number every live edge has applied: every change up to it is Deployed.

@@ -211,9 +211,9 @@ fn serve(matches: &ArgMatches) -> ExitCode {
             .await
             .map_err(|e| format!("--store {}: {e}", store.describe()))?;
         let served = routing.build(&applied.state).map_err(|e| format!("--store {}: {e}", store.describe()))?;
-        Ok::<_, String>((store, served))
+        Ok::<_, String>((store, served, applied.state))
     });
-    let (store, served) = match started {
+    let (store, served, stored) = match started {
         Ok(started) => started,
         Err(message) => {
             eprintln!("streamfront: {message}");
@@ -224,6 +224,7 @@ fn serve(matches: &ArgMatches) -> ExitCode {
         info!(distribution = %d.id, domain = d.domain_name.as_deref().unwrap_or("(default)"), aliases = ?d.aliases, enabled = d.enabled, origin = %d.origin, "serving");
     }
     let edge = Edge::with_distributions(config, &cache, served);
+    edge.replace_key_groups(follow::key_groups(&stored, edge.signatures.keys()));
     let following = runtime.block_on(async { follow::spawn(Arc::clone(&store), Arc::clone(&edge), routing, edge_id) });
     let follower = match following {
         Ok(follower) => follower,

@@ -9,10 +9,12 @@
 //!     └─▶ segment n: its frames read through the block cache as the body is sent
 //! ```
 //!
-//! Playlist URIs are pinned to the object version they describe (see [`version`]).
+//! Playlist URIs are pinned to the object version they describe (see [`version`]). On a
+//! distribution with trusted signers every request needs a signature ([`signed`]).
 
 mod body;
 pub mod path;
+mod signed;
 mod version;
 
 use bytes::Bytes;
@@ -27,6 +29,7 @@ use path::{HlsPath, Resource};
 use version::Pin;
 
 use crate::Edge;
+use crate::http::Viewer;
 use crate::library::OpenError;
 
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
@@ -34,10 +37,18 @@ const SEGMENT_TYPE: &str = "video/mp2t";
 
 /// Answers an HLS request (see [`path`] for the URLs) for the streaming distribution `host`
 /// resolves to. The request's body is never read.
-pub async fn respond<B>(edge: &Edge, host: Option<&str>, request: Request<B>) -> Response<HlsBody> {
+pub async fn respond<B>(edge: &Edge, host: Option<&str>, viewer: &Viewer, request: Request<B>) -> Response<HlsBody> {
     let (parts, _body) = request.into_parts();
     let head = parts.method == Method::HEAD;
-    match answer(edge, host, &parts.method, parts.uri.path(), parts.uri.query(), &parts.headers).await {
+    let signed_query = match signed::check(edge, host, viewer, &parts) {
+        Ok(allowed) => allowed.signed_query,
+        Err(denied) => {
+            let (status, headers, body) = denied.response(&parts.method);
+            return build(status, headers, HlsBody::bytes(body));
+        }
+    };
+    let signed_query = signed_query.as_deref();
+    match answer(edge, host, &parts.method, parts.uri.path(), parts.uri.query(), &parts.headers, signed_query).await {
         Ok(response) => response,
         Err((status, text)) => failed(status, &text, head),
     }
@@ -52,6 +63,7 @@ async fn answer(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    signed_query: Option<&str>,
 ) -> Result<Response<HlsBody>, Failure> {
     if !matches!(*method, Method::GET | Method::HEAD) {
         return Err((StatusCode::METHOD_NOT_ALLOWED, format!("{method}: HLS is served to GET and HEAD only")));
@@ -114,9 +126,10 @@ async fn answer(
             (len, if head { HlsBody::empty() } else { HlsBody::segment(package, n, len, media.object.clone()) })
         }
         (Resource::MasterPlaylist, None) => {
-            text_body(package.master_playlist(&sf_hls::playlist::with_query("index.m3u8", &pin.query())), head)
+            let master = package.master_playlist(&sf_hls::playlist::with_query("index.m3u8", &pin.query()));
+            text_body(signed::uris(master, signed_query), head)
         }
-        _ => text_body(package.media_playlist(&pin.query()), head),
+        _ => text_body(signed::uris(package.media_playlist(&pin.query()), signed_query), head),
     };
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     Ok(build(StatusCode::OK, out, body))

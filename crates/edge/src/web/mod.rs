@@ -5,6 +5,7 @@
 //! ```text
 //! http.rs (Host → WebDistribution) ─▶ protocol: the behavior's ViewerProtocolPolicy (HTTP → 301/307/403)
 //!                                   ─▶ serve: method, path → behavior → origin → key
+//!                                        ├─▶ private: a signed URL or cookies, if the behavior has signers
 //!                                        ├─▶ origin cache: open (Hit/Miss/RefreshHit, Age)
 //!                                        ├─▶ conditionals, Range, headers
 //!                                        ├─▶ errors: status, custom error pages
@@ -14,6 +15,7 @@
 mod body;
 mod errors;
 pub mod key;
+pub mod private;
 mod protocol;
 mod report;
 mod serve;

@@ -16,8 +16,10 @@ use super::WebDistribution;
 use super::body::WebBody;
 use super::errors::Failure;
 use super::key::{KeyError, object_key};
+use super::private::{self, Allowed, Denied, Signers};
 use super::report::Report;
 use crate::Edge;
+use crate::http::Viewer;
 
 /// The request id header: CloudFront's name, which players and tools already log.
 const REQUEST_ID: HeaderName = HeaderName::from_static(sf_web::REQUEST_ID_HEADER);
@@ -27,14 +29,25 @@ const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 const MAX_REQUEST_HEAD: usize = 20_480;
 
 /// Answers `request` from `distribution`. The request's body is never read.
-pub async fn respond<B>(edge: &Edge, distribution: &WebDistribution, request: Request<B>) -> Response<WebBody> {
+pub async fn respond<B>(
+    edge: &Edge,
+    distribution: &WebDistribution,
+    viewer: &Viewer,
+    request: Request<B>,
+) -> Response<WebBody> {
     let (parts, _body) = request.into_parts();
     let request_id = request_id();
     let mut report =
         Report::new(edge.metrics.web.clone(), distribution.id(), parts.method.as_str(), parts.uri.path(), &request_id);
     let (mut response, cache) = match super::protocol::check(edge, distribution, &parts) {
         Some(not_here) => not_here,
-        None => answer(distribution.for_viewer(super::protocol::is_secure(&parts)), &parts).await,
+        None => match private_check(edge, distribution, viewer, &parts) {
+            Ok(allowed) => answer(distribution.for_viewer(viewer.is_https()), &parts, allowed.query.as_deref()).await,
+            Err(denied) => {
+                let (status, headers, body) = denied.response(&parts.method);
+                (build(status, headers, WebBody::bytes(body)), XCache::Error)
+            }
+        },
     };
     report.answered(response.status(), cache);
     let headers = response.headers_mut();
@@ -44,7 +57,22 @@ pub async fn respond<B>(edge: &Edge, distribution: &WebDistribution, request: Re
     response.map(|body| body.with_report(report))
 }
 
-async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<WebBody>, XCache) {
+/// The signature check of the behavior the request's path selects (see [`private`]).
+fn private_check(
+    edge: &Edge,
+    distribution: &WebDistribution,
+    viewer: &Viewer,
+    request: &Parts,
+) -> Result<Allowed, Denied> {
+    let config = &distribution.record.distribution_config;
+    let behavior = sf_web::select_behavior(config, &sf_web::object_path(config, request.uri.path()));
+    let host = request.uri.authority().map(|a| a.as_str()).or_else(|| request.headers.get(header::HOST)?.to_str().ok());
+    let origin = private::Origin { peer: viewer.peer.ip(), https: viewer.is_https(), host: host.unwrap_or_default() };
+    private::check(edge, distribution.id(), Signers::of_behavior(&behavior), request, origin, &[])
+}
+
+/// Answers a request; `query` is its query without signing parameters.
+async fn answer(distribution: &WebDistribution, request: &Parts, query: Option<&str>) -> (Response<WebBody>, XCache) {
     let config = &distribution.record.distribution_config;
     let head = request.method == Method::HEAD;
     if request_head_size(request) > MAX_REQUEST_HEAD {
@@ -68,7 +96,7 @@ async fn answer(distribution: &WebDistribution, request: &Parts) -> (Response<We
     if has_body(&request.headers) {
         return failed(&Failure::new(StatusCode::FORBIDDEN, "a GET or HEAD request with a body"), head);
     }
-    match open(distribution, &path, request.uri.query()).await {
+    match open(distribution, &path, query).await {
         Ok((handle, lookup)) => object_response(request, behavior.compress(), handle, lookup),
         Err(failure) => error_response(distribution, &failure, head).await,
     }
