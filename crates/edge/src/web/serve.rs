@@ -132,6 +132,10 @@ async fn open(
 /// one), or the error's own max-age if longer ("Generating custom error responses", CloudFront
 /// Developer Guide).
 fn error_caching_ttl(config: &sf_dist::DistributionConfig, error: &OriginError) -> Option<std::time::Duration> {
+    // An object that changed while it was read is no answer of the origin's to keep.
+    if matches!(error, OriginError::Changed) {
+        return None;
+    }
     let status = Failure::from_origin(error).status.as_u16();
     let min_ttl = sf_web::error_page(config, status).and_then(|page| page.error_caching_min_ttl);
     let cache_control = match error {
