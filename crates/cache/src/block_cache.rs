@@ -104,6 +104,8 @@ pub(crate) struct Version {
     pub(crate) meta: ObjectMeta,
     /// When the origin last vouched for this version (what `Age` counts from).
     pub(crate) checked: SystemTime,
+    /// When it began to be served, expired, because the origin failed (see `Trust::Decided`).
+    pub(crate) stale_since: Option<SystemTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,9 +184,19 @@ impl EdgeCache {
         }))
     }
 
-    /// The cache as `origin` sees it: its objects, in this cache's tiers and budget.
+    /// The cache as `origin` sees it: its objects, in this cache's tiers and budget. Every
+    /// cache of the same origin made here shares its objects.
     pub fn origin_cache(self: &Arc<Self>, origin: Origin) -> Arc<OriginCache> {
-        OriginCache::new(Arc::clone(self), origin)
+        let namespace = origin.namespace();
+        OriginCache::new(Arc::clone(self), origin, namespace)
+    }
+
+    /// The cache of `origin` for `scope` alone (a web distribution's id): within this cache's
+    /// tiers and budget, but sharing no objects, freshness or invalidations with other scopes
+    /// or with [`EdgeCache::origin_cache`] of the same origin.
+    pub fn origin_cache_in(self: &Arc<Self>, origin: Origin, scope: &str) -> Arc<OriginCache> {
+        let namespace = format!("{}#{scope}", origin.namespace());
+        OriginCache::new(Arc::clone(self), origin, namespace)
     }
 
     pub fn config(&self) -> &CacheConfig {

@@ -318,12 +318,19 @@ impl HttpOrigin {
         Err(self.failed(format!("{reason} ({} attempts)", self.attempts)))
     }
 
-    fn status_error(&self, status: StatusCode) -> OriginError {
+    /// What an answer with `status` (not 200 or 206) means; `headers` are the answer's.
+    fn status_error(&self, status: StatusCode, headers: &HeaderMap) -> OriginError {
         match status {
             StatusCode::NOT_FOUND | StatusCode::GONE => OriginError::NotFound,
             StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => OriginError::AccessDenied,
             StatusCode::PRECONDITION_FAILED => OriginError::Changed,
-            status => self.failed(format!("HTTP {status}")),
+            // A status outside 400-599 (a redirect, which is never followed) is a failure.
+            status if !(status.is_client_error() || status.is_server_error()) => self.failed(format!("HTTP {status}")),
+            status => OriginError::Status {
+                status: status.as_u16(),
+                cache_control: header_text(headers, header::CACHE_CONTROL),
+                text: format!("origin {}: HTTP {status}", self.base),
+            },
         }
     }
 
@@ -341,7 +348,7 @@ impl HttpOrigin {
             drop(response);
             return self.get(key, Want::FirstBytes(1), |_| {}).await;
         }
-        Err(self.status_error(status))
+        Err(self.status_error(status, response.headers()))
     }
 
     /// What a HEAD tells of `key`, and its first `len` bytes with it, in one GET.
@@ -351,9 +358,7 @@ impl HttpOrigin {
             Ok(meta) if first.len() as u64 == len.min(meta.size) && meta.size > 0 => Ok((meta, Some(first.freeze()))),
             Ok(meta) => Ok((meta, None)),
             // Range Not Satisfiable: an empty object.
-            Err(OriginError::Failed(reason)) if reason.contains(": HTTP 416") => {
-                self.head(key).await.map(|meta| (meta, None))
-            }
+            Err(OriginError::Status { status: 416, .. }) => self.head(key).await.map(|meta| (meta, None)),
             Err(error) => Err(error),
         }
     }
@@ -468,7 +473,7 @@ impl HttpOrigin {
                 };
                 (object_meta(response.headers(), size), 0)
             }
-            status => return Err(self.status_error(status)),
+            status => return Err(self.status_error(status, response.headers())),
         };
         if known.is_some_and(|known| known.version != meta.version || known.size != meta.size) {
             return Err(OriginError::Changed);

@@ -42,6 +42,6 @@ pub use freshness::Freshness;
 pub use handle::ObjectHandle;
 pub use http::{HttpOrigin, HttpOriginSpec, HttpScheme, OriginCa};
 pub use origin::{LocalOrigin, ObjectMeta, Origin, OriginError, OriginSpecError};
-pub use origin_cache::{Lookup, OriginCache, Trust};
+pub use origin_cache::{Lifetime, Lookup, OriginCache, Trust};
 pub use s3::{S3Origin, S3Settings};
 pub use stats::{CacheStats, OriginLatencyObserver};

@@ -49,6 +49,23 @@ pub enum OriginError {
     /// `origin s3://media: timed out (3 attempts)`.
     #[error("{0}")]
     Failed(String),
+    /// A web server origin answered with an error status other than 403 and 404 (a 500, a
+    /// 503, a 400): web viewers get that status, and its `Cache-Control` says how long a web
+    /// distribution may cache the error. `text` names the origin and the status.
+    #[error("{text}")]
+    Status { status: u16, cache_control: Option<String>, text: String },
+}
+
+impl OriginError {
+    /// Whether the origin failed on its side (a 5xx, a timeout, no connection), rather than
+    /// answering about the object: what an expired copy is served through.
+    pub fn is_server_failure(&self) -> bool {
+        match self {
+            OriginError::Failed(_) => true,
+            OriginError::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
 }
 
 /// An `--origin` value that cannot be used.

@@ -18,9 +18,10 @@ use crate::origin::{ObjectMeta, Origin, OriginError};
 use crate::single_flight::SingleFlight;
 use crate::stats::CacheStats;
 
-/// Names known to be missing that one origin remembers at most (with keys of up to a few
-/// KiB, a few tens of MiB at worst): anyone can ask for names that do not exist.
-const MAX_MISSING_NAMES: usize = 10_000;
+/// Failed keys (missing names, cached error responses) that one origin remembers at most
+/// (with keys of up to a few KiB, a few tens of MiB at worst): anyone can ask for names that
+/// do not exist.
+const MAX_FAILED_KEYS: usize = 10_000;
 
 /// How [`OriginCache::open_traced`] came by the version it opened: what an HTTP cache reports
 /// in `X-Cache` and `Age`. Only the version's metadata is meant; its blocks may still have to
@@ -37,14 +38,32 @@ pub enum Lookup {
     Stale { age: Duration },
 }
 
+/// How long a version the origin gave is trusted, as the caller of [`Trust::Decided`]
+/// decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    /// Served without asking the origin for this long.
+    pub fresh_for: Duration,
+    /// Whether, once expired, it may be served while the origin fails (no
+    /// `stale-if-error=0`).
+    pub stale_on_error: bool,
+}
+
 /// How long an open trusts what the origin says.
 pub enum Trust<'a> {
     /// The cache's configured freshness and negative TTL.
     Configured,
-    /// The caller's: `ttl` of each version the origin gives (a web distribution's cache
-    /// behavior with the origin's `Cache-Control` and `Expires`), and how long a key the
-    /// origin does not have is remembered as missing (its `ErrorCachingMinTTL`).
-    Decided { ttl: &'a (dyn Fn(&ObjectMeta) -> Duration + Send + Sync), missing_for: Duration },
+    /// The caller's, as a web distribution caches (CloudFront's error caching):
+    /// - `ttl`: the [`Lifetime`] of each version the origin gives (the cache behavior with the
+    ///   origin's `Cache-Control` and `Expires`);
+    /// - `error_ttl`: how long an origin error is answered from the cache without asking the
+    ///   origin again (`None`: not cached). An expired version is served instead of a server
+    ///   failure (a 5xx, a timeout) for that long after the first one, once, if its lifetime
+    ///   allows it; after that the error is passed on until the origin answers again.
+    Decided {
+        ttl: &'a (dyn Fn(&ObjectMeta) -> Lifetime + Send + Sync),
+        error_ttl: &'a (dyn Fn(&OriginError) -> Option<Duration> + Send + Sync),
+    },
 }
 
 /// How long ago the origin last vouched for `version`.
@@ -52,12 +71,20 @@ fn age(version: &Version, now: SystemTime) -> Duration {
     now.duration_since(version.checked).unwrap_or_default()
 }
 
+/// How a version still trusted is reported: a hit, or a stale copy within the time it is
+/// served while the origin fails.
+fn trusted(version: &Version, now: SystemTime) -> Lookup {
+    let age = age(version, now);
+    if version.stale_since.is_some() { Lookup::Stale { age } } else { Lookup::Hit { age } }
+}
+
 /// What the directory says of a key, before asking the origin.
 enum Known {
-    /// A version that is still fresh, and how long ago it was checked.
-    Fresh(Arc<Version>, Duration),
-    /// Known not to exist, for a while yet.
-    Missing,
+    /// A version that is still trusted, and how it is reported.
+    Fresh(Arc<Version>, Lookup),
+    /// The origin failed for it (did not have it, or answered an error), and that answer is
+    /// kept for a while yet.
+    Failed(OriginError),
     /// Known but expired, or not known at all: the origin must be asked.
     Ask,
 }
@@ -71,8 +98,9 @@ pub struct OriginCache {
     namespace: Arc<str>,
     /// Versions known, until they must be revalidated.
     versions: Mutex<ExpiryMap<SystemTime, Arc<Version>>>,
-    /// Keys the origin said it does not have, until `negative_ttl` has passed.
-    missing: Mutex<ExpiryMap<Instant, ()>>,
+    /// Keys the origin failed for, with its answer, until their TTL has passed: keys it does
+    /// not have (`negative_ttl`, or the caller's), and error responses a caller caches.
+    failed: Mutex<ExpiryMap<Instant, OriginError>>,
     /// Lookups in progress, by key: viewers starting one cold, expired or missing object at
     /// once cause one lookup.
     lookups: SingleFlight<Result<(Arc<Version>, Lookup), OriginError>>,
@@ -109,14 +137,14 @@ impl Selection {
 }
 
 impl OriginCache {
-    pub(crate) fn new(store: Arc<EdgeCache>, origin: Origin) -> Arc<Self> {
+    pub(crate) fn new(store: Arc<EdgeCache>, origin: Origin, namespace: String) -> Arc<Self> {
         let max_objects = store.config().max_objects;
         Arc::new(OriginCache {
-            namespace: origin.namespace().into(),
+            namespace: namespace.into(),
             store,
             origin,
             versions: Mutex::new(ExpiryMap::new(max_objects)),
-            missing: Mutex::new(ExpiryMap::new(max_objects.min(MAX_MISSING_NAMES))),
+            failed: Mutex::new(ExpiryMap::new(max_objects.min(MAX_FAILED_KEYS))),
             lookups: SingleFlight::default(),
             lists: SingleFlight::default(),
             list_refused: AtomicBool::new(false),
@@ -133,7 +161,8 @@ impl OriginCache {
         &self.store
     }
 
-    /// The origin's identity in cache keys (`s3:ENDPOINT/BUCKET/PREFIX`, `local:/dir`).
+    /// The origin's identity in cache keys (`s3:ENDPOINT/BUCKET/PREFIX`, `local:/dir`), with
+    /// `#SCOPE` for a cache of one scope alone.
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
@@ -164,10 +193,14 @@ impl OriginCache {
         trust: &Trust<'_>,
     ) -> Result<(ObjectHandle, Lookup), OriginError> {
         let (version, lookup) = match self.known(key) {
-            Known::Fresh(version, age) => (version, Lookup::Hit { age }),
-            Known::Missing => {
-                CacheStats::add(&self.stats().not_found_hits, 1);
-                return Err(OriginError::NotFound);
+            Known::Fresh(version, lookup) => (version, lookup),
+            Known::Failed(error) => {
+                let counter = match error {
+                    OriginError::NotFound => &self.stats().not_found_hits,
+                    _ => &self.stats().error_hits,
+                };
+                CacheStats::add(counter, 1);
+                return Err(error);
             }
             Known::Ask => self.lookups.run(key, self.look_up(key, trust)).await?,
         };
@@ -178,7 +211,8 @@ impl OriginCache {
     /// are unknown, one LIST (where the origin has it) tells which of them exist, so a name
     /// with many candidate keys costs one request, not one per key.
     pub async fn open_first(self: &Arc<Self>, keys: &[&str]) -> Result<(usize, ObjectHandle), OriginError> {
-        let first_possible = keys.iter().position(|key| !matches!(self.known(key), Known::Missing));
+        let first_possible =
+            keys.iter().position(|key| !matches!(self.known(key), Known::Failed(OriginError::NotFound)));
         if let Some(at) = first_possible
             && keys.len() - at > 1
             && self.recall(keys[at]).await.is_none()
@@ -195,22 +229,29 @@ impl OriginCache {
     }
 
     fn known(&self, key: &str) -> Known {
+        // A failure is kept only while no version is trusted, and is looked at first: an
+        // expired version does not send every viewer to an origin whose error is cached.
+        if let Some((error, until)) = self.failed.lock().expect("directory lock").get(key)
+            && Instant::now() < until
+        {
+            return Known::Failed(error);
+        }
         if let Some((version, fresh_until)) = self.versions.lock().expect("directory lock").get(key) {
             let now = SystemTime::now();
-            return if now < fresh_until { Known::Fresh(Arc::clone(&version), age(&version, now)) } else { Known::Ask };
+            if now < fresh_until {
+                let lookup = trusted(&version, now);
+                return Known::Fresh(version, lookup);
+            }
         }
-        match self.missing.lock().expect("directory lock").get(key) {
-            Some((_, until)) if Instant::now() < until => Known::Missing,
-            _ => Known::Ask,
-        }
+        Known::Ask
     }
 
     /// Asks the origin about `key` (once for all concurrent callers) and records the answer.
     async fn look_up(self: &Arc<Self>, key: &str, trust: &Trust<'_>) -> Result<(Arc<Version>, Lookup), OriginError> {
         // A lookup that finished while this one was being started already answered.
         match self.known(key) {
-            Known::Fresh(version, age) => return Ok((version, Lookup::Hit { age })),
-            Known::Missing => return Err(OriginError::NotFound),
+            Known::Fresh(version, lookup) => return Ok((version, lookup)),
+            Known::Failed(error) => return Err(error),
             Known::Ask => {}
         }
         let always = self.origin.revalidates_always();
@@ -220,7 +261,7 @@ impl OriginCache {
         if let Some((version, fresh_until)) = &known
             && now < *fresh_until
         {
-            return Ok((Arc::clone(version), Lookup::Hit { age: age(version, now) }));
+            return Ok((Arc::clone(version), trusted(version, now)));
         }
         CacheStats::add(&self.stats().origin_heads, 1);
         let started = Instant::now();
@@ -246,10 +287,11 @@ impl OriginCache {
                     }
                 }
                 let overlapped = self.invalidations.load(Ordering::SeqCst) != invalidations;
-                let ttl = if always || overlapped { Duration::ZERO } else { self.ttl(trust, &meta) };
+                let ttl = if always || overlapped { Duration::ZERO } else { self.lifetime(trust, &meta).fresh_for };
                 let fresh_until = now + ttl;
                 let version = self.version(key, meta, previous.as_deref(), now);
                 self.versions.lock().expect("directory lock").insert(key, Arc::clone(&version), fresh_until);
+                self.failed.lock().expect("directory lock").remove(key);
                 if let Some(block) = first_block
                     && !overlapped
                 {
@@ -272,20 +314,60 @@ impl OriginCache {
                     }
                 }
                 if self.invalidations.load(Ordering::SeqCst) == invalidations {
-                    self.remember_missing(key, trust);
+                    self.remember_failure(key, trust, &OriginError::NotFound);
                 }
                 Err(OriginError::NotFound)
             }
             Err(error) => {
                 CacheStats::add(&self.stats().origin_errors, 1);
                 if let Some((version, fresh_until)) = known
-                    && now < fresh_until + self.store.config().freshness.stale_if_error
+                    && let Some(stale) = self.serve_stale(key, trust, &version, fresh_until, &error, now)
                 {
                     CacheStats::add(&self.stats().stale_serves, 1);
                     tracing::warn!(key, %error, "origin failing; serving the cached version");
-                    return Ok((Arc::clone(&version), Lookup::Stale { age: age(&version, now) }));
+                    return Ok((stale, Lookup::Stale { age: age(&version, now) }));
+                }
+                if self.invalidations.load(Ordering::SeqCst) == invalidations {
+                    self.remember_failure(key, trust, &error);
                 }
                 Err(error)
+            }
+        }
+    }
+
+    /// The expired `version` to serve while the origin fails with `error`, if it may be.
+    /// - The configured trust: within `stale_if_error` past its freshness, asking the origin
+    ///   again on every open.
+    /// - A caller's: for a server failure, when the version's lifetime allows it and it has
+    ///   not been served stale since the origin last vouched for it. It is then trusted, as
+    ///   stale, for the error's TTL (CloudFront: `ErrorCachingMinTTL`), without asking the
+    ///   origin; after that the origin's error is passed on.
+    fn serve_stale(
+        &self,
+        key: &str,
+        trust: &Trust<'_>,
+        version: &Arc<Version>,
+        fresh_until: SystemTime,
+        error: &OriginError,
+        now: SystemTime,
+    ) -> Option<Arc<Version>> {
+        match trust {
+            Trust::Configured => {
+                (now < fresh_until + self.store.config().freshness.stale_if_error).then(|| Arc::clone(version))
+            }
+            Trust::Decided { ttl, error_ttl } => {
+                if !error.is_server_failure() || version.stale_since.is_some() || !ttl(&version.meta).stale_on_error {
+                    return None;
+                }
+                let window = error_ttl(error)?;
+                let stale = Arc::new(Version {
+                    id: Arc::clone(&version.id),
+                    meta: version.meta.clone(),
+                    checked: version.checked,
+                    stale_since: Some(now),
+                });
+                self.versions.lock().expect("directory lock").insert(key, Arc::clone(&stale), now + window);
+                Some(stale)
             }
         }
     }
@@ -333,7 +415,7 @@ impl OriginCache {
                 match result {
                     Ok(Some(exists)) => {
                         for (key, _) in keys.iter().zip(exists).filter(|(_, exists)| !exists) {
-                            self.remember_missing(key, &Trust::Configured);
+                            self.remember_failure(key, &Trust::Configured, &OriginError::NotFound);
                         }
                     }
                     Ok(None) => {}
@@ -350,20 +432,23 @@ impl OriginCache {
             .await;
     }
 
-    /// Remembers that the origin does not have `key` (not for origins looked at on every
-    /// open).
-    fn remember_missing(&self, key: &str, trust: &Trust<'_>) {
-        let ttl = match trust {
-            Trust::Configured => self.store.config().negative_ttl,
-            Trust::Decided { missing_for, .. } => *missing_for,
+    /// Remembers the origin's `error` for `key`, for as long as `trust` keeps it: under the
+    /// configured trust only "not found", for `negative_ttl`. Never for origins looked at on
+    /// every open.
+    fn remember_failure(&self, key: &str, trust: &Trust<'_>, error: &OriginError) {
+        let ttl = match (trust, error) {
+            (Trust::Configured, OriginError::NotFound) => Some(self.store.config().negative_ttl),
+            (Trust::Configured, _) => None,
+            (Trust::Decided { error_ttl, .. }, error) => error_ttl(error),
         };
-        if self.origin.revalidates_always() || ttl.is_zero() {
+        let Some(ttl) = ttl.filter(|ttl| !ttl.is_zero()) else { return };
+        if self.origin.revalidates_always() {
             return;
         }
         let now = Instant::now();
-        let mut missing = self.missing.lock().expect("directory lock");
-        missing.purge_expired(now);
-        missing.insert(key, (), now + ttl);
+        let mut failed = self.failed.lock().expect("directory lock");
+        failed.purge_expired(now);
+        failed.insert(key, error.clone(), now + ttl);
     }
 
     /// The version `meta` describes, reusing `previous`'s identity when it is the same one
@@ -373,7 +458,7 @@ impl OriginCache {
             Some(previous) if previous.meta.version == meta.version => Arc::clone(&previous.id),
             _ => Arc::new(ObjectId::new(Arc::clone(&self.namespace), key, &meta.version)),
         };
-        Arc::new(Version { id, meta, checked })
+        Arc::new(Version { id, meta, checked, stale_since: None })
     }
 
     /// Keeps a first block that came with a cold open's answer (it is of that version).
@@ -389,10 +474,10 @@ impl OriginCache {
         self.store.keep_fetched(&key, block).await;
     }
 
-    /// How long `meta` is fresh when looked up with `trust`.
-    fn ttl(&self, trust: &Trust<'_>, meta: &ObjectMeta) -> Duration {
+    /// How long `meta` is trusted when looked up with `trust`.
+    fn lifetime(&self, trust: &Trust<'_>, meta: &ObjectMeta) -> Lifetime {
         match trust {
-            Trust::Configured => self.store.config().freshness.ttl(meta),
+            Trust::Configured => Lifetime { fresh_for: self.store.config().freshness.ttl(meta), stale_on_error: true },
             Trust::Decided { ttl, .. } => ttl(meta),
         }
     }
@@ -419,7 +504,7 @@ impl OriginCache {
                 dropped.insert(key.to_string());
             }
         }
-        for (key, ()) in self.missing.lock().expect("directory lock").remove_matching(|key| selection.picks(key)) {
+        for (key, _) in self.failed.lock().expect("directory lock").remove_matching(|key| selection.picks(key)) {
             dropped.insert(key.to_string());
         }
         let namespace = Arc::clone(&self.namespace);

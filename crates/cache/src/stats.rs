@@ -35,6 +35,9 @@ pub struct CacheStats {
     pub origin_lists: AtomicU64,
     /// Opens answered "not found" from the cache, without asking the origin.
     pub not_found_hits: AtomicU64,
+    /// Opens answered with an origin error the cache keeps (a web distribution's error
+    /// caching), without asking the origin.
+    pub error_hits: AtomicU64,
     /// Origin requests (HEAD or GET) that failed, NotFound excluded.
     pub origin_errors: AtomicU64,
     /// The slowest origin request (HEADs, and GETs to the last byte); the distribution goes

@@ -127,7 +127,7 @@ async fn origin_answers_map_to_clear_errors_and_a_refused_head_falls_back_to_get
     assert!(matches!(origin.open("gone.html").await, Err(OriginError::NotFound)));
     assert!(matches!(origin.open("denied.html").await, Err(OriginError::AccessDenied)));
     match origin.open("broken.html").await {
-        Err(OriginError::Failed(text)) => {
+        Err(OriginError::Status { status: 500, text, .. }) => {
             assert!(text.contains(&server.endpoint()) && text.contains("500"), "{text}");
         }
         other => panic!("{other:?}"),

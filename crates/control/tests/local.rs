@@ -238,6 +238,26 @@ async fn on_one_node_a_change_is_deployed_within_two_seconds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledging_edge_reports_only_what_it_acknowledged_and_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = ControlLocation::Directory(dir.path().join("control"));
+    let store = open(&location, StoreOptions::default()).await;
+    let seq = store.commit(&set("k", "v")).await.unwrap();
+    // A heartbeat every minute: only the acknowledgement can make the next one go out soon.
+    let options = FollowOptions { heartbeat_acknowledged: true, heartbeat_every: Duration::from_secs(60), ..fast() };
+    let edge = store.follow::<Names>(as_edge("acking", options)).unwrap();
+    edge.wait_for(seq, Duration::from_secs(10)).await.expect("the edge folds the change in");
+    wait_until(Duration::from_secs(5), || async { applied_by(&store, "acking").await.is_some() }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(applied_by(&store, "acking").await, Some(0), "folded in, not acknowledged");
+    assert_eq!(store.deployment_of(seq).await.unwrap(), Deployment::InProgress);
+
+    edge.acknowledge(seq);
+    wait_until(Duration::from_secs(2), || async { applied_by(&store, "acking").await == Some(seq) }).await;
+    assert_eq!(store.deployment_of(seq).await.unwrap(), Deployment::Deployed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_log_number_is_reported_and_a_newer_snapshot_gets_past_it() {
     let dir = tempfile::tempdir().unwrap();
     let location = ControlLocation::Directory(dir.path().join("control"));

@@ -58,8 +58,10 @@ pub struct Routing {
     s3: S3Settings,
     statics: Vec<Open>,
     default: Option<(Arc<OriginCache>, String)>,
-    /// Store origins by spec (of streaming and web distributions), kept across rebuilds so
-    /// their cached blocks stay.
+    /// Store origins, kept across rebuilds so their cached blocks stay: a streaming
+    /// distribution's by spec (shared by every distribution reading it), a web distribution's
+    /// by distribution id and origin identity (its cache is its own, as CloudFront caches per
+    /// distribution).
     store_origins: HashMap<String, (Arc<OriginCache>, String)>,
     /// Invalidations already applied to the cache, as (distribution id, invalidation id).
     invalidated: HashSet<(String, String)>,
@@ -166,16 +168,23 @@ impl Routing {
         Ok(open)
     }
 
-    fn http_origin(&mut self, spec: &HttpOriginSpec) -> Result<(Arc<OriginCache>, String), String> {
-        let identity = WebOrigin::Http(spec.clone()).identity();
-        if let Some(open) = self.store_origins.get(&identity) {
-            return Ok(open.clone());
+    /// Web distribution `distribution_id`'s origin `spec`, in a cache namespace of its own:
+    /// two distributions reading one origin share the cache's budget but no objects, so each
+    /// keeps its own TTLs and an invalidation of one leaves the other's objects. Returns the
+    /// origin and its key in `store_origins`.
+    fn web_origin(&mut self, distribution_id: &str, spec: &WebOrigin) -> Result<(Arc<OriginCache>, String), String> {
+        let key = format!("{distribution_id} {}", spec.identity());
+        if let Some((open, _)) = self.store_origins.get(&key) {
+            return Ok((Arc::clone(open), key));
         }
-        let origin = Origin::Http(HttpOrigin::new(spec.clone()).map_err(|e| e.to_string())?);
+        let origin = match spec {
+            WebOrigin::S3(spec) => Origin::from_spec_with(spec, &self.s3).map_err(|e| e.to_string())?,
+            WebOrigin::Http(spec) => Origin::Http(HttpOrigin::new(spec.clone()).map_err(|e| e.to_string())?),
+        };
         let name = origin.describe();
-        let open = (self.cache.origin_cache(origin), name);
-        self.store_origins.insert(identity, open.clone());
-        Ok(open)
+        let open = self.cache.origin_cache_in(origin, distribution_id);
+        self.store_origins.insert(key.clone(), (Arc::clone(&open), name));
+        Ok((open, key))
     }
 
     /// Drops from the cache the paths of every invalidation of `stored` not applied yet, on
@@ -240,12 +249,9 @@ impl Routing {
         for origin in &record.distribution_config.origins {
             let spec = web_origin_spec(origin, viewer, self.origin_ca.as_ref())
                 .map_err(|e| format!("origin {:?}: {e}", origin.id))?;
-            let (cache, _) = match &spec {
-                WebOrigin::S3(spec) => self.origin_by_spec(spec),
-                WebOrigin::Http(spec) => self.http_origin(spec),
-            }
-            .map_err(|e| format!("origin {:?}: {e}", origin.id))?;
-            used.push(spec.identity());
+            let (cache, key) =
+                self.web_origin(&record.id, &spec).map_err(|e| format!("origin {:?}: {e}", origin.id))?;
+            used.push(key);
             origins.insert(origin.id.clone(), cache);
         }
         Ok(origins)
@@ -347,6 +353,9 @@ pub fn spawn(
 ) -> Result<Arc<Follower<ControlState>>, String> {
     let options = FollowOptions {
         heartbeat: Some(HeartbeatIdentity { edge_id, version: env!("CARGO_PKG_VERSION").to_owned() }),
+        // A change counts as deployed here once it is served and its invalidations have left
+        // the cache: an invalidation is Completed only when every live edge has done that.
+        heartbeat_acknowledged: true,
         ..FollowOptions::default()
     };
     let follower = store.follow::<ControlState>(options).map_err(|e| format!("--store {}: {e}", store.describe()))?;
@@ -378,6 +387,7 @@ pub fn spawn(
                 }
                 applied_seq = Some(current.seq);
             }
+            follower.acknowledge(current.seq);
             let reachable = *health.borrow() == StoreHealth::Reachable;
             edge.control.set(reachable, current.seq);
             if reachable {

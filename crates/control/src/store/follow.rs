@@ -1,6 +1,7 @@
 //! Following the log: poll for the next number, fold, publish through `tokio::sync::watch`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{Notify, watch};
@@ -50,6 +51,10 @@ pub struct FollowOptions {
     pub heartbeat: Option<HeartbeatIdentity>,
     /// Heartbeat period; one also goes out right after each change applied.
     pub heartbeat_every: Duration,
+    /// Heartbeats report the number the follower's user acknowledged with
+    /// [`Follower::acknowledge`] (once it has acted on the change: an edge that has dropped
+    /// an invalidation's paths from its cache), not merely the number folded in.
+    pub heartbeat_acknowledged: bool,
     /// Bound on one poll (its reads, snapshot and heartbeat writes together).
     pub step_timeout: Duration,
 }
@@ -62,6 +67,7 @@ impl Default for FollowOptions {
             snapshot_every: Some(100),
             heartbeat: None,
             heartbeat_every: Duration::from_secs(5),
+            heartbeat_acknowledged: false,
             step_timeout: Duration::from_secs(10),
         }
     }
@@ -74,6 +80,8 @@ pub struct Follower<S> {
     /// Wakes the task before its next tick (a writer that just committed wants its change
     /// applied now, not up to `poll_every` later).
     poke: Arc<Notify>,
+    /// The number the user acknowledged (see [`FollowOptions::heartbeat_acknowledged`]).
+    acknowledged: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
 
@@ -95,6 +103,14 @@ impl<S: State> Follower<S> {
 
     pub fn health(&self) -> watch::Receiver<StoreHealth> {
         self.health.clone()
+    }
+
+    /// Says that the user has acted on every change up to `seq`: with
+    /// [`FollowOptions::heartbeat_acknowledged`], the heartbeat reports it, at once.
+    pub fn acknowledge(&self, seq: Seq) {
+        if self.acknowledged.fetch_max(seq, Ordering::SeqCst) < seq {
+            self.poke.notify_one();
+        }
     }
 
     /// The state once it has applied `seq`, or `None` after `patience`. Polls the store at
@@ -120,8 +136,10 @@ impl Store {
         let (state_tx, state) = watch::channel(Arc::new(Applied::<S>::default()));
         let (health_tx, health) = watch::channel(StoreHealth::Reachable);
         let poke = Arc::new(Notify::new());
+        let acknowledged = Arc::new(AtomicU64::new(0));
         let run = Run {
             poke: Arc::clone(&poke),
+            acknowledged: Arc::clone(&acknowledged),
             store: Arc::clone(self),
             options,
             applied: None,
@@ -131,7 +149,7 @@ impl Store {
             state_tx,
             health_tx,
         };
-        Ok(Follower { state, health, poke, task: tokio::spawn(run.run()) })
+        Ok(Follower { state, health, poke, acknowledged, task: tokio::spawn(run.run()) })
     }
 }
 
@@ -148,6 +166,7 @@ struct Run<S> {
     state_tx: watch::Sender<Arc<Applied<S>>>,
     health_tx: watch::Sender<StoreHealth>,
     poke: Arc<Notify>,
+    acknowledged: Arc<AtomicU64>,
 }
 
 impl<S: State> Run<S> {
@@ -230,13 +249,18 @@ impl<S: State> Run<S> {
     /// promptly), else every `heartbeat_every`.
     async fn heartbeat(&mut self) -> Result<(), StoreError> {
         let (Some(identity), Some(applied)) = (&self.options.heartbeat, &self.applied) else { return Ok(()) };
+        let reported = if self.options.heartbeat_acknowledged {
+            self.acknowledged.load(Ordering::SeqCst).min(applied.seq)
+        } else {
+            applied.seq
+        };
         let due = self.last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every);
-        if !due && self.heartbeat_sent_for == Some(applied.seq) {
+        if !due && self.heartbeat_sent_for == Some(reported) {
             return Ok(());
         }
         let heartbeat = Heartbeat {
             edge: identity.edge_id.clone(),
-            applied: applied.seq,
+            applied: reported,
             version: identity.version.clone(),
             time_ms: millis(self.store.now()),
         };

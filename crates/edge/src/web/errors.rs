@@ -25,6 +25,8 @@ impl Failure {
             OriginError::NotFound => StatusCode::NOT_FOUND,
             OriginError::AccessDenied => StatusCode::FORBIDDEN,
             OriginError::Failed(text) if is_timeout(text) => StatusCode::GATEWAY_TIMEOUT,
+            // The origin's own error status is passed on as it is.
+            OriginError::Status { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY),
             _ => StatusCode::BAD_GATEWAY,
         };
         Failure::new(status, format!("origin: {error}"))
@@ -38,11 +40,11 @@ impl Failure {
 }
 
 // W2: a distinct timeout variant of OriginError, if it gets one.
-/// Whether an origin failure is a timeout: the cache's own bound says "no answer within", the
-/// S3 client's "timed out"/"timeout".
+/// Whether an origin failure is a timeout: the cache's own bound says "no answer within", a
+/// custom origin's client "no response in time", the S3 client's "timed out"/"timeout".
 fn is_timeout(text: &str) -> bool {
     let text = text.to_ascii_lowercase();
-    ["no answer within", "timed out", "timeout"].iter().any(|needle| text.contains(needle))
+    ["no answer within", "no response in time", "timed out", "timeout"].iter().any(|needle| text.contains(needle))
 }
 
 #[cfg(test)]
@@ -58,5 +60,10 @@ mod tests {
         assert_eq!(status(OriginError::Failed("origin s3://b: connection refused".into())), StatusCode::BAD_GATEWAY);
         let late = OriginError::Failed("origin s3://b: no answer within 15 s".into());
         assert_eq!(status(late), StatusCode::GATEWAY_TIMEOUT);
+        let silent = OriginError::Failed("origin http://a:80: no response in time (3 attempts)".into());
+        assert_eq!(status(silent), StatusCode::GATEWAY_TIMEOUT);
+        let answered = |status| OriginError::Status { status, cache_control: None, text: "origin: HTTP".into() };
+        assert_eq!(Failure::from_origin(&answered(503)).status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(Failure::from_origin(&answered(400)).status, StatusCode::BAD_REQUEST);
     }
 }

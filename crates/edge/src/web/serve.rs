@@ -9,7 +9,7 @@ use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
-use sf_cache::{Lookup, ObjectHandle, ObjectMeta, Origin, OriginError, Trust};
+use sf_cache::{Lifetime, Lookup, ObjectHandle, ObjectMeta, Origin, OriginError, Trust};
 use sf_web::{Encoder, OriginFreshness, Outcome, Part, RangeRequest, ResponseInfo, Validators, ViewerInfo, XCache};
 
 use super::WebDistribution;
@@ -150,13 +150,30 @@ async fn open(
             expires: meta.expires.as_deref(),
             date: None,
         };
-        sf_web::ttl(ttls, &headers, SystemTime::now()).fresh_for
+        let ttl = sf_web::ttl(ttls, &headers, SystemTime::now());
+        Lifetime { fresh_for: ttl.fresh_for, stale_on_error: ttl.stale_on_error }
     };
-    // A missing object is an error response, cached for the 404's `ErrorCachingMinTTL`.
-    let min_ttl = sf_web::error_page(config, 404).and_then(|page| page.error_caching_min_ttl);
-    let missing_for = sf_web::error_ttl(404, min_ttl, None).unwrap_or_default();
-    let trust = Trust::Decided { ttl: &ttl, missing_for };
+    let error_ttl = |error: &OriginError| error_caching_ttl(config, error);
+    let trust = Trust::Decided { ttl: &ttl, error_ttl: &error_ttl };
     origin.open_trusting(&key, &trust).await.map_err(|error| Failure::from_origin(&error))
+}
+
+/// How long the answer of an origin that failed with `error` is kept: CloudFront caches error
+/// responses for the `ErrorCachingMinTTL` of the status's `CustomErrorResponse` (10 s without
+/// one), or the error's own max-age if longer ("Generating custom error responses", CloudFront
+/// Developer Guide).
+fn error_caching_ttl(config: &sf_dist::DistributionConfig, error: &OriginError) -> Option<std::time::Duration> {
+    // An object that changed while it was read is no answer of the origin's to keep.
+    if matches!(error, OriginError::Changed) {
+        return None;
+    }
+    let status = Failure::from_origin(error).status.as_u16();
+    let min_ttl = sf_web::error_page(config, status).and_then(|page| page.error_caching_min_ttl);
+    let cache_control = match error {
+        OriginError::Status { cache_control, .. } => cache_control.as_deref(),
+        _ => None,
+    };
+    sf_web::error_ttl(status, min_ttl, cache_control)
 }
 
 fn object_response(
