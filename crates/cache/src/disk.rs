@@ -28,8 +28,9 @@ use crate::stats::CacheStats;
 // Version 2 added the namespace; files of version 1 fail their checks and are dropped.
 const BLOCK_MAGIC: &[u8; 8] = b"SFBLK\0\0\x02";
 // Version 3 added the HTTP metadata (content type, ETag, Last-Modified, Expires); records of
-// version 2 fail their checks and the object is looked up again.
-const OBJECT_MAGIC: &[u8; 8] = b"SFOBJ\0\0\x03";
+// version 2 fail their checks and the object is looked up again. Version 4 added when the
+// origin was last asked (an `Age` after a restart must not be guessed from a TTL).
+const OBJECT_MAGIC: &[u8; 8] = b"SFOBJ\0\0\x04";
 /// Namespaces, keys, versions and Cache-Control values longer than this are not stored.
 const MAX_FIELD: usize = 4096;
 /// The largest object record: its fixed part and up to seven fields.
@@ -58,6 +59,8 @@ impl DiskConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ObjectRecord {
     pub meta: ObjectMeta,
+    /// When the origin last confirmed this version.
+    pub checked: SystemTime,
     pub fresh_until: SystemTime,
 }
 
@@ -428,6 +431,7 @@ fn encode_object(namespace: &str, key: &str, record: &ObjectRecord) -> Option<Ve
     let mut out = Vec::new();
     out.extend_from_slice(OBJECT_MAGIC);
     out.extend_from_slice(&meta.size.to_le_bytes());
+    out.extend_from_slice(&unix(record.checked).to_le_bytes());
     out.extend_from_slice(&unix(record.fresh_until).to_le_bytes());
     out.push(u8::from(meta.last_modified.is_some()));
     out.extend_from_slice(&meta.last_modified.map_or(0, unix).to_le_bytes());
@@ -464,6 +468,7 @@ fn decode_object(all: &[u8]) -> io::Result<(String, String, ObjectRecord)> {
         return Err(invalid("bad magic"));
     }
     let size = cur.u64()?;
+    let checked = UNIX_EPOCH + Duration::from_secs(cur.u64()?);
     let fresh_until = UNIX_EPOCH + Duration::from_secs(cur.u64()?);
     let has_last_modified = cur.take(1)?[0] == 1;
     let last_modified = UNIX_EPOCH + Duration::from_secs(cur.u64()?);
@@ -484,7 +489,7 @@ fn decode_object(all: &[u8]) -> io::Result<(String, String, ObjectRecord)> {
         expires: optional()?,
         last_modified: has_last_modified.then_some(last_modified),
     };
-    Ok((stored_namespace, stored_key, ObjectRecord { meta, fresh_until }))
+    Ok((stored_namespace, stored_key, ObjectRecord { meta, checked, fresh_until }))
 }
 
 fn text(field: &[u8]) -> io::Result<String> {
@@ -545,6 +550,7 @@ mod tests {
                 last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
                 expires: None,
             },
+            checked: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             fresh_until: UNIX_EPOCH + Duration::from_secs(1_900_000_000),
         };
         fs::write(&path, encode_object("local:/a", "k", &record).unwrap()).unwrap();

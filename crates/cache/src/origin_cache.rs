@@ -301,7 +301,7 @@ impl OriginCache {
                     && !always
                     && !overlapped
                 {
-                    let record = ObjectRecord { meta: version.meta.clone(), fresh_until };
+                    let record = ObjectRecord { meta: version.meta.clone(), checked: version.checked, fresh_until };
                     disk.store_object(&self.namespace, key, &record).await;
                 }
                 Ok((version, lookup))
@@ -383,11 +383,7 @@ impl OriginCache {
         }
         let invalidations = self.invalidations.load(Ordering::SeqCst);
         let record = self.store.disk()?.load_object(&self.namespace, key).await?;
-        // The record keeps when the version stops being fresh; when it was checked is
-        // reckoned from the configured freshness.
-        let checked =
-            record.fresh_until.checked_sub(self.store.config().freshness.ttl(&record.meta)).unwrap_or(UNIX_EPOCH);
-        let version = self.version(key, record.meta, None, checked);
+        let version = self.version(key, record.meta, None, record.checked);
         let mut versions = self.versions.lock().expect("directory lock");
         // A record read while an invalidation was deleting it is gone.
         if self.invalidations.load(Ordering::SeqCst) != invalidations {

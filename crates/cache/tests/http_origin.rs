@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sf_cache::{
-    CacheConfig, DiskConfig, EdgeCache, Freshness, HttpOrigin, HttpOriginSpec, HttpScheme, LocalOrigin, Origin,
-    OriginCache, OriginError,
+    CacheConfig, DiskConfig, EdgeCache, Freshness, HttpOrigin, HttpOriginSpec, HttpScheme, Lifetime, LocalOrigin,
+    Lookup, Origin, OriginCache, OriginError, Trust,
 };
 use sf_testkit::WebServer;
 
@@ -254,6 +254,33 @@ async fn invalidation_drops_records_and_blocks_on_disk() {
     assert_eq!(read_all(&origin, "a/y.mp4").await, content(size, 8));
     assert_eq!(origin.invalidate("*").await, 3);
     assert_eq!(read_all(&origin, "b.mp4").await, content(size, 8));
+}
+
+/// `Age` is how long ago the origin was asked, also for a version recalled from the disk
+/// tier after a restart and kept for a lifetime the caller decided (not the configured one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_recalled_from_disk_keeps_the_time_it_was_checked() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = WebServer::start(root.path());
+    replace_keeping_etag(&server, "page.html", &content(100, 1));
+    // The configured freshness (a day by default for an object without Cache-Control) is not
+    // the one decided here.
+    let config = CacheConfig { disk: Some(DiskConfig::under_data_dir(data_dir.path(), 16 << 20)), ..config() };
+    let ttl = |_: &sf_cache::ObjectMeta| Lifetime { fresh_for: Duration::from_secs(3600), stale_on_error: true };
+    let error_ttl = |_: &OriginError| None;
+    let trust = Trust::Decided { ttl: &ttl, error_ttl: &error_ttl };
+    {
+        let origin = cache_with(spec(&server), config.clone());
+        let (_, lookup) = origin.open_trusting("page.html", &trust).await.unwrap();
+        assert!(matches!(lookup, Lookup::Miss), "{lookup:?}");
+    }
+    let origin = cache_with(spec(&server), config);
+    let before = server.requests().len();
+    let (_, lookup) = origin.open_trusting("page.html", &trust).await.unwrap();
+    assert_eq!(server.requests().len(), before, "recalled from disk, not asked again");
+    let Lookup::Hit { age } = lookup else { panic!("{lookup:?}") };
+    assert!(age < Duration::from_secs(60), "checked {age:?} ago, but it was moments ago");
 }
 
 #[tokio::test]
