@@ -337,6 +337,12 @@ impl Collector for CacheCollector {
             "Opens answered \"not found\" from the cache (--negative-ttl) without asking the origin.",
             &counter(&c.not_found_hits),
         )?;
+        single(
+            e,
+            "streamfront_cache_error_hits",
+            "Opens answered with an origin error the cache keeps (a web distribution's ErrorCachingMinTTL) without asking the origin.",
+            &counter(&c.error_hits),
+        )?;
         single(e, "streamfront_origin_bytes", "Bytes read from the origin.", &counter(&c.origin_bytes))?;
         single(e, "streamfront_origin_errors", "Failed origin requests.", &counter(&c.origin_errors))?;
         single(
@@ -435,6 +441,7 @@ mod tests {
             "streamfront_cache_revalidations_changed_total",
             "streamfront_cache_stale_serves_total",
             "streamfront_cache_not_found_hits_total",
+            "streamfront_cache_error_hits_total",
             "streamfront_origin_requests_total",
             "streamfront_origin_bytes_total",
             "streamfront_origin_errors_total",

@@ -156,6 +156,7 @@ fn origin_errors_are_cached_for_their_error_caching_min_ttl() {
     let again = get(&server, "EERRORS000001", "/boom.html");
     assert_eq!(status_and_cache(&again), (500, Some("Error from streamfront")), "{again:?}");
     assert_eq!(asked(&web, "/boom.html"), 1, "a cached error does not go to the origin");
+    assert_eq!(common::logs::metric(&server, "streamfront_cache_error_hits_total"), 1, "operators see it");
     // After it, the origin is asked again.
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(get(&server, "EERRORS000001", "/boom.html").status, 500);
