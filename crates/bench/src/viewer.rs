@@ -28,6 +28,8 @@ pub struct ViewerConfig {
     pub duration: Duration,
     /// Time allowed from connect to the first media message.
     pub setup_timeout: Duration,
+    /// Only connect and finish the handshakes (TCP, TLS, RTMP), then close: their cost alone.
+    pub connect_only: bool,
 }
 
 /// How a viewer's session ended.
@@ -147,6 +149,9 @@ impl Session {
             Ok(Err(e)) => return Outcome::Failed(format!("connect/handshake: {e}")),
             Err(_) => return Outcome::Failed("connect/handshake timed out".into()),
         };
+        if self.cfg.connect_only {
+            return Outcome::Completed;
+        }
         let outcome = self.converse(&mut transport, rest, setup_deadline, end).await;
         self.transport = Some(transport);
         outcome
