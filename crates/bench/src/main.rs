@@ -28,7 +28,7 @@ use clap::Parser;
 use sf_rtmp::handshake::ClientHandshake;
 use tokio::time::Instant;
 
-use crate::transport::{Protocol, Target, loopback_ips, tls_connector};
+use crate::transport::{Protocol, Target, loopback_ips, tls_client_config};
 use crate::viewer::{Outcome, ViewerConfig, ViewerResult};
 
 /// RTMPT sessions streamfront allows per client address (its `TunnelLimits` default is 64).
@@ -104,8 +104,8 @@ fn main() {
         std::process::exit(2);
     }
     let tls = match (args.protocol, &args.ca_file) {
-        (Protocol::Rtmps, Some(ca_file)) => match tls_connector(ca_file) {
-            Ok(connector) => Some(connector),
+        (Protocol::Rtmps, Some(ca_file)) => match tls_client_config(ca_file) {
+            Ok(config) => Some(config),
             Err(e) => {
                 eprintln!("sf-loadbench: --ca-file: {e}");
                 std::process::exit(2);

@@ -63,14 +63,14 @@ pub struct Target {
     pub local_ips: Vec<IpAddr>,
     /// RTMPT: pause before an `/idle` that follows an empty response.
     pub idle_sleep: Duration,
-    /// RTMPS: the TLS client settings (see [`tls_connector`]).
-    pub tls: Option<TlsConnector>,
+    /// RTMPS: the TLS client settings (see [`tls_client_config`]).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// TLS client settings trusting only the certificates in the PEM file `ca_file`, without
 /// session resumption (every connection pays a full handshake, as rtmpdump's do), on the
 /// aws-lc-rs provider the server uses.
-pub fn tls_connector(ca_file: &std::path::Path) -> Result<TlsConnector, String> {
+pub fn tls_client_config(ca_file: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -86,7 +86,7 @@ pub fn tls_connector(ca_file: &std::path::Path) -> Result<TlsConnector, String> 
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.resumption = rustls::client::Resumption::disabled();
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 /// `count` loopback addresses 127.0.0.1, 127.0.0.2, … (all of 127/8 is local on Linux).
@@ -133,7 +133,7 @@ impl Transport {
             // The server's address as its name: no SNI for an IP address, as rtmpdump and
             // FFmpeg connect to one.
             let name = rustls_pki_types::ServerName::IpAddress(target.addr.ip().into());
-            Link::Tls(Box::new(tls.connect(name, stream).await?))
+            Link::Tls(Box::new(TlsConnector::from(Arc::clone(tls)).connect(name, stream).await?))
         } else {
             Link::Tcp(stream)
         };

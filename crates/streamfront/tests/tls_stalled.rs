@@ -15,9 +15,9 @@ use tls_support::*;
 const STALLED: Duration = Duration::from_secs(2);
 /// Far above any wait in this test.
 const NEVER: &str = "600";
-/// Seconds of `noise.flv`: random pixels, about 3.7 MB a second, far more than the socket
+/// Seconds of `noise.flv`: random pixels, about 3.6 MB a second, far more than the socket
 /// buffers on both sides and rustls's take.
-const NOISE_SECONDS: u32 = 6;
+const NOISE_SECONDS: u32 = 10;
 
 /// An origin with `noise.flv` and the `long.mp4` of the shared media.
 fn origin() -> TempDir {
