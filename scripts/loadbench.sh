@@ -101,13 +101,12 @@ for f in bench.mp4 bench.flv; do
 done
 
 # --- certificate (RTMPS) ------------------------------------------------------------------
-# Self-signed for 127.0.0.1: the load client connects to the IP address, without SNI, and
-# checks the certificate against it, as FFmpeg does with -tls_verify 1 -ca_file.
+# For 127.0.0.1: the load client connects to the IP address, without SNI, and checks the
+# certificate against it and the CA, as FFmpeg does with -tls_verify 1 -ca_file.
+make_tls_cert "$OUT/tls"
+TLS_CA=$OUT/tls/ca.pem
 TLS_CERT=$OUT/tls/cert.pem
 TLS_KEY=$OUT/tls/key.pem
-mkdir -p "$OUT/tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null
 
 # --- processes ---------------------------------------------------------------------------
 SERVER_PID=""
@@ -244,7 +243,7 @@ run() {
     t0=$(server_ticks)
     case "$proto" in
         rtmpt | rtmpte) port=$HTTP_PORT ;;
-        rtmps) port=$HTTPS_PORT; extra+=(--ca-file "$TLS_CERT") ;;
+        rtmps) port=$HTTPS_PORT; extra+=(--ca-file "$TLS_CA") ;;
         *) port=$PORT ;;
     esac
     local ramp_ms=$RAMP_MS

@@ -62,9 +62,7 @@ head -c "$((SIZE_MB * 1024 * 1024))" /dev/urandom >"$ORIGIN_DIR/big.bin"
 chmod 644 "$ORIGIN_DIR/big.bin"
 SIZE=$(stat -c %s "$ORIGIN_DIR/big.bin")
 
-mkdir -p "$OUT/tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$OUT/tls/key.pem" -out "$OUT/tls/cert.pem" 2>/dev/null
+make_tls_cert "$OUT/tls"
 
 ORIGIN_PORT=$(free_port)
 mkdir -p "$OUT/nginx"
@@ -139,10 +137,10 @@ cat >"$OUT/distribution.xml" <<EOF
   <Enabled>true</Enabled>
 </DistributionConfig>
 EOF
-# CreateDistribution, signed with SigV4 by curl itself.
+# CreateDistribution, signed with SigV4 by curl itself (with a certificate, the API speaks HTTPS).
 curl -sS --fail-with-body --aws-sigv4 "aws:amz:us-east-1:cloudfront" --user "$KEY_ID:$SECRET" \
     -H "Content-Type: text/xml" --data-binary "@$OUT/distribution.xml" \
-    "http://127.0.0.1:$API_PORT/2020-05-31/distribution" >"$OUT/created.xml" \
+    --cacert "$OUT/tls/ca.pem" "https://127.0.0.1:$API_PORT/2020-05-31/distribution" >"$OUT/created.xml" \
     || { log "CreateDistribution failed: $(cat "$OUT/created.xml")"; exit 1; }
 DOMAIN=$(grep -o '<DomainName>[^<]*</DomainName>' "$OUT/created.xml" | head -1 | sed 's/<[^>]*>//g')
 log "web distribution $DOMAIN on origin 127.0.0.1:$ORIGIN_PORT"
@@ -185,7 +183,7 @@ round() {
         local count args=()
         count=$(awk -v d="$DURATION_S" -v s="$SIZE" 'BEGIN {print int(d * 400e6 / s) + 1}')
         for _ in $(seq "$count"); do args+=(-o /dev/null "$url"); done
-        timeout "$((DURATION_S + 5))" taskset -c "$CLIENT_CPUS" curl -s --http2 --cacert "$OUT/tls/cert.pem" \
+        timeout "$((DURATION_S + 5))" taskset -c "$CLIENT_CPUS" curl -s --http2 --cacert "$OUT/tls/ca.pem" \
             -H "Host: $DOMAIN" -w '%{size_download} %{http_version}\n' "${args[@]}" >"$OUT/h2-$n.txt" 2>/dev/null || true
         bytes=$(awk '{s += $1} END {printf "%.0f", s}' "$OUT/h2-$n.txt")
     else
