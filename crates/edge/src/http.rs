@@ -76,7 +76,11 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let peer = viewer.peer;
-    let idle = edge.config.timeouts.idle;
+    // hyper's one timer counts from when it waits for a request's head: the whole wait
+    // between requests of a keep-alive connection, then the head's own bytes. So it is the
+    // idle timeout, as for an HTTP/2 connection without requests, but never longer than a
+    // slow head may take.
+    let wait_for_head = edge.config.timeouts.idle.min(MAX_HEAD_WAIT);
     let io = TokioIo::new(Rewind::new(initial, stream));
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let edge = Arc::clone(&edge);
@@ -85,10 +89,7 @@ where
     });
     let result = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        // Counts from when hyper waits for a request's head: the whole wait between requests
-        // of a keep-alive connection, then the head's own bytes. The same idle time as an
-        // HTTP/2 connection without requests and an RTMP connection playing nothing.
-        .header_read_timeout(idle)
+        .header_read_timeout(wait_for_head)
         .keep_alive(true)
         // librtmp finds `Content-Length` with a case-sensitive search for "Content-".
         .title_case_headers(true)
@@ -145,6 +146,10 @@ where
         debug!(client = %viewer.peer, "HTTP/2 connection ended: {error}");
     }
 }
+
+/// Longest an HTTP/1.1 connection waits for a request's head: a client sending one a byte at a
+/// time (slowloris) holds its connection no longer.
+const MAX_HEAD_WAIT: Duration = Duration::from_secs(30);
 
 /// How long an idle HTTP/2 connection told GOAWAY may take to close, without requests.
 const GOAWAY_GRACE: Duration = Duration::from_secs(2);

@@ -8,8 +8,13 @@ mod tls_support;
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use common::raw::wait_closed;
 use common::*;
@@ -69,20 +74,25 @@ fn http2_connection_is_closed_after_the_idle_timeout() {
     let cert = Cert::make_leaf(dir.path(), "localhost", &["localhost"], &ca);
     let (server, port) = start(&cert);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (took, ended) = runtime.block_on(h2_until_closed(port, &ca.cert));
+    let (took, goaway) = runtime.block_on(h2_until_closed(port, &ca.cert));
     assert_closed_after_idle(took, "an idle HTTP/2 connection");
-    assert!(ended.is_ok(), "the HTTP/2 connection did not end with GOAWAY: {ended:?}\n{}", tail(&server.log(), 20));
+    assert!(goaway, "the HTTP/2 connection was closed without a GOAWAY\n{}", tail(&server.log(), 20));
 }
 
-/// Speaks HTTP/2 to the HTTPS listener on `port` as `check_idle_close` describes; returns how
-/// long after its last response the server closed the connection, and how it ended.
-async fn h2_until_closed(port: u16, ca: &Path) -> (Duration, Result<(), h2::Error>) {
+/// Speaks HTTP/2 to the HTTPS listener on `port`: requests less than the idle timeout apart,
+/// one open longer than it, then nothing. Returns how long after its last response the server
+/// closed the connection, and whether it sent GOAWAY first.
+async fn h2_until_closed(port: u16, ca: &Path) -> (Duration, bool) {
     let tls = tls_connect(port, ca).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "ALPN h2 negotiated");
-    let (client, connection) = h2::client::handshake(tls).await.expect("HTTP/2 handshake");
+    let goaway = Arc::new(AtomicBool::new(false));
+    let watched = WatchGoaway { inner: tls, header: Vec::new(), skip: 0, seen: Arc::clone(&goaway) };
+    let (client, connection) = h2::client::handshake(watched).await.expect("HTTP/2 handshake");
     let connection = tokio::spawn(async move {
-        let ended = connection.await;
-        (Instant::now(), ended)
+        // Ok after the server's GOAWAY, or a write error if the client answered the server's
+        // last frames after it closed: either way the server ended it.
+        let _ = connection.await;
+        Instant::now()
     });
     let mut client = client.ready().await.expect("a stream may open");
     // Requests less than the idle timeout apart keep the connection.
@@ -101,13 +111,73 @@ async fn h2_until_closed(port: u16, ca: &Path) -> (Duration, Result<(), h2::Erro
     assert_eq!(read_h2(response).await, 200, "POST /open/1 whose body came after {LATE_BODY:?}");
     let idle_from = Instant::now();
     let limit = IDLE + SLACK + SLACK;
-    let (closed, ended) = tokio::time::timeout(limit, connection)
+    let closed = tokio::time::timeout(limit, connection)
         .await
         .unwrap_or_else(|_| panic!("the HTTP/2 connection is still open {limit:?} after its last request"))
         .unwrap();
     // `client` lives until here: the connection must not end because the client let go.
     drop(client);
-    (closed - idle_from, ended)
+    (closed - idle_from, goaway.load(Ordering::Relaxed))
+}
+
+/// The server's side of an HTTP/2 connection, watched for a GOAWAY frame: its frames follow
+/// each other, each a 9-byte header (24-bit payload length, type, flags, stream id) and the
+/// payload (RFC 9113 §4.1); GOAWAY is type 7 (§6.8).
+struct WatchGoaway<T> {
+    inner: T,
+    /// The header read so far of the next frame.
+    header: Vec<u8>,
+    /// Payload bytes of the current frame still to come.
+    skip: usize,
+    seen: Arc<AtomicBool>,
+}
+
+impl<T> WatchGoaway<T> {
+    fn scan(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.skip > 0 {
+                let n = self.skip.min(bytes.len());
+                (self.skip, bytes) = (self.skip - n, &bytes[n..]);
+                continue;
+            }
+            self.header.push(bytes[0]);
+            bytes = &bytes[1..];
+            if self.header.len() == 9 {
+                self.skip =
+                    usize::from(self.header[0]) << 16 | usize::from(self.header[1]) << 8 | usize::from(self.header[2]);
+                if self.header[3] == 7 {
+                    self.seen.store(true, Ordering::Relaxed);
+                }
+                self.header.clear();
+            }
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for WatchGoaway<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            let new = buf.filled()[before..].to_vec();
+            self.scan(&new);
+        }
+        polled
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for WatchGoaway<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// The status of `response`, after reading its whole body.
