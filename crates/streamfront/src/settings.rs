@@ -325,7 +325,7 @@ pub struct LimitSettings {
     pub handshake_timeout: u64,
 
     /// Seconds a connection may sit idle: RTMP with nothing playing and nothing received,
-    /// HTTP with no request open.
+    /// HTTP with no request open (HTTP/1.1: at most 30 s, the bound on a request's head).
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub idle_timeout: u64,
 
