@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load benchmark: N concurrent RTMP viewers against streamfront and against nginx with the RTMP
 # module (application vod { play DIR; }), on the same files, pinned to the same cores; and
-# RTMPE and RTMPT viewers against streamfront (nginx-rtmp has neither), to compare the cost of
-# each protocol with plain RTMP at the same N in the same run.
+# RTMPE, RTMPS and RTMPT viewers against streamfront (nginx-rtmp has none), to compare the cost
+# of each protocol with plain RTMP at the same N in the same run. With rtmps among the
+# protocols, the handshakes alone are measured too: connections that close after the TLS and
+# RTMP handshakes, TLS against plain, handshakes per second of server CPU.
 #
 #   bash scripts/loadbench.sh                   # defaults below
 #   LB_VIEWERS="50 100 200" LB_DURATION_S=20 bash scripts/loadbench.sh
@@ -10,7 +12,7 @@
 #
 # Settings (environment):
 #   LB_VIEWERS      viewer counts to try, ascending          (50 100 200 400 800 1600)
-#   LB_PROTOCOLS    protocols to try at each N               (rtmp rtmpe rtmpt; also rtmpte)
+#   LB_PROTOCOLS    protocols to try at each N               (rtmp rtmpe rtmpt; also rtmps, rtmpte)
 #                   rtmp runs against both servers, the others against streamfront only
 #   LB_DURATION_S   seconds each viewer watches                (30)
 #   LB_RAMP_MS      connects spread over this many ms          (5000)
@@ -18,6 +20,8 @@
 #   LB_STARTUP_MS   media the simulated player buffers first   (1000)
 #   LB_MEDIA        directory with bench.mp4 and bench.flv     (generated: 60 s, ~1 Mbit/s H.264+AAC)
 #   LB_FLV_N        also play bench.flv with this many viewers (100; 0 = skip)
+#   LB_HANDSHAKES   with rtmps: connections of the handshake-only runs, over 10 s (2000;
+#                   0 = skip); the server's certificate is RSA 2048, made with openssl
 #   LB_SERVER_CPUS  cores both servers are pinned to           (0)
 #   LB_CLIENT_CPUS  cores the load client is pinned to         (1, or 0 on a 1-core machine)
 #   LB_BUDGET_S     stop starting new runs after this long     (300 + 240 per protocol)
@@ -40,13 +44,15 @@ ROOT=$PWD
 VIEWERS=${LB_VIEWERS:-"50 100 200 400 800 1600"}
 PROTOCOLS=${LB_PROTOCOLS:-"rtmp rtmpe rtmpt"}
 for proto in $PROTOCOLS; do
-    case "$proto" in rtmp | rtmpe | rtmpt | rtmpte) ;; *) echo "loadbench: unknown protocol $proto" >&2; exit 2 ;; esac
+    case "$proto" in rtmp | rtmpe | rtmps | rtmpt | rtmpte) ;; *) echo "loadbench: unknown protocol $proto" >&2; exit 2 ;; esac
 done
 DURATION_S=${LB_DURATION_S:-30}
 RAMP_MS=${LB_RAMP_MS:-5000}
 BUFFER_MS=${LB_BUFFER_MS:-3000}
 STARTUP_MS=${LB_STARTUP_MS:-1000}
 FLV_N=${LB_FLV_N:-100}
+HANDSHAKES=${LB_HANDSHAKES:-2000}
+case " $PROTOCOLS " in *" rtmps "*) WITH_RTMPS=1 ;; *) WITH_RTMPS=0; HANDSHAKES=0 ;; esac
 SERVER_CPUS=${LB_SERVER_CPUS:-0}
 if [ "$(nproc)" -gt 1 ]; then CLIENT_CPUS=${LB_CLIENT_CPUS:-1}; else CLIENT_CPUS=${LB_CLIENT_CPUS:-0}; fi
 BUDGET_S=${LB_BUDGET_S:-$((300 + 240 * $(echo $PROTOCOLS | wc -w)))}
@@ -66,6 +72,7 @@ command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)
 dpkg -s libnginx-mod-rtmp >/dev/null 2>&1 || need_apt+=(libnginx-mod-rtmp)
 if [ -z "${LB_MEDIA:-}" ]; then command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg); fi
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
     log "installing ${need_apt[*]}"
     as_root apt-get update -qq
@@ -92,6 +99,14 @@ chmod 644 "$MEDIA"/bench.* 2>/dev/null || true
 for f in bench.mp4 bench.flv; do
     [ -r "$MEDIA/$f" ] || { log "missing $MEDIA/$f"; exit 1; }
 done
+
+# --- certificate (RTMPS) ------------------------------------------------------------------
+# For 127.0.0.1: the load client connects to the IP address, without SNI, and checks the
+# certificate against it and the CA, as FFmpeg does with -tls_verify 1 -ca_file.
+make_tls_cert "$OUT/tls"
+TLS_CA=$OUT/tls/ca.pem
+TLS_CERT=$OUT/tls/cert.pem
+TLS_KEY=$OUT/tls/key.pem
 
 # --- processes ---------------------------------------------------------------------------
 SERVER_PID=""
@@ -147,16 +162,22 @@ cache_bytes() {
 
 # start_streamfront [BINARY]: the binary defaults to $SF_BIN.
 start_streamfront() {
-    local bin=${1:-$SF_BIN} rtmp http
-    rtmp=$(free_port); http=$(free_port); ADMIN_PORT=$(free_port)
+    local bin=${1:-$SF_BIN} rtmp http https tls=()
+    rtmp=$(free_port); http=$(free_port); https=$(free_port); ADMIN_PORT=$(free_port)
+    # An HTTPS listener for RTMPS, not given to a baseline binary that may predate it.
+    if [ "$WITH_RTMPS" = 1 ] && [ "$bin" = "$SF_BIN" ]; then
+        tls=(--https-listen "127.0.0.1:$https" --tls-cert "localhost=$TLS_CERT:$TLS_KEY")
+    fi
     rm -rf "$OUT/sf-data"; mkdir -p "$OUT/sf-data"
     taskset -c "$SERVER_CPUS" "$bin" serve --origin "$MEDIA" --data-dir "$OUT/sf-data" \
-        --rtmp-listen "127.0.0.1:$rtmp" --http-listen "127.0.0.1:$http" \
+        --rtmp-listen "127.0.0.1:$rtmp" --http-listen "127.0.0.1:$http" "${tls[@]}" \
         --admin-listen "127.0.0.1:$ADMIN_PORT" --log warn 2>>"$OUT/streamfront.log" &
     SERVER_PID=$!
     PORT=$rtmp
     HTTP_PORT=$http
-    wait_port "$rtmp" "$SERVER_PID" && wait_port "$http" "$SERVER_PID"
+    HTTPS_PORT=$https
+    wait_port "$rtmp" "$SERVER_PID" && wait_port "$http" "$SERVER_PID" || return 1
+    if [ ${#tls[@]} -gt 0 ]; then wait_port "$https" "$SERVER_PID"; fi
 }
 
 start_nginx() {
@@ -198,10 +219,11 @@ sampler() {
 RESULTS=$OUT/results.txt
 : >"$RESULTS"
 
-# run SERVER FILE N PROTOCOL: one benchmark run against a freshly started server.
+# run SERVER FILE N PROTOCOL [MODE]: one benchmark run against a freshly started server;
+# MODE connect: the viewers only connect and finish the handshakes (over 10 s).
 run() {
-    local server=$1 file=$2 n=$3 proto=${4:-rtmp} app stream idle_kb samples t0 t1 line port
-    local try
+    local server=$1 file=$2 n=$3 proto=${4:-rtmp} mode=${5:-play} app stream idle_kb samples t0 t1 line port
+    local try extra=()
     for try in 1 2 3; do
         case "$server" in
             streamfront) start_streamfront && break ;;
@@ -218,16 +240,22 @@ run() {
     esac
     sleep 1
     idle_kb=$(server_rss_kb)
-    samples=$OUT/samples-$server-$proto-$file-$n.txt
+    samples=$OUT/samples-$server-$proto-$file-$n-$mode.txt
     : >"$samples"
     taskset -c "$CLIENT_CPUS" bash -c "$(declare -f sampler server_rss_kb server_pids cache_bytes); SERVER_PID=$SERVER_PID ADMIN_PORT=$ADMIN_PORT; sampler '$samples'" &
     SAMPLER_PID=$!
     t0=$(server_ticks)
-    case "$proto" in rtmpt | rtmpte) port=$HTTP_PORT ;; *) port=$PORT ;; esac
-    log "$server $proto $file N=$n (port $port)"
+    case "$proto" in
+        rtmpt | rtmpte) port=$HTTP_PORT ;;
+        rtmps) port=$HTTPS_PORT; extra+=(--ca-file "$TLS_CA") ;;
+        *) port=$PORT ;;
+    esac
+    local ramp_ms=$RAMP_MS
+    if [ "$mode" = connect ]; then extra+=(--connect-only); ramp_ms=10000; fi
+    log "$server $proto $file N=$n $mode (port $port)"
     line=$(taskset -c "$CLIENT_CPUS" "$LB_BIN" --addr "127.0.0.1:$port" --protocol "$proto" --app "$app" --stream "$stream" \
-        -n "$n" --duration-s "$DURATION_S" --ramp-ms "$RAMP_MS" --buffer-ms "$BUFFER_MS" \
-        --startup-ms "$STARTUP_MS" 2> >(tee -a "$OUT/client.log" >&2) | grep '^RESULT' || true)
+        -n "$n" --duration-s "$DURATION_S" --ramp-ms "$ramp_ms" --buffer-ms "$BUFFER_MS" \
+        --startup-ms "$STARTUP_MS" "${extra[@]}" 2> >(tee -a "$OUT/client.log" >&2) | grep '^RESULT' || true)
     t1=$(server_ticks)
     kill "$SAMPLER_PID" 2>/dev/null || true
     wait "$SAMPLER_PID" 2>/dev/null || true
@@ -235,7 +263,7 @@ run() {
     cleanup
     wait 2>/dev/null || true
     if [ -z "$line" ]; then
-        log "no result from sf-loadbench"; line="RESULT viewers=$n served=0 no_rebuffer=0 failed=$n bytes=0 protocol=$proto"
+        log "no result from sf-loadbench"; line="RESULT viewers=$n served=0 no_rebuffer=0 failed=$n bytes=0 protocol=$proto mode=$mode"
     fi
     # peak of (RSS − cache) and the RSS at that moment.
     local peak
@@ -269,6 +297,9 @@ if [ "$FLV_N" -gt 0 ]; then
         run "$server" flv "$FLV_N" rtmp
     done
 fi
+if [ "$HANDSHAKES" -gt 0 ]; then
+    for proto in rtmp rtmps; do run streamfront mp4 "$HANDSHAKES" "$proto" connect; done
+fi
 
 # --- report ------------------------------------------------------------------------------
 {
@@ -288,7 +319,7 @@ fi
                 printf "| %s | %s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %.1f | %.2f | %s |\n",
                     s, (proto == "" ? "rtmp" : proto), file, n, ok, rb, fail, p50, p99, cpu, mem, rss / 1024, gb, cc
             }'
-    done <"$RESULTS"
+    done < <(grep -v ' mode=connect' "$RESULTS")
     echo
     # streamfront, mp4: each protocol against plain RTMP at the same N.
     if [ "$(echo $PROTOCOLS | wc -w)" -gt 1 ]; then
@@ -299,7 +330,7 @@ fi
         awk '{
                 delete v
                 for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-                if (v["server"] != "streamfront" || v["file"] != "mp4") next
+                if (v["server"] != "streamfront" || v["file"] != "mp4" || v["mode"] == "connect") next
                 p = (v["protocol"] == "") ? "rtmp" : v["protocol"]; n = v["viewers"]
                 gb = v["bytes"] / 1e9
                 cpu = (gb > 0) ? v["cpu_ticks"] / v["ticks_per_s"] / gb : -1
@@ -328,12 +359,34 @@ fi
                     delete v
                     for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
                     if (v["protocol"] == "") v["protocol"] = "rtmp"
-                    if (v["server"] == s && v["protocol"] == p && v["file"] == "mp4" && v["no_rebuffer"] * 100 >= v["viewers"] * 99 && v["viewers"] > m) m = v["viewers"]
+                    if (v["server"] == s && v["protocol"] == p && v["file"] == "mp4" && v["mode"] != "connect" && v["no_rebuffer"] * 100 >= v["viewers"] * 99 && v["viewers"] > m) m = v["viewers"]
                 } END { print m + 0 }' "$RESULTS")
             echo "- $server $proto: largest N with at least 99% of viewers without rebuffering: $best"
         done
     done
     echo
+    if grep -q ' mode=connect' "$RESULTS"; then
+        echo "streamfront, handshakes alone (connections closed after the TLS and RTMP handshakes, spread over 10 s; RTMPS: TLS 1.3, RSA 2048 certificate, no resumption):"
+        echo
+        echo "| protocol | connections | completed | server CPU s | handshakes per server CPU s | CPU ms per handshake | × RTMP | client CPU s |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+        awk '{
+                delete v
+                for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                if (v["mode"] != "connect") next
+                p = v["protocol"]; cpu = v["cpu_ticks"] / v["ticks_per_s"]
+                P[++k] = p; N[k] = v["viewers"]; OK[k] = v["served"]; C[k] = cpu; CC[k] = v["client_cpu_s"]
+                MS[k] = (v["served"] > 0) ? 1000 * cpu / v["served"] : -1
+                if (p == "rtmp") base = MS[k]
+            } END {
+                for (i = 1; i <= k; i++) {
+                    rate = (C[i] > 0) ? sprintf("%.0f", OK[i] / C[i]) : "NA"
+                    ratio = (base > 0 && MS[i] > 0) ? sprintf("%.1f", MS[i] / base) : "NA"
+                    printf "| %s | %d | %d | %.2f | %s | %.3f | %s | %s |\n", P[i], N[i], OK[i], C[i], rate, MS[i], ratio, CC[i]
+                }
+            }' "$RESULTS"
+        echo
+    fi
     echo "Settings: protocols $PROTOCOLS; ${DURATION_S} s per viewer, connects over ${RAMP_MS} ms, buffer ${BUFFER_MS} ms, player startup ${STARTUP_MS} ms;"
     echo "servers on CPUs $SERVER_CPUS (nginx worker_processes = $(taskset -c "$SERVER_CPUS" nproc)), client on CPUs $CLIENT_CPUS; $(nproc) CPUs, $(uname -r)."
     echo "Memory per viewer = (peak of RSS minus streamfront's cache_memory_bytes during the run − idle RSS) / N."

@@ -25,3 +25,18 @@ release_binaries() {
         LB_BIN=${LB_BIN:-$target/release/sf-loadbench}
     fi
 }
+
+# make_tls_cert DIR: a CA (DIR/ca.pem) and a server certificate it signed for localhost and
+# 127.0.0.1 (DIR/cert.pem, RSA 2048, key in DIR/key.pem). Clients trust DIR/ca.pem: rustls
+# (webpki) refuses a self-signed CA certificate as a server's own.
+make_tls_cert() {
+    local dir=$1
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bench CA" \
+        -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+    openssl req -new -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$dir/key.pem" -out "$dir/cert.csr" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$dir/cert.ext"
+    openssl x509 -req -days 2 -set_serial 2 -in "$dir/cert.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+        -extfile "$dir/cert.ext" -out "$dir/cert.pem" 2>/dev/null
+}

@@ -1,14 +1,16 @@
-//! `sf-loadbench`: N concurrent RTMP, RTMPE, RTMPT or RTMPTE viewers against one server,
-//! reporting how many were served without rebuffering, time to first video frame, and bytes
-//! received.
+//! `sf-loadbench`: N concurrent RTMP, RTMPE, RTMPS, RTMPT or RTMPTE viewers against one
+//! server, reporting how many were served without rebuffering, time to first video frame, and
+//! bytes received.
 //!
 //! Each viewer connects (`--protocol rtmp`: simple handshake over TCP; `rtmpe`: handshake type 6
-//! then RC4 both ways; `rtmpt`/`rtmpte`: the same inside HTTP POSTs, polling like FFmpeg),
+//! then RC4 both ways; `rtmps`: simple handshake inside TLS, trusting `--ca-file`;
+//! `rtmpt`/`rtmpte`: the same inside HTTP POSTs, polling like FFmpeg),
 //! `connect`s to the application, `createStream`s,
 //! `play`s the stream and sets its buffer length, then reads media until the server ends the
 //! stream or the duration limit. A simulated player starts once it holds `--startup-ms` of
 //! media and then plays in real time; a viewer "rebuffers" when the playhead catches up with
-//! the newest media received. Connects are spread evenly over `--ramp-ms`.
+//! the newest media received. Connects are spread evenly over `--ramp-ms`. With
+//! `--connect-only` each viewer closes after the handshakes instead: what they cost alone.
 //!
 //! Prints a human summary on stderr and one machine-readable `RESULT key=value …` line on
 //! stdout (used by `scripts/loadbench.sh`).
@@ -31,16 +33,18 @@ use clap::Parser;
 use sf_rtmp::handshake::ClientHandshake;
 use tokio::time::Instant;
 
-use crate::transport::{Protocol, Target, loopback_ips};
+use crate::transport::{Protocol, Target, loopback_ips, tls_client_config};
 use crate::viewer::{Outcome, ViewerConfig, ViewerResult};
 
 /// RTMPT sessions streamfront allows per client address (its `TunnelLimits` default is 64).
 const TUNNEL_VIEWERS_PER_IP: usize = 50;
 
 #[derive(Debug, Parser)]
-#[command(name = "sf-loadbench", version, about = "N concurrent RTMP/RTMPE/RTMPT viewers against one server")]
+#[command(name = "sf-loadbench", version, about = "N concurrent RTMP/RTMPE/RTMPS/RTMPT viewers against one server")]
 struct Args {
-    /// Server address (host:port): the RTMP port, or the HTTP port for rtmpt/rtmpte.
+    /// Server address (host:port): the RTMP port, the HTTPS port for rtmps, or the HTTP port
+    /// for rtmpt/rtmpte. An IP address: RTMPS viewers send no SNI and check the certificate
+    /// for the IP address.
     #[arg(long, default_value = "127.0.0.1:1935")]
     addr: String,
     /// What viewers speak.
@@ -78,6 +82,13 @@ struct Args {
     /// Seconds from connect to the first media message before a viewer counts as failed.
     #[arg(long, default_value_t = 10.0)]
     setup_timeout_s: f64,
+    /// RTMPS: PEM file of the certificates to trust (e.g. the server's self-signed one).
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Connect and finish the handshakes (TCP, TLS for rtmps, RTMP), then close, without
+    /// playing: measures what the handshakes cost.
+    #[arg(long)]
+    connect_only: bool,
     /// Runtime worker threads (default: the CPUs this process may run on).
     #[arg(long)]
     threads: Option<usize>,
@@ -116,6 +127,24 @@ fn main() {
         eprintln!("sf-loadbench: --viewers, --duration-s and --setup-timeout-s must be positive");
         std::process::exit(2);
     }
+    let tls = match (args.protocol, &args.ca_file) {
+        (Protocol::Rtmps, Some(ca_file)) => match tls_client_config(ca_file) {
+            Ok(config) => Some(config),
+            Err(e) => {
+                eprintln!("sf-loadbench: --ca-file: {e}");
+                std::process::exit(2);
+            }
+        },
+        (Protocol::Rtmps, None) => {
+            eprintln!("sf-loadbench: --protocol rtmps needs --ca-file");
+            std::process::exit(2);
+        }
+        (_, Some(_)) => {
+            eprintln!("sf-loadbench: --ca-file is for --protocol rtmps");
+            std::process::exit(2);
+        }
+        (_, None) => None,
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.threads {
         builder.worker_threads(threads.max(1));
@@ -141,6 +170,7 @@ fn main() {
         protocol: args.protocol,
         local_ips: if local_ips > 1 { loopback_ips(local_ips.min(250)) } else { Vec::new() },
         idle_sleep: Duration::from_millis(args.idle_sleep_ms),
+        tls,
     };
     let cfg = ViewerConfig {
         target,
@@ -152,6 +182,7 @@ fn main() {
         setup_timeout: Duration::from_secs_f64(args.setup_timeout_s),
         tc_host: args.tc_host.clone(),
         first_media_only: args.play_rate,
+        connect_only: args.connect_only,
     };
     if let (true, Some(signed)) = (args.play_rate, &args.signed_stream) {
         let signed = ViewerConfig {
@@ -319,7 +350,7 @@ fn report(args: &Args, results: &[ViewerResult], wall_s: f64, client_cpu_s: Opti
         "RESULT viewers={n} served={served} no_rebuffer={smooth} rebuffered={rebuffered} failed={failed} completed={completed} \
          stalls={rebuffers} stalled_s={stalled_s:.1} ttff_p50_ms={} ttff_p99_ms={} ttff_max_ms={} start_p50_ms={} start_p99_ms={} \
          bytes={bytes} wire_bytes={wire_bytes} http_requests={http_requests} http_idles={http_idles} http_empty={http_empty} \
-         wall_s={wall_s:.1} client_cpu_s={} protocol={}",
+         wall_s={wall_s:.1} client_cpu_s={} protocol={} mode={}",
         fmt(percentile(&ttff, 50.0)),
         fmt(percentile(&ttff, 99.0)),
         fmt(ttff.last().copied()),
@@ -327,6 +358,7 @@ fn report(args: &Args, results: &[ViewerResult], wall_s: f64, client_cpu_s: Opti
         fmt(percentile(&startup, 99.0)),
         fmt(client_cpu_s),
         args.protocol.as_str(),
+        if args.connect_only { "connect" } else { "play" },
     );
 }
 

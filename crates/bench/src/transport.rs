@@ -1,14 +1,17 @@
-//! How a viewer's RTMP bytes travel: straight over TCP (RTMP, RTMPE) or in an RTMPT tunnel
-//! (RTMPT, RTMPTE), with RC4 around them for the encrypted variants. The handshake is
-//! `sf_rtmp`'s [`ClientHandshake`].
+//! How a viewer's RTMP bytes travel: straight over TCP (RTMP, RTMPE), inside TLS (RTMPS), or
+//! in an RTMPT tunnel (RTMPT, RTMPTE), with RC4 around them for the encrypted variants. The
+//! handshake is `sf_rtmp`'s [`ClientHandshake`].
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sf_rtmp::handshake::{ClientHandshake, ClientKind, Rc4Pair};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 use crate::tunnel::{Tunnel, TunnelStats};
 
@@ -19,6 +22,8 @@ pub enum Protocol {
     Rtmp,
     /// RTMPE over TCP: handshake type 6 (DH, like FFmpeg `rtmpe://`), then RC4 both ways.
     Rtmpe,
+    /// RTMP inside TLS (like FFmpeg and rtmpdump `rtmps://`), simple handshake.
+    Rtmps,
     /// RTMP in HTTP POSTs, polling like FFmpeg `rtmpt://` (simple handshake inside).
     Rtmpt,
     /// RTMPE in HTTP POSTs.
@@ -30,6 +35,7 @@ impl Protocol {
         match self {
             Protocol::Rtmp => "rtmp",
             Protocol::Rtmpe => "rtmpe",
+            Protocol::Rtmps => "rtmps",
             Protocol::Rtmpt => "rtmpt",
             Protocol::Rtmpte => "rtmpte",
         }
@@ -42,7 +48,7 @@ impl Protocol {
     /// The handshake this protocol's viewers offer.
     pub fn handshake(self) -> ClientKind {
         match self {
-            Protocol::Rtmp | Protocol::Rtmpt => ClientKind::Simple,
+            Protocol::Rtmp | Protocol::Rtmps | Protocol::Rtmpt => ClientKind::Simple,
             Protocol::Rtmpe | Protocol::Rtmpte => ClientKind::Encrypted { version: 6 },
         }
     }
@@ -57,6 +63,30 @@ pub struct Target {
     pub local_ips: Vec<IpAddr>,
     /// RTMPT: pause before an `/idle` that follows an empty response.
     pub idle_sleep: Duration,
+    /// RTMPS: the TLS client settings (see [`tls_client_config`]).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// TLS client settings trusting only the certificates in the PEM file `ca_file`, without
+/// session resumption (every connection pays a full handshake, as rtmpdump's do), on the
+/// aws-lc-rs provider the server uses.
+pub fn tls_client_config(ca_file: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca_file).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("{}: {e}", ca_file.display()))?;
+        roots.add(cert).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS settings: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(Arc::new(config))
 }
 
 /// `count` loopback addresses 127.0.0.1, 127.0.0.2, … (all of 127/8 is local on Linux).
@@ -68,12 +98,14 @@ pub fn loopback_ips(count: usize) -> Vec<IpAddr> {
 pub struct Transport {
     link: Link,
     cipher: Option<Rc4Pair>,
-    /// Bytes read from the socket (for a tunnel: with HTTP heads and polling bytes).
+    /// Bytes read from the socket (for a tunnel: with HTTP heads and polling bytes; inside
+    /// TLS: after decryption).
     pub wire_bytes: u64,
 }
 
 enum Link {
     Tcp(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
     Tunnel(Box<Tunnel>),
 }
 
@@ -97,6 +129,11 @@ impl Transport {
         stream.set_nodelay(true)?;
         let link = if target.protocol.tunnelled() {
             Link::Tunnel(Box::new(Tunnel::open(stream, target.addr, target.idle_sleep).await?))
+        } else if let Some(tls) = &target.tls {
+            // The server's address as its name: no SNI for an IP address, as rtmpdump and
+            // FFmpeg connect to one.
+            let name = rustls_pki_types::ServerName::IpAddress(target.addr.ip().into());
+            Link::Tls(Box::new(TlsConnector::from(Arc::clone(tls)).connect(name, stream).await?))
         } else {
             Link::Tcp(stream)
         };
@@ -131,6 +168,11 @@ impl Transport {
         }
         match &mut self.link {
             Link::Tcp(stream) => stream.write_all(data).await,
+            // tokio-rustls keeps what it accepted until flushed.
+            Link::Tls(stream) => {
+                stream.write_all(data).await?;
+                stream.flush().await
+            }
             Link::Tunnel(tunnel) => {
                 tunnel.write(data);
                 Ok(())
@@ -142,6 +184,11 @@ impl Transport {
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = match &mut self.link {
             Link::Tcp(stream) => {
+                let n = stream.read(buf).await?;
+                self.wire_bytes += n as u64;
+                n
+            }
+            Link::Tls(stream) => {
                 let n = stream.read(buf).await?;
                 self.wire_bytes += n as u64;
                 n
@@ -161,7 +208,7 @@ impl Transport {
     /// Tunnel counters (None over TCP).
     pub fn tunnel_stats(&self) -> Option<TunnelStats> {
         match &self.link {
-            Link::Tcp(_) => None,
+            Link::Tcp(_) | Link::Tls(_) => None,
             Link::Tunnel(tunnel) => Some(tunnel.stats),
         }
     }

@@ -32,6 +32,8 @@ pub struct ViewerConfig {
     pub tc_host: Option<String>,
     /// End the session at the first media message (connect-and-play rate).
     pub first_media_only: bool,
+    /// Only connect and finish the handshakes (TCP, TLS, RTMP), then close: their cost alone.
+    pub connect_only: bool,
 }
 
 /// How a viewer's session ended.
@@ -151,6 +153,9 @@ impl Session {
             Ok(Err(e)) => return Outcome::Failed(format!("connect/handshake: {e}")),
             Err(_) => return Outcome::Failed("connect/handshake timed out".into()),
         };
+        if self.cfg.connect_only {
+            return Outcome::Completed;
+        }
         let outcome = self.converse(&mut transport, rest, setup_deadline, end).await;
         self.transport = Some(transport);
         outcome

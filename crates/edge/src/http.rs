@@ -21,6 +21,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
+mod idle;
+
+use self::idle::{Counted, OpenRequests};
 use crate::Edge;
 use crate::access_log::{Logged, RequestLog};
 use crate::hls::HlsBody;
@@ -78,6 +81,11 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let peer = viewer.peer;
+    // hyper's one timer counts from when it waits for a request's head: the whole wait
+    // between requests of a keep-alive connection, then the head's own bytes. So it is the
+    // idle timeout, as for an HTTP/2 connection without requests, but never longer than a
+    // slow head may take.
+    let wait_for_head = edge.config.timeouts.idle.min(MAX_HEAD_WAIT);
     let io = TokioIo::new(Rewind::new(initial, stream));
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let edge = Arc::clone(&edge);
@@ -86,7 +94,7 @@ where
     });
     let result = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(wait_for_head)
         .keep_alive(true)
         // librtmp finds `Content-Length` with a case-sensitive search for "Content-".
         .title_case_headers(true)
@@ -102,26 +110,54 @@ where
 }
 
 /// Serves HTTP/2 (a TLS client that negotiated ALPN `h2`) with the same responses as [`serve`].
+/// A connection with no request open for the idle timeout is closed: GOAWAY, then the close.
 pub async fn serve_h2<T>(edge: Arc<Edge>, stream: T, viewer: Viewer)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        let edge = Arc::clone(&edge);
-        request.extensions_mut().insert(viewer.scheme());
-        async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
-    });
-    let result = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+    let idle = edge.config.timeouts.idle;
+    let requests = OpenRequests::new();
+    let service = {
+        let requests = requests.clone();
+        hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            let edge = Arc::clone(&edge);
+            let open = requests.open();
+            request.extensions_mut().insert(viewer.scheme());
+            async move { Ok::<_, Infallible>(respond(edge, viewer, request).await.map(|body| Counted::new(body, open))) }
+        })
+    };
+    let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
         // Bounds on what one client can make the server hold (RFC 9113 §6.5.2).
         .max_concurrent_streams(MAX_H2_STREAMS)
         .max_header_list_size(MAX_H2_HEADERS)
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
+        .serve_connection(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = requests.idle_for(idle) => {
+            debug!(client = %viewer.peer, "HTTP/2 connection idle for {idle:?}; closing");
+            // GOAWAY (RFC 9113 §6.8), a PING, and a final GOAWAY once the client answers it;
+            // the connection ends when the requests that raced the first one are done.
+            connection.as_mut().graceful_shutdown();
+            tokio::select! {
+                result = connection.as_mut() => result,
+                // A client that answers neither and sends nothing is not waited for.
+                _ = requests.idle_for(GOAWAY_GRACE) => Ok(()),
+            }
+        }
+    };
     if let Err(error) = result {
         debug!(client = %viewer.peer, "HTTP/2 connection ended: {error}");
     }
 }
+
+/// Longest an HTTP/1.1 connection waits for a request's head: a client sending one a byte at a
+/// time (slowloris) holds its connection no longer.
+const MAX_HEAD_WAIT: Duration = Duration::from_secs(30);
+
+/// How long an idle HTTP/2 connection told GOAWAY may take to close, without requests.
+const GOAWAY_GRACE: Duration = Duration::from_secs(2);
 
 /// Requests in flight on one HTTP/2 connection.
 const MAX_H2_STREAMS: u32 = 100;

@@ -324,7 +324,8 @@ pub struct LimitSettings {
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub handshake_timeout: u64,
 
-    /// Seconds a connection may sit with nothing playing and nothing received.
+    /// Seconds a connection may sit idle: RTMP with nothing playing and nothing received,
+    /// HTTP with no request open (HTTP/1.1: at most 30 s, the bound on a request's head).
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub idle_timeout: u64,
 

@@ -183,8 +183,20 @@ struct Header {
     extended: bool,
 }
 
-pub struct RawClient {
-    pub stream: TcpStream,
+/// What a [`RawClient`] speaks over: TCP, or TLS on TCP (RTMPS) in the TLS tests.
+pub trait Wire: Read + Write {
+    /// The TCP connection underneath, for timeouts and addresses.
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Wire for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+pub struct RawClient<S: Wire = TcpStream> {
+    pub stream: S,
     buf: Vec<u8>,
     in_chunk: usize,
     headers: HashMap<u32, Header>,
@@ -200,7 +212,49 @@ impl RawClient {
     /// A client on a stream connected by the caller (e.g. with socket options set before
     /// connecting).
     pub fn over(stream: TcpStream) -> io::Result<RawClient> {
-        stream.set_nodelay(true)?;
+        RawClient::over_wire(stream)
+    }
+
+    /// Connects to app `cfx/st`, creates a stream and plays `name`; returns the onStatus codes
+    /// received until one of `until` arrives (or an error if the deadline passes first).
+    pub fn play_until(
+        addr: SocketAddr,
+        name: &str,
+        until: &[&str],
+        limit: Duration,
+    ) -> Result<(Vec<String>, Duration), String> {
+        let mut c = RawClient::connect(addr).map_err(|e| format!("connect: {e}"))?;
+        c.handshake().map_err(|e| format!("handshake: {e}"))?;
+        let r = c.connect_app("cfx/st", addr.port()).map_err(|e| format!("connect(cfx/st): {e}"))?;
+        if r.name().as_deref() != Some("_result") {
+            return Err(format!("connect(cfx/st) answered {:?} {:?}", r.name(), r.code()));
+        }
+        let sid = c.create_stream().map_err(|e| format!("createStream: {e}"))?;
+        let sent = Instant::now();
+        c.play(sid, name, None).map_err(|e| format!("play: {e}"))?;
+        let mut codes = Vec::new();
+        let res = c.read_until(sent + limit, |m| {
+            if m.name().as_deref() == Some("onStatus")
+                && let Some(code) = m.code()
+            {
+                let done = until.contains(&code.as_str());
+                codes.push(code);
+                return done;
+            }
+            false
+        });
+        match res {
+            Ok(_) => Ok((codes, sent.elapsed())),
+            Err(e) => Err(format!("play({name:?}): {e}; onStatus codes so far: {codes:?}")),
+        }
+    }
+}
+
+impl<S: Wire> RawClient<S> {
+    /// A client on a connected wire (a TLS session, or TCP with socket options set before
+    /// connecting).
+    pub fn over_wire(stream: S) -> io::Result<RawClient<S>> {
+        stream.tcp().set_nodelay(true)?;
         Ok(RawClient {
             stream,
             buf: Vec::new(),
@@ -212,7 +266,7 @@ impl RawClient {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.stream.local_addr().unwrap()
+        self.stream.tcp().local_addr().unwrap()
     }
 
     /// Plain (non-digest) handshake: C1 has zeros in bytes 4..8.
@@ -243,7 +297,7 @@ impl RawClient {
             if left.is_zero() {
                 return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out reading from server"));
             }
-            self.stream.set_read_timeout(Some(left))?;
+            self.stream.tcp().set_read_timeout(Some(left))?;
             match self.stream.read(&mut tmp) {
                 Ok(0) => {
                     return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
@@ -428,42 +482,8 @@ impl RawClient {
         self.send_command(8, sid, &v)
     }
 
-    /// Connects to app `cfx/st`, creates a stream and plays `name`; returns the onStatus codes
-    /// received until one of `until` arrives (or an error if the deadline passes first).
-    pub fn play_until(
-        addr: SocketAddr,
-        name: &str,
-        until: &[&str],
-        limit: Duration,
-    ) -> Result<(Vec<String>, Duration), String> {
-        let mut c = RawClient::connect(addr).map_err(|e| format!("connect: {e}"))?;
-        c.handshake().map_err(|e| format!("handshake: {e}"))?;
-        let r = c.connect_app("cfx/st", addr.port()).map_err(|e| format!("connect(cfx/st): {e}"))?;
-        if r.name().as_deref() != Some("_result") {
-            return Err(format!("connect(cfx/st) answered {:?} {:?}", r.name(), r.code()));
-        }
-        let sid = c.create_stream().map_err(|e| format!("createStream: {e}"))?;
-        let sent = Instant::now();
-        c.play(sid, name, None).map_err(|e| format!("play: {e}"))?;
-        let mut codes = Vec::new();
-        let res = c.read_until(sent + limit, |m| {
-            if m.name().as_deref() == Some("onStatus")
-                && let Some(code) = m.code()
-            {
-                let done = until.contains(&code.as_str());
-                codes.push(code);
-                return done;
-            }
-            false
-        });
-        match res {
-            Ok(_) => Ok((codes, sent.elapsed())),
-            Err(e) => Err(format!("play({name:?}): {e}; onStatus codes so far: {codes:?}")),
-        }
-    }
-
     pub fn shutdown_write(&self) {
-        let _ = self.stream.shutdown(Shutdown::Write);
+        let _ = self.stream.tcp().shutdown(Shutdown::Write);
     }
 }
 

@@ -173,3 +173,37 @@ pub fn wait_for_web(server: &Server, alias: &str) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A rustls client configuration trusting only the certificates in `ca` (on aws-lc-rs, as
+/// the server).
+pub fn client_config(ca: &Path) -> rustls::ClientConfig {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).expect("the CA file") {
+        roots.add(cert.expect("a PEM certificate")).expect("a usable CA certificate");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+/// A blocking TLS session on a TCP connection: what a [`RawClient`] speaks RTMPS over.
+pub type TlsWire = rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>;
+
+impl crate::common::raw::Wire for TlsWire {
+    fn tcp(&self) -> &std::net::TcpStream {
+        &self.sock
+    }
+}
+
+/// A TLS session to `localhost` (certificate checked against `ca`) on the connected `tcp`;
+/// the handshake happens with the first read or write.
+pub fn tls_wire(tcp: std::net::TcpStream, ca: &Path) -> TlsWire {
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(std::sync::Arc::new(client_config(ca)), name).unwrap();
+    rustls::StreamOwned::new(connection, tcp)
+}
