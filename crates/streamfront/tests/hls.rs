@@ -46,18 +46,12 @@ fn tool(program: &str, args: &[&str]) -> Vec<u8> {
 fn decoded_frames(input: &str, stream: &str) -> Vec<(f64, String)> {
     let text = String::from_utf8(tool("ffmpeg", &["-v", "error", "-i", input, "-map", stream, "-f", "framemd5", "-"]))
         .unwrap();
-    let mut time_base = 1.0;
-    let mut frames = Vec::new();
-    for line in text.lines() {
-        if let Some(tb) = line.strip_prefix("#tb 0: ") {
-            let (num, den) = tb.split_once('/').unwrap();
-            time_base = num.parse::<f64>().unwrap() / den.parse::<f64>().unwrap();
-        } else if !line.starts_with('#') {
-            let cols: Vec<&str> = line.split(',').map(str::trim).collect();
-            frames.push((cols[2].parse::<f64>().unwrap() * time_base * 1000.0, cols[5].to_owned()));
-        }
-    }
-    frames
+    let frames = common::framemd5::FrameMd5::parse(&text).unwrap_or_else(|e| panic!("framemd5 of {input}: {e}"));
+    let ms = |packet: &common::framemd5::Packet| {
+        let (num, den) = frames.streams[packet.stream].tb;
+        packet.pts as f64 * num as f64 / den as f64 * 1000.0
+    };
+    frames.packets.iter().map(|packet| (ms(packet), packet.md5.clone())).collect()
 }
 
 /// The same pictures in the same order at the same times (plus one offset).
