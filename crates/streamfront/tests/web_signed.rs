@@ -55,22 +55,31 @@ impl Signer {
     /// botocore's `CloudFrontSigner.generate_presigned_url`: canned with `less` alone, else a
     /// custom policy for `resource` (the URL with `*`/`?` wildcards when given).
     fn url(&self, resource: &str, less: u64, greater: Option<u64>, ip: Option<&str>) -> String {
-        self.botocore("botocore_sign.py", resource, less, greater, ip)
+        self.botocore(None, resource, less, greater, ip)
     }
 
     /// The `Cookie` header value of botocore-made signed cookies.
     fn cookies(&self, resource: &str, less: u64, greater: Option<u64>, ip: Option<&str>) -> String {
-        self.botocore("botocore_cookies.py", resource, less, greater, ip)
+        self.botocore(Some("--cookies"), resource, less, greater, ip)
     }
 
-    fn botocore(&self, script: &str, resource: &str, less: u64, greater: Option<u64>, ip: Option<&str>) -> String {
+    /// tests/signed/botocore_sign.py, with `mode` (`--cookies`) when given.
+    fn botocore(
+        &self,
+        mode: Option<&str>,
+        resource: &str,
+        less: u64,
+        greater: Option<u64>,
+        ip: Option<&str>,
+    ) -> String {
         let mut cmd = Command::new(venv().join("bin/python"));
-        cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/signed").join(script));
+        cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/signed/botocore_sign.py"));
+        cmd.args(mode);
         cmd.args([&self.id, self.private.to_str().unwrap(), resource, &less.to_string()]);
         cmd.arg(greater.map_or("-".to_owned(), |g| g.to_string()));
         cmd.args(ip);
         let r = run(cmd, Duration::from_secs(60));
-        assert!(r.success(), "{script}: {}", r.describe());
+        assert!(r.success(), "botocore_sign.py: {}", r.describe());
         r.stdout_text().trim().to_owned()
     }
 
