@@ -71,13 +71,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx)
 
-if [ -z "${SF_BIN:-}" ] || [ -z "${S3_BIN:-}" ]; then
-    log "building streamfront and sf-s3-server (release)"
-    (cd "$ROOT" && cargo build --release --locked --quiet -p streamfront -p sf-testkit --bin streamfront --bin sf-s3-server)
-    target=${CARGO_TARGET_DIR:-$ROOT/target}
-    SF_BIN=${SF_BIN:-$target/release/streamfront}
-    S3_BIN=${S3_BIN:-$target/release/sf-s3-server}
-fi
+release_server_binaries
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
 # --- media -------------------------------------------------------------------------------

@@ -43,19 +43,15 @@ OUT=$(cd "$OUT" && pwd)
 log() { echo "webbench: $*" >&2; }
 # shellcheck source=lib/ports.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
+# shellcheck source=lib/bench.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 for tool in wrk nginx taskset curl; do
     command -v "$tool" >/dev/null || { log "$tool is needed"; exit 2; }
 done
 NGINX=$(command -v nginx)
 
-if [ -z "${SF_BIN:-}" ] || [ -z "${S3_BIN:-}" ]; then
-    log "building streamfront and sf-s3-server (release)"
-    cargo build --release --quiet --locked -p streamfront -p sf-testkit --bin streamfront --bin sf-s3-server
-    target=${CARGO_TARGET_DIR:-$ROOT/target}
-    SF_BIN=${SF_BIN:-$target/release/streamfront}
-    S3_BIN=${S3_BIN:-$target/release/sf-s3-server}
-fi
+release_server_binaries
 VENV=$(scripts/api-venv.sh | tail -1)
 
 # The objects: the same bytes for nginx (a directory) and for the bucket `media` under `site/`.

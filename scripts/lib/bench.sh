@@ -26,6 +26,19 @@ release_binaries() {
     fi
 }
 
+# release_server_binaries: sets SF_BIN and S3_BIN (streamfront and the test S3 server,
+# sf-s3-server), building both in release mode unless both are given.
+release_server_binaries() {
+    if [ -z "${SF_BIN:-}" ] || [ -z "${S3_BIN:-}" ]; then
+        log "building streamfront and sf-s3-server (release)"
+        (cd "$ROOT" && cargo build --release --quiet --locked -p streamfront -p sf-testkit \
+            --bin streamfront --bin sf-s3-server)
+        local target=${CARGO_TARGET_DIR:-$ROOT/target}
+        SF_BIN=${SF_BIN:-$target/release/streamfront}
+        S3_BIN=${S3_BIN:-$target/release/sf-s3-server}
+    fi
+}
+
 # make_tls_cert DIR: a CA (DIR/ca.pem) and a server certificate it signed for localhost and
 # 127.0.0.1 (DIR/cert.pem, RSA 2048, key in DIR/key.pem). Clients trust DIR/ca.pem: rustls
 # (webpki) refuses a self-signed CA certificate as a server's own.
