@@ -60,14 +60,10 @@ impl Viewer {
     pub fn is_https(&self) -> bool {
         self.tls.is_some()
     }
-
-    pub fn scheme(&self) -> Scheme {
-        if self.tls.is_some() { Scheme::Https } else { Scheme::Http }
-    }
 }
 
-/// Whether a request came over plain HTTP or inside TLS. Every request carries it as an
-/// extension, for what depends on it (a web behavior's `ViewerProtocolPolicy`, tunnels).
+/// Plain HTTP or HTTP inside TLS: what a `match-viewer` origin is fetched over for viewers who
+/// came in on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     Http,
@@ -87,9 +83,8 @@ where
     // slow head may take.
     let wait_for_head = edge.config.timeouts.idle.min(MAX_HEAD_WAIT);
     let io = TokioIo::new(Rewind::new(initial, stream));
-    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let edge = Arc::clone(&edge);
-        request.extensions_mut().insert(viewer.scheme());
         async move { Ok::<_, Infallible>(respond(edge, viewer, request).await) }
     });
     let result = hyper::server::conn::http1::Builder::new()
@@ -119,10 +114,9 @@ where
     let requests = OpenRequests::new();
     let service = {
         let requests = requests.clone();
-        hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        hyper::service::service_fn(move |request: Request<Incoming>| {
             let edge = Arc::clone(&edge);
             let open = requests.open();
-            request.extensions_mut().insert(viewer.scheme());
             async move { Ok::<_, Infallible>(respond(edge, viewer, request).await.map(|body| Counted::new(body, open))) }
         })
     };
@@ -228,7 +222,7 @@ async fn respond(edge: Arc<Edge>, viewer: Viewer, request: Request<Incoming>) ->
         });
         return logged(log, crate::hls::respond(&edge, host.as_deref(), &viewer, request).await.map(Body::Hls));
     }
-    route(edge, viewer.peer, host, request).await.map(Logged::unlogged)
+    route(edge, viewer, host, request).await.map(Logged::unlogged)
 }
 
 fn logged(log: Option<RequestLog>, response: Response<Body>) -> Response<Logged<Body>> {
@@ -239,7 +233,8 @@ fn logged(log: Option<RequestLog>, response: Response<Body>) -> Response<Logged<
 }
 
 /// The listener's own answers: RTMPT tunnels, the cross-domain policy, and 404 for the rest.
-async fn route(edge: Arc<Edge>, peer: SocketAddr, host: Option<String>, request: Request<Incoming>) -> Response<Body> {
+async fn route(edge: Arc<Edge>, viewer: Viewer, host: Option<String>, request: Request<Incoming>) -> Response<Body> {
+    let peer = viewer.peer;
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -251,7 +246,7 @@ async fn route(edge: Arc<Edge>, peer: SocketAddr, host: Option<String>, request:
         (&Method::POST, ["fcs", "ident2"]) => not_found(),
         (&Method::POST, ["open", "1"]) => {
             let host = tunnel_host(&request);
-            let over_tls = request.extensions().get::<Scheme>() == Some(&Scheme::Https);
+            let over_tls = viewer.is_https();
             if read_body(request).await.is_err() {
                 return bad_request();
             }

@@ -12,12 +12,16 @@ use super::body::WebBody;
 use super::errors::Failure;
 use super::serve::failed;
 use crate::Edge;
-use crate::http::Scheme;
 
 /// The answer to a request its behavior does not serve over the protocol it came in on;
 /// `None` to serve it.
-pub fn check(edge: &Edge, distribution: &WebDistribution, request: &Parts) -> Option<(Response<WebBody>, XCache)> {
-    let secure = is_secure(request);
+/// `secure`: the request came over TLS.
+pub fn check(
+    edge: &Edge,
+    distribution: &WebDistribution,
+    request: &Parts,
+    secure: bool,
+) -> Option<(Response<WebBody>, XCache)> {
     let config = &distribution.record.distribution_config;
     let behavior = sf_web::select_behavior(config, &sf_web::object_path(config, request.uri.path()));
     let head = request.method == hyper::Method::HEAD;
@@ -44,11 +48,6 @@ pub fn check(edge: &Edge, distribution: &WebDistribution, request: &Parts) -> Op
             Some((response, XCache::Redirect))
         }
     }
-}
-
-/// Whether the request came over HTTPS.
-pub fn is_secure(request: &Parts) -> bool {
-    request.extensions.get::<Scheme>() == Some(&Scheme::Https)
 }
 
 /// The authority of an absolute-form target, else the `Host` header.

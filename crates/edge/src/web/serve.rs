@@ -39,7 +39,7 @@ pub async fn respond<B>(
     let request_id = request_id();
     let mut report =
         Report::new(edge.metrics.web.clone(), distribution.id(), parts.method.as_str(), parts.uri.path(), &request_id);
-    let (mut response, cache) = match super::protocol::check(edge, distribution, &parts) {
+    let (mut response, cache) = match super::protocol::check(edge, distribution, &parts, viewer.is_https()) {
         Some(not_here) => not_here,
         None => match private_check(edge, distribution, viewer, &parts) {
             Ok(allowed) => answer(distribution.for_viewer(viewer.is_https()), &parts, allowed.query.as_deref()).await,
