@@ -25,9 +25,13 @@ pub fn target_duration(spans: &[Span]) -> u64 {
     spans.iter().map(|s| (s.duration_ms + 500) / 1000).max().unwrap_or(0).max(1)
 }
 
-/// `uri`, with `?query` when there is one.
+/// `uri` with `query` added (after `?`, or `&` when `uri` has a query already), when there is one.
 pub fn with_query(uri: &str, query: &str) -> String {
-    if query.is_empty() { uri.to_owned() } else { format!("{uri}?{query}") }
+    if query.is_empty() {
+        return uri.to_owned();
+    }
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{query}")
 }
 
 /// The media playlist of `spans`; every segment URI carries `query` (see [`with_query`]).

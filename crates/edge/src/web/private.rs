@@ -226,14 +226,14 @@ pub fn sign_playlist_uris(playlist: &str, query: &str) -> String {
         if text.is_empty() {
             out.push_str(line);
         } else if !text.starts_with('#') {
-            out.push_str(&with_query(text, query));
+            out.push_str(&sf_hls::playlist::with_query(text, query));
             out.push_str(end);
         } else if let Some(at) = text.find("URI=\"")
             && let Some(len) = text[at + 5..].find('"')
         {
             let uri = &text[at + 5..at + 5 + len];
             out.push_str(&text[..at + 5]);
-            out.push_str(&with_query(uri, query));
+            out.push_str(&sf_hls::playlist::with_query(uri, query));
             out.push_str(&text[at + 5 + len..]);
             out.push_str(end);
         } else {
@@ -241,11 +241,6 @@ pub fn sign_playlist_uris(playlist: &str, query: &str) -> String {
         }
     }
     out
-}
-
-fn with_query(uri: &str, query: &str) -> String {
-    let separator = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{separator}{query}")
 }
 
 #[cfg(test)]
