@@ -404,6 +404,11 @@ impl OriginCache {
         let call = keys.join("\0");
         self.lists
             .run(&call, async {
+                // A caller that looked before an earlier LIST of these keys finished arrives
+                // after it: what that LIST found missing is known now.
+                if keys.iter().all(|key| matches!(self.known(key), Known::Failed(OriginError::NotFound))) {
+                    return;
+                }
                 CacheStats::add(&self.stats().origin_lists, 1);
                 let started = Instant::now();
                 let result = self.timed(self.origin.list_existing(keys)).await;
